@@ -10,6 +10,7 @@
 
 #include <initializer_list>
 #include <string>
+#include <type_traits>
 #include "absl/strings/string_view.h"
 
 #include "absl/strings/str_cat.h"
@@ -23,7 +24,10 @@ enum class LogFormat { kKeyValue, kJson };
 // One `key=value` pair of a log line. Accepts anything absl::StrCat accepts.
 struct LogField {
   LogField(absl::string_view k, const absl::AlphaNum& v) : key(k), value(v.Piece()) {}
-  LogField(absl::string_view k, bool v) : key(k), value(v ? "true" : "false") {}
+  // Only a real bool lands here: a template keeps string literals and integers
+  // from converting to bool.
+  template <typename T, std::enable_if_t<std::is_same_v<T, bool>, int> = 0>
+  LogField(absl::string_view k, T v) : key(k), value(v ? "true" : "false") {}
   absl::string_view key;
   std::string value;
 };

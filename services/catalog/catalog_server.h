@@ -1,0 +1,65 @@
+// The whole catalog-server in one object: store, syncer, service logic, gRPC
+// server with reflection and health. main() only parses flags and waits for a
+// signal; tests start a CatalogServer in-process on port 0.
+#ifndef MODEL_CATALOG_SERVICES_CATALOG_CATALOG_SERVER_H_
+#define MODEL_CATALOG_SERVICES_CATALOG_CATALOG_SERVER_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "clients/hub/hub_client.h"
+#include "grpcpp/server.h"
+#include "services/catalog/catalog_grpc_service.h"
+#include "services/catalog/catalog_service_impl.h"
+#include "services/catalog/catalog_store.h"
+#include "services/catalog/catalog_syncer.h"
+#include "services/catalog/health_service.h"
+#include "services/catalog/sync_status.h"
+
+namespace modelcatalog::catalog {
+
+struct CatalogServerOptions {
+  std::string listen = "0.0.0.0:50051";  // host:port; port 0 picks a free one
+  hub::HubClientOptions hub;
+  absl::Duration sync_interval = absl::Seconds(30);
+};
+
+class CatalogServer {
+ public:
+  // Binds, starts serving (health NOT_SERVING), then starts syncing; health turns
+  // SERVING when the first catalog is published. Fails if the address cannot be bound.
+  static absl::StatusOr<std::unique_ptr<CatalogServer>> Start(CatalogServerOptions options);
+  ~CatalogServer();
+
+  // The bound port.
+  int port() const { return port_; }
+
+  // Health goes NOT_SERVING and streams end; then calls in flight get up to
+  // `grace` to finish before they are cancelled. Idempotent.
+  void Shutdown(absl::Duration grace);
+
+  // For tests: run a sync now rather than waiting for the next tick.
+  absl::Status SyncNow() { return syncer_->SyncOnce(); }
+  const CatalogStore& store() const { return store_; }
+
+ private:
+  explicit CatalogServer(CatalogServerOptions options);
+
+  const CatalogServerOptions options_;
+  hub::HubClient hub_client_;
+  CatalogStore store_;
+  SyncStatusRecorder sync_status_;
+  CatalogServiceImpl impl_;
+  CatalogGrpcService grpc_service_;
+  HealthService health_;
+  std::unique_ptr<CatalogSyncer> syncer_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+  bool shut_down_ = false;
+};
+
+}  // namespace modelcatalog::catalog
+
+#endif  // MODEL_CATALOG_SERVICES_CATALOG_CATALOG_SERVER_H_

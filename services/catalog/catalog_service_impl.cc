@@ -1,0 +1,213 @@
+#include "services/catalog/catalog_service_impl.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/util/time_util.h"
+#include "services/catalog/model_search.h"
+#include "services/catalog/page_token.h"
+#include "services/catalog/text_fold.h"
+
+namespace modelcatalog::catalog {
+namespace {
+
+using ::modelcatalog::v1::GetModelRequest;
+using ::modelcatalog::v1::GetModelResponse;
+using ::modelcatalog::v1::GetSyncStatusRequest;
+using ::modelcatalog::v1::GetSyncStatusResponse;
+using ::modelcatalog::v1::ListModelsRequest;
+using ::modelcatalog::v1::ListModelsResponse;
+using ::modelcatalog::v1::SearchModelsRequest;
+using ::modelcatalog::v1::SearchModelsResponse;
+
+void SetTimestamp(absl::Time t, google::protobuf::Timestamp* out) {
+  const int64_t nanos = absl::ToUnixNanos(t);
+  out->set_seconds(nanos / 1000000000);
+  out->set_nanos(static_cast<int32_t>(nanos % 1000000000));
+}
+
+// Decodes a request's page token and checks that it belongs to this query and
+// is still fresh. An empty token is the first page (nullopt).
+absl::StatusOr<absl::optional<PageCursor>> CursorFromToken(absl::string_view token, PageKind kind,
+                                                           uint64_t fingerprint,
+                                                           const CatalogServiceOptions& options) {
+  if (token.empty()) return absl::optional<PageCursor>();
+  absl::StatusOr<PageCursor> cursor = DecodePageToken(token);
+  if (!cursor.ok()) return cursor.status();
+  if (cursor->kind != kind || cursor->query_fingerprint != fingerprint) {
+    return absl::InvalidArgumentError(
+        "page_token belongs to a different query: keep every other request field as it was "
+        "for the first page");
+  }
+  if (options.clock() - cursor->issued_at > options.page_token_lifetime) {
+    return absl::InvalidArgumentError("page_token has expired: request the first page again");
+  }
+  return absl::optional<PageCursor>(*std::move(cursor));
+}
+
+// True when the model at `position` passes the filter of the posting list it
+// did not come from.
+bool HasAction(const modelcatalog::v1::Model& model, absl::string_view action) {
+  if (!model.has_fine_tuning()) return false;
+  const auto& actions = model.fine_tuning().actions();
+  return std::find(actions.begin(), actions.end(), action) != actions.end();
+}
+
+}  // namespace
+
+CatalogServiceImpl::CatalogServiceImpl(const CatalogStore* store,
+                                       const SyncStatusRecorder* sync_status,
+                                       CatalogServiceOptions options)
+    : store_(store), sync_status_(sync_status), options_(std::move(options)) {}
+
+absl::StatusOr<std::shared_ptr<const CatalogSnapshot>> CatalogServiceImpl::LoadedSnapshot() const {
+  std::shared_ptr<const CatalogSnapshot> snapshot = store_->Current();
+  if (snapshot == nullptr) {
+    return absl::UnavailableError(
+        "the catalog has not been loaded from the hub yet: retry shortly");
+  }
+  return snapshot;
+}
+
+absl::StatusOr<int32_t> CatalogServiceImpl::PageSize(int32_t requested) const {
+  if (requested < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("page_size must not be negative, got ", requested));
+  }
+  if (requested == 0) return options_.default_page_size;
+  return std::min(requested, options_.max_page_size);
+}
+
+absl::Status CatalogServiceImpl::ListModels(const ListModelsRequest& request,
+                                            ListModelsResponse* response) const {
+  absl::StatusOr<int32_t> page_size = PageSize(request.page_size());
+  if (!page_size.ok()) return page_size.status();
+  const std::string developer = FoldCase(request.developer_name());
+  const uint64_t fingerprint = QueryFingerprint(PageKind::kList, {developer, request.action()});
+  absl::StatusOr<absl::optional<PageCursor>> cursor =
+      CursorFromToken(request.page_token(), PageKind::kList, fingerprint, options_);
+  if (!cursor.ok()) return cursor.status();
+  absl::StatusOr<std::shared_ptr<const CatalogSnapshot>> snapshot = LoadedSnapshot();
+  if (!snapshot.ok()) return snapshot.status();
+  const CatalogSnapshot& catalog = **snapshot;
+
+  // Walk positions in id order from just after the cursor. With a filter, walk
+  // the smaller posting list and check the other filter on each model.
+  const size_t start = *cursor ? catalog.UpperBound((*cursor)->last_id) : 0;
+  const size_t limit = static_cast<size_t>(*page_size);
+  const auto emit = [&](uint32_t position) {
+    if (static_cast<size_t>(response->models_size()) == limit) return false;
+    *response->add_models() = catalog.entry(position).model;
+    return true;
+  };
+  bool more = false;
+  if (developer.empty() && request.action().empty()) {
+    for (size_t i = start; i < catalog.size(); ++i) {
+      if (!emit(static_cast<uint32_t>(i))) {
+        more = true;
+        break;
+      }
+    }
+  } else {
+    absl::Span<const uint32_t> by_developer = catalog.WithDeveloper(developer);
+    absl::Span<const uint32_t> by_action = catalog.WithAction(request.action());
+    const bool walk_developer =
+        !developer.empty() && (request.action().empty() || by_developer.size() <= by_action.size());
+    absl::Span<const uint32_t> postings = walk_developer ? by_developer : by_action;
+    auto it = std::lower_bound(postings.begin(), postings.end(), start);
+    for (; it != postings.end(); ++it) {
+      const CatalogEntry& entry = catalog.entry(*it);
+      const bool passes = walk_developer
+                              ? request.action().empty() || HasAction(entry.model, request.action())
+                              : developer.empty() || (entry.model.has_developer() &&
+                                                      FoldCase(entry.model.developer().name()) == developer);
+      if (!passes) continue;
+      if (!emit(*it)) {
+        more = true;
+        break;
+      }
+    }
+  }
+  if (more) {
+    PageCursor next;
+    next.kind = PageKind::kList;
+    next.query_fingerprint = fingerprint;
+    next.last_id = response->models(response->models_size() - 1).id();
+    next.issued_at = options_.clock();
+    response->set_next_page_token(EncodePageToken(next));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CatalogServiceImpl::SearchModels(const SearchModelsRequest& request,
+                                              SearchModelsResponse* response) const {
+  if (request.query().empty()) return absl::InvalidArgumentError("query must not be empty");
+  absl::StatusOr<int32_t> page_size = PageSize(request.page_size());
+  if (!page_size.ok()) return page_size.status();
+  const std::string query = FoldCase(request.query());
+  const uint64_t fingerprint = QueryFingerprint(PageKind::kSearch, {query});
+  absl::StatusOr<absl::optional<PageCursor>> cursor =
+      CursorFromToken(request.page_token(), PageKind::kSearch, fingerprint, options_);
+  if (!cursor.ok()) return cursor.status();
+  absl::optional<SearchCursor> after;
+  if (*cursor) {
+    if ((*cursor)->rank > static_cast<uint8_t>(MatchRank::kSubstring)) {
+      return absl::InvalidArgumentError(
+          "page_token is not a valid page token: pass the next_page_token of the previous "
+          "response unchanged");
+    }
+    after = SearchCursor{static_cast<MatchRank>((*cursor)->rank), (*cursor)->last_id};
+  }
+  absl::StatusOr<std::shared_ptr<const CatalogSnapshot>> snapshot = LoadedSnapshot();
+  if (!snapshot.ok()) return snapshot.status();
+
+  // One hit more than the page tells whether another page follows.
+  std::vector<SearchHit> hits =
+      SearchSnapshot(**snapshot, query, after, static_cast<size_t>(*page_size) + 1);
+  const bool more = hits.size() > static_cast<size_t>(*page_size);
+  if (more) hits.pop_back();
+  for (const SearchHit& hit : hits) *response->add_models() = (*snapshot)->entry(hit.position).model;
+  if (more) {
+    PageCursor next;
+    next.kind = PageKind::kSearch;
+    next.query_fingerprint = fingerprint;
+    next.rank = static_cast<uint8_t>(hits.back().rank);
+    next.last_id = response->models(response->models_size() - 1).id();
+    next.issued_at = options_.clock();
+    response->set_next_page_token(EncodePageToken(next));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CatalogServiceImpl::GetModel(const GetModelRequest& request,
+                                          GetModelResponse* response) const {
+  if (request.id().empty()) return absl::InvalidArgumentError("id must not be empty");
+  absl::StatusOr<std::shared_ptr<const CatalogSnapshot>> snapshot = LoadedSnapshot();
+  if (!snapshot.ok()) return snapshot.status();
+  const CatalogEntry* entry = (*snapshot)->Find(request.id());
+  // The hub's own wording, so callers can match on it whichever they talk to.
+  if (entry == nullptr) return absl::NotFoundError(absl::StrCat("Model not found: ", request.id()));
+  *response->mutable_model() = entry->model;
+  return absl::OkStatus();
+}
+
+absl::Status CatalogServiceImpl::GetSyncStatus(const GetSyncStatusRequest& request,
+                                               GetSyncStatusResponse* response) const {
+  const SyncStatus status = sync_status_->Get();
+  response->set_source(status.source);
+  if (status.last_attempt_time != absl::InfinitePast()) {
+    SetTimestamp(status.last_attempt_time, response->mutable_last_attempt_time());
+  }
+  if (status.last_success_time != absl::InfinitePast()) {
+    SetTimestamp(status.last_success_time, response->mutable_last_success_time());
+  }
+  response->set_last_error(status.last_error);
+  response->set_consecutive_failures(status.consecutive_failures);
+  if (std::shared_ptr<const CatalogSnapshot> snapshot = store_->Current()) {
+    response->set_model_count(static_cast<int64_t>(snapshot->size()));
+    response->set_revision(snapshot->revision());
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace modelcatalog::catalog

@@ -1,0 +1,90 @@
+// An immutable, complete view of the catalog at one sync.
+//
+// A sync builds a new snapshot from the full list the hub returned and swaps it
+// in whole (see CatalogStore): readers hold a shared_ptr to the snapshot they
+// started with, so they never wait for a sync and never see half of one.
+// Everything a read needs is precomputed here, once per sync: models in id
+// order (the List order and the pagination key), the id index, the filter
+// postings, and the folded text search matches against.
+#ifndef MODEL_CATALOG_SERVICES_CATALOG_CATALOG_SNAPSHOT_H_
+#define MODEL_CATALOG_SERVICES_CATALOG_CATALOG_SNAPSHOT_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "absl/types/span.h"
+#include "modelcatalog/v1/model.pb.h"
+
+namespace modelcatalog::catalog {
+
+// One model and what the read paths derive from it.
+struct CatalogEntry {
+  modelcatalog::v1::Model model;
+  std::string folded_id;            // FoldCase(model.id())
+  std::string folded_display_name;  // FoldCase(model.display_name())
+  uint64_t fingerprint = 0;         // hash of the model's deterministic serialization
+};
+
+class CatalogSnapshot {
+ public:
+  // Builds a snapshot from `models` in any order. Ids are unique in a snapshot:
+  // when the hub repeats an id the first record wins and the id is reported in
+  // duplicate_ids().
+  static std::shared_ptr<const CatalogSnapshot> Build(std::vector<modelcatalog::v1::Model> models,
+                                                      int64_t revision, absl::Time fetched_at);
+
+  // Grows by one each time a sync changes the catalog's content.
+  int64_t revision() const { return revision_; }
+  // When this content was first fetched from the hub. A later sync that finds
+  // the same content keeps the snapshot (and this time) and only updates the
+  // sync status.
+  absl::Time fetched_at() const { return fetched_at_; }
+  // Order-independent hash of every model: equal catalogs have equal fingerprints.
+  uint64_t fingerprint() const { return fingerprint_; }
+
+  size_t size() const { return entries_.size(); }
+  // The i-th model in ascending id order.
+  const CatalogEntry& entry(size_t i) const { return entries_[i]; }
+  absl::Span<const CatalogEntry> entries() const { return entries_; }
+
+  // The entry with this exact id, or nullptr.
+  const CatalogEntry* Find(absl::string_view id) const;
+  // Position of the first entry whose id sorts after `id` (keyset pagination).
+  size_t UpperBound(absl::string_view id) const;
+
+  // Positions (ascending) of the models whose developer name folds to
+  // `folded_developer_name`; empty when none.
+  absl::Span<const uint32_t> WithDeveloper(absl::string_view folded_developer_name) const;
+  // Positions (ascending) of the models whose fine-tuning actions include `action`.
+  absl::Span<const uint32_t> WithAction(absl::string_view action) const;
+
+  const std::vector<std::string>& duplicate_ids() const { return duplicate_ids_; }
+
+ private:
+  CatalogSnapshot() = default;
+  CatalogSnapshot(const CatalogSnapshot&) = delete;
+  CatalogSnapshot& operator=(const CatalogSnapshot&) = delete;
+
+  int64_t revision_ = 0;
+  absl::Time fetched_at_;
+  uint64_t fingerprint_ = 0;
+  std::vector<CatalogEntry> entries_;
+  // Keys point into entries_[i].model.id(), which never moves once built.
+  absl::flat_hash_map<absl::string_view, uint32_t> by_id_;
+  absl::flat_hash_map<std::string, std::vector<uint32_t>> by_developer_;
+  absl::flat_hash_map<std::string, std::vector<uint32_t>> by_action_;
+  std::vector<std::string> duplicate_ids_;
+};
+
+// The fingerprint of one model: equal for equal content, whatever the map order
+// inside its Structs.
+uint64_t ModelFingerprint(const modelcatalog::v1::Model& model);
+
+}  // namespace modelcatalog::catalog
+
+#endif  // MODEL_CATALOG_SERVICES_CATALOG_CATALOG_SNAPSHOT_H_

@@ -1,0 +1,112 @@
+// catalog-server: serves the hub's model catalog over gRPC.
+//
+// Every flag can also be set through the environment as MODEL_CATALOG_<FLAG>
+// (e.g. MODEL_CATALOG_SYNC_INTERVAL=1m); the command line wins. The hub key is
+// read from OXEN_API_KEY or from the file named by --hub_api_key_file, never
+// from a flag value, so it shows up in neither `ps` nor logs.
+#include <signal.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "services/catalog/catalog_server.h"
+#include "services/common/env_flags.h"
+#include "services/common/log.h"
+
+ABSL_FLAG(std::string, listen, "0.0.0.0:50051", "Address the gRPC server listens on (host:port).");
+ABSL_FLAG(std::string, hub_url, "https://hub.oxen.ai/api/ai",
+          "Base URL of the hub's model API; /models is appended.");
+ABSL_FLAG(absl::Duration, sync_interval, absl::Seconds(30),
+          "Time between two syncs of the whole catalog, e.g. 30s or 5m.");
+ABSL_FLAG(std::string, hub_api_key_file, "",
+          "File holding the hub API key. Without it the key comes from OXEN_API_KEY.");
+ABSL_FLAG(absl::Duration, hub_timeout, absl::Seconds(30), "Timeout of one request to the hub.");
+ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
+          "On SIGTERM, how long calls in flight may take to finish.");
+ABSL_FLAG(std::string, log_level, "info", "Least level logged: debug, info, warning or error.");
+
+namespace modelcatalog {
+namespace {
+
+std::string ReadApiKey() {
+  const std::string path = absl::GetFlag(FLAGS_hub_api_key_file);
+  if (!path.empty()) {
+    std::ifstream file(path);
+    if (!file) ExitWithUsageError(absl::StrCat("cannot read --hub_api_key_file ", path));
+    std::stringstream contents;
+    contents << file.rdbuf();
+    std::string key(absl::StripAsciiWhitespace(contents.str()));
+    if (key.empty()) ExitWithUsageError(absl::StrCat("--hub_api_key_file ", path, " is empty"));
+    return key;
+  }
+  const char* env = std::getenv("OXEN_API_KEY");
+  return env == nullptr ? "" : std::string(absl::StripAsciiWhitespace(env));
+}
+
+int Run(int argc, char** argv) {
+  absl::SetProgramUsageMessage("Serves the hub's model catalog over gRPC.");
+  ApplyEnvironmentToFlags("MODEL_CATALOG_", {"listen", "hub_url", "sync_interval",
+                                              "hub_api_key_file", "hub_timeout", "shutdown_grace",
+                                              "log_level"});
+  absl::ParseCommandLine(argc, argv);
+
+  LogLevel level;
+  if (!ParseLogLevel(absl::GetFlag(FLAGS_log_level), &level)) {
+    ExitWithUsageError("--log_level must be debug, info, warning or error");
+  }
+  SetMinLogLevel(level);
+  if (absl::GetFlag(FLAGS_sync_interval) <= absl::ZeroDuration()) {
+    ExitWithUsageError("--sync_interval must be positive");
+  }
+
+  // Signals are taken by a sigwait below rather than a handler: block them
+  // before any thread starts so every thread inherits the mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  catalog::CatalogServerOptions options;
+  options.listen = absl::GetFlag(FLAGS_listen);
+  options.sync_interval = absl::GetFlag(FLAGS_sync_interval);
+  options.hub.base_url = absl::GetFlag(FLAGS_hub_url);
+  options.hub.api_key = ReadApiKey();
+  options.hub.request_timeout = absl::GetFlag(FLAGS_hub_timeout);
+
+  absl::StatusOr<std::unique_ptr<catalog::CatalogServer>> server =
+      catalog::CatalogServer::Start(options);
+  if (!server.ok()) ExitWithUsageError(server.status().message());
+
+  const absl::string_view listen = options.listen;
+  const std::string host(listen.substr(0, listen.rfind(':')));
+  std::printf("catalog-server listening on %s:%d\n", host.c_str(), (*server)->port());
+  std::fflush(stdout);
+  Log(LogLevel::kInfo, "started",
+      {{"listen", absl::StrCat(host, ":", (*server)->port())},
+       {"hub", options.hub.base_url},
+       {"hub_key", options.hub.api_key.empty() ? "none" : "set"},
+       {"sync_interval", absl::FormatDuration(options.sync_interval)}});
+
+  int signal_number = 0;
+  sigwait(&signals, &signal_number);
+  Log(LogLevel::kInfo, "shutting_down", {{"signal", signal_number}});
+  (*server)->Shutdown(absl::GetFlag(FLAGS_shutdown_grace));
+  Log(LogLevel::kInfo, "stopped");
+  return 0;
+}
+
+}  // namespace
+}  // namespace modelcatalog
+
+int main(int argc, char** argv) { return modelcatalog::Run(argc, argv); }

@@ -1,0 +1,55 @@
+// What the syncer last did, for GetSyncStatus, health and logs. Written by the
+// syncer, read by RPCs; each read gets a consistent copy.
+#ifndef MODEL_CATALOG_SERVICES_CATALOG_SYNC_STATUS_H_
+#define MODEL_CATALOG_SERVICES_CATALOG_SYNC_STATUS_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+
+namespace modelcatalog::catalog {
+
+struct SyncStatus {
+  std::string source;                // the hub's base URL
+  absl::Time last_attempt_time = absl::InfinitePast();  // InfinitePast: never
+  absl::Time last_success_time = absl::InfinitePast();
+  std::string last_error;            // empty when the last attempt succeeded
+  int64_t consecutive_failures = 0;
+};
+
+class SyncStatusRecorder {
+ public:
+  explicit SyncStatusRecorder(std::string source) { status_.source = std::move(source); }
+
+  void RecordSuccess(absl::Time when) ABSL_LOCKS_EXCLUDED(mu_) {
+    absl::MutexLock lock(&mu_);
+    status_.last_attempt_time = when;
+    status_.last_success_time = when;
+    status_.last_error.clear();
+    status_.consecutive_failures = 0;
+  }
+
+  void RecordFailure(absl::Time when, const absl::Status& error) ABSL_LOCKS_EXCLUDED(mu_) {
+    absl::MutexLock lock(&mu_);
+    status_.last_attempt_time = when;
+    status_.last_error = error.ToString();
+    ++status_.consecutive_failures;
+  }
+
+  SyncStatus Get() const ABSL_LOCKS_EXCLUDED(mu_) {
+    absl::MutexLock lock(&mu_);
+    return status_;
+  }
+
+ private:
+  mutable absl::Mutex mu_;
+  SyncStatus status_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace modelcatalog::catalog
+
+#endif  // MODEL_CATALOG_SERVICES_CATALOG_SYNC_STATUS_H_

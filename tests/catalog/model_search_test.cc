@@ -1,0 +1,90 @@
+#include "services/catalog/model_search.h"
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "services/catalog/text_fold.h"
+#include "tests/catalog/test_models.h"
+
+namespace modelcatalog::catalog {
+namespace {
+
+using ::modelcatalog::testing::MakeModel;
+using ::testing::ElementsAre;
+
+std::vector<std::string> Search(const CatalogSnapshot& s, const std::string& query,
+                                absl::optional<SearchCursor> cursor = absl::nullopt,
+                                size_t limit = 100) {
+  std::vector<std::string> ids;
+  for (const SearchHit& hit : SearchSnapshot(s, FoldCase(query), cursor, limit)) {
+    ids.push_back(s.entry(hit.position).model.id());
+  }
+  return ids;
+}
+
+class ModelSearchTest : public ::testing::Test {
+ protected:
+  std::shared_ptr<const CatalogSnapshot> snapshot_ = CatalogSnapshot::Build(
+      {
+          MakeModel("kling", "Kling"),                                   // exact id
+          MakeModel("kling-video-o3", "Kling Video O3"),                 // id prefix
+          MakeModel("zz-1", "KLING turbo"),                              // name prefix
+          MakeModel("video-kling-pro", "Video"),                         // word prefix in id
+          MakeModel("aa-2", "Fast Kling"),                               // word prefix in name
+          MakeModel("mkling", "Something"),                              // substring
+          MakeModel("unrelated", "Claude"),                              // no match
+      },
+      1, absl::UnixEpoch());
+};
+
+TEST_F(ModelSearchTest, RanksExactThenPrefixThenWordPrefixThenSubstring) {
+  EXPECT_THAT(Search(*snapshot_, "kling"),
+              ElementsAre("kling", "kling-video-o3", "zz-1", "aa-2", "video-kling-pro", "mkling"));
+}
+
+TEST_F(ModelSearchTest, IsCaseInsensitive) {
+  EXPECT_EQ(Search(*snapshot_, "KLING"), Search(*snapshot_, "kling"));
+}
+
+TEST_F(ModelSearchTest, RankIsTheBestOfIdAndName) {
+  const CatalogEntry* entry = snapshot_->Find("zz-1");
+  EXPECT_EQ(RankEntry(*entry, "kling"), MatchRank::kPrefix);
+  EXPECT_EQ(RankEntry(*entry, "turbo"), MatchRank::kWordPrefix);
+  EXPECT_EQ(RankEntry(*entry, "urbo"), MatchRank::kSubstring);
+  EXPECT_EQ(RankEntry(*entry, "zz-1"), MatchRank::kExactId);
+  EXPECT_EQ(RankEntry(*entry, "nothing"), absl::nullopt);
+}
+
+TEST_F(ModelSearchTest, AWordPrefixLaterInTheTextBeatsAnEarlierSubstring) {
+  auto s = CatalogSnapshot::Build({MakeModel("x", "proto pro")}, 1, absl::UnixEpoch());
+  EXPECT_EQ(RankEntry(s->entry(0), "ro"), MatchRank::kSubstring);
+  EXPECT_EQ(RankEntry(s->entry(0), "pro"), MatchRank::kPrefix);
+  auto t = CatalogSnapshot::Build({MakeModel("x", "aproto pro")}, 1, absl::UnixEpoch());
+  EXPECT_EQ(RankEntry(t->entry(0), "pro"), MatchRank::kWordPrefix);
+}
+
+TEST_F(ModelSearchTest, MatchesUnicodeCaseInsensitively) {
+  auto s = CatalogSnapshot::Build({MakeModel("elan", "Élan Vision"), MakeModel("greek", "ΑΘΗΝΑ Large")},
+                                  1, absl::UnixEpoch());
+  EXPECT_THAT(Search(*s, "éLAN"), ElementsAre("elan"));
+  EXPECT_THAT(Search(*s, "αθη"), ElementsAre("greek"));
+  EXPECT_THAT(Search(*s, "ΝΑ"), ElementsAre("greek"));
+}
+
+TEST_F(ModelSearchTest, ContinuesAfterACursorAndHonoursTheLimit) {
+  const std::vector<std::string> all = Search(*snapshot_, "kling");
+  EXPECT_THAT(Search(*snapshot_, "kling", absl::nullopt, 2), ElementsAre(all[0], all[1]));
+  // After (prefix, "zz-1") come the word-prefix hits and then the substring one.
+  EXPECT_THAT(Search(*snapshot_, "kling", SearchCursor{MatchRank::kPrefix, "zz-1"}, 2),
+              ElementsAre("aa-2", "video-kling-pro"));
+  // A cursor whose model is gone still continues at the right place.
+  EXPECT_THAT(Search(*snapshot_, "kling", SearchCursor{MatchRank::kWordPrefix, "b-gone"}),
+              ElementsAre("video-kling-pro", "mkling"));
+}
+
+TEST_F(ModelSearchTest, EmptyQueryOrLimitFindsNothing) {
+  EXPECT_TRUE(Search(*snapshot_, "").empty());
+  EXPECT_TRUE(Search(*snapshot_, "kling", absl::nullopt, 0).empty());
+}
+
+}  // namespace
+}  // namespace modelcatalog::catalog
