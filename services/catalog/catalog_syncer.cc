@@ -19,7 +19,8 @@ absl::Status CatalogSyncer::SyncOnce() {
   if (!fetched.ok()) {
     status_->RecordFailure(options_.clock(), fetched.status());
     Log(LogLevel::kWarning, "sync_failed",
-        {{"error", fetched.status().ToString()}, {"serving", "last good catalog"}});
+        {{"error", fetched.status().ToString()},
+         {"serving", store_->Current() ? "last good catalog" : "nothing yet"}});
     return fetched.status();
   }
   for (const hub::RejectedRecord& rejected : fetched->rejected) {

@@ -34,15 +34,6 @@ bool NeedsQuotes(absl::string_view v) {
   return false;
 }
 
-void AppendKeyValue(std::string* out, absl::string_view key, absl::string_view value) {
-  absl::StrAppend(out, " ", key, "=");
-  if (NeedsQuotes(value)) {
-    absl::StrAppend(out, "\"", absl::CEscape(value), "\"");
-  } else {
-    out->append(value.data(), value.size());
-  }
-}
-
 void AppendJsonString(std::string* out, absl::string_view v) {
   out->push_back('"');
   for (char c : v) {
@@ -61,6 +52,16 @@ void AppendJsonString(std::string* out, absl::string_view v) {
     }
   }
   out->push_back('"');
+}
+
+void AppendKeyValue(std::string* out, absl::string_view key, absl::string_view value) {
+  absl::StrAppend(out, " ", key, "=");
+  if (NeedsQuotes(value)) {
+    // The same escaping as JSON strings: readable, and unambiguous to parse.
+    AppendJsonString(out, value);
+  } else {
+    out->append(value.data(), value.size());
+  }
 }
 
 }  // namespace

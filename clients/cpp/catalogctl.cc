@@ -1,0 +1,259 @@
+// catalogctl: query a catalog-server from the command line.
+//
+//   catalogctl list [--developer_name=NAME] [--action=ACTION] [--page_size=N] [--all]
+//   catalogctl search QUERY [--page_size=N] [--all]
+//   catalogctl get ID
+//   catalogctl status
+//
+// Output is a table for people, or the response messages as JSON (--json, with
+// the proto's field names, which are the hub's) for scripts. Exit status: 0 on
+// success, 1 when the server returns an error, 2 on a usage error.
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/time.h"
+#include "google/protobuf/util/json_util.h"
+#include "google/protobuf/util/time_util.h"
+#include "grpcpp/grpcpp.h"
+#include "modelcatalog/v1/catalog_service.grpc.pb.h"
+#include "services/common/env_flags.h"
+
+ABSL_FLAG(std::string, server, "localhost:50051", "The catalog-server's address (host:port).");
+ABSL_FLAG(bool, json, false, "Print responses as JSON instead of a table.");
+ABSL_FLAG(absl::Duration, timeout, absl::Seconds(10), "Deadline of each call.");
+ABSL_FLAG(std::string, developer_name, "", "list: only models of this developer.");
+ABSL_FLAG(std::string, action, "", "list: only models with this fine-tuning action.");
+ABSL_FLAG(int32_t, page_size, 0, "list, search: models per page (0: the server's default).");
+ABSL_FLAG(std::string, page_token, "", "list, search: continue from this page token.");
+ABSL_FLAG(bool, all, false, "list, search: follow next_page_token to the last page.");
+
+namespace modelcatalog {
+namespace {
+
+using ::modelcatalog::v1::Model;
+
+constexpr char kUsage[] = R"(Queries a catalog-server.
+
+Usage:
+  catalogctl [flags] list [--developer_name=NAME] [--action=ACTION] [--page_size=N] [--all]
+  catalogctl [flags] search QUERY [--page_size=N] [--all]
+  catalogctl [flags] get ID
+  catalogctl [flags] status
+
+Flags: --server=HOST:PORT (default localhost:50051, env CATALOGCTL_SERVER), --json, --timeout=10s)";
+
+std::string ToJson(const google::protobuf::Message& message) {
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  options.add_whitespace = true;
+  std::string out;
+  (void)google::protobuf::util::MessageToJsonString(message, &out, options);
+  return out;
+}
+
+std::string Money(double value) {
+  // Enough digits for per-token prices (3e-06) without trailing noise.
+  return absl::StrFormat("$%g", value);
+}
+
+std::string PricingSummary(const Model& model) {
+  if (!model.has_pricing()) return "-";
+  const auto& p = model.pricing();
+  std::vector<std::string> parts;
+  if (p.has_input_cost_per_token()) parts.push_back(Money(p.input_cost_per_token() * 1e6) + "/M in");
+  if (p.has_output_cost_per_token()) parts.push_back(Money(p.output_cost_per_token() * 1e6) + "/M out");
+  if (p.has_cost_per_second()) parts.push_back(Money(p.cost_per_second()) + "/s");
+  if (p.has_cost_per_image()) parts.push_back(Money(p.cost_per_image()) + "/image");
+  if (p.has_cost_per_second_high_res()) parts.push_back(Money(p.cost_per_second_high_res()) + "/s hi-res");
+  if (p.has_cost_per_second_with_audio()) parts.push_back(Money(p.cost_per_second_with_audio()) + "/s audio");
+  if (parts.empty()) return p.method_raw().empty() ? "-" : p.method_raw();
+  return absl::StrJoin(parts, ", ");
+}
+
+std::string DeploymentSummary(const Model& model) {
+  if (model.deployments().empty()) return "-";
+  std::vector<std::string> statuses;
+  for (const auto& d : model.deployments()) {
+    statuses.push_back(d.status_raw().empty() ? "?" : d.status_raw());
+  }
+  return absl::StrJoin(statuses, ",");
+}
+
+// Display width of UTF-8 text: one column per code point (wide scripts are
+// rare in ids and names; the table stays readable either way).
+size_t Width(const std::string& s) {
+  size_t width = 0;
+  for (unsigned char c : s) width += (c & 0xC0) != 0x80;
+  return width;
+}
+
+void PrintTable(const std::vector<std::vector<std::string>>& rows) {
+  std::vector<size_t> widths;
+  for (const auto& row : rows) {
+    widths.resize(std::max(widths.size(), row.size()));
+    for (size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], Width(row[i]));
+  }
+  for (const auto& row : rows) {
+    std::string line;
+    for (size_t i = 0; i < row.size(); ++i) {
+      line += row[i];
+      if (i + 1 < row.size()) line += std::string(widths[i] - Width(row[i]) + 2, ' ');
+    }
+    std::cout << line << "\n";
+  }
+}
+
+std::vector<std::string> ModelRow(const Model& m) {
+  return {m.id(),
+          m.display_name(),
+          m.model_type_raw().empty() ? "-" : m.model_type_raw(),
+          m.has_developer() ? m.developer().name() : "-",
+          m.endpoint().empty() ? "-" : m.endpoint(),
+          PricingSummary(m),
+          DeploymentSummary(m)};
+}
+
+void PrintModels(const std::vector<Model>& models, const std::string& next_page_token) {
+  std::vector<std::vector<std::string>> rows = {
+      {"ID", "NAME", "TYPE", "DEVELOPER", "ENDPOINT", "PRICING", "DEPLOYMENTS"}};
+  for (const Model& m : models) rows.push_back(ModelRow(m));
+  PrintTable(rows);
+  if (!next_page_token.empty()) {
+    std::cout << "\nmore: --page_token=" << next_page_token << " (or --all)\n";
+  }
+}
+
+std::string TimeText(const google::protobuf::Timestamp& t) {
+  return google::protobuf::util::TimeUtil::ToString(t);
+}
+
+void PrintModelDetail(const Model& m) {
+  std::vector<std::vector<std::string>> rows = {
+      {"id", m.id()},
+      {"display_name", m.display_name()},
+      {"model_type", m.model_type_raw()},
+      {"owned_by", m.owned_by()},
+      {"developer", m.has_developer() ? m.developer().name() : "-"},
+      {"endpoint", m.endpoint()},
+      {"description", m.has_description() ? m.description() : "-"},
+      {"summary", m.has_summary() ? m.summary() : "-"},
+      {"capabilities", m.has_capabilities()
+                           ? absl::StrCat(absl::StrJoin(m.capabilities().input(), ","), " -> ",
+                                          absl::StrJoin(m.capabilities().output(), ","))
+                           : "-"},
+      {"pricing", absl::StrCat(m.pricing().method_raw(), " ", PricingSummary(m))},
+      {"fine_tuning", m.has_fine_tuning() ? absl::StrJoin(m.fine_tuning().actions(), ",") : "-"},
+      {"deployments", DeploymentSummary(m)},
+      {"source_model", m.has_source_model() ? m.source_model() : "-"},
+      {"created", m.has_created() ? TimeText(m.created()) : "-"},
+      {"released_at", m.has_released_at() ? TimeText(m.released_at()) : "-"},
+      {"request_schema", m.has_request_schema() ? "yes (see --json)" : "-"},
+  };
+  PrintTable(rows);
+}
+
+int Fail(const grpc::Status& status) {
+  std::cerr << "error: " << status.error_code() << " " << status.error_message() << "\n";
+  return 1;
+}
+
+std::unique_ptr<grpc::ClientContext> NewContext() {
+  auto context = std::make_unique<grpc::ClientContext>();
+  context->set_deadline(absl::ToChronoTime(absl::Now() + absl::GetFlag(FLAGS_timeout)));
+  return context;
+}
+
+int Run(int argc, char** argv) {
+  absl::SetProgramUsageMessage(kUsage);
+  ApplyEnvironmentToFlags("CATALOGCTL_", {"server"});
+  std::vector<char*> args = absl::ParseCommandLine(argc, argv);
+  if (args.size() < 2) ExitWithUsageError(kUsage);
+  const std::string command = args[1];
+  auto stub = modelcatalog::v1::ModelCatalogService::NewStub(
+      grpc::CreateChannel(absl::GetFlag(FLAGS_server), grpc::InsecureChannelCredentials()));
+  const bool json = absl::GetFlag(FLAGS_json);
+
+  if (command == "list" || command == "search") {
+    if (command == "search" && args.size() != 3) ExitWithUsageError("usage: catalogctl search QUERY");
+    if (command == "list" && args.size() != 2) ExitWithUsageError("usage: catalogctl list [flags]");
+    std::vector<Model> models;
+    std::string token = absl::GetFlag(FLAGS_page_token);
+    do {
+      grpc::Status status;
+      std::string next;
+      auto context = NewContext();
+      if (command == "list") {
+        modelcatalog::v1::ListModelsRequest request;
+        request.set_developer_name(absl::GetFlag(FLAGS_developer_name));
+        request.set_action(absl::GetFlag(FLAGS_action));
+        request.set_page_size(absl::GetFlag(FLAGS_page_size));
+        request.set_page_token(token);
+        modelcatalog::v1::ListModelsResponse response;
+        status = stub->ListModels(context.get(), request, &response);
+        if (status.ok() && json) std::cout << ToJson(response) << "\n";
+        models.insert(models.end(), response.models().begin(), response.models().end());
+        next = response.next_page_token();
+      } else {
+        modelcatalog::v1::SearchModelsRequest request;
+        request.set_query(args[2]);
+        request.set_page_size(absl::GetFlag(FLAGS_page_size));
+        request.set_page_token(token);
+        modelcatalog::v1::SearchModelsResponse response;
+        status = stub->SearchModels(context.get(), request, &response);
+        if (status.ok() && json) std::cout << ToJson(response) << "\n";
+        models.insert(models.end(), response.models().begin(), response.models().end());
+        next = response.next_page_token();
+      }
+      if (!status.ok()) return Fail(status);
+      token = next;
+    } while (absl::GetFlag(FLAGS_all) && !token.empty());
+    if (!json) PrintModels(models, token);
+    return 0;
+  }
+  if (command == "get") {
+    if (args.size() != 3) ExitWithUsageError("usage: catalogctl get ID");
+    modelcatalog::v1::GetModelRequest request;
+    request.set_id(args[2]);
+    modelcatalog::v1::GetModelResponse response;
+    grpc::Status status = stub->GetModel(NewContext().get(), request, &response);
+    if (!status.ok()) return Fail(status);
+    if (json) {
+      std::cout << ToJson(response) << "\n";
+    } else {
+      PrintModelDetail(response.model());
+    }
+    return 0;
+  }
+  if (command == "status") {
+    modelcatalog::v1::GetSyncStatusResponse response;
+    grpc::Status status = stub->GetSyncStatus(NewContext().get(), {}, &response);
+    if (!status.ok()) return Fail(status);
+    if (json) {
+      std::cout << ToJson(response) << "\n";
+    } else {
+      PrintTable({{"source", response.source()},
+                  {"revision", absl::StrCat(response.revision())},
+                  {"models", absl::StrCat(response.model_count())},
+                  {"last_success", response.has_last_success_time() ? TimeText(response.last_success_time()) : "never"},
+                  {"last_attempt", response.has_last_attempt_time() ? TimeText(response.last_attempt_time()) : "never"},
+                  {"last_error", response.last_error().empty() ? "-" : response.last_error()},
+                  {"consecutive_failures", absl::StrCat(response.consecutive_failures())}});
+    }
+    return 0;
+  }
+  ExitWithUsageError(absl::StrCat("unknown command: ", command, "\n\n", kUsage));
+}
+
+}  // namespace
+}  // namespace modelcatalog
+
+int main(int argc, char** argv) { return modelcatalog::Run(argc, argv); }
