@@ -1,0 +1,211 @@
+"""End-to-end tests over real processes and sockets.
+
+Starts the real hub-emulator and catalog-server binaries on free ports, then
+talks to the server the ways its users do: a Python program with stubs
+generated from proto/, catalogctl, and a reflection client that has no .proto
+files (buf curl, which resolves every type through server reflection like
+grpcurl does).
+
+Run by ctest with MODEL_CATALOG_BIN_DIR, PYTHONPATH (generated stubs) and BUF set.
+"""
+
+import json
+import os
+import signal
+import subprocess
+import tempfile
+import time
+import unittest
+import urllib.request
+
+import grpc
+
+import health_pb2
+import health_pb2_grpc
+from modelcatalog.v1 import catalog_service_pb2 as catalog_pb2
+from modelcatalog.v1 import catalog_service_pb2_grpc as catalog_grpc
+
+BIN_DIR = os.environ["MODEL_CATALOG_BIN_DIR"]
+BUF = os.environ["BUF"]
+STARTUP_TIMEOUT_S = 10
+
+
+class Server:
+    """A child process that prints '<name> listening on <address>' once bound."""
+
+    def __init__(self, argv, env=None):
+        self.process = subprocess.Popen(
+            argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            env={**os.environ, **(env or {})})
+        line = self.process.stdout.readline()
+        if " listening on " not in line:
+            self.process.kill()
+            raise RuntimeError(f"{argv[0]} did not start: {line!r} {self.process.stderr.read()}")
+        self.address = line.strip().split(" listening on ")[1]
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        try:
+            return self.process.wait(timeout=15)
+        finally:
+            self.process.stdout.close()
+            self.process.stderr.close()
+
+
+def wait_serving(channel):
+    health = health_pb2_grpc.HealthStub(channel)
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    while time.monotonic() < deadline:
+        status = health.Check(health_pb2.HealthCheckRequest(), timeout=2).status
+        if status == health_pb2.HealthCheckResponse.SERVING:
+            return
+        time.sleep(0.05)
+    raise AssertionError("catalog-server never became SERVING")
+
+
+class EndToEndTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory()
+        key_file = os.path.join(cls.tmp.name, "hub.key")
+        with open(key_file, "w") as f:
+            f.write("end-to-end-secret-key\n")
+        cls.hub = Server([os.path.join(BIN_DIR, "hub-emulator"), "--listen=127.0.0.1:0",
+                          f"--api_key_file={key_file}"])
+        cls.server = Server(
+            [os.path.join(BIN_DIR, "catalog-server"),
+             f"--hub_url={cls.hub.address}/api/ai", f"--hub_api_key_file={key_file}"],
+            # Flags may come from the environment, as in Kubernetes.
+            env={"MODEL_CATALOG_LISTEN": "127.0.0.1:0", "MODEL_CATALOG_SYNC_INTERVAL": "1h"})
+        cls.port = cls.server.address.rsplit(":", 1)[1]
+        cls.target = f"127.0.0.1:{cls.port}"
+        cls.channel = grpc.insecure_channel(cls.target)
+        wait_serving(cls.channel)
+        cls.stub = catalog_grpc.ModelCatalogServiceStub(cls.channel)
+        with urllib.request.urlopen(f"{cls.hub.address}/_control/models") as response:
+            cls.hub_ids = sorted(m["id"] for m in json.load(response)["data"])
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.channel.close()
+        cls.server.stop()
+        cls.hub.stop()
+        cls.tmp.cleanup()
+
+    # --- Python client with generated stubs ---
+
+    def test_python_client_lists_every_model_across_pages(self):
+        ids, token, pages = [], "", 0
+        while True:
+            response = self.stub.ListModels(
+                catalog_pb2.ListModelsRequest(page_size=4, page_token=token), timeout=5)
+            ids += [m.id for m in response.models]
+            pages += 1
+            token = response.next_page_token
+            if not token:
+                break
+        self.assertEqual(ids, self.hub_ids)
+        self.assertGreater(pages, 1)
+
+    def test_python_client_sees_not_found_like_the_hub(self):
+        with self.assertRaises(grpc.RpcError) as caught:
+            self.stub.GetModel(catalog_pb2.GetModelRequest(id="no-such-model"), timeout=5)
+        self.assertEqual(caught.exception.code(), grpc.StatusCode.NOT_FOUND)
+        self.assertEqual(caught.exception.details(), "Model not found: no-such-model")
+
+    def test_python_client_gets_a_model_with_its_fields(self):
+        model = self.stub.GetModel(catalog_pb2.GetModelRequest(id=self.hub_ids[0]), timeout=5).model
+        self.assertEqual(model.id, self.hub_ids[0])
+        self.assertEqual(model.object, "model")
+
+    def test_sync_status_names_the_source(self):
+        status = self.stub.GetSyncStatus(catalog_pb2.GetSyncStatusRequest(), timeout=5)
+        self.assertEqual(status.source, f"{self.hub.address}/api/ai")
+        self.assertEqual(status.model_count, len(self.hub_ids))
+        self.assertEqual(status.revision, 1)
+
+    # --- reflection: a client with no .proto files ---
+
+    def buf_curl(self, *args):
+        return subprocess.run(
+            [BUF, "curl", "--protocol", "grpc", "--http2-prior-knowledge", *args],
+            capture_output=True, text=True, timeout=60)
+
+    def test_reflection_lists_every_service(self):
+        result = self.buf_curl("--list-services", f"http://{self.target}")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        services = set(result.stdout.split())
+        self.assertTrue({"modelcatalog.v1.ModelCatalogService", "grpc.health.v1.Health",
+                         "grpc.reflection.v1alpha.ServerReflection"} <= services, services)
+
+    def test_reflection_describes_and_calls_health_check(self):
+        result = self.buf_curl(f"http://{self.target}/grpc.health.v1.Health/Check")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(json.loads(result.stdout), {"status": "SERVING"})
+
+    def test_reflection_calls_every_catalog_method(self):
+        base = f"http://{self.target}/modelcatalog.v1.ModelCatalogService"
+        listed = self.buf_curl("-d", '{"page_size": 2}', f"{base}/ListModels")
+        self.assertEqual(listed.returncode, 0, listed.stderr)
+        self.assertEqual(len(json.loads(listed.stdout)["models"]), 2)
+        searched = self.buf_curl("-d", json.dumps({"query": self.hub_ids[0]}), f"{base}/SearchModels")
+        self.assertEqual(searched.returncode, 0, searched.stderr)
+        self.assertEqual(json.loads(searched.stdout)["models"][0]["id"], self.hub_ids[0])
+        got = self.buf_curl("-d", json.dumps({"id": self.hub_ids[0]}), f"{base}/GetModel")
+        self.assertEqual(got.returncode, 0, got.stderr)
+        self.assertEqual(json.loads(got.stdout)["model"]["id"], self.hub_ids[0])
+        status = self.buf_curl(f"{base}/GetSyncStatus")
+        self.assertEqual(status.returncode, 0, status.stderr)
+        missing = self.buf_curl("-d", '{"id": "nope"}', f"{base}/GetModel")
+        self.assertNotEqual(missing.returncode, 0)
+        error = json.loads(missing.stderr)
+        self.assertEqual(error["code"], "not_found")
+        self.assertEqual(error["message"], "Model not found: nope")
+
+    # --- catalogctl ---
+
+    def catalogctl(self, *args):
+        return subprocess.run([os.path.join(BIN_DIR, "catalogctl"), f"--server={self.target}", *args],
+                              capture_output=True, text=True, timeout=30)
+
+    def test_catalogctl_lists_a_table(self):
+        result = self.catalogctl("list", "--all", "--page_size=5")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        lines = result.stdout.splitlines()
+        self.assertTrue(lines[0].startswith("ID"))
+        self.assertEqual(sorted(line.split()[0] for line in lines[1:] if line), self.hub_ids)
+
+    def test_catalogctl_gets_json(self):
+        result = self.catalogctl("--json", "get", self.hub_ids[-1])
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(json.loads(result.stdout)["model"]["id"], self.hub_ids[-1])
+
+    def test_catalogctl_reports_errors_with_exit_status_1(self):
+        result = self.catalogctl("get", "nope")
+        self.assertEqual(result.returncode, 1)
+        self.assertIn("Model not found: nope", result.stderr)
+        usage = self.catalogctl("frobnicate")
+        self.assertEqual(usage.returncode, 2)
+
+
+class ShutdownTest(unittest.TestCase):
+    def test_sigterm_stops_the_server_cleanly(self):
+        server = Server([os.path.join(BIN_DIR, "catalog-server"), "--listen=127.0.0.1:0",
+                         "--hub_url=http://127.0.0.1:9/api/ai"])
+        self.assertEqual(server.stop(), 0)
+
+    def test_bad_configuration_is_fatal_with_a_message(self):
+        result = subprocess.run([os.path.join(BIN_DIR, "catalog-server"), "--sync_interval=0s"],
+                                capture_output=True, text=True, timeout=30)
+        self.assertEqual(result.returncode, 2)
+        self.assertIn("--sync_interval must be positive", result.stderr)
+        env = {**os.environ, "MODEL_CATALOG_SYNC_INTERVAL": "soon"}
+        result = subprocess.run([os.path.join(BIN_DIR, "catalog-server")], env=env,
+                                capture_output=True, text=True, timeout=30)
+        self.assertEqual(result.returncode, 2)
+        self.assertIn("MODEL_CATALOG_SYNC_INTERVAL", result.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
