@@ -1,0 +1,340 @@
+// catalog-server in-process over real sockets, syncing over real HTTP from the
+// real hub emulator (a separate process): every RPC and every error code as a
+// gRPC client sees them.
+#include "services/catalog/catalog_server.h"
+
+#include <algorithm>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "google/protobuf/util/message_differencer.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "modelcatalog/v1/catalog_service.grpc.pb.h"
+#include "tests/support/hub_emulator_process.h"
+
+namespace modelcatalog {
+namespace {
+
+using ::grpc::health::v1::Health;
+using ::grpc::health::v1::HealthCheckRequest;
+using ::grpc::health::v1::HealthCheckResponse;
+using ::modelcatalog::testing::HubEmulatorProcess;
+using ::modelcatalog::v1::GetModelRequest;
+using ::modelcatalog::v1::GetModelResponse;
+using ::modelcatalog::v1::GetSyncStatusResponse;
+using ::modelcatalog::v1::ListModelsRequest;
+using ::modelcatalog::v1::ListModelsResponse;
+using ::modelcatalog::v1::ModelCatalogService;
+using ::modelcatalog::v1::SearchModelsRequest;
+using ::modelcatalog::v1::SearchModelsResponse;
+using ::testing::ElementsAreArray;
+
+std::unique_ptr<grpc::ClientContext> Deadline(absl::Duration d = absl::Seconds(10)) {
+  auto context = std::make_unique<grpc::ClientContext>();
+  context->set_deadline(absl::ToChronoTime(absl::Now() + d));
+  return context;
+}
+
+class CatalogServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    absl::StatusOr<std::unique_ptr<HubEmulatorProcess>> hub = HubEmulatorProcess::Start();
+    ASSERT_TRUE(hub.ok()) << hub.status();
+    hub_ = *std::move(hub);
+    hub_client_ = std::make_unique<hub::HubClient>(hub::HubClientOptions{hub_->api_url()});
+  }
+
+  // Starts the server; the hub's first answer decides whether it loads a catalog.
+  void StartServer() {
+    catalog::CatalogServerOptions options;
+    options.listen = "127.0.0.1:0";
+    options.hub.base_url = hub_->api_url();
+    options.sync_interval = absl::Hours(1);  // Tests sync explicitly with SyncNow.
+    absl::StatusOr<std::unique_ptr<catalog::CatalogServer>> server =
+        catalog::CatalogServer::Start(options);
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = *std::move(server);
+    channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
+                                   grpc::InsecureChannelCredentials());
+    stub_ = ModelCatalogService::NewStub(channel_);
+    health_ = Health::NewStub(channel_);
+  }
+
+  // Waits for SERVING through the health Watch stream: the server pushes it the
+  // moment the first catalog is published, no polling needed.
+  void WaitServing() {
+    auto context = Deadline();
+    HealthCheckRequest request;
+    auto reader = health_->Watch(context.get(), request);
+    HealthCheckResponse response;
+    while (reader->Read(&response)) {
+      if (response.status() == HealthCheckResponse::SERVING) {
+        context->TryCancel();
+        reader->Finish().IgnoreError();
+        return;
+      }
+    }
+    FAIL() << "never SERVING: " << reader->Finish().error_message();
+  }
+
+  void StartServing() {
+    StartServer();
+    WaitServing();
+  }
+
+  std::vector<std::string> HubIds(const hub::ListModelsFilter& filter = {}) {
+    absl::StatusOr<hub::ParsedModelList> list = hub_client_->ListModels(filter);
+    EXPECT_TRUE(list.ok()) << list.status();
+    std::vector<std::string> ids;
+    if (list.ok()) {
+      for (const auto& m : list->models) ids.push_back(m.id());
+    }
+    std::sort(ids.begin(), ids.end());
+    return ids;
+  }
+
+  std::vector<std::string> ListAll(ListModelsRequest request) {
+    std::vector<std::string> ids;
+    for (int page = 0; page < 1000; ++page) {
+      ListModelsResponse response;
+      grpc::Status status = stub_->ListModels(Deadline().get(), request, &response);
+      EXPECT_TRUE(status.ok()) << status.error_message();
+      if (!status.ok()) break;
+      for (const auto& m : response.models()) ids.push_back(m.id());
+      if (response.next_page_token().empty()) break;
+      request.set_page_token(response.next_page_token());
+    }
+    return ids;
+  }
+
+  std::unique_ptr<HubEmulatorProcess> hub_;
+  std::unique_ptr<hub::HubClient> hub_client_;
+  std::unique_ptr<catalog::CatalogServer> server_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<ModelCatalogService::Stub> stub_;
+  std::unique_ptr<Health::Stub> health_;
+};
+
+TEST_F(CatalogServerTest, ListsTheHubsWholeCatalogInIdOrder) {
+  StartServing();
+  ListModelsRequest request;
+  request.set_page_size(3);
+  EXPECT_THAT(ListAll(request), ElementsAreArray(HubIds()));
+}
+
+TEST_F(CatalogServerTest, FiltersLikeTheHub) {
+  StartServing();
+  for (const std::string developer : {"anthropic", "OpenAI", "nobody"}) {
+    ListModelsRequest request;
+    request.set_developer_name(developer);
+    EXPECT_THAT(ListAll(request), ElementsAreArray(HubIds({developer, ""}))) << developer;
+  }
+  ListModelsRequest by_action;
+  by_action.set_action("text_generation");
+  const std::vector<std::string> hub_ids = HubIds({"", "text_generation"});
+  EXPECT_FALSE(hub_ids.empty());
+  EXPECT_THAT(ListAll(by_action), ElementsAreArray(hub_ids));
+}
+
+TEST_F(CatalogServerTest, GetReturnsExactlyWhatTheHubSent) {
+  StartServing();
+  for (const std::string& id : HubIds()) {
+    absl::StatusOr<v1::Model> from_hub = hub_client_->RetrieveModel(id);
+    ASSERT_TRUE(from_hub.ok()) << from_hub.status();
+    GetModelRequest request;
+    request.set_id(id);
+    GetModelResponse response;
+    ASSERT_TRUE(stub_->GetModel(Deadline().get(), request, &response).ok()) << id;
+    EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(response.model(), *from_hub))
+        << id << "\nserved: " << response.model().DebugString()
+        << "\nhub: " << from_hub->DebugString();
+  }
+}
+
+TEST_F(CatalogServerTest, SearchFindsWhatTheHubFindsRankedBestFirst) {
+  StartServing();
+  const std::vector<std::string> ids = HubIds();
+  ASSERT_FALSE(ids.empty());
+  const std::string exact = ids.front();
+  SearchModelsRequest request;
+  request.set_query(exact);
+  request.set_page_size(1);
+  SearchModelsResponse first;
+  ASSERT_TRUE(stub_->SearchModels(Deadline().get(), request, &first).ok());
+  ASSERT_EQ(first.models_size(), 1);
+  EXPECT_EQ(first.models(0).id(), exact);
+
+  // The same set of matches as the hub's own search, whatever the order.
+  for (const std::string query : {"claude", "FLUX", "video", "o"}) {
+    SearchModelsRequest search;
+    search.set_query(query);
+    search.set_page_size(2);
+    std::set<std::string> served;
+    for (int page = 0; page < 100; ++page) {
+      SearchModelsResponse response;
+      ASSERT_TRUE(stub_->SearchModels(Deadline().get(), search, &response).ok());
+      for (const auto& m : response.models()) EXPECT_TRUE(served.insert(m.id()).second) << m.id();
+      if (response.next_page_token().empty()) break;
+      search.set_page_token(response.next_page_token());
+    }
+    absl::StatusOr<hub::ParsedModelList> from_hub = hub_client_->SearchModels(query);
+    ASSERT_TRUE(from_hub.ok());
+    std::set<std::string> expected;
+    for (const auto& m : from_hub->models) expected.insert(m.id());
+    EXPECT_EQ(served, expected) << query;
+  }
+}
+
+TEST_F(CatalogServerTest, ErrorCodesAndMessages) {
+  StartServing();
+  struct Case {
+    std::string name;
+    grpc::Status status;
+    grpc::StatusCode code;
+    std::string message;
+  };
+  GetModelResponse get;
+  ListModelsResponse list;
+  SearchModelsResponse search;
+  GetModelRequest missing;
+  missing.set_id("no-such-model");
+  ListModelsRequest negative;
+  negative.set_page_size(-5);
+  ListModelsRequest bad_token;
+  bad_token.set_page_token("bm90IGEgdG9rZW4");
+  const std::vector<Case> cases = {
+      {"unknown id", stub_->GetModel(Deadline().get(), missing, &get), grpc::StatusCode::NOT_FOUND,
+       "Model not found: no-such-model"},
+      {"empty id", stub_->GetModel(Deadline().get(), {}, &get), grpc::StatusCode::INVALID_ARGUMENT,
+       "id must not be empty"},
+      {"negative page size", stub_->ListModels(Deadline().get(), negative, &list),
+       grpc::StatusCode::INVALID_ARGUMENT, "page_size must not be negative, got -5"},
+      {"bad token", stub_->ListModels(Deadline().get(), bad_token, &list),
+       grpc::StatusCode::INVALID_ARGUMENT,
+       "page_token is not a valid page token: pass the next_page_token of the previous response "
+       "unchanged"},
+      {"empty query", stub_->SearchModels(Deadline().get(), {}, &search),
+       grpc::StatusCode::INVALID_ARGUMENT, "query must not be empty"},
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(c.status.error_code(), c.code) << c.name;
+    EXPECT_EQ(c.status.error_message(), c.message) << c.name;
+  }
+}
+
+TEST_F(CatalogServerTest, NotServingAndUnavailableUntilTheFirstCatalogLoads) {
+  // The hub fails the first sync, so the server starts with nothing to serve.
+  ASSERT_TRUE(hub_->InjectFault(R"({"fault":"http_error","status":503,"endpoint":"list"})").ok());
+  StartServer();
+  HealthCheckResponse health;
+  ASSERT_TRUE(health_->Check(Deadline().get(), {}, &health).ok());
+  // The first sync may still be in flight; either way nothing is loaded yet.
+  EXPECT_EQ(health.status(), HealthCheckResponse::NOT_SERVING);
+  ListModelsResponse list;
+  grpc::Status status = stub_->ListModels(Deadline().get(), {}, &list);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(status.error_message(), "the catalog has not been loaded from the hub yet: retry shortly");
+
+  // Health answers for the service by name too, and refuses unknown names.
+  HealthCheckRequest named;
+  named.set_service("modelcatalog.v1.ModelCatalogService");
+  ASSERT_TRUE(health_->Check(Deadline().get(), named, &health).ok());
+  HealthCheckRequest unknown;
+  unknown.set_service("nope.Service");
+  EXPECT_EQ(health_->Check(Deadline().get(), unknown, &health).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+
+  // The fault was for one request only: the next sync loads the catalog.
+  ASSERT_TRUE(server_->SyncNow().ok());
+  WaitServing();
+  ASSERT_TRUE(health_->Check(Deadline().get(), named, &health).ok());
+  EXPECT_EQ(health.status(), HealthCheckResponse::SERVING);
+}
+
+TEST_F(CatalogServerTest, ASyncBetweenTwoPagesNeitherRepeatsNorSkips) {
+  StartServing();
+  const std::vector<std::string> before = HubIds();
+  ASSERT_GE(before.size(), 6u);
+  ListModelsRequest request;
+  request.set_page_size(3);
+  ListModelsResponse first;
+  ASSERT_TRUE(stub_->ListModels(Deadline().get(), request, &first).ok());
+  ASSERT_EQ(first.models_size(), 3);
+
+  // Between the pages: one model already seen and one not yet seen disappear,
+  // a new one appears after the cursor.
+  const std::string seen = before[1];
+  const std::string unseen = before[4];
+  ASSERT_TRUE(hub_->DeleteModel(seen).ok());
+  ASSERT_TRUE(hub_->DeleteModel(unseen).ok());
+  ASSERT_TRUE(hub_->PutModel("zzz-new-model", R"({"id":"zzz-new-model","object":"model",
+      "display_name":"New","model_type":"base","owned_by":"oxen","endpoint":"/chat/completions",
+      "deployments":[]})").ok());
+  ASSERT_TRUE(server_->SyncNow().ok());
+
+  request.set_page_token(first.next_page_token());
+  std::vector<std::string> all = {first.models(0).id(), first.models(1).id(), first.models(2).id()};
+  for (const std::string& id : ListAll(request)) all.push_back(id);
+  std::vector<std::string> expected(before.begin(), before.end());
+  expected.erase(std::remove(expected.begin(), expected.end(), unseen), expected.end());
+  expected.push_back("zzz-new-model");
+  EXPECT_THAT(all, ElementsAreArray(expected));
+}
+
+TEST_F(CatalogServerTest, KeepsServingTheLastGoodCatalogWhenTheHubFails) {
+  StartServing();
+  const std::vector<std::string> ids = HubIds();
+  ASSERT_TRUE(hub_->InjectFault(R"({"fault":"http_error","status":503,"message":"hub is down"})").ok());
+  EXPECT_FALSE(server_->SyncNow().ok());
+  ListModelsRequest request;
+  request.set_page_size(1000);
+  EXPECT_THAT(ListAll(request), ElementsAreArray(ids));
+  GetSyncStatusResponse status;
+  ASSERT_TRUE(stub_->GetSyncStatus(Deadline().get(), {}, &status).ok());
+  EXPECT_THAT(status.last_error(), ::testing::HasSubstr("hub is down"));
+  EXPECT_EQ(status.consecutive_failures(), 1);
+  EXPECT_EQ(status.model_count(), static_cast<int64_t>(ids.size()));
+  EXPECT_EQ(status.revision(), 1);
+}
+
+TEST_F(CatalogServerTest, RevisionGrowsOnlyWhenTheCatalogChanges) {
+  StartServing();
+  ASSERT_TRUE(server_->SyncNow().ok());
+  GetSyncStatusResponse unchanged;
+  ASSERT_TRUE(stub_->GetSyncStatus(Deadline().get(), {}, &unchanged).ok());
+  EXPECT_EQ(unchanged.revision(), 1);
+  EXPECT_EQ(unchanged.source(), hub_->api_url());
+  EXPECT_TRUE(unchanged.has_last_success_time());
+
+  ASSERT_TRUE(hub_->PatchModel(HubIds().front(), R"({"display_name":"Renamed"})").ok());
+  ASSERT_TRUE(server_->SyncNow().ok());
+  GetSyncStatusResponse changed;
+  ASSERT_TRUE(stub_->GetSyncStatus(Deadline().get(), {}, &changed).ok());
+  EXPECT_EQ(changed.revision(), 2);
+  GetModelRequest request;
+  request.set_id(HubIds().front());
+  GetModelResponse response;
+  ASSERT_TRUE(stub_->GetModel(Deadline().get(), request, &response).ok());
+  EXPECT_EQ(response.model().display_name(), "Renamed");
+}
+
+TEST_F(CatalogServerTest, ShutdownEndsHealthWatchersWithAClearStatus) {
+  StartServing();
+  auto context = Deadline();
+  auto reader = health_->Watch(context.get(), {});
+  HealthCheckResponse response;
+  ASSERT_TRUE(reader->Read(&response));
+  EXPECT_EQ(response.status(), HealthCheckResponse::SERVING);
+  server_->Shutdown(absl::Seconds(5));
+  while (reader->Read(&response)) {
+  }
+  grpc::Status status = reader->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(status.error_message(), "the server is shutting down");
+}
+
+}  // namespace
+}  // namespace modelcatalog
