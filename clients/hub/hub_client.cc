@@ -1,0 +1,477 @@
+#include "clients/hub/hub_client.h"
+
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/cord.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "absl/time/clock.h"
+#include "rapidjson/document.h"
+#include "services/common/log.h"
+
+#ifndef MODEL_CATALOG_VERSION
+#define MODEL_CATALOG_VERSION "dev"
+#endif
+
+namespace modelcatalog::hub {
+namespace {
+
+namespace v1 = ::modelcatalog::v1;
+
+constexpr char kUserAgent[] = "model-catalog/" MODEL_CATALOG_VERSION;
+constexpr char kRetryAfterPayload[] = "type.googleapis.com/modelcatalog.hub.RetryAfter";
+constexpr char kRedacted[] = "<redacted>";
+// Idle handles kept beyond this many are closed: enough for the few concurrent callers a
+// service has, without holding connections nobody uses.
+constexpr size_t kMaxIdleHandles = 8;
+// The hub's error messages are short; a larger one is cut so logs stay readable.
+constexpr size_t kMaxMessageBytes = 1024;
+// A non-JSON error body longer than this is a page, not a message.
+constexpr size_t kMaxPlainTextMessageBytes = 256;
+
+// libcurl's global state is set up once per process, whichever thread gets there first.
+bool CurlReady() {
+  static const bool ready = [] {
+    CURLcode rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+    if (rc != CURLE_OK) {
+      Log(LogLevel::kError, "curl_global_init_failed", {{"error", curl_easy_strerror(rc)}});
+    }
+    return rc == CURLE_OK;
+  }();
+  return ready;
+}
+
+HubClientOptions Normalized(HubClientOptions options) {
+  while (!options.base_url.empty() && options.base_url.back() == '/') {
+    options.base_url.pop_back();
+  }
+  return options;
+}
+
+// RFC 3986 unreserved characters pass; every other byte is %XX.
+std::string PercentEncode(absl::string_view s) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(s.size());
+  for (char ch : s) {
+    unsigned char c = static_cast<unsigned char>(ch);
+    if (absl::ascii_isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out.push_back(ch);
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 0xF]);
+    }
+  }
+  return out;
+}
+
+// An id as one path segment. "." and ".." are dot-segments that URL normalization would
+// remove, reaching another endpoint; encoded, they stay the model's name.
+std::string PathSegment(absl::string_view id) {
+  if (id == ".") return "%2E";
+  if (id == "..") return "%2E%2E";
+  return PercentEncode(id);
+}
+
+long TimeoutMillis(absl::Duration d) {
+  if (d <= absl::ZeroDuration() || d == absl::InfiniteDuration()) return 0;  // curl: no limit
+  return static_cast<long>(std::max<int64_t>(1, absl::ToInt64Milliseconds(d)));
+}
+
+struct BodySink {
+  std::string* body;
+  size_t limit;
+  bool exceeded = false;
+};
+
+size_t WriteBody(char* data, size_t size, size_t nmemb, void* user) {
+  auto* sink = static_cast<BodySink*>(user);
+  size_t n = size * nmemb;
+  if (n > sink->limit - std::min(sink->limit, sink->body->size())) {
+    sink->exceeded = true;
+    return 0;  // anything but n makes curl abort the transfer
+  }
+  sink->body->append(data, n);
+  return n;
+}
+
+// Retry-After is either delta-seconds or an HTTP date (RFC 9110 §10.2.3).
+absl::optional<absl::Duration> ParseRetryAfter(absl::string_view value, absl::Time now) {
+  value = absl::StripAsciiWhitespace(value);
+  if (value.empty()) return absl::nullopt;
+  if (std::all_of(value.begin(), value.end(), [](char c) { return absl::ascii_isdigit(c); })) {
+    int64_t seconds;
+    if (!absl::SimpleAtoi(value, &seconds)) return absl::nullopt;  // overflow
+    return absl::Seconds(seconds);
+  }
+  absl::Time when;
+  std::string error;
+  if (!absl::ParseTime("%a, %d %b %Y %H:%M:%S GMT", value, absl::UTCTimeZone(), &when, &error)) {
+    return absl::nullopt;
+  }
+  return std::max(absl::ZeroDuration(), when - now);
+}
+
+absl::StatusCode CodeForHttpStatus(long http_status) {
+  switch (http_status) {
+    case 400: return absl::StatusCode::kInvalidArgument;
+    case 401: return absl::StatusCode::kUnauthenticated;
+    case 403: return absl::StatusCode::kPermissionDenied;
+    case 404: return absl::StatusCode::kNotFound;
+    case 409: return absl::StatusCode::kFailedPrecondition;
+    case 429: return absl::StatusCode::kResourceExhausted;
+    case 500: return absl::StatusCode::kInternal;
+    case 502:
+    case 503:
+    case 504: return absl::StatusCode::kUnavailable;
+    default: return absl::StatusCode::kUnknown;
+  }
+}
+
+const rapidjson::Value* NonEmptyString(const rapidjson::Value& object, const char* key) {
+  auto it = object.FindMember(key);
+  if (it == object.MemberEnd() || !it->value.IsString() || it->value.GetStringLength() == 0) {
+    return nullptr;
+  }
+  return &it->value;
+}
+
+bool IsPlainText(absl::string_view text) {
+  if (text.empty() || text.size() > kMaxPlainTextMessageBytes || text.front() == '<') return false;
+  return std::none_of(text.begin(), text.end(), [](char c) {
+    unsigned char u = static_cast<unsigned char>(c);
+    return u < 0x20 && c != '\t' && c != '\n' && c != '\r';
+  });
+}
+
+// The hub's message in an error body, in the envelopes the hub and its proxies use;
+// empty when there is none.
+std::string MessageInBody(absl::string_view body) {
+  rapidjson::Document doc;
+  doc.Parse<rapidjson::kParseValidateEncodingFlag>(body.data(), body.size());
+  if (doc.HasParseError()) {
+    absl::string_view text = absl::StripAsciiWhitespace(body);
+    return IsPlainText(text) ? std::string(text) : std::string();
+  }
+  if (!doc.IsObject()) return "";
+  const rapidjson::Value* message = NonEmptyString(doc, "status_message");
+  if (message == nullptr) message = NonEmptyString(doc, "error");
+  if (message == nullptr) {
+    auto error = doc.FindMember("error");
+    if (error != doc.MemberEnd() && error->value.IsObject()) {
+      message = NonEmptyString(error->value, "message");
+    }
+  }
+  if (message == nullptr) message = NonEmptyString(doc, "message");
+  if (message == nullptr) return "";
+  std::string text(message->GetString(), message->GetStringLength());
+  if (text.size() > kMaxMessageBytes) {
+    text.resize(kMaxMessageBytes);
+    text.append("...");
+  }
+  return text;
+}
+
+bool IsSuccess(long http_status) { return http_status >= 200 && http_status <= 299; }
+
+absl::Status HttpError(const std::string& message_in_body, long http_status,
+                       absl::optional<absl::Duration> retry_after,
+                       absl::string_view redirect_url) {
+  std::string message = message_in_body;
+  if (message.empty()) {
+    message = absl::StrCat("HTTP ", http_status);
+    if (http_status >= 300 && http_status <= 399 && !redirect_url.empty()) {
+      absl::StrAppend(&message, " (redirect to ", redirect_url, " not followed)");
+    }
+  }
+  absl::Status status(CodeForHttpStatus(http_status), message);
+  if (retry_after.has_value()) {
+    status.SetPayload(kRetryAfterPayload, absl::Cord(absl::FormatDuration(*retry_after)));
+  }
+  return status;
+}
+
+absl::Status TransportError(CURLcode rc, const char* error_buffer, absl::string_view endpoint,
+                            const BodySink& sink) {
+  std::string detail =
+      absl::StrCat(endpoint, ": ", error_buffer[0] != '\0' ? error_buffer : curl_easy_strerror(rc));
+  switch (rc) {
+    case CURLE_OPERATION_TIMEDOUT:
+      return absl::DeadlineExceededError(detail);
+    case CURLE_FILESIZE_EXCEEDED:
+    case CURLE_WRITE_ERROR:
+      if (rc == CURLE_FILESIZE_EXCEEDED || sink.exceeded) {
+        return absl::ResourceExhaustedError(absl::StrCat(
+            endpoint, ": response larger than max_response_bytes (", sink.limit, ")"));
+      }
+      return absl::InternalError(detail);
+    case CURLE_OUT_OF_MEMORY:
+      return absl::ResourceExhaustedError(detail);
+    case CURLE_URL_MALFORMAT:
+    case CURLE_UNSUPPORTED_PROTOCOL:
+      return absl::InvalidArgumentError(absl::StrCat(detail, " (check base_url)"));
+    case CURLE_BAD_CONTENT_ENCODING:
+      return absl::DataLossError(absl::StrCat("malformed response from ", detail));
+    case CURLE_COULDNT_RESOLVE_PROXY:
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_WEIRD_SERVER_REPLY:
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_GOT_NOTHING:
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_PROXY:
+      return absl::UnavailableError(detail);
+    default:
+      return absl::UnknownError(detail);
+  }
+}
+
+}  // namespace
+
+struct HubClient::Response {
+  long http_status = 0;
+  std::string body;
+  absl::optional<absl::Duration> retry_after;
+  std::string redirect_url;
+};
+
+// Holds one easy handle for the length of a request.
+class HubClient::HandleLease {
+ public:
+  explicit HandleLease(HubClient* client)
+      : client_(client), handle_(static_cast<CURL*>(client->AcquireHandle())) {}
+  ~HandleLease() {
+    if (handle_ != nullptr) client_->ReleaseHandle(handle_);
+  }
+  HandleLease(const HandleLease&) = delete;
+  HandleLease& operator=(const HandleLease&) = delete;
+
+  CURL* get() const { return handle_; }
+
+ private:
+  HubClient* client_;
+  CURL* handle_;
+};
+
+HubClient::HubClient(HubClientOptions options)
+    : options_(Normalized(std::move(options))),
+      authorization_header_(options_.api_key.empty()
+                                ? std::string()
+                                : absl::StrCat("Authorization: Bearer ", options_.api_key)) {
+  CurlReady();
+}
+
+HubClient::~HubClient() {
+  absl::MutexLock lock(&mu_);
+  for (void* handle : idle_handles_) curl_easy_cleanup(static_cast<CURL*>(handle));
+  idle_handles_.clear();
+}
+
+void* HubClient::AcquireHandle() {
+  {
+    absl::MutexLock lock(&mu_);
+    if (!idle_handles_.empty()) {
+      void* handle = idle_handles_.back();
+      idle_handles_.pop_back();
+      return handle;
+    }
+  }
+  if (!CurlReady()) return nullptr;
+  return curl_easy_init();
+}
+
+void HubClient::ReleaseHandle(void* handle) {
+  CURL* curl = static_cast<CURL*>(handle);
+  // Forget this request's options (they point at its headers and buffers); the handle's
+  // open connections and DNS cache survive the reset.
+  curl_easy_reset(curl);
+  {
+    absl::MutexLock lock(&mu_);
+    if (idle_handles_.size() < kMaxIdleHandles) {
+      idle_handles_.push_back(curl);
+      return;
+    }
+  }
+  curl_easy_cleanup(curl);
+}
+
+std::string HubClient::Redact(absl::string_view text) const {
+  if (options_.api_key.empty()) return std::string(text);
+  return absl::StrReplaceAll(text, {{options_.api_key, kRedacted}});
+}
+
+absl::StatusOr<HubClient::Response> HubClient::Perform(absl::string_view method,
+                                                       absl::string_view path,
+                                                       absl::string_view query) {
+  const std::string endpoint = absl::StrCat(method, " ", path);
+  HandleLease lease(this);
+  CURL* curl = lease.get();
+  if (curl == nullptr) {
+    return absl::InternalError(absl::StrCat(endpoint, ": libcurl could not be initialized"));
+  }
+  if (options_.base_url.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(endpoint, ": base_url is empty"));
+  }
+
+  const std::string url =
+      absl::StrCat(options_.base_url, path, query.empty() ? "" : "?", query);
+  Response response;
+  BodySink sink{&response.body, options_.max_response_bytes};
+  char error_buffer[CURL_ERROR_SIZE];
+  error_buffer[0] = '\0';
+
+  std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> headers(nullptr,
+                                                                      &curl_slist_free_all);
+  auto add_header = [&headers](const char* header) {
+    curl_slist* list = curl_slist_append(headers.get(), header);
+    if (list != nullptr) {
+      headers.release();
+      headers.reset(list);
+    }
+    return list != nullptr;
+  };
+  bool headers_ok = add_header("Accept: application/json");
+  // These requests carry no body: no Content-Type for curl's form default.
+  if (method == "POST") headers_ok = headers_ok && add_header("Content-Type:");
+  if (!authorization_header_.empty()) {
+    headers_ok = headers_ok && add_header(authorization_header_.c_str());
+  }
+  if (!headers_ok) return absl::ResourceExhaustedError(absl::StrCat(endpoint, ": out of memory"));
+
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error_buffer);
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+  // Redirects are answered as errors, never followed: the bearer key stays with the hub.
+  curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
+  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, TimeoutMillis(options_.connect_timeout));
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, TimeoutMillis(options_.request_timeout));
+  curl_easy_setopt(curl, CURLOPT_USERAGENT, kUserAgent);
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers.get());
+  // Catalogs are tens of MB of repetitive JSON: let the hub compress them.
+  curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "");
+  curl_easy_setopt(curl, CURLOPT_MAXFILESIZE_LARGE,
+                   static_cast<curl_off_t>(std::min<size_t>(options_.max_response_bytes,
+                                                            INT64_MAX)));
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &WriteBody);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &sink);
+  if (method == "POST") {
+    curl_easy_setopt(curl, CURLOPT_POST, 1L);
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, "");
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, 0L);
+  }
+
+  const absl::Time start = absl::Now();
+  CURLcode rc = curl_easy_perform(curl);
+  const absl::Duration took = absl::Now() - start;
+  if (rc != CURLE_OK) {
+    absl::Status status = TransportError(rc, error_buffer, endpoint, sink);
+    Log(LogLevel::kDebug, "hub_request_failed",
+        {{"method", method}, {"path", path}, {"code", absl::StatusCodeToString(status.code())},
+         {"took", absl::FormatDuration(took)}});
+    return absl::Status(status.code(), Redact(status.message()));
+  }
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.http_status);
+  curl_header* retry_after = nullptr;
+  if (curl_easy_header(curl, "Retry-After", 0, CURLH_HEADER, -1, &retry_after) == CURLHE_OK) {
+    response.retry_after = ParseRetryAfter(retry_after->value, absl::Now());
+  }
+  char* redirect_url = nullptr;
+  if (curl_easy_getinfo(curl, CURLINFO_REDIRECT_URL, &redirect_url) == CURLE_OK &&
+      redirect_url != nullptr) {
+    response.redirect_url = redirect_url;
+  }
+  Log(LogLevel::kDebug, "hub_request",
+      {{"method", method}, {"path", path}, {"http_status", response.http_status},
+       {"bytes", response.body.size()}, {"took", absl::FormatDuration(took)}});
+  return response;
+}
+
+absl::StatusOr<ParsedModelList> HubClient::GetModelList(absl::string_view path,
+                                                        absl::string_view query) {
+  absl::StatusOr<Response> response = Perform("GET", path, query);
+  if (!response.ok()) return response.status();
+  if (!IsSuccess(response->http_status)) {
+    return HttpError(Redact(MessageInBody(response->body)), response->http_status,
+                     response->retry_after, response->redirect_url);
+  }
+  absl::StatusOr<ParsedModelList> list = ParseModelList(response->body);
+  if (!list.ok()) {
+    return absl::DataLossError(
+        Redact(absl::StrCat("malformed response from GET ", path, ": ", list.status().message())));
+  }
+  return list;
+}
+
+absl::StatusOr<v1::Model> HubClient::CallForModel(absl::string_view method,
+                                                  absl::string_view path,
+                                                  absl::string_view query) {
+  absl::StatusOr<Response> response = Perform(method, path, query);
+  if (!response.ok()) return response.status();
+  if (!IsSuccess(response->http_status)) {
+    return HttpError(Redact(MessageInBody(response->body)), response->http_status,
+                     response->retry_after, response->redirect_url);
+  }
+  absl::StatusOr<v1::Model> model = ParseModel(response->body);
+  if (!model.ok()) {
+    return absl::DataLossError(Redact(absl::StrCat("malformed response from ", method, " ", path,
+                                                   ": ", model.status().message())));
+  }
+  return model;
+}
+
+absl::StatusOr<ParsedModelList> HubClient::ListModels(const ListModelsFilter& filter) {
+  std::string query;
+  if (!filter.developer_name.empty()) {
+    absl::StrAppend(&query, "developer_name=", PercentEncode(filter.developer_name));
+  }
+  if (!filter.action.empty()) {
+    absl::StrAppend(&query, query.empty() ? "" : "&", "action=", PercentEncode(filter.action));
+  }
+  return GetModelList("/models", query);
+}
+
+absl::StatusOr<ParsedModelList> HubClient::SearchModels(absl::string_view query) {
+  return GetModelList("/models/search", absl::StrCat("search=", PercentEncode(query)));
+}
+
+absl::StatusOr<v1::Model> HubClient::RetrieveModel(absl::string_view id,
+                                                   bool live_deployment_status) {
+  if (id.empty()) return absl::InvalidArgumentError("model id must not be empty");
+  return CallForModel("GET", absl::StrCat("/models/", PathSegment(id)),
+                      live_deployment_status ? "deployment_status=live" : "");
+}
+
+absl::StatusOr<v1::Model> HubClient::ActivateModel(absl::string_view id) {
+  if (id.empty()) return absl::InvalidArgumentError("model id must not be empty");
+  return CallForModel("POST", absl::StrCat("/models/", PathSegment(id), "/activate"), "");
+}
+
+absl::StatusOr<v1::Model> HubClient::DeactivateModel(absl::string_view id) {
+  if (id.empty()) return absl::InvalidArgumentError("model id must not be empty");
+  return CallForModel("POST", absl::StrCat("/models/", PathSegment(id), "/deactivate"), "");
+}
+
+absl::optional<absl::Duration> RetryAfter(const absl::Status& status) {
+  absl::optional<absl::Cord> payload = status.GetPayload(kRetryAfterPayload);
+  if (!payload.has_value()) return absl::nullopt;
+  absl::Duration d;
+  if (!absl::ParseDuration(std::string(*payload), &d)) return absl::nullopt;
+  return d;
+}
+
+}  // namespace modelcatalog::hub

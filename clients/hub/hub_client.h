@@ -1,0 +1,127 @@
+// A faithful client of the hub's HTTP JSON model API: one call per endpoint, no retries,
+// no caching. A later layer decides about backoff, using the codes and RetryAfter() below.
+//
+// Errors, for every call:
+// - The hub answered with an error status. The message is the hub's own, read from its
+//   envelope `{"status":"error","status_message":"..."}` (also `{"error":"..."}`,
+//   `{"error":{"message":"..."}}`, `{"message":"..."}`), else a short plain-text body, else
+//   `HTTP <code>`. Codes: 400 INVALID_ARGUMENT, 401 UNAUTHENTICATED, 403 PERMISSION_DENIED,
+//   404 NOT_FOUND, 409 FAILED_PRECONDITION, 429 RESOURCE_EXHAUSTED, 500 INTERNAL,
+//   502/503/504 UNAVAILABLE, any other (3xx included: redirects are never followed, so the
+//   bearer key never travels to another address) UNKNOWN. A Retry-After header on an
+//   error response is attached to the status, read by RetryAfter().
+// - The hub answered 2xx with a body that is not what the endpoint returns (not JSON,
+//   the wrong shape, a model that does not read, an empty body): DATA_LOSS,
+//   `malformed response from GET /models: <parser message>`. A broken hub is thereby told
+//   apart from a bad request (INVALID_ARGUMENT).
+// - Transport: no connection (refused, DNS, TLS, reset, a body cut short) UNAVAILABLE;
+//   `request_timeout` or `connect_timeout` elapsed DEADLINE_EXCEEDED; a body larger than
+//   `max_response_bytes` RESOURCE_EXHAUSTED (with no RetryAfter: waiting does not help);
+//   a `base_url` curl cannot use INVALID_ARGUMENT. These messages name the endpoint
+//   (`GET /models/x: ...`), never the URL's query.
+// The api key never appears in a message or a log line: should the hub echo it back, it
+// is replaced by `<redacted>`.
+#ifndef MODEL_CATALOG_CLIENTS_HUB_HUB_CLIENT_H_
+#define MODEL_CATALOG_CLIENTS_HUB_HUB_CLIENT_H_
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "absl/types/optional.h"
+#include "clients/hub/model_json.h"
+#include "modelcatalog/v1/model.pb.h"
+
+namespace modelcatalog::hub {
+
+struct HubClientOptions {
+  // The API's root; endpoints are appended to it: /models, /models/search, /models/{id},
+  // /models/{id}/activate, /models/{id}/deactivate. E.g. "https://hub.oxen.ai/api/ai".
+  // A trailing '/' is ignored.
+  std::string base_url;
+  // Sent as "Authorization: Bearer <key>" when non-empty. Never logged, never in a message.
+  std::string api_key;
+  // Time to establish the connection. Zero, negative or infinite: curl's default (300s).
+  absl::Duration connect_timeout = absl::Seconds(5);
+  // Time for the whole request, connection included. Zero, negative or infinite: no limit.
+  absl::Duration request_timeout = absl::Seconds(30);
+  // Largest response body accepted (after decompression).
+  size_t max_response_bytes = 512 << 20;
+};
+
+// Filters of ListModels; an empty field does not filter.
+struct ListModelsFilter {
+  // Only models of this developer, e.g. "openai".
+  std::string developer_name;
+  // Only models supporting this fine-tuning action type.
+  std::string action;
+};
+
+// Thread-safe: calls may run concurrently. Connections are kept alive between calls.
+class HubClient {
+ public:
+  explicit HubClient(HubClientOptions options);
+  ~HubClient();
+
+  HubClient(const HubClient&) = delete;
+  HubClient& operator=(const HubClient&) = delete;
+
+  // GET /models. Records the parser rejects come back in `rejected`; the call still succeeds.
+  absl::StatusOr<ParsedModelList> ListModels(const ListModelsFilter& filter = {});
+
+  // GET /models/search?search=<query>.
+  absl::StatusOr<ParsedModelList> SearchModels(absl::string_view query);
+
+  // GET /models/{id}, with ?deployment_status=live to have the hub refresh the deployments'
+  // status from their provider first. INVALID_ARGUMENT for an empty id, without a request;
+  // NOT_FOUND (`Model not found: <id>`) when the hub has no such model.
+  absl::StatusOr<modelcatalog::v1::Model> RetrieveModel(absl::string_view id,
+                                                        bool live_deployment_status = false);
+
+  // POST /models/{id}/activate: activates an inactive custom model's deployment. The hub
+  // answers INVALID_ARGUMENT for a base model (always active).
+  absl::StatusOr<modelcatalog::v1::Model> ActivateModel(absl::string_view id);
+
+  // POST /models/{id}/deactivate: deactivates an active custom model's deployment.
+  absl::StatusOr<modelcatalog::v1::Model> DeactivateModel(absl::string_view id);
+
+  const std::string& base_url() const { return options_.base_url; }
+
+ private:
+  struct Response;
+  class HandleLease;
+
+  // Performs one request; `path` is percent-encoded already, `query` a ready query string.
+  absl::StatusOr<Response> Perform(absl::string_view method, absl::string_view path,
+                                   absl::string_view query);
+  absl::StatusOr<ParsedModelList> GetModelList(absl::string_view path, absl::string_view query);
+  absl::StatusOr<modelcatalog::v1::Model> CallForModel(absl::string_view method,
+                                                       absl::string_view path,
+                                                       absl::string_view query);
+  // Replaces the api key in hub-provided text.
+  std::string Redact(absl::string_view text) const;
+
+  // Easy handles kept for reuse: each holds its open connections, so reuse is keep-alive.
+  void* AcquireHandle();
+  void ReleaseHandle(void* handle);
+
+  const HubClientOptions options_;
+  const std::string authorization_header_;  // empty without an api key
+  absl::Mutex mu_;
+  std::vector<void*> idle_handles_ ABSL_GUARDED_BY(mu_);
+};
+
+// The hub's Retry-After on an error response (seconds or an HTTP date), as carried by a
+// status this client returned; absl::nullopt when there was none.
+absl::optional<absl::Duration> RetryAfter(const absl::Status& status);
+
+}  // namespace modelcatalog::hub
+
+#endif  // MODEL_CATALOG_CLIENTS_HUB_HUB_CLIENT_H_

@@ -1,0 +1,996 @@
+#include "clients/hub/model_json.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <initializer_list>
+#include <utility>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/civil_time.h"
+#include "google/protobuf/struct.pb.h"
+#include "google/protobuf/timestamp.pb.h"
+#include "google/protobuf/util/time_util.h"
+#include "rapidjson/error/en.h"
+#include "rapidjson/stringbuffer.h"
+#include "rapidjson/writer.h"
+
+namespace modelcatalog::hub {
+namespace {
+
+namespace v1 = ::modelcatalog::v1;
+using ::google::protobuf::ListValue;
+using ::google::protobuf::Struct;
+using ::google::protobuf::Timestamp;
+using ::google::protobuf::util::TimeUtil;
+using ::rapidjson::Value;
+
+// Insitu parsing reads strings in place in a private copy of the text instead of copying
+// each one again. The iterative parser keeps hostile nesting from exhausting the stack.
+// Full precision makes prices read back exactly what ModelToJson wrote.
+constexpr unsigned kParseFlags = rapidjson::kParseInsituFlag | rapidjson::kParseIterativeFlag |
+                                 rapidjson::kParseValidateEncodingFlag |
+                                 rapidjson::kParseFullPrecisionFlag;
+
+// --- Paths ---------------------------------------------------------------------------------
+
+// Where a value sits in the document. Paths live on the stack and are rendered only when an
+// error names one: building strings for every field of 100,000 models would cost more than
+// reading them.
+class Path {
+ public:
+  explicit Path(absl::string_view root) : root_(root) {}
+  Path(const Path* parent, absl::string_view key) : parent_(parent), key_(key), is_key_(true) {}
+  Path(const Path* parent, size_t index) : parent_(parent), index_(index), is_index_(true) {}
+
+  std::string ToString() const {
+    std::string out;
+    Append(&out);
+    return out;
+  }
+
+ private:
+  void Append(std::string* out) const {
+    if (parent_ != nullptr) parent_->Append(out);
+    if (is_key_) {
+      if (!out->empty()) out->push_back('.');
+      out->append(key_.data(), key_.size());
+    } else if (is_index_) {
+      absl::StrAppend(out, "[", index_, "]");
+    } else {
+      out->append(root_.data(), root_.size());
+    }
+  }
+
+  const Path* parent_ = nullptr;
+  absl::string_view root_;
+  absl::string_view key_;
+  size_t index_ = 0;
+  bool is_key_ = false;
+  bool is_index_ = false;
+};
+
+absl::string_view Describe(const Value* v) {
+  if (v == nullptr) return "nothing";
+  switch (v->GetType()) {
+    case rapidjson::kNullType: return "null";
+    case rapidjson::kFalseType:
+    case rapidjson::kTrueType: return "a boolean";
+    case rapidjson::kNumberType: return "a number";
+    case rapidjson::kStringType: return v->GetStringLength() == 0 ? "an empty string" : "a string";
+    case rapidjson::kArrayType: return "an array";
+    case rapidjson::kObjectType: return "an object";
+  }
+  return "an unknown value";
+}
+
+absl::Status ErrorAt(const Path& path, absl::string_view what) {
+  std::string where = path.ToString();
+  if (where.empty()) return absl::InvalidArgumentError(what);
+  return absl::InvalidArgumentError(absl::StrCat(where, ": ", what));
+}
+
+// `found` is null for a key that is missing.
+absl::Status TypeError(const Path& path, absl::string_view expected, const Value* found) {
+  return ErrorAt(path, absl::StrCat("expected ", expected, ", found ", Describe(found)));
+}
+
+// --- Scalars ---------------------------------------------------------------------------------
+
+absl::string_view Str(const Value& v) { return {v.GetString(), v.GetStringLength()}; }
+
+// Plain proto3 strings cannot tell null from "": null reads as "".
+absl::Status ReadString(const Value& v, const Path& path, std::string* out) {
+  if (v.IsString()) {
+    out->assign(v.GetString(), v.GetStringLength());
+  } else if (v.IsNull()) {
+    out->clear();
+  } else {
+    return TypeError(path, "a string or null", &v);
+  }
+  return absl::OkStatus();
+}
+
+// For `optional string` fields: calls set(value) or clear().
+template <typename Set, typename Clear>
+absl::Status ReadOptionalString(const Value& v, const Path& path, Set set, Clear clear) {
+  if (v.IsString()) {
+    set(v.GetString(), v.GetStringLength());
+  } else if (v.IsNull()) {
+    clear();
+  } else {
+    return TypeError(path, "a string or null", &v);
+  }
+  return absl::OkStatus();
+}
+
+// For `optional double` fields: calls set(value) or clear().
+template <typename Set, typename Clear>
+absl::Status ReadOptionalNumber(const Value& v, const Path& path, Set set, Clear clear) {
+  if (v.IsNumber()) {
+    set(v.GetDouble());
+  } else if (v.IsNull()) {
+    clear();
+  } else {
+    return TypeError(path, "a number or null", &v);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ReadStringArray(const Value& v, const Path& path,
+                             google::protobuf::RepeatedPtrField<std::string>* out) {
+  out->Clear();
+  if (v.IsNull()) return absl::OkStatus();
+  if (!v.IsArray()) return TypeError(path, "an array of strings or null", &v);
+  out->Reserve(static_cast<int>(v.Size()));
+  for (rapidjson::SizeType i = 0; i < v.Size(); ++i) {
+    const Value& item = v[i];
+    if (!item.IsString()) return TypeError(Path(&path, i), "a string", &item);
+    out->Add()->assign(item.GetString(), item.GetStringLength());
+  }
+  return absl::OkStatus();
+}
+
+// Reads an enumeration: the raw string is always kept; `from_string` maps it, with the
+// enum's OTHER value for strings this version does not know.
+template <typename Enum>
+absl::Status ReadEnum(const Value& v, const Path& path, Enum (*from_string)(absl::string_view),
+                      Enum unspecified, Enum* value, std::string* raw) {
+  if (v.IsString()) {
+    raw->assign(v.GetString(), v.GetStringLength());
+    *value = from_string(Str(v));
+  } else if (v.IsNull()) {
+    raw->clear();
+    *value = unspecified;
+  } else {
+    return TypeError(path, "a string or null", &v);
+  }
+  return absl::OkStatus();
+}
+
+v1::ModelType ModelTypeFromString(absl::string_view s) {
+  if (s == "base") return v1::MODEL_TYPE_BASE;
+  if (s == "custom") return v1::MODEL_TYPE_CUSTOM;
+  return v1::MODEL_TYPE_OTHER;
+}
+
+v1::PricingMethod PricingMethodFromString(absl::string_view s) {
+  if (s == "token") return v1::PRICING_METHOD_TOKEN;
+  if (s == "time") return v1::PRICING_METHOD_TIME;
+  if (s == "per_image") return v1::PRICING_METHOD_PER_IMAGE;
+  if (s == "per_video_output_second") return v1::PRICING_METHOD_PER_VIDEO_OUTPUT_SECOND;
+  return v1::PRICING_METHOD_OTHER;
+}
+
+v1::DeploymentStatus DeploymentStatusFromString(absl::string_view s) {
+  if (s == "active") return v1::DEPLOYMENT_STATUS_ACTIVE;
+  if (s == "inactive") return v1::DEPLOYMENT_STATUS_INACTIVE;
+  if (s == "deploying") return v1::DEPLOYMENT_STATUS_DEPLOYING;
+  if (s == "deactivating") return v1::DEPLOYMENT_STATUS_DEACTIVATING;
+  if (s == "error") return v1::DEPLOYMENT_STATUS_ERROR;
+  if (s == "unknown") return v1::DEPLOYMENT_STATUS_UNKNOWN;
+  return v1::DEPLOYMENT_STATUS_OTHER;
+}
+
+// --- Timestamps ------------------------------------------------------------------------------
+
+bool InTimestampRange(int64_t seconds) {
+  return seconds >= TimeUtil::kTimestampMinSeconds && seconds <= TimeUtil::kTimestampMaxSeconds;
+}
+
+absl::Status ReadCreated(const Value& v, const Path& path, v1::Model* out) {
+  if (v.IsNull()) {
+    out->clear_created();
+    return absl::OkStatus();
+  }
+  if (!v.IsNumber()) return TypeError(path, "an integer (Unix seconds) or null", &v);
+  int64_t seconds = 0;
+  bool in_range = false;
+  if (v.IsInt64()) {
+    seconds = v.GetInt64();
+    in_range = InTimestampRange(seconds);
+  } else if (!v.IsUint64()) {  // a double; a uint64 here is beyond int64, hence out of range
+    double d = v.GetDouble();
+    if (std::trunc(d) != d) return TypeError(path, "an integer (Unix seconds) or null", &v);
+    in_range = d >= static_cast<double>(TimeUtil::kTimestampMinSeconds) &&
+               d <= static_cast<double>(TimeUtil::kTimestampMaxSeconds);
+    if (in_range) seconds = static_cast<int64_t>(d);
+  }
+  if (!in_range) return ErrorAt(path, "Unix time is outside the years 1 to 9999");
+  Timestamp* ts = out->mutable_created();
+  ts->set_seconds(seconds);
+  ts->set_nanos(0);
+  return absl::OkStatus();
+}
+
+enum class TimeParse { kOk, kMalformed, kOutOfRange };
+
+// Reads `n` decimal digits at `s[*pos]`, advancing `*pos`.
+bool ReadDigits(absl::string_view s, size_t* pos, int n, int* value) {
+  if (s.size() < *pos + n) return false;
+  int v = 0;
+  for (int i = 0; i < n; ++i) {
+    char c = s[*pos + i];
+    if (c < '0' || c > '9') return false;
+    v = v * 10 + (c - '0');
+  }
+  *pos += n;
+  *value = v;
+  return true;
+}
+
+bool Expect(absl::string_view s, size_t* pos, char c) {
+  if (*pos >= s.size() || s[*pos] != c) return false;
+  ++*pos;
+  return true;
+}
+
+// RFC 3339 (`2025-06-19T10:20:30.5+02:00`, `...Z`) or a bare `YYYY-MM-DD` date (midnight UTC).
+// Written out by hand: it runs for every model of every sync, and it is strict where general
+// time parsers are lenient (whitespace, missing offsets).
+TimeParse ParseRfc3339OrDate(absl::string_view s, Timestamp* out) {
+  size_t pos = 0;
+  int year, month, day;
+  if (!ReadDigits(s, &pos, 4, &year) || !Expect(s, &pos, '-') || !ReadDigits(s, &pos, 2, &month) ||
+      !Expect(s, &pos, '-') || !ReadDigits(s, &pos, 2, &day)) {
+    return TimeParse::kMalformed;
+  }
+  if (month < 1 || month > 12 || day < 1) return TimeParse::kMalformed;
+  // CivilDay normalizes out-of-range days (Feb 30 → Mar 2); a changed day means an invalid date.
+  absl::CivilDay civil_day(year, month, day);
+  if (civil_day.day() != day) return TimeParse::kMalformed;
+
+  int hour = 0, minute = 0, second = 0, nanos = 0, offset_seconds = 0;
+  if (pos < s.size()) {
+    char sep = s[pos++];
+    if (sep != 'T' && sep != 't' && sep != ' ') return TimeParse::kMalformed;
+    if (!ReadDigits(s, &pos, 2, &hour) || !Expect(s, &pos, ':') ||
+        !ReadDigits(s, &pos, 2, &minute) || !Expect(s, &pos, ':') ||
+        !ReadDigits(s, &pos, 2, &second)) {
+      return TimeParse::kMalformed;
+    }
+    // Second 60 is a leap second, which RFC 3339 allows; it is read as the next minute's :00.
+    if (hour > 23 || minute > 59 || second > 60) return TimeParse::kMalformed;
+    if (pos < s.size() && s[pos] == '.') {
+      ++pos;
+      size_t first = pos;
+      int scale = 100000000;
+      while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
+        // Digits past nanoseconds cannot be kept in a Timestamp; they are dropped.
+        nanos += (s[pos] - '0') * scale;
+        scale /= 10;
+        ++pos;
+      }
+      if (pos == first) return TimeParse::kMalformed;
+    }
+    if (pos >= s.size()) return TimeParse::kMalformed;  // RFC 3339 requires an offset
+    char zone = s[pos++];
+    if (zone == '+' || zone == '-') {
+      int offset_hours, offset_minutes;
+      if (!ReadDigits(s, &pos, 2, &offset_hours) || !Expect(s, &pos, ':') ||
+          !ReadDigits(s, &pos, 2, &offset_minutes) || offset_hours > 23 || offset_minutes > 59) {
+        return TimeParse::kMalformed;
+      }
+      offset_seconds = (offset_hours * 60 + offset_minutes) * 60;
+      if (zone == '-') offset_seconds = -offset_seconds;
+    } else if (zone != 'Z' && zone != 'z') {
+      return TimeParse::kMalformed;
+    }
+    if (pos != s.size()) return TimeParse::kMalformed;
+  }
+  int64_t seconds =
+      (absl::CivilSecond(year, month, day, hour, minute, 0) - absl::CivilSecond(1970, 1, 1)) +
+      second - offset_seconds;
+  if (!InTimestampRange(seconds)) return TimeParse::kOutOfRange;
+  out->set_seconds(seconds);
+  out->set_nanos(nanos);
+  return TimeParse::kOk;
+}
+
+absl::Status ReadReleasedAt(const Value& v, const Path& path, v1::Model* out) {
+  if (v.IsNull()) {
+    out->clear_released_at();
+    return absl::OkStatus();
+  }
+  if (!v.IsString()) return TypeError(path, "an RFC 3339 timestamp string or null", &v);
+  switch (ParseRfc3339OrDate(Str(v), out->mutable_released_at())) {
+    case TimeParse::kOk:
+      return absl::OkStatus();
+    case TimeParse::kOutOfRange:
+      return ErrorAt(path, "timestamp is outside the years 1 to 9999");
+    case TimeParse::kMalformed:
+      break;
+  }
+  // Quote a bounded, escaped prefix: the text is the hub's, not ours to trust.
+  constexpr size_t kMaxQuoted = 64;
+  absl::string_view text = Str(v);
+  return ErrorAt(path, absl::StrCat("expected an RFC 3339 timestamp or a YYYY-MM-DD date, found \"",
+                                    absl::CHexEscape(text.substr(0, kMaxQuoted)),
+                                    text.size() > kMaxQuoted ? "...\"" : "\""));
+}
+
+// --- Structs ---------------------------------------------------------------------------------
+
+absl::Status ToProtoValue(const Value& v, const Path& path, int depth,
+                          google::protobuf::Value* out);
+
+// `depth` counts the objects and arrays enclosing `v`, itself included.
+absl::Status ToProtoStruct(const Value& v, const Path& path, int depth, Struct* out) {
+  if (depth > kMaxStructDepth) {
+    return ErrorAt(path, absl::StrCat("nested deeper than ", kMaxStructDepth, " levels"));
+  }
+  auto* fields = out->mutable_fields();
+  for (const auto& member : v.GetObject()) {
+    google::protobuf::Value& field =
+        (*fields)[std::string(member.name.GetString(), member.name.GetStringLength())];
+    absl::Status status = ToProtoValue(member.value, Path(&path, Str(member.name)), depth, &field);
+    if (!status.ok()) return status;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ToProtoValue(const Value& v, const Path& path, int depth,
+                          google::protobuf::Value* out) {
+  switch (v.GetType()) {
+    case rapidjson::kNullType:
+      out->set_null_value(google::protobuf::NULL_VALUE);
+      break;
+    case rapidjson::kFalseType:
+      out->set_bool_value(false);
+      break;
+    case rapidjson::kTrueType:
+      out->set_bool_value(true);
+      break;
+    case rapidjson::kNumberType:
+      out->set_number_value(v.GetDouble());
+      break;
+    case rapidjson::kStringType:
+      out->set_string_value(v.GetString(), v.GetStringLength());
+      break;
+    case rapidjson::kObjectType: {
+      // Clear what a duplicate key may have left: the last occurrence wins.
+      Struct* s = out->mutable_struct_value();
+      s->Clear();
+      return ToProtoStruct(v, path, depth + 1, s);
+    }
+    case rapidjson::kArrayType: {
+      if (depth + 1 > kMaxStructDepth) {
+        return ErrorAt(path, absl::StrCat("nested deeper than ", kMaxStructDepth, " levels"));
+      }
+      ListValue* list = out->mutable_list_value();
+      list->Clear();
+      list->mutable_values()->Reserve(static_cast<int>(v.Size()));
+      for (rapidjson::SizeType i = 0; i < v.Size(); ++i) {
+        absl::Status status = ToProtoValue(v[i], Path(&path, i), depth + 1, list->add_values());
+        if (!status.ok()) return status;
+      }
+      break;
+    }
+  }
+  return absl::OkStatus();
+}
+
+// Keeps a key this version does not know in `extra_fields`.
+absl::Status AddExtraField(absl::string_view key, const Value& v, const Path& path,
+                           Struct* extra_fields) {
+  google::protobuf::Value& field = (*extra_fields->mutable_fields())[std::string(key)];
+  return ToProtoValue(v, path, 0, &field);
+}
+
+absl::string_view Key(const Value::Member& m) { return Str(m.name); }
+
+// --- Nested objects --------------------------------------------------------------------------
+
+absl::Status ReadCapabilities(const Value& v, const Path& path, v1::Capabilities* out) {
+  for (const auto& member : v.GetObject()) {
+    absl::string_view key = Key(member);
+    Path p(&path, key);
+    absl::Status status;
+    if (key == "input") {
+      status = ReadStringArray(member.value, p, out->mutable_input());
+    } else if (key == "output") {
+      status = ReadStringArray(member.value, p, out->mutable_output());
+    } else {
+      status = AddExtraField(key, member.value, p, out->mutable_extra_fields());
+    }
+    if (!status.ok()) return status;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ReadPricing(const Value& v, const Path& path, v1::Pricing* out) {
+  for (const auto& member : v.GetObject()) {
+    absl::string_view key = Key(member);
+    const Value& value = member.value;
+    Path p(&path, key);
+    absl::Status status;
+    if (key == "method") {
+      v1::PricingMethod method = v1::PRICING_METHOD_UNSPECIFIED;
+      status = ReadEnum(value, p, &PricingMethodFromString, v1::PRICING_METHOD_UNSPECIFIED,
+                        &method, out->mutable_method_raw());
+      out->set_method(method);
+    } else if (key == "input_cost_per_token") {
+      status = ReadOptionalNumber(
+          value, p, [out](double d) { out->set_input_cost_per_token(d); },
+          [out] { out->clear_input_cost_per_token(); });
+    } else if (key == "output_cost_per_token") {
+      status = ReadOptionalNumber(
+          value, p, [out](double d) { out->set_output_cost_per_token(d); },
+          [out] { out->clear_output_cost_per_token(); });
+    } else if (key == "cost_per_second") {
+      status = ReadOptionalNumber(
+          value, p, [out](double d) { out->set_cost_per_second(d); },
+          [out] { out->clear_cost_per_second(); });
+    } else if (key == "cost_per_image") {
+      status = ReadOptionalNumber(
+          value, p, [out](double d) { out->set_cost_per_image(d); },
+          [out] { out->clear_cost_per_image(); });
+    } else if (key == "cost_per_second_high_res") {
+      status = ReadOptionalNumber(
+          value, p, [out](double d) { out->set_cost_per_second_high_res(d); },
+          [out] { out->clear_cost_per_second_high_res(); });
+    } else if (key == "cost_per_second_with_audio") {
+      status = ReadOptionalNumber(
+          value, p, [out](double d) { out->set_cost_per_second_with_audio(d); },
+          [out] { out->clear_cost_per_second_with_audio(); });
+    } else {
+      status = AddExtraField(key, value, p, out->mutable_extra_fields());
+    }
+    if (!status.ok()) return status;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ReadFineTuning(const Value& v, const Path& path, v1::FineTuning* out) {
+  for (const auto& member : v.GetObject()) {
+    absl::string_view key = Key(member);
+    Path p(&path, key);
+    absl::Status status;
+    if (key == "actions") {
+      status = ReadStringArray(member.value, p, out->mutable_actions());
+    } else if (key == "cost_per_second") {
+      status = ReadOptionalNumber(
+          member.value, p, [out](double d) { out->set_cost_per_second(d); },
+          [out] { out->clear_cost_per_second(); });
+    } else {
+      status = AddExtraField(key, member.value, p, out->mutable_extra_fields());
+    }
+    if (!status.ok()) return status;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ReadDeveloper(const Value& v, const Path& path, v1::Developer* out) {
+  for (const auto& member : v.GetObject()) {
+    absl::string_view key = Key(member);
+    Path p(&path, key);
+    absl::Status status;
+    if (key == "name") {
+      status = ReadString(member.value, p, out->mutable_name());
+    } else if (key == "logo") {
+      status = ReadOptionalString(
+          member.value, p, [out](const char* s, size_t n) { out->set_logo(s, n); },
+          [out] { out->clear_logo(); });
+    } else {
+      status = AddExtraField(key, member.value, p, out->mutable_extra_fields());
+    }
+    if (!status.ok()) return status;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ReadDeployment(const Value& v, const Path& path, v1::Deployment* out) {
+  if (!v.IsObject()) return TypeError(path, "an object", &v);
+  for (const auto& member : v.GetObject()) {
+    absl::string_view key = Key(member);
+    Path p(&path, key);
+    absl::Status status;
+    if (key == "status") {
+      v1::DeploymentStatus deployment_status = v1::DEPLOYMENT_STATUS_UNSPECIFIED;
+      status = ReadEnum(member.value, p, &DeploymentStatusFromString,
+                        v1::DEPLOYMENT_STATUS_UNSPECIFIED, &deployment_status,
+                        out->mutable_status_raw());
+      out->set_status(deployment_status);
+    } else {
+      status = AddExtraField(key, member.value, p, out->mutable_extra_fields());
+    }
+    if (!status.ok()) return status;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ReadDeployments(const Value& v, const Path& path, v1::Model* out) {
+  out->clear_deployments();
+  if (v.IsNull()) return absl::OkStatus();
+  if (!v.IsArray()) return TypeError(path, "an array or null", &v);
+  out->mutable_deployments()->Reserve(static_cast<int>(v.Size()));
+  for (rapidjson::SizeType i = 0; i < v.Size(); ++i) {
+    absl::Status status = ReadDeployment(v[i], Path(&path, i), out->add_deployments());
+    if (!status.ok()) return status;
+  }
+  return absl::OkStatus();
+}
+
+// Reads an object-or-null field into a message field: `clear()` for null, else `read` into
+// the freshly cleared message from `mutable_field()`.
+template <typename Read, typename Mutable, typename Clear>
+absl::Status ReadObjectField(const Value& v, const Path& path, Read read, Mutable mutable_field,
+                             Clear clear) {
+  clear();
+  if (v.IsNull()) return absl::OkStatus();
+  if (!v.IsObject()) return TypeError(path, "an object or null", &v);
+  return read(v, path, mutable_field());
+}
+
+// --- Documents -------------------------------------------------------------------------------
+
+// Parses `json` into `doc`, whose strings then point into `buffer`.
+absl::Status ParseDocument(absl::string_view json, std::string* buffer, rapidjson::Document* doc) {
+  // A NUL byte would end in-place parsing early and hide whatever follows it.
+  if (const void* nul = std::memchr(json.data(), '\0', json.size()); nul != nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("invalid JSON at offset ", static_cast<const char*>(nul) - json.data(),
+                     ": unexpected NUL byte"));
+  }
+  buffer->assign(json.data(), json.size());
+  doc->ParseInsitu<kParseFlags>(buffer->data());
+  if (doc->HasParseError()) {
+    return absl::InvalidArgumentError(absl::StrCat("invalid JSON at offset ",
+                                                   doc->GetErrorOffset(), ": ",
+                                                   rapidjson::GetParseError_En(doc->GetParseError())));
+  }
+  return absl::OkStatus();
+}
+
+// --- Writing ---------------------------------------------------------------------------------
+
+using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
+
+void WriteString(absl::string_view s, JsonWriter* w) {
+  w->String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+}
+
+void WriteKey(absl::string_view s, JsonWriter* w) {
+  w->Key(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+}
+
+void WriteNumber(double d, JsonWriter* w) {
+  if (!std::isfinite(d)) {
+    w->Null();  // JSON has no NaN or infinities
+    return;
+  }
+  // Integral values are written without a fraction, as the hub writes them; -0 keeps its sign.
+  constexpr double kMaxExactInteger = 9007199254740992.0;  // 2^53
+  if (std::trunc(d) == d && std::fabs(d) <= kMaxExactInteger && !(d == 0 && std::signbit(d))) {
+    w->Int64(static_cast<int64_t>(d));
+  } else {
+    w->Double(d);
+  }
+}
+
+void WriteProtoValue(const google::protobuf::Value& v, JsonWriter* w);
+
+// Writes the fields of `s` in key order, so the same model always gives the same text;
+// keys in `skip` are left out.
+void WriteStructFields(const Struct& s, std::initializer_list<absl::string_view> skip,
+                       JsonWriter* w) {
+  std::vector<std::pair<absl::string_view, const google::protobuf::Value*>> fields;
+  fields.reserve(s.fields_size());
+  for (const auto& [key, value] : s.fields()) {
+    if (std::find(skip.begin(), skip.end(), absl::string_view(key)) != skip.end()) continue;
+    fields.emplace_back(key, &value);
+  }
+  std::sort(fields.begin(), fields.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (const auto& [key, value] : fields) {
+    WriteKey(key, w);
+    WriteProtoValue(*value, w);
+  }
+}
+
+void WriteProtoValue(const google::protobuf::Value& v, JsonWriter* w) {
+  switch (v.kind_case()) {
+    case google::protobuf::Value::kNumberValue:
+      WriteNumber(v.number_value(), w);
+      break;
+    case google::protobuf::Value::kStringValue:
+      WriteString(v.string_value(), w);
+      break;
+    case google::protobuf::Value::kBoolValue:
+      w->Bool(v.bool_value());
+      break;
+    case google::protobuf::Value::kStructValue:
+      w->StartObject();
+      WriteStructFields(v.struct_value(), {}, w);
+      w->EndObject();
+      break;
+    case google::protobuf::Value::kListValue:
+      w->StartArray();
+      for (const auto& item : v.list_value().values()) WriteProtoValue(item, w);
+      w->EndArray();
+      break;
+    case google::protobuf::Value::kNullValue:
+    case google::protobuf::Value::KIND_NOT_SET:
+      w->Null();
+      break;
+  }
+}
+
+void WriteOptionalString(bool has, const std::string& s, JsonWriter* w) {
+  if (has) {
+    WriteString(s, w);
+  } else {
+    w->Null();
+  }
+}
+
+void WriteOptionalNumber(bool has, double d, JsonWriter* w) {
+  if (has) {
+    WriteNumber(d, w);
+  } else {
+    w->Null();
+  }
+}
+
+// The raw string when there is one; the canonical string for a known value set without it;
+// null when unspecified.
+void WriteEnum(bool unspecified, absl::string_view raw, absl::string_view canonical,
+               JsonWriter* w) {
+  if (!raw.empty()) {
+    WriteString(raw, w);
+  } else if (unspecified) {
+    w->Null();
+  } else {
+    WriteString(canonical, w);
+  }
+}
+
+absl::string_view CanonicalModelType(v1::ModelType t) {
+  switch (t) {
+    case v1::MODEL_TYPE_BASE: return "base";
+    case v1::MODEL_TYPE_CUSTOM: return "custom";
+    default: return "";
+  }
+}
+
+absl::string_view CanonicalPricingMethod(v1::PricingMethod m) {
+  switch (m) {
+    case v1::PRICING_METHOD_TOKEN: return "token";
+    case v1::PRICING_METHOD_TIME: return "time";
+    case v1::PRICING_METHOD_PER_IMAGE: return "per_image";
+    case v1::PRICING_METHOD_PER_VIDEO_OUTPUT_SECOND: return "per_video_output_second";
+    default: return "";
+  }
+}
+
+absl::string_view CanonicalDeploymentStatus(v1::DeploymentStatus s) {
+  switch (s) {
+    case v1::DEPLOYMENT_STATUS_ACTIVE: return "active";
+    case v1::DEPLOYMENT_STATUS_INACTIVE: return "inactive";
+    case v1::DEPLOYMENT_STATUS_DEPLOYING: return "deploying";
+    case v1::DEPLOYMENT_STATUS_DEACTIVATING: return "deactivating";
+    case v1::DEPLOYMENT_STATUS_ERROR: return "error";
+    case v1::DEPLOYMENT_STATUS_UNKNOWN: return "unknown";
+    default: return "";
+  }
+}
+
+void WriteStringArray(const google::protobuf::RepeatedPtrField<std::string>& items,
+                      JsonWriter* w) {
+  w->StartArray();
+  for (const std::string& item : items) WriteString(item, w);
+  w->EndArray();
+}
+
+void WriteTimestamp(const Timestamp& ts, JsonWriter* w) {
+  if (!InTimestampRange(ts.seconds()) || ts.nanos() < 0 || ts.nanos() > 999999999) {
+    w->Null();  // not a time the hub could have sent
+    return;
+  }
+  WriteString(TimeUtil::ToString(ts), w);
+}
+
+}  // namespace
+
+absl::Status ParseModelValue(const rapidjson::Value& v, absl::string_view path, v1::Model* out) {
+  out->Clear();
+  const Path root(path);
+  if (!v.IsObject()) return TypeError(root, "a model object", &v);
+  const Value* id = nullptr;
+  for (const auto& member : v.GetObject()) {
+    absl::string_view key = Key(member);
+    const Value& value = member.value;
+    Path p(&root, key);
+    absl::Status status;
+    // Known keys, in the order of the hub's reference.
+    if (key == "id") {
+      if (!value.IsString() || value.GetStringLength() == 0) {
+        return TypeError(p, "a non-empty string", &value);
+      }
+      id = &value;
+      out->set_id(value.GetString(), value.GetStringLength());
+    } else if (key == "object") {
+      status = ReadString(value, p, out->mutable_object());
+    } else if (key == "created") {
+      status = ReadCreated(value, p, out);
+    } else if (key == "owned_by") {
+      status = ReadString(value, p, out->mutable_owned_by());
+    } else if (key == "display_name") {
+      status = ReadString(value, p, out->mutable_display_name());
+    } else if (key == "description") {
+      status = ReadOptionalString(
+          value, p, [out](const char* s, size_t n) { out->set_description(s, n); },
+          [out] { out->clear_description(); });
+    } else if (key == "summary") {
+      status = ReadOptionalString(
+          value, p, [out](const char* s, size_t n) { out->set_summary(s, n); },
+          [out] { out->clear_summary(); });
+    } else if (key == "model_type") {
+      v1::ModelType model_type = v1::MODEL_TYPE_UNSPECIFIED;
+      status = ReadEnum(value, p, &ModelTypeFromString, v1::MODEL_TYPE_UNSPECIFIED, &model_type,
+                        out->mutable_model_type_raw());
+      out->set_model_type(model_type);
+    } else if (key == "endpoint") {
+      status = ReadString(value, p, out->mutable_endpoint());
+    } else if (key == "capabilities") {
+      status = ReadObjectField(
+          value, p, ReadCapabilities, [out] { return out->mutable_capabilities(); },
+          [out] { out->clear_capabilities(); });
+    } else if (key == "pricing") {
+      status = ReadObjectField(
+          value, p, ReadPricing, [out] { return out->mutable_pricing(); },
+          [out] { out->clear_pricing(); });
+    } else if (key == "fine_tuning") {
+      status = ReadObjectField(
+          value, p, ReadFineTuning, [out] { return out->mutable_fine_tuning(); },
+          [out] { out->clear_fine_tuning(); });
+    } else if (key == "deployments") {
+      status = ReadDeployments(value, p, out);
+    } else if (key == "developer") {
+      status = ReadObjectField(
+          value, p, ReadDeveloper, [out] { return out->mutable_developer(); },
+          [out] { out->clear_developer(); });
+    } else if (key == "source_model") {
+      status = ReadOptionalString(
+          value, p, [out](const char* s, size_t n) { out->set_source_model(s, n); },
+          [out] { out->clear_source_model(); });
+    } else if (key == "image_url") {
+      status = ReadOptionalString(
+          value, p, [out](const char* s, size_t n) { out->set_image_url(s, n); },
+          [out] { out->clear_image_url(); });
+    } else if (key == "released_at") {
+      status = ReadReleasedAt(value, p, out);
+    } else if (key == "request_schema") {
+      out->clear_request_schema();
+      if (value.IsObject()) {
+        status = ToProtoStruct(value, p, 1, out->mutable_request_schema());
+      } else if (!value.IsNull()) {
+        status = TypeError(p, "an object or null", &value);
+      }
+    } else {
+      status = AddExtraField(key, value, p, out->mutable_extra_fields());
+    }
+    if (!status.ok()) return status;
+  }
+  if (id == nullptr) return TypeError(Path(&root, "id"), "a non-empty string", nullptr);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::Model> ParseModel(absl::string_view json) {
+  std::string buffer;
+  rapidjson::Document doc;
+  if (absl::Status status = ParseDocument(json, &buffer, &doc); !status.ok()) return status;
+  v1::Model model;
+  if (absl::Status status = ParseModelValue(doc, "", &model); !status.ok()) return status;
+  return model;
+}
+
+absl::StatusOr<ParsedModelList> ParseModelList(absl::string_view json) {
+  std::string buffer;
+  rapidjson::Document doc;
+  if (absl::Status status = ParseDocument(json, &buffer, &doc); !status.ok()) return status;
+
+  const Value* data = nullptr;
+  std::string path;  // "data" or "" for a bare array; "[i]" is appended per record
+  if (doc.IsArray()) {
+    data = &doc;
+  } else if (doc.IsObject()) {
+    auto it = doc.FindMember("data");
+    const Value* found = it == doc.MemberEnd() ? nullptr : &it->value;
+    if (found == nullptr || !found->IsArray()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("data: expected an array, found ", Describe(found)));
+    }
+    data = found;
+    path = "data";
+  } else {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "expected an object with a \"data\" array, found ", Describe(&doc)));
+  }
+
+  ParsedModelList result;
+  result.models.reserve(data->Size());
+  const size_t prefix_size = path.size();
+  for (rapidjson::SizeType i = 0; i < data->Size(); ++i) {
+    const Value& record = (*data)[i];
+    path.resize(prefix_size);  // reuses the string's storage: no allocation per record
+    absl::StrAppend(&path, "[", i, "]");
+    v1::Model& model = result.models.emplace_back();
+    absl::Status status = ParseModelValue(record, path, &model);
+    if (status.ok()) continue;
+    result.models.pop_back();
+    RejectedRecord& rejected = result.rejected.emplace_back();
+    rejected.index = i;
+    rejected.status = std::move(status);
+    if (record.IsObject()) {
+      auto it = record.FindMember("id");
+      if (it != record.MemberEnd() && it->value.IsString()) {
+        rejected.id.assign(it->value.GetString(), it->value.GetStringLength());
+      }
+    }
+  }
+  return result;
+}
+
+std::string ModelToJson(const v1::Model& model) {
+  rapidjson::StringBuffer buffer;
+  JsonWriter w(buffer);
+  w.StartObject();
+  WriteKey("id", &w);
+  WriteString(model.id(), &w);
+  WriteKey("object", &w);
+  WriteString(model.object(), &w);
+  WriteKey("created", &w);
+  if (model.has_created()) {
+    w.Int64(model.created().seconds());  // the hub's `created` is whole seconds
+  } else {
+    w.Null();
+  }
+  WriteKey("owned_by", &w);
+  WriteString(model.owned_by(), &w);
+  WriteKey("display_name", &w);
+  WriteString(model.display_name(), &w);
+  WriteKey("description", &w);
+  WriteOptionalString(model.has_description(), model.description(), &w);
+  WriteKey("summary", &w);
+  WriteOptionalString(model.has_summary(), model.summary(), &w);
+  WriteKey("model_type", &w);
+  WriteEnum(model.model_type() == v1::MODEL_TYPE_UNSPECIFIED, model.model_type_raw(),
+            CanonicalModelType(model.model_type()), &w);
+  WriteKey("endpoint", &w);
+  WriteString(model.endpoint(), &w);
+
+  WriteKey("capabilities", &w);
+  if (model.has_capabilities()) {
+    const v1::Capabilities& c = model.capabilities();
+    w.StartObject();
+    WriteKey("input", &w);
+    WriteStringArray(c.input(), &w);
+    WriteKey("output", &w);
+    WriteStringArray(c.output(), &w);
+    WriteStructFields(c.extra_fields(), {"input", "output"}, &w);
+    w.EndObject();
+  } else {
+    w.Null();
+  }
+
+  WriteKey("pricing", &w);
+  if (model.has_pricing()) {
+    const v1::Pricing& p = model.pricing();
+    w.StartObject();
+    WriteKey("method", &w);
+    WriteEnum(p.method() == v1::PRICING_METHOD_UNSPECIFIED, p.method_raw(),
+              CanonicalPricingMethod(p.method()), &w);
+    WriteKey("input_cost_per_token", &w);
+    WriteOptionalNumber(p.has_input_cost_per_token(), p.input_cost_per_token(), &w);
+    WriteKey("output_cost_per_token", &w);
+    WriteOptionalNumber(p.has_output_cost_per_token(), p.output_cost_per_token(), &w);
+    WriteKey("cost_per_second", &w);
+    WriteOptionalNumber(p.has_cost_per_second(), p.cost_per_second(), &w);
+    WriteKey("cost_per_image", &w);
+    WriteOptionalNumber(p.has_cost_per_image(), p.cost_per_image(), &w);
+    WriteKey("cost_per_second_high_res", &w);
+    WriteOptionalNumber(p.has_cost_per_second_high_res(), p.cost_per_second_high_res(), &w);
+    WriteKey("cost_per_second_with_audio", &w);
+    WriteOptionalNumber(p.has_cost_per_second_with_audio(), p.cost_per_second_with_audio(), &w);
+    WriteStructFields(p.extra_fields(),
+                      {"method", "input_cost_per_token", "output_cost_per_token",
+                       "cost_per_second", "cost_per_image", "cost_per_second_high_res",
+                       "cost_per_second_with_audio"},
+                      &w);
+    w.EndObject();
+  } else {
+    w.Null();
+  }
+
+  WriteKey("fine_tuning", &w);
+  if (model.has_fine_tuning()) {
+    const v1::FineTuning& f = model.fine_tuning();
+    w.StartObject();
+    WriteKey("actions", &w);
+    WriteStringArray(f.actions(), &w);
+    WriteKey("cost_per_second", &w);
+    WriteOptionalNumber(f.has_cost_per_second(), f.cost_per_second(), &w);
+    WriteStructFields(f.extra_fields(), {"actions", "cost_per_second"}, &w);
+    w.EndObject();
+  } else {
+    w.Null();
+  }
+
+  WriteKey("deployments", &w);
+  w.StartArray();
+  for (const v1::Deployment& d : model.deployments()) {
+    w.StartObject();
+    WriteKey("status", &w);
+    WriteEnum(d.status() == v1::DEPLOYMENT_STATUS_UNSPECIFIED, d.status_raw(),
+              CanonicalDeploymentStatus(d.status()), &w);
+    WriteStructFields(d.extra_fields(), {"status"}, &w);
+    w.EndObject();
+  }
+  w.EndArray();
+
+  WriteKey("developer", &w);
+  if (model.has_developer()) {
+    const v1::Developer& d = model.developer();
+    w.StartObject();
+    WriteKey("name", &w);
+    WriteString(d.name(), &w);
+    WriteKey("logo", &w);
+    WriteOptionalString(d.has_logo(), d.logo(), &w);
+    WriteStructFields(d.extra_fields(), {"name", "logo"}, &w);
+    w.EndObject();
+  } else {
+    w.Null();
+  }
+
+  WriteKey("source_model", &w);
+  WriteOptionalString(model.has_source_model(), model.source_model(), &w);
+  WriteKey("image_url", &w);
+  WriteOptionalString(model.has_image_url(), model.image_url(), &w);
+  WriteKey("released_at", &w);
+  if (model.has_released_at()) {
+    WriteTimestamp(model.released_at(), &w);
+  } else {
+    w.Null();
+  }
+  WriteKey("request_schema", &w);
+  if (model.has_request_schema()) {
+    w.StartObject();
+    WriteStructFields(model.request_schema(), {}, &w);
+    w.EndObject();
+  } else {
+    w.Null();
+  }
+  WriteStructFields(model.extra_fields(),
+                    {"id", "object", "created", "owned_by", "display_name", "description",
+                     "summary", "model_type", "endpoint", "capabilities", "pricing",
+                     "fine_tuning", "deployments", "developer", "source_model", "image_url",
+                     "released_at", "request_schema"},
+                    &w);
+  w.EndObject();
+  return std::string(buffer.GetString(), buffer.GetSize());
+}
+
+}  // namespace modelcatalog::hub
