@@ -23,6 +23,10 @@ uint64_t ModelFingerprint(const modelcatalog::v1::Model& model) {
   return absl::Hash<std::string>{}(bytes);
 }
 
+uint64_t CombineFingerprints(uint64_t accumulated, uint64_t model_fingerprint) {
+  return absl::Hash<std::pair<uint64_t, uint64_t>>{}({accumulated, model_fingerprint});
+}
+
 std::shared_ptr<const CatalogSnapshot> CatalogSnapshot::Build(
     std::vector<modelcatalog::v1::Model> models, int64_t revision, absl::Time fetched_at) {
   std::shared_ptr<CatalogSnapshot> snapshot(new CatalogSnapshot());
@@ -32,29 +36,33 @@ std::shared_ptr<const CatalogSnapshot> CatalogSnapshot::Build(
   // Stable sort keeps the hub's order among equal ids, so "first record wins" holds.
   std::stable_sort(models.begin(), models.end(),
                    [](const auto& a, const auto& b) { return a.id() < b.id(); });
+  auto indexes = std::make_shared<Indexes>();
   auto& entries = snapshot->entries_;
   entries.reserve(models.size());
+  indexes->ids.reserve(models.size());
   for (auto& model : models) {
-    if (!entries.empty() && entries.back().model.id() == model.id()) {
+    if (!indexes->ids.empty() && indexes->ids.back() == model.id()) {
       snapshot->duplicate_ids_.push_back(model.id());
       continue;
     }
-    CatalogEntry& entry = entries.emplace_back();
-    entry.model = std::move(model);
-    entry.folded_id = FoldCase(entry.model.id());
-    entry.folded_display_name = FoldCase(entry.model.display_name());
-    entry.fingerprint = ModelFingerprint(entry.model);
+    indexes->ids.push_back(model.id());
+    auto entry = std::make_shared<CatalogEntry>();
+    entry->model = std::move(model);
+    entry->folded_id = FoldCase(entry->model.id());
+    entry->folded_display_name = FoldCase(entry->model.display_name());
+    entry->fingerprint = ModelFingerprint(entry->model);
+    entries.push_back(std::move(entry));
   }
 
-  snapshot->by_id_.reserve(entries.size());
+  indexes->by_id.reserve(entries.size());
   uint64_t fingerprint = entries.size();
   for (uint32_t i = 0; i < entries.size(); ++i) {
-    const modelcatalog::v1::Model& model = entries[i].model;
-    snapshot->by_id_.emplace(model.id(), i);
+    const modelcatalog::v1::Model& model = entries[i]->model;
+    indexes->by_id.emplace(indexes->ids[i], i);
     // Entries are in id order, so the combination is independent of the hub's order.
-    fingerprint = absl::Hash<std::pair<uint64_t, uint64_t>>{}({fingerprint, entries[i].fingerprint});
+    fingerprint = CombineFingerprints(fingerprint, entries[i]->fingerprint);
     if (model.has_developer()) {
-      snapshot->by_developer_[FoldCase(model.developer().name())].push_back(i);
+      indexes->by_developer[FoldCase(model.developer().name())].push_back(i);
     }
     if (model.has_fine_tuning()) {
       const auto& actions = model.fine_tuning().actions();
@@ -63,36 +71,64 @@ std::shared_ptr<const CatalogSnapshot> CatalogSnapshot::Build(
         if (std::find(actions.begin(), actions.begin() + a, actions[a]) != actions.begin() + a) {
           continue;
         }
-        snapshot->by_action_[actions[a]].push_back(i);
+        indexes->by_action[actions[a]].push_back(i);
       }
     }
   }
   snapshot->fingerprint_ = fingerprint;
+  snapshot->indexes_ = std::move(indexes);
   return snapshot;
 }
 
+std::shared_ptr<const CatalogSnapshot> CatalogSnapshot::WithDeployments(
+    size_t position,
+    const google::protobuf::RepeatedPtrField<modelcatalog::v1::Deployment>& deployments,
+    int64_t revision) const {
+  std::shared_ptr<CatalogSnapshot> patched(new CatalogSnapshot());
+  patched->revision_ = revision;
+  patched->fetched_at_ = fetched_at_;
+  patched->indexes_ = indexes_;
+  patched->duplicate_ids_ = duplicate_ids_;
+  patched->entries_ = entries_;
+  auto entry = std::make_shared<CatalogEntry>(*entries_[position]);
+  *entry->model.mutable_deployments() = deployments;
+  entry->fingerprint = ModelFingerprint(entry->model);
+  patched->entries_[position] = std::move(entry);
+  // Deployments change no index; only the fingerprint needs the new content.
+  uint64_t fingerprint = patched->entries_.size();
+  for (const auto& e : patched->entries_) fingerprint = CombineFingerprints(fingerprint, e->fingerprint);
+  patched->fingerprint_ = fingerprint;
+  return patched;
+}
+
 const CatalogEntry* CatalogSnapshot::Find(absl::string_view id) const {
-  auto it = by_id_.find(id);
-  return it == by_id_.end() ? nullptr : &entries_[it->second];
+  auto it = indexes_->by_id.find(id);
+  return it == indexes_->by_id.end() ? nullptr : entries_[it->second].get();
+}
+
+absl::optional<size_t> CatalogSnapshot::PositionOf(absl::string_view id) const {
+  auto it = indexes_->by_id.find(id);
+  if (it == indexes_->by_id.end()) return absl::nullopt;
+  return it->second;
 }
 
 size_t CatalogSnapshot::UpperBound(absl::string_view id) const {
-  auto it = std::upper_bound(
-      entries_.begin(), entries_.end(), id,
-      [](absl::string_view key, const CatalogEntry& e) { return key < absl::string_view(e.model.id()); });
-  return static_cast<size_t>(it - entries_.begin());
+  const std::vector<std::string>& ids = indexes_->ids;
+  auto it = std::upper_bound(ids.begin(), ids.end(), id,
+                             [](absl::string_view key, const std::string& e) { return key < e; });
+  return static_cast<size_t>(it - ids.begin());
 }
 
 absl::Span<const uint32_t> CatalogSnapshot::WithDeveloper(
     absl::string_view folded_developer_name) const {
-  auto it = by_developer_.find(folded_developer_name);
-  if (it == by_developer_.end()) return {};
+  auto it = indexes_->by_developer.find(folded_developer_name);
+  if (it == indexes_->by_developer.end()) return {};
   return it->second;
 }
 
 absl::Span<const uint32_t> CatalogSnapshot::WithAction(absl::string_view action) const {
-  auto it = by_action_.find(action);
-  if (it == by_action_.end()) return {};
+  auto it = indexes_->by_action.find(action);
+  if (it == indexes_->by_action.end()) return {};
   return it->second;
 }
 

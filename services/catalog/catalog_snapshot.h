@@ -17,6 +17,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "absl/types/optional.h"
 #include "absl/types/span.h"
 #include "modelcatalog/v1/model.pb.h"
 
@@ -49,11 +50,12 @@ class CatalogSnapshot {
 
   size_t size() const { return entries_.size(); }
   // The i-th model in ascending id order.
-  const CatalogEntry& entry(size_t i) const { return entries_[i]; }
-  absl::Span<const CatalogEntry> entries() const { return entries_; }
+  const CatalogEntry& entry(size_t i) const { return *entries_[i]; }
 
   // The entry with this exact id, or nullptr.
   const CatalogEntry* Find(absl::string_view id) const;
+  // The position of the model with this exact id, or nullopt.
+  absl::optional<size_t> PositionOf(absl::string_view id) const;
   // Position of the first entry whose id sorts after `id` (keyset pagination).
   size_t UpperBound(absl::string_view id) const;
 
@@ -65,25 +67,43 @@ class CatalogSnapshot {
 
   const std::vector<std::string>& duplicate_ids() const { return duplicate_ids_; }
 
+  // A copy of this snapshot in which the model at `position` has `deployments`
+  // and the revision is `revision`. Everything else, indexes included, is
+  // shared with this snapshot, so a live status change costs a pointer copy per
+  // model, not a rebuild.
+  std::shared_ptr<const CatalogSnapshot> WithDeployments(
+      size_t position,
+      const google::protobuf::RepeatedPtrField<modelcatalog::v1::Deployment>& deployments,
+      int64_t revision) const;
+
  private:
   CatalogSnapshot() = default;
   CatalogSnapshot(const CatalogSnapshot&) = delete;
   CatalogSnapshot& operator=(const CatalogSnapshot&) = delete;
 
+  // What depends only on ids, developers and actions: shared by every snapshot
+  // patched from the same sync.
+  struct Indexes {
+    std::vector<std::string> ids;  // ascending; ids[i] is entry(i)'s id
+    absl::flat_hash_map<absl::string_view, uint32_t> by_id;  // keys point into `ids`
+    absl::flat_hash_map<std::string, std::vector<uint32_t>> by_developer;
+    absl::flat_hash_map<std::string, std::vector<uint32_t>> by_action;
+  };
+
   int64_t revision_ = 0;
   absl::Time fetched_at_;
   uint64_t fingerprint_ = 0;
-  std::vector<CatalogEntry> entries_;
-  // Keys point into entries_[i].model.id(), which never moves once built.
-  absl::flat_hash_map<absl::string_view, uint32_t> by_id_;
-  absl::flat_hash_map<std::string, std::vector<uint32_t>> by_developer_;
-  absl::flat_hash_map<std::string, std::vector<uint32_t>> by_action_;
+  std::vector<std::shared_ptr<const CatalogEntry>> entries_;
+  std::shared_ptr<const Indexes> indexes_;
   std::vector<std::string> duplicate_ids_;
 };
 
 // The fingerprint of one model: equal for equal content, whatever the map order
 // inside its Structs.
 uint64_t ModelFingerprint(const modelcatalog::v1::Model& model);
+
+// Combines per-model fingerprints, in id order, into a catalog fingerprint.
+uint64_t CombineFingerprints(uint64_t accumulated, uint64_t model_fingerprint);
 
 }  // namespace modelcatalog::catalog
 

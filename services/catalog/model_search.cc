@@ -48,9 +48,8 @@ std::vector<SearchHit> SearchSnapshot(const CatalogSnapshot& snapshot,
     if (rank != cursor->rank) return rank > cursor->rank;
     return position >= after_position;
   };
-  const absl::Span<const CatalogEntry> entries = snapshot.entries();
-  for (uint32_t i = 0; i < entries.size(); ++i) {
-    absl::optional<MatchRank> rank = RankEntry(entries[i], folded_query);
+  for (uint32_t i = 0; i < snapshot.size(); ++i) {
+    absl::optional<MatchRank> rank = RankEntry(snapshot.entry(i), folded_query);
     if (rank && after_cursor(*rank, i)) hits.push_back({*rank, i});
   }
   if (hits.size() > limit) {

@@ -86,5 +86,29 @@ TEST(CatalogSnapshotTest, FingerprintDependsOnContentOnly) {
   EXPECT_NE(a->fingerprint(), d->fingerprint());
 }
 
+TEST(CatalogSnapshotTest, PatchingDeploymentsChangesOneModelAndKeepsTheOriginal) {
+  modelcatalog::v1::Model custom = MakeModel("custom", "Custom", "Acme", {"text_generation"});
+  custom.add_deployments()->set_status_raw("inactive");
+  auto original = CatalogSnapshot::Build({MakeModel("base"), custom}, 4, absl::FromUnixSeconds(9));
+  google::protobuf::RepeatedPtrField<modelcatalog::v1::Deployment> deployments;
+  deployments.Add()->set_status_raw("deploying");
+  const size_t position = *original->PositionOf("custom");
+  auto patched = original->WithDeployments(position, deployments, 5);
+
+  EXPECT_EQ(patched->revision(), 5);
+  EXPECT_EQ(patched->fetched_at(), original->fetched_at());
+  EXPECT_EQ(patched->Find("custom")->model.deployments(0).status_raw(), "deploying");
+  EXPECT_EQ(patched->Find("custom")->model.display_name(), "Custom");
+  EXPECT_EQ(original->Find("custom")->model.deployments(0).status_raw(), "inactive");
+  EXPECT_EQ(&patched->entry(0), &original->entry(0));  // untouched models are shared
+  EXPECT_NE(patched->fingerprint(), original->fingerprint());
+  EXPECT_THAT(IdsOf(*patched, patched->WithDeveloper("acme")), ElementsAre("custom"));
+  EXPECT_EQ(patched->PositionOf("nope"), absl::nullopt);
+
+  // Patching back gives the fingerprint of the original content.
+  auto restored = patched->WithDeployments(position, original->Find("custom")->model.deployments(), 6);
+  EXPECT_EQ(restored->fingerprint(), original->fingerprint());
+}
+
 }  // namespace
 }  // namespace modelcatalog::catalog
