@@ -74,12 +74,14 @@ class RawConnection {
     }
     response.head = buffer_.substr(0, head_end + 4);
     buffer_.erase(0, head_end + 4);
-    absl::SimpleAtoi(response.head.substr(9, 3), &response.status);
+    if (!absl::SimpleAtoi(response.head.substr(9, 3), &response.status)) response.status = -1;
     size_t length = 0;
     const size_t cl = response.head.find("Content-Length: ");
     if (cl != std::string::npos && has_body) {
-      absl::SimpleAtoi(response.head.substr(cl + 16, response.head.find('\r', cl) - cl - 16),
-                       &length);
+      if (!absl::SimpleAtoi(
+              response.head.substr(cl + 16, response.head.find('\r', cl) - cl - 16), &length)) {
+        ADD_FAILURE() << "bad Content-Length in " << response.head;
+      }
     }
     while (buffer_.size() < length) {
       if (!ReadMore(deadline)) break;
@@ -239,6 +241,23 @@ TEST_F(HttpServerTest, PipelinedRequestsAreAnsweredInOrder) {
   EXPECT_EQ(last.body, "echo GET /c body=");
   EXPECT_THAT(last.head, HasSubstr("Connection: close"));
   EXPECT_TRUE(connection.ClosedWithin(absl::Seconds(2)));
+}
+
+TEST_F(HttpServerTest, HandlerCanCloseTheConnection) {
+  StartServer([](const HttpRequest& request) {
+    HttpResponse response = HttpResponse::Text(200, "bye");
+    if (request.path == "/flag") response.close_connection = true;
+    if (request.path == "/header") response.SetHeader("Connection", "close");
+    return response;
+  });
+  for (const char* path : {"/flag", "/header"}) {
+    RawConnection connection(port_);
+    ASSERT_TRUE(connection.Send(absl::StrCat("GET ", path, " HTTP/1.1\r\n\r\n")));
+    const RawConnection::Response response = connection.ReadResponse();
+    EXPECT_EQ(response.body, "bye");
+    EXPECT_THAT(response.head, HasSubstr("Connection: close")) << path;
+    EXPECT_TRUE(connection.ClosedWithin(absl::Seconds(2))) << path;
+  }
 }
 
 TEST_F(HttpServerTest, Http10ClosesUnlessAskedToKeepAlive) {

@@ -67,7 +67,8 @@ struct HttpResponse {
   // Announce the full Content-Length but send only the first `*truncate_at`
   // bytes of the body, then close the connection.
   std::optional<size_t> truncate_at;
-  // Close the connection after this response even if the client wants to keep it.
+  // Close the connection after this response even if the client wants to keep
+  // it (a "Connection: close" header does the same).
   bool close_connection = false;
 
   // Replaces every field named `name` (any case) by one with `value`.

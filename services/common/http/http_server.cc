@@ -496,8 +496,12 @@ void HttpServer::ServeConnection(Connection* connection) {
     }
 
     const bool truncate = response.truncate_at.has_value();
-    const bool keep_alive = request.KeepAlive() && !response.close_connection && !truncate &&
-                            !StopRequested(stop_fd);
+    const std::string* connection_header = response.FindHeader("Connection");
+    const bool handler_closes =
+        response.close_connection ||
+        (connection_header != nullptr && absl::EqualsIgnoreCase(*connection_header, "close"));
+    const bool keep_alive =
+        request.KeepAlive() && !handler_closes && !truncate && !StopRequested(stop_fd);
     const std::string head = SerializeResponseHead(response, response.body.size(), keep_alive);
     absl::string_view body = response.body;
     if (request.method == "HEAD") body = absl::string_view();
