@@ -29,10 +29,10 @@ using ::rapidjson::Value;
 
 // Insitu parsing reads strings in place in a private copy of the text instead of copying
 // each one again. The iterative parser keeps hostile nesting from exhausting the stack.
-// Full precision makes prices read back exactly what ModelToJson wrote.
-constexpr unsigned kParseFlags = rapidjson::kParseInsituFlag | rapidjson::kParseIterativeFlag |
-                                 rapidjson::kParseValidateEncodingFlag |
-                                 rapidjson::kParseFullPrecisionFlag;
+// Full precision makes prices read back exactly what ModelToJson wrote. Encoding is checked
+// by CheckText() instead of RapidJSON, which would take as long as the parse itself.
+constexpr unsigned kParseFlags =
+    rapidjson::kParseInsituFlag | rapidjson::kParseIterativeFlag | rapidjson::kParseFullPrecisionFlag;
 
 // --- Paths ---------------------------------------------------------------------------------
 
@@ -546,14 +546,101 @@ absl::Status ReadObjectField(const Value& v, const Path& path, Read read, Mutabl
 
 // --- Documents -------------------------------------------------------------------------------
 
+// Reads the 4 hex digits of a \u escape at `p`; -1 if they are not hex digits.
+int HexQuad(const unsigned char* p) {
+  int value = 0;
+  for (int i = 0; i < 4; ++i) {
+    int c = p[i], digit;
+    if (c >= '0' && c <= '9') {
+      digit = c - '0';
+    } else if (c >= 'a' && c <= 'f') {
+      digit = c - 'a' + 10;
+    } else if (c >= 'A' && c <= 'F') {
+      digit = c - 'A' + 10;
+    } else {
+      return -1;
+    }
+    value = value * 16 + digit;
+  }
+  return value;
+}
+
+// Checks what RapidJSON leaves unchecked: the text is UTF-8 (RFC 3629: no overlong forms, no
+// surrogates, nothing past U+10FFFF), holds no NUL byte (it would end in-place parsing early),
+// and escapes no lone low surrogate (RapidJSON would turn it into invalid UTF-8). Strings of
+// proto3 must be valid UTF-8, or readers of the catalog's responses would fail.
+// Catalogs are almost all ASCII, which is checked eight bytes at a time.
+absl::Status CheckText(absl::string_view json) {
+  constexpr uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr uint64_t kHighBits = 0x8080808080808080ULL;
+  constexpr uint64_t kBackslashes = kOnes * '\\';
+  const auto* p = reinterpret_cast<const unsigned char*>(json.data());
+  const size_t n = json.size();
+  auto error = [](size_t offset, absl::string_view what) {
+    return absl::InvalidArgumentError(absl::StrCat("invalid JSON at offset ", offset, ": ", what));
+  };
+  size_t i = 0;
+  while (i < n) {
+    if (i + 8 <= n) {
+      uint64_t word;
+      std::memcpy(&word, p + i, 8);
+      uint64_t escapes = word ^ kBackslashes;
+      // Plain ASCII with neither NUL nor backslash: the classic has-zero-byte test, twice.
+      if ((word & kHighBits) == 0 && ((word - kOnes) & ~word & kHighBits) == 0 &&
+          ((escapes - kOnes) & ~escapes & kHighBits) == 0) {
+        i += 8;
+        continue;
+      }
+    }
+    const unsigned char c = p[i];
+    if (c == 0) return error(i, "unexpected NUL byte");
+    if (c == '\\') {
+      // Escapes are only valid inside strings; RapidJSON reports any other misuse.
+      if (i + 6 <= n && p[i + 1] == 'u') {
+        int unit = HexQuad(p + i + 2);
+        if (unit >= 0xD800 && unit <= 0xDBFF) {
+          i += 6;  // a high surrogate; RapidJSON checks the low one that must follow
+          if (i + 6 <= n && p[i] == '\\' && p[i + 1] == 'u') i += 6;
+          continue;
+        }
+        if (unit >= 0xDC00 && unit <= 0xDFFF) {
+          return error(i, "The surrogate pair in string is invalid.");
+        }
+      }
+      i += 2;
+      continue;
+    }
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    size_t length;
+    unsigned char low = 0x80, high = 0xBF;  // bounds of the second byte
+    if (c >= 0xC2 && c <= 0xDF) {
+      length = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      length = 3;
+      if (c == 0xE0) low = 0xA0;   // overlong
+      if (c == 0xED) high = 0x9F;  // surrogates
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      length = 4;
+      if (c == 0xF0) low = 0x90;   // overlong
+      if (c == 0xF4) high = 0x8F;  // past U+10FFFF
+    } else {
+      return error(i, "invalid UTF-8");
+    }
+    if (i + length > n || p[i + 1] < low || p[i + 1] > high) return error(i, "invalid UTF-8");
+    for (size_t k = 2; k < length; ++k) {
+      if (p[i + k] < 0x80 || p[i + k] > 0xBF) return error(i, "invalid UTF-8");
+    }
+    i += length;
+  }
+  return absl::OkStatus();
+}
+
 // Parses `json` into `doc`, whose strings then point into `buffer`.
 absl::Status ParseDocument(absl::string_view json, std::string* buffer, rapidjson::Document* doc) {
-  // A NUL byte would end in-place parsing early and hide whatever follows it.
-  if (const void* nul = std::memchr(json.data(), '\0', json.size()); nul != nullptr) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("invalid JSON at offset ", static_cast<const char*>(nul) - json.data(),
-                     ": unexpected NUL byte"));
-  }
+  if (absl::Status status = CheckText(json); !status.ok()) return status;
   buffer->assign(json.data(), json.size());
   doc->ParseInsitu<kParseFlags>(buffer->data());
   if (doc->HasParseError()) {

@@ -577,6 +577,15 @@ TEST(ParseModelTest, WhitespaceOrderAndEscapesDoNotMatter) {
   EXPECT_EQ(m.display_name(), std::string("A\0b", 3));
 }
 
+TEST(ParseModelTest, ReadsUtf8AndEscapes) {
+  v1::Model m = MustParse(
+      "{\"id\": \"\xe6\x97\xa5\xe6\x9c\xac \xc3\xa9 \xf0\x9f\x98\x80\", "
+      "\"summary\": \"\\\\uDC00 \\ud83d\\ude00 \\u00E9\\n\\/\"}");
+  EXPECT_EQ(m.id(), "\xe6\x97\xa5\xe6\x9c\xac \xc3\xa9 \xf0\x9f\x98\x80");
+  // An escaped backslash then the text "uDC00"; a surrogate pair; an escaped é.
+  EXPECT_EQ(m.summary(), "\\uDC00 \xf0\x9f\x98\x80 \xc3\xa9\n/");
+}
+
 TEST(ParseModelTest, LastOccurrenceOfADuplicateKeyWins) {
   v1::Model m = MustParse(ModelWith(
       R"("description": "first", "description": null, "pricing": {"method": "time"},
@@ -653,7 +662,14 @@ TEST(ParseModelTest, MalformedJsonNamesTheOffset) {
       {R"({"id": 'm'})", "invalid JSON at offset 7: Invalid value."},
       {R"({"id": "m", "created": NaN})", "invalid JSON at offset 23: Invalid value."},
       {R"({"id": "m", "created": 1e999})", "invalid JSON at offset 23: Number too big to be stored in double."},
-      {"{\"id\": \"\xff\"}", "invalid JSON at offset 8: Invalid encoding in string."},
+      {"{\"id\": \"\xff\"}", "invalid JSON at offset 8: invalid UTF-8"},
+      {"{\"id\": \"ab\xc0\xaf\"}", "invalid JSON at offset 10: invalid UTF-8"},      // overlong
+      {"{\"id\": \"\xed\xa0\x80\"}", "invalid JSON at offset 8: invalid UTF-8"},      // surrogate
+      {"{\"id\": \"\xf4\x90\x80\x80\"}", "invalid JSON at offset 8: invalid UTF-8"},  // > U+10FFFF
+      {"{\"id\": \"m\"} \xe2\x82", "invalid JSON at offset 12: invalid UTF-8"},       // cut short
+      {R"({"id": "a\uDC00"})", "invalid JSON at offset 9: The surrogate pair in string is invalid."},
+      {R"({"id": "a\uD800x"})",
+       "invalid JSON at offset 9: The surrogate pair in string is invalid."},
       {std::string("{\"id\": \"m\"}\0{}", 14), "invalid JSON at offset 11: unexpected NUL byte"},
       {R"({"id": "m)", "invalid JSON at offset 9: Missing a closing quotation mark in string."},
   };
@@ -791,6 +807,30 @@ TEST(ParseModelListTest, ADocumentOfTheWrongShapeFails) {
     EXPECT_EQ(list.status().code(), absl::StatusCode::kInvalidArgument);
     EXPECT_EQ(std::string(list.status().message()), message);
   }
+}
+
+TEST(ParseModelListTest, ReadsAHundredThousandModelCatalog) {
+  // The size of a full catalog sync: nothing here may be quadratic.
+  constexpr int kModels = 100000;
+  std::string json = R"({"object": "list", "data": [)";
+  for (int i = 0; i < kModels; ++i) {
+    absl::StrAppend(&json, i == 0 ? "" : ",", R"({"id": "model-)", i, R"(", "created": )", i,
+                    R"(, "pricing": {"method": "token", "input_cost_per_token": )", i, "e-9},",
+                    R"("request_schema": {"type": "object", "properties": {"n": {"default": )", i,
+                    "}}}}");
+  }
+  json += "]}";
+  absl::StatusOr<ParsedModelList> list = ParseModelList(json);
+  ASSERT_TRUE(list.ok()) << list.status();
+  ASSERT_EQ(list->models.size(), static_cast<size_t>(kModels));
+  EXPECT_TRUE(list->rejected.empty());
+  const v1::Model& last = list->models.back();
+  EXPECT_EQ(last.id(), absl::StrCat("model-", kModels - 1));
+  EXPECT_EQ(last.created().seconds(), kModels - 1);
+  EXPECT_EQ(last.pricing().input_cost_per_token(), (kModels - 1) * 1e-9);
+  EXPECT_TRUE(StructEquals(last.request_schema(),
+                           absl::StrCat(R"({"type": "object", "properties": {"n": {"default": )",
+                                        kModels - 1, "}}}")));
 }
 
 // --- Writing -------------------------------------------------------------------------------
