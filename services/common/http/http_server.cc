@@ -455,6 +455,7 @@ void HttpServer::ServeConnection(Connection* connection) {
         }
       }
     }
+    buffer.reserve(body_start + length);  // large uploads: no repeated regrowth
     deadline = absl::Now() + options_.idle_timeout;
     while (open && buffer.size() - body_start < length) {
       const size_t before = buffer.size();
