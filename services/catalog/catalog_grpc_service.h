@@ -1,16 +1,20 @@
-// ModelCatalogService on gRPC's callback API. Each method is one line: it calls
-// CatalogServiceImpl and finishes with its status. No state, no logic here.
+// ModelCatalogService on gRPC's callback API. No state and no logic here: each
+// unary method forwards to CatalogServiceImpl or LiveOperations and finishes
+// with their status; WatchDeployments is a WatchStream written to the wire.
 #ifndef MODEL_CATALOG_SERVICES_CATALOG_CATALOG_GRPC_SERVICE_H_
 #define MODEL_CATALOG_SERVICES_CATALOG_CATALOG_GRPC_SERVICE_H_
 
 #include "modelcatalog/v1/catalog_service.grpc.pb.h"
 #include "services/catalog/catalog_service_impl.h"
+#include "services/catalog/deployment_feed.h"
+#include "services/catalog/live_operations.h"
 
 namespace modelcatalog::catalog {
 
 class CatalogGrpcService final : public modelcatalog::v1::ModelCatalogService::CallbackService {
  public:
-  explicit CatalogGrpcService(const CatalogServiceImpl* impl) : impl_(impl) {}
+  CatalogGrpcService(const CatalogServiceImpl* impl, LiveOperations* live, DeploymentFeed* feed)
+      : impl_(impl), live_(live), feed_(feed) {}
 
   grpc::ServerUnaryReactor* ListModels(grpc::CallbackServerContext* context,
                                        const modelcatalog::v1::ListModelsRequest* request,
@@ -24,9 +28,20 @@ class CatalogGrpcService final : public modelcatalog::v1::ModelCatalogService::C
   grpc::ServerUnaryReactor* GetSyncStatus(grpc::CallbackServerContext* context,
                                           const modelcatalog::v1::GetSyncStatusRequest* request,
                                           modelcatalog::v1::GetSyncStatusResponse* response) override;
+  grpc::ServerUnaryReactor* ActivateModel(grpc::CallbackServerContext* context,
+                                          const modelcatalog::v1::ActivateModelRequest* request,
+                                          modelcatalog::v1::ActivateModelResponse* response) override;
+  grpc::ServerUnaryReactor* DeactivateModel(
+      grpc::CallbackServerContext* context, const modelcatalog::v1::DeactivateModelRequest* request,
+      modelcatalog::v1::DeactivateModelResponse* response) override;
+  grpc::ServerWriteReactor<modelcatalog::v1::WatchDeploymentsResponse>* WatchDeployments(
+      grpc::CallbackServerContext* context,
+      const modelcatalog::v1::WatchDeploymentsRequest* request) override;
 
  private:
   const CatalogServiceImpl* const impl_;
+  LiveOperations* const live_;
+  DeploymentFeed* const feed_;
 };
 
 }  // namespace modelcatalog::catalog

@@ -1,6 +1,7 @@
-// The whole catalog-server in one object: store, syncer, service logic, gRPC
-// server with reflection and health. main() only parses flags and waits for a
-// signal; tests start a CatalogServer in-process on port 0.
+// The whole catalog-server in one object: store, feed, updater, syncer, poller,
+// live operations, and the gRPC server with reflection and health. main() only
+// parses flags and waits for a signal; tests start a CatalogServer in-process
+// on port 0.
 #ifndef MODEL_CATALOG_SERVICES_CATALOG_CATALOG_SERVER_H_
 #define MODEL_CATALOG_SERVICES_CATALOG_CATALOG_SERVER_H_
 
@@ -15,7 +16,11 @@
 #include "services/catalog/catalog_service_impl.h"
 #include "services/catalog/catalog_store.h"
 #include "services/catalog/catalog_syncer.h"
+#include "services/catalog/catalog_updater.h"
+#include "services/catalog/deployment_feed.h"
+#include "services/catalog/deployment_poller.h"
 #include "services/catalog/health_service.h"
+#include "services/catalog/live_operations.h"
 #include "services/catalog/sync_status.h"
 
 namespace modelcatalog::catalog {
@@ -24,6 +29,9 @@ struct CatalogServerOptions {
   std::string listen = "0.0.0.0:50051";  // host:port; port 0 picks a free one
   hub::HubClientOptions hub;
   absl::Duration sync_interval = absl::Seconds(30);
+  absl::Duration deployment_poll_interval = absl::Seconds(2);
+  absl::Duration watch_progress_interval = absl::Seconds(10);
+  size_t watch_history = 10000;
 };
 
 class CatalogServer {
@@ -36,13 +44,15 @@ class CatalogServer {
   // The bound port.
   int port() const { return port_; }
 
-  // Health goes NOT_SERVING and streams end; then calls in flight get up to
-  // `grace` to finish before they are cancelled. Idempotent.
+  // Health goes NOT_SERVING and streams end with UNAVAILABLE; then calls in
+  // flight get up to `grace` to finish before they are cancelled. Idempotent.
   void Shutdown(absl::Duration grace);
 
-  // For tests: run a sync now rather than waiting for the next tick.
+  // For tests: run a sync or a poll round now rather than at the next tick.
   absl::Status SyncNow() { return syncer_->SyncOnce(); }
+  void PollNow() { poller_.PollOnce(); }
   const CatalogStore& store() const { return store_; }
+  const DeploymentFeed& feed() const { return feed_; }
 
  private:
   explicit CatalogServer(CatalogServerOptions options);
@@ -51,7 +61,11 @@ class CatalogServer {
   hub::HubClient hub_client_;
   CatalogStore store_;
   SyncStatusRecorder sync_status_;
+  DeploymentFeed feed_;
+  CatalogUpdater updater_;
   CatalogServiceImpl impl_;
+  DeploymentPoller poller_;
+  LiveOperations live_;
   CatalogGrpcService grpc_service_;
   HealthService health_;
   std::unique_ptr<CatalogSyncer> syncer_;

@@ -3,9 +3,9 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
-#include "google/protobuf/util/time_util.h"
 #include "services/catalog/model_search.h"
 #include "services/catalog/page_token.h"
+#include "services/catalog/proto_time.h"
 #include "services/catalog/text_fold.h"
 
 namespace modelcatalog::catalog {
@@ -19,12 +19,6 @@ using ::modelcatalog::v1::ListModelsRequest;
 using ::modelcatalog::v1::ListModelsResponse;
 using ::modelcatalog::v1::SearchModelsRequest;
 using ::modelcatalog::v1::SearchModelsResponse;
-
-void SetTimestamp(absl::Time t, google::protobuf::Timestamp* out) {
-  const int64_t nanos = absl::ToUnixNanos(t);
-  out->set_seconds(nanos / 1000000000);
-  out->set_nanos(static_cast<int32_t>(nanos % 1000000000));
-}
 
 // Decodes a request's page token and checks that it belongs to this query and
 // is still fresh. An empty token is the first page (nullopt).
@@ -196,10 +190,10 @@ absl::Status CatalogServiceImpl::GetSyncStatus(const GetSyncStatusRequest& reque
   const SyncStatus status = sync_status_->Get();
   response->set_source(status.source);
   if (status.last_attempt_time != absl::InfinitePast()) {
-    SetTimestamp(status.last_attempt_time, response->mutable_last_attempt_time());
+    ToProtoTimestamp(status.last_attempt_time, response->mutable_last_attempt_time());
   }
   if (status.last_success_time != absl::InfinitePast()) {
-    SetTimestamp(status.last_success_time, response->mutable_last_success_time());
+    ToProtoTimestamp(status.last_success_time, response->mutable_last_success_time());
   }
   response->set_last_error(status.last_error);
   response->set_consecutive_failures(status.consecutive_failures);

@@ -80,6 +80,17 @@ std::shared_ptr<const CatalogSnapshot> CatalogSnapshot::Build(
   return snapshot;
 }
 
+std::shared_ptr<const CatalogSnapshot> CatalogSnapshot::WithRevision(int64_t revision) const {
+  std::shared_ptr<CatalogSnapshot> copy(new CatalogSnapshot());
+  copy->revision_ = revision;
+  copy->fetched_at_ = fetched_at_;
+  copy->fingerprint_ = fingerprint_;
+  copy->indexes_ = indexes_;
+  copy->duplicate_ids_ = duplicate_ids_;
+  copy->entries_ = entries_;
+  return copy;
+}
+
 std::shared_ptr<const CatalogSnapshot> CatalogSnapshot::WithDeployments(
     size_t position,
     const google::protobuf::RepeatedPtrField<modelcatalog::v1::Deployment>& deployments,

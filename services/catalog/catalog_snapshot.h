@@ -67,6 +67,9 @@ class CatalogSnapshot {
 
   const std::vector<std::string>& duplicate_ids() const { return duplicate_ids_; }
 
+  // A copy of this snapshot with another revision; everything else is shared.
+  std::shared_ptr<const CatalogSnapshot> WithRevision(int64_t revision) const;
+
   // A copy of this snapshot in which the model at `position` has `deployments`
   // and the revision is `revision`. Everything else, indexes included, is
   // shared with this snapshot, so a live status change costs a pointer copy per

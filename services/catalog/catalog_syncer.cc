@@ -6,9 +6,9 @@
 
 namespace modelcatalog::catalog {
 
-CatalogSyncer::CatalogSyncer(FetchFn fetch, CatalogStore* store, SyncStatusRecorder* status,
+CatalogSyncer::CatalogSyncer(FetchFn fetch, CatalogUpdater* updater, SyncStatusRecorder* status,
                              CatalogSyncerOptions options)
-    : fetch_(std::move(fetch)), store_(store), status_(status), options_(std::move(options)) {}
+    : fetch_(std::move(fetch)), updater_(updater), status_(status), options_(std::move(options)) {}
 
 CatalogSyncer::~CatalogSyncer() { Stop(); }
 
@@ -20,7 +20,9 @@ absl::Status CatalogSyncer::SyncOnce() {
     status_->RecordFailure(options_.clock(), fetched.status());
     Log(LogLevel::kWarning, "sync_failed",
         {{"error", fetched.status().ToString()},
-         {"serving", store_->Current() ? "last good catalog" : "nothing yet"}});
+         {"serving", status_->Get().last_success_time != absl::InfinitePast()
+                         ? "last good catalog"
+                         : "nothing yet"}});
     return fetched.status();
   }
   for (const hub::RejectedRecord& rejected : fetched->rejected) {
@@ -28,26 +30,17 @@ absl::Status CatalogSyncer::SyncOnce() {
         {{"index", rejected.index}, {"id", rejected.id}, {"error", rejected.status.ToString()}});
   }
 
-  const std::shared_ptr<const CatalogSnapshot> previous = store_->Current();
-  const int64_t next_revision = previous ? previous->revision() + 1 : 1;
-  std::shared_ptr<const CatalogSnapshot> snapshot =
-      CatalogSnapshot::Build(std::move(fetched->models), next_revision, options_.clock());
-  for (const std::string& id : snapshot->duplicate_ids()) {
+  const CatalogUpdater::SyncResult result =
+      updater_->ApplySync(std::move(fetched->models), started);
+  for (const std::string& id : result.duplicate_ids) {
     Log(LogLevel::kWarning, "sync_duplicate_id", {{"id", id}, {"kept", "first record"}});
-  }
-  const bool changed = previous == nullptr || previous->fingerprint() != snapshot->fingerprint();
-  // An unchanged catalog keeps its snapshot and revision: readers and watchers
-  // see nothing new, and the revision only moves when content does.
-  if (changed) {
-    store_->Publish(snapshot);
-    if (options_.on_publish) options_.on_publish(previous, snapshot);
   }
   const absl::Time finished = options_.clock();
   status_->RecordSuccess(finished);
   Log(LogLevel::kInfo, "sync_succeeded",
-      {{"models", snapshot->size()},
-       {"revision", changed ? snapshot->revision() : previous->revision()},
-       {"changed", changed},
+      {{"models", result.model_count},
+       {"revision", result.revision},
+       {"changed", result.changed},
        {"rejected", fetched->rejected.size()},
        {"took", absl::FormatDuration(finished - started)}});
   return absl::OkStatus();

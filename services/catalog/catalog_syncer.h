@@ -1,10 +1,11 @@
-// Keeps the store's snapshot in step with the hub.
+// Keeps the catalog in step with the hub.
 //
-// Each sync fetches the complete catalog, builds a whole new snapshot off to the
-// side and publishes it with one swap (see CatalogStore). The fetch hands over
-// the full desired state, so a sync needs no memory of earlier ones: what the
-// hub no longer lists is simply absent from the new snapshot. A failed sync
-// publishes nothing: the last good catalog keeps being served.
+// Each sync fetches the complete catalog and hands it to the CatalogUpdater,
+// which builds a whole new snapshot off to the side and publishes it with one
+// swap. The fetch carries the full desired state, so a sync needs no memory of
+// earlier ones: what the hub no longer lists is simply absent from the new
+// snapshot. A failed sync publishes nothing: the last good catalog keeps being
+// served.
 #ifndef MODEL_CATALOG_SERVICES_CATALOG_CATALOG_SYNCER_H_
 #define MODEL_CATALOG_SERVICES_CATALOG_CATALOG_SYNCER_H_
 
@@ -19,7 +20,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "clients/hub/model_json.h"
-#include "services/catalog/catalog_store.h"
+#include "services/catalog/catalog_updater.h"
 #include "services/catalog/sync_status.h"
 
 namespace modelcatalog::catalog {
@@ -27,11 +28,6 @@ namespace modelcatalog::catalog {
 struct CatalogSyncerOptions {
   absl::Duration interval = absl::Seconds(30);
   std::function<absl::Time()> clock = [] { return absl::Now(); };
-  // Called after each publish of a snapshot with new content, with the
-  // snapshot it replaced (nullptr for the first one).
-  std::function<void(const std::shared_ptr<const CatalogSnapshot>& previous,
-                     const std::shared_ptr<const CatalogSnapshot>& current)>
-      on_publish;
 };
 
 class CatalogSyncer {
@@ -39,7 +35,7 @@ class CatalogSyncer {
   // Returns the hub's complete catalog.
   using FetchFn = std::function<absl::StatusOr<hub::ParsedModelList>()>;
 
-  CatalogSyncer(FetchFn fetch, CatalogStore* store, SyncStatusRecorder* status,
+  CatalogSyncer(FetchFn fetch, CatalogUpdater* updater, SyncStatusRecorder* status,
                 CatalogSyncerOptions options);
   ~CatalogSyncer();  // Stops the loop.
 
@@ -56,7 +52,7 @@ class CatalogSyncer {
   void Loop();
 
   const FetchFn fetch_;
-  CatalogStore* const store_;
+  CatalogUpdater* const updater_;
   SyncStatusRecorder* const status_;
   const CatalogSyncerOptions options_;
 

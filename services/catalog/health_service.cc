@@ -24,7 +24,7 @@ class HealthService::WatchReactor final : public grpc::ServerWriteReactor<Health
 
   void Send(ServingStatus status) ABSL_LOCKS_EXCLUDED(mu_) {
     absl::MutexLock lock(&mu_);
-    if (finished_) return;
+    if (finished_ || finish_after_write_) return;
     if (write_in_flight_) {
       pending_ = status;
       return;
@@ -40,6 +40,10 @@ class HealthService::WatchReactor final : public grpc::ServerWriteReactor<Health
   void OnWriteDone(bool ok) override ABSL_LOCKS_EXCLUDED(mu_) {
     absl::MutexLock lock(&mu_);
     write_in_flight_ = false;
+    if (finish_after_write_) {
+      FinishLocked(*finish_after_write_);
+      return;
+    }
     if (!ok) {
       FinishLocked(grpc::Status(grpc::StatusCode::CANCELLED, "the client went away"));
       return;
@@ -72,6 +76,10 @@ class HealthService::WatchReactor final : public grpc::ServerWriteReactor<Health
 
   void FinishLocked(grpc::Status status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (finished_) return;
+    if (write_in_flight_) {  // A stream is finished only between writes.
+      if (!finish_after_write_) finish_after_write_ = std::move(status);
+      return;
+    }
     finished_ = true;
     Finish(std::move(status));
   }
@@ -83,6 +91,7 @@ class HealthService::WatchReactor final : public grpc::ServerWriteReactor<Health
   absl::optional<ServingStatus> last_sent_ ABSL_GUARDED_BY(mu_);
   absl::optional<ServingStatus> pending_ ABSL_GUARDED_BY(mu_);
   bool write_in_flight_ ABSL_GUARDED_BY(mu_) = false;
+  absl::optional<grpc::Status> finish_after_write_ ABSL_GUARDED_BY(mu_);
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
 };
 

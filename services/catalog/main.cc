@@ -11,6 +11,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <utility>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -28,6 +29,10 @@ ABSL_FLAG(std::string, hub_url, "https://hub.oxen.ai/api/ai",
           "Base URL of the hub's model API; /models is appended.");
 ABSL_FLAG(absl::Duration, sync_interval, absl::Seconds(30),
           "Time between two syncs of the whole catalog, e.g. 30s or 5m.");
+ABSL_FLAG(absl::Duration, deployment_poll_interval, absl::Seconds(2),
+          "How often deployments in transition are asked about individually.");
+ABSL_FLAG(absl::Duration, watch_progress_interval, absl::Seconds(10),
+          "A WatchDeployments stream idle this long gets a PROGRESS event.");
 ABSL_FLAG(std::string, hub_api_key_file, "",
           "File holding the hub API key. Without it the key comes from OXEN_API_KEY.");
 ABSL_FLAG(absl::Duration, hub_timeout, absl::Seconds(30), "Timeout of one request to the hub.");
@@ -55,9 +60,10 @@ std::string ReadApiKey() {
 
 int Run(int argc, char** argv) {
   absl::SetProgramUsageMessage("Serves the hub's model catalog over gRPC.");
-  ApplyEnvironmentToFlags("MODEL_CATALOG_", {"listen", "hub_url", "sync_interval",
-                                              "hub_api_key_file", "hub_timeout", "shutdown_grace",
-                                              "log_level"});
+  ApplyEnvironmentToFlags("MODEL_CATALOG_",
+                          {"listen", "hub_url", "sync_interval", "deployment_poll_interval",
+                           "watch_progress_interval", "hub_api_key_file", "hub_timeout",
+                           "shutdown_grace", "log_level"});
   absl::ParseCommandLine(argc, argv);
 
   LogLevel level;
@@ -65,8 +71,11 @@ int Run(int argc, char** argv) {
     ExitWithUsageError("--log_level must be debug, info, warning or error");
   }
   SetMinLogLevel(level);
-  if (absl::GetFlag(FLAGS_sync_interval) <= absl::ZeroDuration()) {
-    ExitWithUsageError("--sync_interval must be positive");
+  for (const auto& [name, value] :
+       {std::make_pair("--sync_interval", absl::GetFlag(FLAGS_sync_interval)),
+        std::make_pair("--deployment_poll_interval", absl::GetFlag(FLAGS_deployment_poll_interval)),
+        std::make_pair("--watch_progress_interval", absl::GetFlag(FLAGS_watch_progress_interval))}) {
+    if (value <= absl::ZeroDuration()) ExitWithUsageError(absl::StrCat(name, " must be positive"));
   }
 
   // Signals are taken by a sigwait below rather than a handler: block them
@@ -80,6 +89,8 @@ int Run(int argc, char** argv) {
   catalog::CatalogServerOptions options;
   options.listen = absl::GetFlag(FLAGS_listen);
   options.sync_interval = absl::GetFlag(FLAGS_sync_interval);
+  options.deployment_poll_interval = absl::GetFlag(FLAGS_deployment_poll_interval);
+  options.watch_progress_interval = absl::GetFlag(FLAGS_watch_progress_interval);
   options.hub.base_url = absl::GetFlag(FLAGS_hub_url);
   options.hub.api_key = ReadApiKey();
   options.hub.request_timeout = absl::GetFlag(FLAGS_hub_timeout);

@@ -4,6 +4,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/escaping.h"
+#include "services/catalog/token_encoding.h"
 
 namespace modelcatalog::catalog {
 namespace {
@@ -15,32 +16,6 @@ constexpr uint8_t kVersion = 1;
 constexpr size_t kFixedSize = 1 + 1 + 1 + 8 + 8 + 2;
 constexpr size_t kChecksumSize = 4;
 constexpr size_t kMaxIdSize = 0xFFFF;
-
-// FNV-1a: tiny, stable across builds and machines, which is all a checksum and
-// a fingerprint of a few short strings need.
-uint64_t Fnv1a64(uint64_t hash, absl::string_view bytes) {
-  for (unsigned char c : bytes) {
-    hash ^= c;
-    hash *= 0x100000001b3ULL;
-  }
-  return hash;
-}
-constexpr uint64_t kFnvOffset64 = 0xcbf29ce484222325ULL;
-
-uint32_t Checksum(absl::string_view bytes) {
-  const uint64_t h = Fnv1a64(kFnvOffset64, bytes);
-  return static_cast<uint32_t>(h ^ (h >> 32));
-}
-
-void PutLE(uint64_t value, int size, std::string* out) {
-  for (int i = 0; i < size; ++i) out->push_back(static_cast<char>((value >> (8 * i)) & 0xFF));
-}
-
-uint64_t GetLE(const char* data, int size) {
-  uint64_t value = 0;
-  for (int i = 0; i < size; ++i) value |= static_cast<uint64_t>(static_cast<uint8_t>(data[i])) << (8 * i);
-  return value;
-}
 
 absl::Status Malformed() {
   return absl::InvalidArgumentError(
@@ -57,11 +32,11 @@ std::string EncodePageToken(const PageCursor& cursor) {
   raw.push_back(static_cast<char>(kVersion));
   raw.push_back(static_cast<char>(cursor.kind));
   raw.push_back(static_cast<char>(cursor.rank));
-  PutLE(cursor.query_fingerprint, 8, &raw);
-  PutLE(static_cast<uint64_t>(absl::ToUnixSeconds(cursor.issued_at)), 8, &raw);
-  PutLE(id.size(), 2, &raw);
+  PutLittleEndian(cursor.query_fingerprint, 8, &raw);
+  PutLittleEndian(static_cast<uint64_t>(absl::ToUnixSeconds(cursor.issued_at)), 8, &raw);
+  PutLittleEndian(id.size(), 2, &raw);
   raw.append(id.data(), id.size());
-  PutLE(Checksum(raw), 4, &raw);
+  PutLittleEndian(StableChecksum(raw), 4, &raw);
   return absl::WebSafeBase64Escape(raw);
 }
 
@@ -70,7 +45,7 @@ absl::StatusOr<PageCursor> DecodePageToken(absl::string_view token) {
   if (!absl::WebSafeBase64Unescape(token, &raw)) return Malformed();
   if (raw.size() < kFixedSize + kChecksumSize) return Malformed();
   const size_t body_size = raw.size() - kChecksumSize;
-  if (GetLE(raw.data() + body_size, 4) != Checksum(absl::string_view(raw.data(), body_size))) {
+  if (GetLittleEndian(raw.data() + body_size, 4) != StableChecksum(absl::string_view(raw.data(), body_size))) {
     return Malformed();
   }
   const char* p = raw.data();
@@ -83,25 +58,25 @@ absl::StatusOr<PageCursor> DecodePageToken(absl::string_view token) {
   }
   cursor.kind = static_cast<PageKind>(kind);
   cursor.rank = static_cast<uint8_t>(p[2]);
-  cursor.query_fingerprint = GetLE(p + 3, 8);
-  cursor.issued_at = absl::FromUnixSeconds(static_cast<int64_t>(GetLE(p + 11, 8)));
-  const size_t id_size = GetLE(p + 19, 2);
+  cursor.query_fingerprint = GetLittleEndian(p + 3, 8);
+  cursor.issued_at = absl::FromUnixSeconds(static_cast<int64_t>(GetLittleEndian(p + 11, 8)));
+  const size_t id_size = GetLittleEndian(p + 19, 2);
   if (kFixedSize + id_size != body_size) return Malformed();
   cursor.last_id.assign(p + kFixedSize, id_size);
   return cursor;
 }
 
 uint64_t QueryFingerprint(PageKind kind, std::initializer_list<absl::string_view> parts) {
-  uint64_t hash = Fnv1a64(kFnvOffset64, absl::string_view("\x01", 1));
+  uint64_t hash = StableHash(absl::string_view("\x01", 1));
   const char k = static_cast<char>(kind);
-  hash = Fnv1a64(hash, absl::string_view(&k, 1));
+  hash = StableHash(absl::string_view(&k, 1), hash);
   for (absl::string_view part : parts) {
     // Length-prefixed, so ("ab", "c") and ("a", "bc") differ.
     const uint64_t size = part.size();
     char size_bytes[8];
     std::memcpy(size_bytes, &size, sizeof(size_bytes));
-    hash = Fnv1a64(hash, absl::string_view(size_bytes, sizeof(size_bytes)));
-    hash = Fnv1a64(hash, part);
+    hash = StableHash(absl::string_view(size_bytes, sizeof(size_bytes)), hash);
+    hash = StableHash(part, hash);
   }
   return hash;
 }

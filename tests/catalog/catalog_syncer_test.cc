@@ -16,10 +16,8 @@ class CatalogSyncerTest : public ::testing::Test {
   CatalogSyncerTest() {
     CatalogSyncerOptions options;
     options.clock = [this] { return now_; };
-    options.on_publish = [this](const auto& previous, const auto& current) {
-      publishes_.push_back({previous ? previous->revision() : 0, current->revision()});
-    };
-    syncer_ = std::make_unique<CatalogSyncer>([this] { return next_; }, &store_, &status_, options);
+    updater_.SetOnPublish([this] { publishes_.push_back(store_.Current()->revision()); });
+    syncer_ = std::make_unique<CatalogSyncer>([this] { return next_; }, &updater_, &status_, options);
   }
 
   void HubReturns(std::vector<modelcatalog::v1::Model> models) {
@@ -31,8 +29,10 @@ class CatalogSyncerTest : public ::testing::Test {
   absl::Time now_ = absl::FromUnixSeconds(1764000000);
   absl::StatusOr<hub::ParsedModelList> next_ = absl::UnavailableError("not set");
   CatalogStore store_;
+  DeploymentFeed feed_;
+  CatalogUpdater updater_{&store_, &feed_};
   SyncStatusRecorder status_{"hub"};
-  std::vector<std::pair<int64_t, int64_t>> publishes_;
+  std::vector<int64_t> publishes_;
   std::unique_ptr<CatalogSyncer> syncer_;
 };
 
@@ -42,7 +42,7 @@ TEST_F(CatalogSyncerTest, FirstSyncPublishesRevisionOne) {
   ASSERT_NE(store_.Current(), nullptr);
   EXPECT_EQ(store_.Current()->revision(), 1);
   EXPECT_EQ(store_.Current()->size(), 2u);
-  EXPECT_THAT(publishes_, ::testing::ElementsAre(std::make_pair(0, 1)));
+  EXPECT_THAT(publishes_, ::testing::ElementsAre(1));
   EXPECT_EQ(status_.Get().last_success_time, now_);
 }
 
@@ -65,7 +65,7 @@ TEST_F(CatalogSyncerTest, ChangedContentPublishesTheNextRevision) {
   ASSERT_TRUE(syncer_->SyncOnce().ok());
   EXPECT_EQ(store_.Current()->revision(), 2);
   EXPECT_EQ(store_.Current()->Find("a")->model.display_name(), "Renamed");
-  EXPECT_THAT(publishes_, ::testing::ElementsAre(std::make_pair(0, 1), std::make_pair(1, 2)));
+  EXPECT_THAT(publishes_, ::testing::ElementsAre(1, 2));
 }
 
 TEST_F(CatalogSyncerTest, AFailedSyncKeepsServingTheLastGoodCatalog) {
@@ -95,10 +95,12 @@ TEST_F(CatalogSyncerTest, LoopSyncsAtOnceAndStopsPromptly) {
   CatalogSyncerOptions options;
   options.interval = absl::Hours(1);
   absl::Notification published;
-  options.on_publish = [&](const auto&, const auto&) { published.Notify(); };
   CatalogStore store;
+  DeploymentFeed feed;
+  CatalogUpdater updater(&store, &feed);
+  updater.SetOnPublish([&] { published.Notify(); });
   SyncStatusRecorder status("hub");
-  CatalogSyncer syncer([this] { return next_; }, &store, &status, options);
+  CatalogSyncer syncer([this] { return next_; }, &updater, &status, options);
   syncer.Start();
   ASSERT_TRUE(published.WaitForNotificationWithTimeout(absl::Seconds(10)));
   syncer.Stop();  // must not wait for the hour-long interval

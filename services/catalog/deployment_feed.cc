@@ -1,0 +1,394 @@
+#include "services/catalog/deployment_feed.h"
+
+#include <algorithm>
+#include <random>
+#include <utility>
+
+#include "absl/strings/escaping.h"
+#include "services/catalog/proto_time.h"
+#include "services/catalog/token_encoding.h"
+
+namespace modelcatalog::catalog {
+namespace {
+
+using ::modelcatalog::v1::DeploymentStatus;
+
+// A model's status as watchers see it: its first deployment's, as the hub's
+// own examples read it. The full list travels in every event.
+void SetStatus(const Deployments& deployments, DeploymentStatus* status, std::string* raw) {
+  if (deployments.empty()) {
+    *status = modelcatalog::v1::DEPLOYMENT_STATUS_UNSPECIFIED;
+    raw->clear();
+    return;
+  }
+  *status = deployments[0].status();
+  *raw = deployments[0].status_raw();
+}
+
+// Resume token layout, little-endian: version u8 | instance u64 | revision i64 | checksum u32.
+constexpr uint8_t kResumeTokenVersion = 1;
+constexpr size_t kResumeTokenSize = 1 + 8 + 8 + 4;
+
+uint64_t RandomInstance() {
+  std::random_device random;
+  uint64_t instance = 0;
+  while (instance == 0) instance = (static_cast<uint64_t>(random()) << 32) | random();
+  return instance;
+}
+
+}  // namespace
+
+bool DeploymentStatusesDiffer(const Deployments& a, const Deployments& b) {
+  if (a.size() != b.size()) return true;
+  for (int i = 0; i < a.size(); ++i) {
+    if (a[i].status_raw() != b[i].status_raw() || a[i].status() != b[i].status()) return true;
+  }
+  return false;
+}
+
+std::string EncodeResumeToken(const ResumePoint& point) {
+  std::string raw;
+  raw.reserve(kResumeTokenSize);
+  raw.push_back(static_cast<char>(kResumeTokenVersion));
+  PutLittleEndian(point.instance, 8, &raw);
+  PutLittleEndian(static_cast<uint64_t>(point.revision), 8, &raw);
+  PutLittleEndian(StableChecksum(raw), 4, &raw);
+  return absl::WebSafeBase64Escape(raw);
+}
+
+absl::StatusOr<ResumePoint> DecodeResumeToken(absl::string_view token) {
+  std::string raw;
+  if (!absl::WebSafeBase64Unescape(token, &raw) || raw.size() != kResumeTokenSize ||
+      static_cast<uint8_t>(raw[0]) != kResumeTokenVersion ||
+      GetLittleEndian(raw.data() + kResumeTokenSize - 4, 4) !=
+          StableChecksum(absl::string_view(raw.data(), kResumeTokenSize - 4))) {
+    return absl::InvalidArgumentError(
+        "resume_token is not a valid resume token: pass the resume_token of an event unchanged");
+  }
+  ResumePoint point;
+  point.instance = GetLittleEndian(raw.data() + 1, 8);
+  point.revision = static_cast<int64_t>(GetLittleEndian(raw.data() + 9, 8));
+  return point;
+}
+
+// --- WatchStream ---
+
+namespace {
+std::vector<std::string> SortedUnique(std::vector<std::string> ids) {
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  return ids;
+}
+}  // namespace
+
+WatchStream::WatchStream(const std::vector<std::string>& model_ids)
+    : model_ids_(SortedUnique(model_ids)), model_id_set_(model_ids_.begin(), model_ids_.end()) {}
+
+size_t WatchStream::pending_count() const {
+  absl::MutexLock lock(&mu_);
+  return pending_.size();
+}
+
+bool WatchStream::Watches(const FeedChange& change) const {
+  if (!model_id_set_.empty()) return model_id_set_.contains(change.model_id);
+  // Watching everything means every model with deployments.
+  return !change.before.empty() || !change.after.empty();
+}
+
+void WatchStream::BeginInitial(std::shared_ptr<const CatalogSnapshot> snapshot, uint64_t instance,
+                               int64_t revision, bool resync, std::function<absl::Time()> clock) {
+  absl::MutexLock lock(&mu_);
+  clock_ = std::move(clock);
+  instance_ = instance;
+  start_revision_ = revision;
+  seen_revision_ = revision;
+  resync_ = resync;
+  initial_ = std::move(snapshot);
+  next_initial_ = 0;
+  PumpLocked();
+}
+
+void WatchStream::BeginReplay(const std::vector<std::shared_ptr<const FeedChange>>& missed,
+                              uint64_t instance, int64_t revision,
+                              std::function<absl::Time()> clock) {
+  absl::MutexLock lock(&mu_);
+  clock_ = std::move(clock);
+  instance_ = instance;
+  start_revision_ = revision;
+  seen_revision_ = revision;
+  for (const auto& change : missed) {
+    if (Watches(*change)) AddPendingLocked(change);
+  }
+  PumpLocked();
+}
+
+void WatchStream::Offer(const std::shared_ptr<const FeedChange>& change) {
+  absl::MutexLock lock(&mu_);
+  if (finished_) return;
+  seen_revision_ = change->revision;
+  if (!Watches(*change)) return;
+  AddPendingLocked(change);
+  PumpLocked();
+}
+
+void WatchStream::AddPendingLocked(const std::shared_ptr<const FeedChange>& change) {
+  auto it = pending_.find(change->model_id);
+  if (it == pending_.end()) {
+    pending_.emplace(change->model_id, Pending{change->kind, change->before, change});
+  } else {
+    // Merge: keep what the client last knew, take the newest state, and move
+    // the entry behind every change older than this one.
+    pending_order_.erase(it->second.latest->revision);
+    it->second.latest = change;
+  }
+  pending_order_.emplace(change->revision, change->model_id);
+}
+
+void WatchStream::PumpLocked() {
+  if (finished_ || write_in_flight_) return;
+  if (finish_after_write_) {
+    FinishLocked(*finish_after_write_);
+    return;
+  }
+  if (initial_ != nullptr && NextInitialLocked()) return;
+  if (!marker_sent_) {
+    // Replayed changes come before the marker; live ones after it.
+    if (NextPendingLocked()) return;
+    event_.Clear();
+    event_.set_type(modelcatalog::v1::WATCH_EVENT_TYPE_INITIAL_STATE_COMPLETE);
+    event_.set_revision(start_revision_);
+    event_.set_resume_token(TokenLocked(start_revision_));
+    event_.set_resync(resync_);
+    marker_sent_ = true;
+    WriteLocked();
+    return;
+  }
+  NextPendingLocked();
+}
+
+bool WatchStream::NextInitialLocked() {
+  const CatalogSnapshot& snapshot = *initial_;
+  const CatalogEntry* entry = nullptr;
+  if (!model_ids_.empty()) {
+    while (entry == nullptr && next_initial_ < model_ids_.size()) {
+      entry = snapshot.Find(model_ids_[next_initial_++]);  // absent ids come as ADDED later
+    }
+  } else {
+    while (entry == nullptr && next_initial_ < snapshot.size()) {
+      const CatalogEntry& candidate = snapshot.entry(next_initial_++);
+      if (!candidate.model.deployments().empty()) entry = &candidate;
+    }
+  }
+  if (entry == nullptr) {
+    initial_.reset();
+    return false;
+  }
+  event_.Clear();
+  event_.set_type(modelcatalog::v1::WATCH_EVENT_TYPE_INITIAL);
+  event_.set_model_id(entry->model.id());
+  DeploymentStatus status;
+  SetStatus(entry->model.deployments(), &status, event_.mutable_status_raw());
+  event_.set_status(status);
+  *event_.mutable_deployments() = entry->model.deployments();
+  event_.set_revision(start_revision_);
+  event_.set_resync(resync_);
+  WriteLocked();
+  return true;
+}
+
+bool WatchStream::NextPendingLocked() {
+  while (!pending_order_.empty()) {
+    auto first = pending_order_.begin();
+    if (!marker_sent_ && first->first > start_revision_) return false;
+    auto it = pending_.find(first->second);
+    Pending pending = std::move(it->second);
+    pending_.erase(it);
+    pending_order_.erase(first);
+
+    const FeedChange& latest = *pending.latest;
+    event_.Clear();
+    DeploymentStatus status;
+    if (latest.kind == FeedChange::Kind::kRemoved) {
+      // Appeared and vanished while the client lagged: it never knew the model.
+      if (pending.first_kind == FeedChange::Kind::kAdded) continue;
+      event_.set_type(modelcatalog::v1::WATCH_EVENT_TYPE_REMOVED);
+    } else {
+      event_.set_type(pending.first_kind == FeedChange::Kind::kAdded
+                          ? modelcatalog::v1::WATCH_EVENT_TYPE_ADDED
+                          : modelcatalog::v1::WATCH_EVENT_TYPE_CHANGED);
+      SetStatus(latest.after, &status, event_.mutable_status_raw());
+      event_.set_status(status);
+      *event_.mutable_deployments() = latest.after;
+    }
+    if (pending.first_kind != FeedChange::Kind::kAdded) {
+      SetStatus(pending.first_before, &status, event_.mutable_previous_status_raw());
+      event_.set_previous_status(status);
+    }
+    event_.set_model_id(latest.model_id);
+    ToProtoTimestamp(latest.observed_at, event_.mutable_observe_time());
+    event_.set_revision(latest.revision);
+    event_.set_resume_token(TokenLocked(latest.revision));
+    WriteLocked();
+    return true;
+  }
+  return false;
+}
+
+void WatchStream::MaybeSendProgress(absl::Time now, absl::Duration interval) {
+  absl::MutexLock lock(&mu_);
+  if (finished_ || write_in_flight_ || finish_after_write_ || initial_ != nullptr ||
+      !marker_sent_ || !pending_order_.empty()) {
+    return;
+  }
+  if (now - last_write_time_ < interval) return;
+  event_.Clear();
+  event_.set_type(modelcatalog::v1::WATCH_EVENT_TYPE_PROGRESS);
+  event_.set_revision(seen_revision_);
+  event_.set_resume_token(TokenLocked(seen_revision_));
+  ToProtoTimestamp(now, event_.mutable_observe_time());
+  WriteLocked();
+}
+
+void WatchStream::WriteLocked() {
+  const absl::Time now = clock_();
+  if (event_.type() != modelcatalog::v1::WATCH_EVENT_TYPE_PROGRESS &&
+      !event_.has_observe_time()) {
+    ToProtoTimestamp(now, event_.mutable_observe_time());
+  }
+  write_in_flight_ = true;
+  last_write_time_ = now;
+  StartEventWrite(&event_);
+}
+
+std::string WatchStream::TokenLocked(int64_t revision) const {
+  return EncodeResumeToken({instance_, revision});
+}
+
+void WatchStream::OnEventWritten(bool ok) {
+  absl::MutexLock lock(&mu_);
+  write_in_flight_ = false;
+  if (!ok) {
+    FinishLocked(absl::CancelledError("the client went away"));
+    return;
+  }
+  PumpLocked();
+}
+
+void WatchStream::OnStreamCancelled() {
+  absl::MutexLock lock(&mu_);
+  FinishLocked(absl::CancelledError("the client cancelled the stream"));
+}
+
+void WatchStream::End(const absl::Status& status) {
+  absl::MutexLock lock(&mu_);
+  FinishLocked(status);
+}
+
+void WatchStream::FinishLocked(const absl::Status& status) {
+  if (finished_) return;
+  if (write_in_flight_) {  // A stream is finished only between writes.
+    if (!finish_after_write_) finish_after_write_ = status;
+    return;
+  }
+  finished_ = true;
+  pending_.clear();
+  pending_order_.clear();
+  initial_.reset();
+  FinishStream(status);
+}
+
+// --- DeploymentFeed ---
+
+DeploymentFeed::DeploymentFeed(DeploymentFeedOptions options)
+    : options_(std::move(options)),
+      instance_(options_.instance != 0 ? options_.instance : RandomInstance()) {}
+
+DeploymentFeed::~DeploymentFeed() {
+  if (!stop_ticker_.HasBeenNotified()) stop_ticker_.Notify();
+  if (ticker_.joinable()) ticker_.join();
+}
+
+void DeploymentFeed::Publish(std::shared_ptr<const CatalogSnapshot> snapshot,
+                             std::vector<FeedChange> changes) {
+  absl::MutexLock lock(&mu_);
+  current_ = std::move(snapshot);
+  for (FeedChange& change : changes) {
+    change.revision = ++revision_;
+    auto shared = std::make_shared<const FeedChange>(std::move(change));
+    history_.push_back(shared);
+    if (history_.size() > options_.history_size) history_.pop_front();
+    for (WatchStream* stream : streams_) stream->Offer(shared);
+  }
+}
+
+absl::Status DeploymentFeed::Subscribe(WatchStream* stream, absl::string_view resume_token) {
+  absl::optional<ResumePoint> resume;
+  if (!resume_token.empty()) {
+    absl::StatusOr<ResumePoint> point = DecodeResumeToken(resume_token);
+    if (!point.ok()) return point.status();
+    resume = *point;
+  }
+  absl::MutexLock lock(&mu_);
+  if (shut_down_) return absl::UnavailableError("the server is shutting down");
+  if (current_ == nullptr) {
+    return absl::UnavailableError("the catalog has not been loaded from the hub yet: retry shortly");
+  }
+  // Resumable when the token is this feed's and every change after it is retained.
+  const int64_t oldest_retained = history_.empty() ? revision_ + 1 : history_.front()->revision;
+  const bool resumable = resume && resume->instance == instance_ &&
+                         resume->revision <= revision_ && resume->revision + 1 >= oldest_retained;
+  if (resumable) {
+    std::vector<std::shared_ptr<const FeedChange>> missed;
+    for (const auto& change : history_) {
+      if (change->revision > resume->revision) missed.push_back(change);
+    }
+    stream->BeginReplay(missed, instance_, revision_, options_.clock);
+  } else {
+    stream->BeginInitial(current_, instance_, revision_, /*resync=*/resume.has_value(),
+                         options_.clock);
+  }
+  streams_.insert(stream);
+  return absl::OkStatus();
+}
+
+void DeploymentFeed::Unsubscribe(WatchStream* stream) {
+  absl::MutexLock lock(&mu_);
+  streams_.erase(stream);
+}
+
+void DeploymentFeed::SendProgress() {
+  absl::MutexLock lock(&mu_);
+  const absl::Time now = options_.clock();
+  for (WatchStream* stream : streams_) stream->MaybeSendProgress(now, options_.progress_interval);
+}
+
+void DeploymentFeed::StartProgressTicker() {
+  if (ticker_.joinable()) return;
+  ticker_ = std::thread([this] {
+    // A few ticks per interval keep a stream's progress within a quarter
+    // interval of due, whatever its phase.
+    const absl::Duration tick = options_.progress_interval / 4;
+    while (!stop_ticker_.WaitForNotificationWithTimeout(tick)) SendProgress();
+  });
+}
+
+void DeploymentFeed::Shutdown() {
+  absl::MutexLock lock(&mu_);
+  if (shut_down_) return;
+  shut_down_ = true;
+  for (WatchStream* stream : streams_) {
+    stream->End(absl::UnavailableError("the server is shutting down"));
+  }
+}
+
+int64_t DeploymentFeed::revision() const {
+  absl::MutexLock lock(&mu_);
+  return revision_;
+}
+
+size_t DeploymentFeed::stream_count() const {
+  absl::MutexLock lock(&mu_);
+  return streams_.size();
+}
+
+}  // namespace modelcatalog::catalog

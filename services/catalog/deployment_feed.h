@@ -1,0 +1,215 @@
+// The change feed behind WatchDeployments.
+//
+// The hub has no change feed; this service makes one. Every change of a
+// model's deployments that the service observes (a sync, a live look-up, an
+// activation, a poll) becomes a FeedChange with the next revision. The feed
+// keeps the latest changes for resuming streams and hands every change to
+// every open stream without blocking: a stream that cannot keep up merges its
+// pending changes per model (see WatchStream), so the publisher never waits
+// for a reader and memory per stream stays bounded by the models it watches.
+#ifndef MODEL_CATALOG_SERVICES_CATALOG_DEPLOYMENT_FEED_H_
+#define MODEL_CATALOG_SERVICES_CATALOG_DEPLOYMENT_FEED_H_
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
+#include "absl/types/optional.h"
+#include "modelcatalog/v1/catalog_service.pb.h"
+#include "services/catalog/catalog_snapshot.h"
+
+namespace modelcatalog::catalog {
+
+using Deployments = google::protobuf::RepeatedPtrField<modelcatalog::v1::Deployment>;
+using WatchEvent = modelcatalog::v1::WatchDeploymentsResponse;
+
+// One observed change of one model's deployments.
+struct FeedChange {
+  enum class Kind { kAdded, kChanged, kRemoved };
+  Kind kind = Kind::kChanged;
+  std::string model_id;
+  int64_t revision = 0;  // assigned by DeploymentFeed::Publish
+  absl::Time observed_at;
+  Deployments before;  // empty for kAdded
+  Deployments after;   // empty for kRemoved
+};
+
+// True when two deployment lists differ in a way watchers are told about: the
+// number of deployments or any status.
+bool DeploymentStatusesDiffer(const Deployments& a, const Deployments& b);
+
+// Where a stream can resume: a revision of one feed instance (one process).
+struct ResumePoint {
+  uint64_t instance = 0;
+  int64_t revision = 0;
+};
+std::string EncodeResumeToken(const ResumePoint& point);
+// INVALID_ARGUMENT naming `resume_token` when the text is not one of ours.
+absl::StatusOr<ResumePoint> DecodeResumeToken(absl::string_view token);
+
+// One watcher's queue, independent of the transport. A subclass writes events
+// out (the gRPC stream, or a recorder in tests) and reports back when each
+// write is done; only then is the next event built, so at most one event per
+// stream exists at a time besides its pending changes.
+//
+// Order of a stream: INITIAL events (or replayed changes when resuming), the
+// INITIAL_STATE_COMPLETE marker, then changes in revision order. While a write
+// is in flight, new changes wait in a per-model pending set ordered by their
+// latest revision; a second change of a model merges into its entry and moves
+// it to the back. So revisions only grow along a stream, and once a client has
+// a token for revision R it has every change up to R.
+class WatchStream {
+ public:
+  // `model_ids`: the models to watch; empty for every model with deployments.
+  explicit WatchStream(const std::vector<std::string>& model_ids);
+  virtual ~WatchStream() = default;
+
+  WatchStream(const WatchStream&) = delete;
+  WatchStream& operator=(const WatchStream&) = delete;
+
+  // For tests and metrics: changes waiting to be written.
+  size_t pending_count() const ABSL_LOCKS_EXCLUDED(mu_);
+
+ protected:
+  // Starts writing `event`, which stays valid until OnEventWritten. Called with
+  // the stream's lock held: must not block and must not call back into it.
+  virtual void StartEventWrite(const WatchEvent* event) = 0;
+  // Ends the stream. Called once, with the lock held, never during a write.
+  virtual void FinishStream(const absl::Status& status) = 0;
+
+  // The transport reports a finished write; `ok` false means the client is gone.
+  void OnEventWritten(bool ok) ABSL_LOCKS_EXCLUDED(mu_);
+  // The transport reports that the client cancelled.
+  void OnStreamCancelled() ABSL_LOCKS_EXCLUDED(mu_);
+
+ private:
+  friend class DeploymentFeed;
+
+  struct Pending {
+    FeedChange::Kind first_kind;
+    Deployments first_before;  // what the client last knew
+    std::shared_ptr<const FeedChange> latest;
+  };
+
+  // Called by DeploymentFeed with its lock held.
+  void BeginInitial(std::shared_ptr<const CatalogSnapshot> snapshot, uint64_t instance,
+                    int64_t revision, bool resync, std::function<absl::Time()> clock)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  void BeginReplay(const std::vector<std::shared_ptr<const FeedChange>>& missed,
+                   uint64_t instance, int64_t revision, std::function<absl::Time()> clock)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  void Offer(const std::shared_ptr<const FeedChange>& change) ABSL_LOCKS_EXCLUDED(mu_);
+  void MaybeSendProgress(absl::Time now, absl::Duration interval) ABSL_LOCKS_EXCLUDED(mu_);
+  void End(const absl::Status& status) ABSL_LOCKS_EXCLUDED(mu_);
+
+  bool Watches(const FeedChange& change) const;
+  void AddPendingLocked(const std::shared_ptr<const FeedChange>& change)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Writes the next event, if any and if no write is in flight.
+  void PumpLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool NextInitialLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool NextPendingLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void WriteLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void FinishLocked(const absl::Status& status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  std::string TokenLocked(int64_t revision) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  // Sorted ids of an explicit watch; empty when watching every model.
+  const std::vector<std::string> model_ids_;
+  const absl::flat_hash_set<std::string> model_id_set_;
+
+  mutable absl::Mutex mu_;
+  std::function<absl::Time()> clock_ ABSL_GUARDED_BY(mu_);  // the feed's
+  WatchEvent event_ ABSL_GUARDED_BY(mu_);  // the event being written
+  bool write_in_flight_ ABSL_GUARDED_BY(mu_) = false;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  absl::optional<absl::Status> finish_after_write_ ABSL_GUARDED_BY(mu_);
+  absl::Time last_write_time_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+
+  uint64_t instance_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t start_revision_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t seen_revision_ ABSL_GUARDED_BY(mu_) = 0;  // the latest change offered, watched or not
+  bool resync_ ABSL_GUARDED_BY(mu_) = false;
+  bool marker_sent_ ABSL_GUARDED_BY(mu_) = false;
+
+  // Initial state still to send: positions in `initial_` from `next_initial_`.
+  std::shared_ptr<const CatalogSnapshot> initial_ ABSL_GUARDED_BY(mu_);
+  size_t next_initial_ ABSL_GUARDED_BY(mu_) = 0;
+
+  absl::flat_hash_map<std::string, Pending> pending_ ABSL_GUARDED_BY(mu_);
+  std::map<int64_t, std::string> pending_order_ ABSL_GUARDED_BY(mu_);  // latest revision -> id
+};
+
+struct DeploymentFeedOptions {
+  // Changes kept for resuming streams.
+  size_t history_size = 10000;
+  // A stream that sent nothing for this long gets a PROGRESS event.
+  absl::Duration progress_interval = absl::Seconds(10);
+  std::function<absl::Time()> clock = [] { return absl::Now(); };
+  // Identifies this feed in resume tokens; random when 0.
+  uint64_t instance = 0;
+};
+
+class DeploymentFeed {
+ public:
+  explicit DeploymentFeed(DeploymentFeedOptions options = {});
+  ~DeploymentFeed();  // Stops the progress ticker.
+
+  // Records `snapshot` as the state new streams start from, gives each of
+  // `changes` the next revision, keeps it for resuming and offers it to every
+  // stream. Never blocks on a stream.
+  void Publish(std::shared_ptr<const CatalogSnapshot> snapshot, std::vector<FeedChange> changes)
+      ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Starts `stream`: with the current state, or after `resume_token` when the
+  // changes since are retained, or with a resync. INVALID_ARGUMENT for a token
+  // that is not ours; UNAVAILABLE before the first snapshot or after Shutdown.
+  absl::Status Subscribe(WatchStream* stream, absl::string_view resume_token)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  // Forgets `stream`; after this the feed never touches it again.
+  void Unsubscribe(WatchStream* stream) ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Sends PROGRESS to every stream idle for the progress interval.
+  void SendProgress() ABSL_LOCKS_EXCLUDED(mu_);
+  // Calls SendProgress on a background thread, a few times per interval.
+  void StartProgressTicker();
+
+  // Ends every stream with UNAVAILABLE "the server is shutting down" and
+  // refuses new ones. Idempotent.
+  void Shutdown() ABSL_LOCKS_EXCLUDED(mu_);
+
+  int64_t revision() const ABSL_LOCKS_EXCLUDED(mu_);
+  size_t stream_count() const ABSL_LOCKS_EXCLUDED(mu_);
+  uint64_t instance() const { return instance_; }
+
+ private:
+  const DeploymentFeedOptions options_;
+  const uint64_t instance_;
+
+  mutable absl::Mutex mu_;
+  std::shared_ptr<const CatalogSnapshot> current_ ABSL_GUARDED_BY(mu_);
+  int64_t revision_ ABSL_GUARDED_BY(mu_) = 0;
+  std::deque<std::shared_ptr<const FeedChange>> history_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_set<WatchStream*> streams_ ABSL_GUARDED_BY(mu_);
+  bool shut_down_ ABSL_GUARDED_BY(mu_) = false;
+
+  absl::Notification stop_ticker_;
+  std::thread ticker_;
+};
+
+}  // namespace modelcatalog::catalog
+
+#endif  // MODEL_CATALOG_SERVICES_CATALOG_DEPLOYMENT_FEED_H_

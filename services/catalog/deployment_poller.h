@@ -1,0 +1,71 @@
+// Sees deployment transitions quickly. A full sync finds every change, but only
+// once per --sync_interval; a deployment in a transitional status (deploying,
+// deactivating), or a model just activated or deactivated through this
+// service, is asked about individually (the hub's `deployment_status=live`)
+// every poll interval until it settles, so a deploying → active flip reaches
+// watchers within about one interval.
+#ifndef MODEL_CATALOG_SERVICES_CATALOG_DEPLOYMENT_POLLER_H_
+#define MODEL_CATALOG_SERVICES_CATALOG_DEPLOYMENT_POLLER_H_
+
+#include <functional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "services/catalog/catalog_updater.h"
+
+namespace modelcatalog::catalog {
+
+struct DeploymentPollerOptions {
+  absl::Duration interval = absl::Seconds(2);
+  // A model activated or deactivated here is polled at least this long, even
+  // while the hub still reports a settled status for it.
+  absl::Duration track_for = absl::Seconds(30);
+  std::function<absl::Time()> clock = [] { return absl::Now(); };
+};
+
+// True when any deployment is deploying or deactivating.
+bool InTransition(const modelcatalog::v1::Model& model);
+
+class DeploymentPoller {
+ public:
+  // Returns the model with its live deployment status.
+  using FetchLiveFn = std::function<absl::StatusOr<modelcatalog::v1::Model>(const std::string& id)>;
+
+  DeploymentPoller(FetchLiveFn fetch_live, const CatalogStore* store, CatalogUpdater* updater,
+                   DeploymentPollerOptions options);
+  ~DeploymentPoller();
+
+  // Polls `id` from now on until it settles, for at least `track_for`.
+  void Track(const std::string& id) ABSL_LOCKS_EXCLUDED(mu_);
+
+  // The models the next round polls, in id order.
+  std::vector<std::string> Due() ABSL_LOCKS_EXCLUDED(mu_);
+  // One round: polls every due model once and applies what the hub says.
+  void PollOnce();
+
+  void Start();
+  void Stop();
+
+ private:
+  const FetchLiveFn fetch_live_;
+  const CatalogStore* const store_;
+  CatalogUpdater* const updater_;
+  const DeploymentPollerOptions options_;
+
+  absl::Mutex mu_;
+  absl::flat_hash_map<std::string, absl::Time> tracked_until_ ABSL_GUARDED_BY(mu_);
+  absl::Notification stop_;
+  std::thread thread_;
+};
+
+}  // namespace modelcatalog::catalog
+
+#endif  // MODEL_CATALOG_SERVICES_CATALOG_DEPLOYMENT_POLLER_H_

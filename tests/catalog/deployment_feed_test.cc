@@ -1,0 +1,288 @@
+#include "services/catalog/deployment_feed.h"
+
+#include <deque>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/catalog/test_models.h"
+
+namespace modelcatalog::catalog {
+namespace {
+
+using ::modelcatalog::testing::MakeModel;
+using ::modelcatalog::v1::WatchEventType;
+using ::testing::ElementsAre;
+
+// A stream whose "client" reads only when the test says so: writes complete
+// on Read(), so a test can hold a stream back like a slow consumer.
+class RecordingStream : public WatchStream {
+ public:
+  // Watches every model with deployments, or the listed ones.
+  RecordingStream(std::initializer_list<std::string> ids = {}) : WatchStream(ids) {}
+
+  // Completes the write in flight, recording its event; false if none.
+  bool Read() {
+    absl::optional<WatchEvent> event;
+    {
+      absl::MutexLock lock(&mu_);
+      if (!in_flight_) return false;
+      event = *in_flight_;
+      in_flight_.reset();
+    }
+    events.push_back(*event);
+    OnEventWritten(true);
+    return true;
+  }
+  void ReadAll() {
+    while (Read()) {
+    }
+  }
+  void Cancel() { OnStreamCancelled(); }
+  bool finished() {
+    absl::MutexLock lock(&mu_);
+    return finish_status_.has_value();
+  }
+  absl::Status finish_status() {
+    absl::MutexLock lock(&mu_);
+    return *finish_status_;
+  }
+
+  std::vector<WatchEvent> events;
+
+ protected:
+  void StartEventWrite(const WatchEvent* event) override {
+    absl::MutexLock lock(&mu_);
+    in_flight_ = *event;
+  }
+  void FinishStream(const absl::Status& status) override {
+    absl::MutexLock lock(&mu_);
+    finish_status_ = status;
+  }
+
+ private:
+  absl::Mutex mu_;
+  absl::optional<WatchEvent> in_flight_;
+  absl::optional<absl::Status> finish_status_;
+};
+
+modelcatalog::v1::Model Custom(const std::string& id, const std::string& status) {
+  modelcatalog::v1::Model model = MakeModel(id);
+  model.set_model_type_raw("custom");
+  auto* deployment = model.add_deployments();
+  deployment->set_status_raw(status);
+  return model;
+}
+
+Deployments DeploymentsWith(const std::string& status) {
+  Deployments deployments;
+  deployments.Add()->set_status_raw(status);
+  return deployments;
+}
+
+FeedChange Change(const std::string& id, const std::string& from, const std::string& to) {
+  FeedChange change;
+  change.model_id = id;
+  change.kind = from.empty() ? FeedChange::Kind::kAdded
+                             : (to.empty() ? FeedChange::Kind::kRemoved : FeedChange::Kind::kChanged);
+  if (!from.empty()) change.before = DeploymentsWith(from);
+  if (!to.empty()) change.after = DeploymentsWith(to);
+  change.observed_at = absl::FromUnixSeconds(1764000000);
+  return change;
+}
+
+std::vector<std::string> Describe(const std::vector<WatchEvent>& events) {
+  std::vector<std::string> out;
+  for (const WatchEvent& e : events) {
+    std::string text = modelcatalog::v1::WatchEventType_Name(e.type()).substr(17);  // drop prefix
+    if (!e.model_id().empty()) text += " " + e.model_id();
+    if (!e.previous_status_raw().empty()) text += " " + e.previous_status_raw() + "->";
+    if (!e.status_raw().empty()) text += (e.previous_status_raw().empty() ? " " : "") + e.status_raw();
+    text += " @" + std::to_string(e.revision());
+    if (e.resync()) text += " resync";
+    out.push_back(text);
+  }
+  return out;
+}
+
+class DeploymentFeedTest : public ::testing::Test {
+ protected:
+  DeploymentFeedTest() {
+    DeploymentFeedOptions options;
+    options.history_size = 4;
+    options.progress_interval = absl::Seconds(10);
+    options.clock = [this] { return now_; };
+    feed_ = std::make_unique<DeploymentFeed>(options);
+    feed_->Publish(CatalogSnapshot::Build({Custom("a", "active"), Custom("b", "inactive"),
+                                           MakeModel("base")},
+                                          1, now_),
+                   {});
+  }
+
+  std::shared_ptr<const CatalogSnapshot> Snapshot() {
+    return CatalogSnapshot::Build({Custom("a", "active"), Custom("b", "inactive")}, 1, now_);
+  }
+
+  absl::Time now_ = absl::FromUnixSeconds(1764000000);
+  std::unique_ptr<DeploymentFeed> feed_;
+};
+
+TEST_F(DeploymentFeedTest, StartsWithInitialStateThenMarkerThenChanges) {
+  RecordingStream stream;
+  ASSERT_TRUE(feed_->Subscribe(&stream, "").ok());
+  stream.ReadAll();
+  feed_->Publish(Snapshot(), {Change("b", "inactive", "deploying")});
+  stream.ReadAll();
+  EXPECT_THAT(Describe(stream.events),
+              ElementsAre("INITIAL a active @0", "INITIAL b inactive @0",
+                          "INITIAL_STATE_COMPLETE @0", "CHANGED b inactive->deploying @1"));
+  EXPECT_TRUE(stream.events[0].resume_token().empty());   // INITIAL: no token
+  EXPECT_FALSE(stream.events[2].resume_token().empty());  // marker: token
+  EXPECT_FALSE(stream.events[3].resume_token().empty());
+  feed_->Unsubscribe(&stream);
+}
+
+TEST_F(DeploymentFeedTest, ExplicitIdsIncludeModelsWithoutDeploymentsAndFutureOnes) {
+  RecordingStream stream({"base", "b", "later"});
+  ASSERT_TRUE(feed_->Subscribe(&stream, "").ok());
+  stream.ReadAll();
+  feed_->Publish(Snapshot(), {Change("a", "active", "error"), Change("later", "", "deploying")});
+  stream.ReadAll();
+  EXPECT_THAT(Describe(stream.events),
+              ElementsAre("INITIAL b inactive @0", "INITIAL base @0", "INITIAL_STATE_COMPLETE @0",
+                          "ADDED later deploying @2"));
+  feed_->Unsubscribe(&stream);
+}
+
+TEST_F(DeploymentFeedTest, ASlowReaderGetsTheLatestStatePerModelInRevisionOrder) {
+  RecordingStream slow;
+  RecordingStream fast;
+  ASSERT_TRUE(feed_->Subscribe(&slow, "").ok());
+  ASSERT_TRUE(feed_->Subscribe(&fast, "").ok());
+  fast.ReadAll();
+  // `slow` reads nothing while five changes land.
+  feed_->Publish(Snapshot(), {Change("a", "active", "deactivating"), Change("b", "inactive", "deploying")});
+  fast.ReadAll();
+  feed_->Publish(Snapshot(), {Change("a", "deactivating", "inactive")});
+  fast.ReadAll();
+  feed_->Publish(Snapshot(), {Change("c", "", "deploying")});
+  fast.ReadAll();
+  feed_->Publish(Snapshot(), {Change("c", "deploying", "")});
+  fast.ReadAll();
+  EXPECT_EQ(fast.events.size(), 3u + 5u);
+  EXPECT_LE(slow.pending_count(), 3u);  // one entry per model, never one per change
+  slow.ReadAll();
+  EXPECT_THAT(Describe(slow.events),
+              ElementsAre("INITIAL a active @0", "INITIAL b inactive @0", "INITIAL_STATE_COMPLETE @0",
+                          // b's change (2) now precedes a's merged one (3); c came and went.
+                          "CHANGED b inactive->deploying @2", "CHANGED a active->inactive @3"));
+  feed_->Unsubscribe(&slow);
+  feed_->Unsubscribe(&fast);
+}
+
+TEST_F(DeploymentFeedTest, ResumeReplaysExactlyTheMissedChangesThenTheMarker) {
+  RecordingStream first;
+  ASSERT_TRUE(feed_->Subscribe(&first, "").ok());
+  feed_->Publish(Snapshot(), {Change("a", "active", "deactivating")});
+  first.ReadAll();
+  const std::string token = first.events.back().resume_token();
+  feed_->Unsubscribe(&first);
+  // Missed while disconnected:
+  feed_->Publish(Snapshot(), {Change("a", "deactivating", "inactive"), Change("b", "inactive", "deploying")});
+  RecordingStream resumed;
+  ASSERT_TRUE(feed_->Subscribe(&resumed, token).ok());
+  resumed.ReadAll();
+  EXPECT_THAT(Describe(resumed.events),
+              ElementsAre("CHANGED a deactivating->inactive @2", "CHANGED b inactive->deploying @3",
+                          "INITIAL_STATE_COMPLETE @3"));
+  feed_->Unsubscribe(&resumed);
+}
+
+TEST_F(DeploymentFeedTest, ATokenTooOldOrFromAnotherInstanceGetsAResync) {
+  RecordingStream first;
+  ASSERT_TRUE(feed_->Subscribe(&first, "").ok());
+  first.ReadAll();
+  const std::string old_token = first.events.back().resume_token();  // revision 0
+  feed_->Unsubscribe(&first);
+  for (int i = 0; i < 5; ++i) {  // more than the 4 retained
+    feed_->Publish(Snapshot(), {Change("a", i % 2 ? "error" : "active", i % 2 ? "active" : "error")});
+  }
+  RecordingStream stale;
+  ASSERT_TRUE(feed_->Subscribe(&stale, old_token).ok());
+  stale.ReadAll();
+  EXPECT_THAT(Describe(stale.events),
+              ElementsAre("INITIAL a active @5 resync", "INITIAL b inactive @5 resync",
+                          "INITIAL_STATE_COMPLETE @5 resync"));
+  feed_->Unsubscribe(&stale);
+
+  RecordingStream foreign;
+  ASSERT_TRUE(feed_->Subscribe(&foreign, EncodeResumeToken({feed_->instance() + 1, 5})).ok());
+  foreign.ReadAll();
+  EXPECT_TRUE(foreign.events.back().resync());
+  feed_->Unsubscribe(&foreign);
+}
+
+TEST_F(DeploymentFeedTest, RefusesAGarbageToken) {
+  RecordingStream stream;
+  absl::Status status = feed_->Subscribe(&stream, "garbage");
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(status.message(),
+            "resume_token is not a valid resume token: pass the resume_token of an event unchanged");
+  EXPECT_EQ(feed_->stream_count(), 0u);
+}
+
+TEST_F(DeploymentFeedTest, SendsProgressOnlyToIdleStreams) {
+  RecordingStream idle;
+  RecordingStream busy;
+  ASSERT_TRUE(feed_->Subscribe(&idle, "").ok());
+  ASSERT_TRUE(feed_->Subscribe(&busy, "").ok());
+  idle.ReadAll();
+  feed_->Publish(Snapshot(), {Change("zz", "", "")});  // a change nobody watches moves the revision
+  now_ += absl::Seconds(9);
+  feed_->SendProgress();
+  idle.ReadAll();
+  EXPECT_EQ(idle.events.back().type(), modelcatalog::v1::WATCH_EVENT_TYPE_INITIAL_STATE_COMPLETE);
+  now_ += absl::Seconds(2);
+  feed_->SendProgress();
+  idle.ReadAll();
+  EXPECT_EQ(idle.events.back().type(), modelcatalog::v1::WATCH_EVENT_TYPE_PROGRESS);
+  EXPECT_EQ(idle.events.back().revision(), 1);
+  EXPECT_FALSE(idle.events.back().resume_token().empty());
+  // `busy` still has a write in flight: no progress for it.
+  busy.ReadAll();
+  for (const WatchEvent& e : busy.events) EXPECT_NE(e.type(), modelcatalog::v1::WATCH_EVENT_TYPE_PROGRESS);
+  feed_->Unsubscribe(&idle);
+  feed_->Unsubscribe(&busy);
+}
+
+TEST_F(DeploymentFeedTest, ShutdownEndsStreamsOnlyBetweenWrites) {
+  RecordingStream stream;
+  ASSERT_TRUE(feed_->Subscribe(&stream, "").ok());
+  feed_->Shutdown();
+  EXPECT_FALSE(stream.finished());  // a write is in flight
+  stream.Read();
+  EXPECT_TRUE(stream.finished());
+  EXPECT_EQ(stream.finish_status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(stream.finish_status().message(), "the server is shutting down");
+  RecordingStream late;
+  EXPECT_EQ(feed_->Subscribe(&late, "").code(), absl::StatusCode::kUnavailable);
+  feed_->Unsubscribe(&stream);
+}
+
+TEST(DeploymentFeedEmptyTest, RefusesStreamsBeforeTheFirstCatalog) {
+  DeploymentFeed feed;
+  RecordingStream stream;
+  absl::Status status = feed.Subscribe(&stream, "");
+  EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable);
+}
+
+TEST(DeploymentStatusesDifferTest, ComparesCountAndStatuses) {
+  EXPECT_FALSE(DeploymentStatusesDiffer(DeploymentsWith("active"), DeploymentsWith("active")));
+  EXPECT_TRUE(DeploymentStatusesDiffer(DeploymentsWith("active"), DeploymentsWith("error")));
+  EXPECT_TRUE(DeploymentStatusesDiffer(DeploymentsWith("active"), Deployments()));
+  Deployments with_other_fields = DeploymentsWith("active");
+  (*with_other_fields[0].mutable_extra_fields()->mutable_fields())["id"].set_string_value("d1");
+  EXPECT_FALSE(DeploymentStatusesDiffer(DeploymentsWith("active"), with_other_fields));
+}
+
+}  // namespace
+}  // namespace modelcatalog::catalog
