@@ -121,17 +121,26 @@ absl::optional<absl::Duration> ParseRetryAfter(absl::string_view value, absl::Ti
 
 absl::StatusCode CodeForHttpStatus(long http_status) {
   switch (http_status) {
-    case 400: return absl::StatusCode::kInvalidArgument;
-    case 401: return absl::StatusCode::kUnauthenticated;
-    case 403: return absl::StatusCode::kPermissionDenied;
-    case 404: return absl::StatusCode::kNotFound;
-    case 409: return absl::StatusCode::kFailedPrecondition;
-    case 429: return absl::StatusCode::kResourceExhausted;
-    case 500: return absl::StatusCode::kInternal;
+    case 400:
+      return absl::StatusCode::kInvalidArgument;
+    case 401:
+      return absl::StatusCode::kUnauthenticated;
+    case 403:
+      return absl::StatusCode::kPermissionDenied;
+    case 404:
+      return absl::StatusCode::kNotFound;
+    case 409:
+      return absl::StatusCode::kFailedPrecondition;
+    case 429:
+      return absl::StatusCode::kResourceExhausted;
+    case 500:
+      return absl::StatusCode::kInternal;
     case 502:
     case 503:
-    case 504: return absl::StatusCode::kUnavailable;
-    default: return absl::StatusCode::kUnknown;
+    case 504:
+      return absl::StatusCode::kUnavailable;
+    default:
+      return absl::StatusCode::kUnknown;
   }
 }
 
@@ -182,8 +191,7 @@ std::string MessageInBody(absl::string_view body) {
 bool IsSuccess(long http_status) { return http_status >= 200 && http_status <= 299; }
 
 absl::Status HttpError(const std::string& message_in_body, long http_status,
-                       absl::optional<absl::Duration> retry_after,
-                       absl::string_view redirect_url) {
+                       absl::optional<absl::Duration> retry_after, absl::string_view redirect_url) {
   std::string message = message_in_body;
   if (message.empty()) {
     message = absl::StrCat("HTTP ", http_status);
@@ -208,8 +216,8 @@ absl::Status TransportError(CURLcode rc, const char* error_buffer, absl::string_
     case CURLE_FILESIZE_EXCEEDED:
     case CURLE_WRITE_ERROR:
       if (rc == CURLE_FILESIZE_EXCEEDED || sink.exceeded) {
-        return absl::ResourceExhaustedError(absl::StrCat(
-            endpoint, ": response larger than max_response_bytes (", sink.limit, ")"));
+        return absl::ResourceExhaustedError(
+            absl::StrCat(endpoint, ": response larger than max_response_bytes (", sink.limit, ")"));
       }
       return absl::InternalError(detail);
     case CURLE_OUT_OF_MEMORY:
@@ -327,8 +335,7 @@ absl::StatusOr<HubClient::Response> HubClient::Perform(absl::string_view method,
     return absl::InvalidArgumentError(absl::StrCat(endpoint, ": base_url is empty"));
   }
 
-  const std::string url =
-      absl::StrCat(options_.base_url, path, query.empty() ? "" : "?", query);
+  const std::string url = absl::StrCat(options_.base_url, path, query.empty() ? "" : "?", query);
   Response response;
   BodySink sink{&response.body, options_.max_response_bytes};
   char error_buffer[CURL_ERROR_SIZE];
@@ -364,9 +371,9 @@ absl::StatusOr<HubClient::Response> HubClient::Perform(absl::string_view method,
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers.get());
   // Catalogs are tens of MB of repetitive JSON: let the hub compress them.
   curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "");
-  curl_easy_setopt(curl, CURLOPT_MAXFILESIZE_LARGE,
-                   static_cast<curl_off_t>(std::min<size_t>(options_.max_response_bytes,
-                                                            INT64_MAX)));
+  curl_easy_setopt(
+      curl, CURLOPT_MAXFILESIZE_LARGE,
+      static_cast<curl_off_t>(std::min<size_t>(options_.max_response_bytes, INT64_MAX)));
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &WriteBody);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &sink);
   if (method == "POST") {
@@ -381,7 +388,9 @@ absl::StatusOr<HubClient::Response> HubClient::Perform(absl::string_view method,
   if (rc != CURLE_OK) {
     absl::Status status = TransportError(rc, error_buffer, endpoint, sink);
     Log(LogLevel::kDebug, "hub_request_failed",
-        {{"method", method}, {"path", path}, {"code", absl::StatusCodeToString(status.code())},
+        {{"method", method},
+         {"path", path},
+         {"code", absl::StatusCodeToString(status.code())},
          {"took", absl::FormatDuration(took)}});
     return absl::Status(status.code(), Redact(status.message()));
   }
@@ -396,8 +405,11 @@ absl::StatusOr<HubClient::Response> HubClient::Perform(absl::string_view method,
     response.redirect_url = redirect_url;
   }
   Log(LogLevel::kDebug, "hub_request",
-      {{"method", method}, {"path", path}, {"http_status", response.http_status},
-       {"bytes", response.body.size()}, {"took", absl::FormatDuration(took)}});
+      {{"method", method},
+       {"path", path},
+       {"http_status", response.http_status},
+       {"bytes", response.body.size()},
+       {"took", absl::FormatDuration(took)}});
   return response;
 }
 
@@ -417,8 +429,7 @@ absl::StatusOr<ParsedModelList> HubClient::GetModelList(absl::string_view path,
   return list;
 }
 
-absl::StatusOr<v1::Model> HubClient::CallForModel(absl::string_view method,
-                                                  absl::string_view path,
+absl::StatusOr<v1::Model> HubClient::CallForModel(absl::string_view method, absl::string_view path,
                                                   absl::string_view query) {
   absl::StatusOr<Response> response = Perform(method, path, query);
   if (!response.ok()) return response.status();

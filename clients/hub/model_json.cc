@@ -31,8 +31,8 @@ using ::rapidjson::Value;
 // each one again. The iterative parser keeps hostile nesting from exhausting the stack.
 // Full precision makes prices read back exactly what ModelToJson wrote. Encoding is checked
 // by CheckText() instead of RapidJSON, which would take as long as the parse itself.
-constexpr unsigned kParseFlags =
-    rapidjson::kParseInsituFlag | rapidjson::kParseIterativeFlag | rapidjson::kParseFullPrecisionFlag;
+constexpr unsigned kParseFlags = rapidjson::kParseInsituFlag | rapidjson::kParseIterativeFlag |
+                                 rapidjson::kParseFullPrecisionFlag;
 
 // --- Paths ---------------------------------------------------------------------------------
 
@@ -75,13 +75,19 @@ class Path {
 absl::string_view Describe(const Value* v) {
   if (v == nullptr) return "nothing";
   switch (v->GetType()) {
-    case rapidjson::kNullType: return "null";
+    case rapidjson::kNullType:
+      return "null";
     case rapidjson::kFalseType:
-    case rapidjson::kTrueType: return "a boolean";
-    case rapidjson::kNumberType: return "a number";
-    case rapidjson::kStringType: return v->GetStringLength() == 0 ? "an empty string" : "a string";
-    case rapidjson::kArrayType: return "an array";
-    case rapidjson::kObjectType: return "an object";
+    case rapidjson::kTrueType:
+      return "a boolean";
+    case rapidjson::kNumberType:
+      return "a number";
+    case rapidjson::kStringType:
+      return v->GetStringLength() == 0 ? "an empty string" : "a string";
+    case rapidjson::kArrayType:
+      return "an array";
+    case rapidjson::kObjectType:
+      return "an object";
   }
   return "an unknown value";
 }
@@ -428,8 +434,8 @@ absl::Status ReadPricing(const Value& v, const Path& path, v1::Pricing* out) {
     absl::Status status;
     if (key == "method") {
       v1::PricingMethod method = v1::PRICING_METHOD_UNSPECIFIED;
-      status = ReadEnum(value, p, &PricingMethodFromString, v1::PRICING_METHOD_UNSPECIFIED,
-                        &method, out->mutable_method_raw());
+      status = ReadEnum(value, p, &PricingMethodFromString, v1::PRICING_METHOD_UNSPECIFIED, &method,
+                        out->mutable_method_raw());
       out->set_method(method);
     } else if (key == "input_cost_per_token") {
       status = ReadOptionalNumber(
@@ -509,9 +515,9 @@ absl::Status ReadDeployment(const Value& v, const Path& path, v1::Deployment* ou
     absl::Status status;
     if (key == "status") {
       v1::DeploymentStatus deployment_status = v1::DEPLOYMENT_STATUS_UNSPECIFIED;
-      status = ReadEnum(member.value, p, &DeploymentStatusFromString,
-                        v1::DEPLOYMENT_STATUS_UNSPECIFIED, &deployment_status,
-                        out->mutable_status_raw());
+      status =
+          ReadEnum(member.value, p, &DeploymentStatusFromString, v1::DEPLOYMENT_STATUS_UNSPECIFIED,
+                   &deployment_status, out->mutable_status_raw());
       out->set_status(deployment_status);
     } else {
       status = AddExtraField(key, member.value, p, out->mutable_extra_fields());
@@ -644,9 +650,9 @@ absl::Status ParseDocument(absl::string_view json, std::string* buffer, rapidjso
   buffer->assign(json.data(), json.size());
   doc->ParseInsitu<kParseFlags>(buffer->data());
   if (doc->HasParseError()) {
-    return absl::InvalidArgumentError(absl::StrCat("invalid JSON at offset ",
-                                                   doc->GetErrorOffset(), ": ",
-                                                   rapidjson::GetParseError_En(doc->GetParseError())));
+    return absl::InvalidArgumentError(
+        absl::StrCat("invalid JSON at offset ", doc->GetErrorOffset(), ": ",
+                     rapidjson::GetParseError_En(doc->GetParseError())));
   }
   return absl::OkStatus();
 }
@@ -756,36 +762,50 @@ void WriteEnum(bool unspecified, absl::string_view raw, absl::string_view canoni
 
 absl::string_view CanonicalModelType(v1::ModelType t) {
   switch (t) {
-    case v1::MODEL_TYPE_BASE: return "base";
-    case v1::MODEL_TYPE_CUSTOM: return "custom";
-    default: return "";
+    case v1::MODEL_TYPE_BASE:
+      return "base";
+    case v1::MODEL_TYPE_CUSTOM:
+      return "custom";
+    default:
+      return "";
   }
 }
 
 absl::string_view CanonicalPricingMethod(v1::PricingMethod m) {
   switch (m) {
-    case v1::PRICING_METHOD_TOKEN: return "token";
-    case v1::PRICING_METHOD_TIME: return "time";
-    case v1::PRICING_METHOD_PER_IMAGE: return "per_image";
-    case v1::PRICING_METHOD_PER_VIDEO_OUTPUT_SECOND: return "per_video_output_second";
-    default: return "";
+    case v1::PRICING_METHOD_TOKEN:
+      return "token";
+    case v1::PRICING_METHOD_TIME:
+      return "time";
+    case v1::PRICING_METHOD_PER_IMAGE:
+      return "per_image";
+    case v1::PRICING_METHOD_PER_VIDEO_OUTPUT_SECOND:
+      return "per_video_output_second";
+    default:
+      return "";
   }
 }
 
 absl::string_view CanonicalDeploymentStatus(v1::DeploymentStatus s) {
   switch (s) {
-    case v1::DEPLOYMENT_STATUS_ACTIVE: return "active";
-    case v1::DEPLOYMENT_STATUS_INACTIVE: return "inactive";
-    case v1::DEPLOYMENT_STATUS_DEPLOYING: return "deploying";
-    case v1::DEPLOYMENT_STATUS_DEACTIVATING: return "deactivating";
-    case v1::DEPLOYMENT_STATUS_ERROR: return "error";
-    case v1::DEPLOYMENT_STATUS_UNKNOWN: return "unknown";
-    default: return "";
+    case v1::DEPLOYMENT_STATUS_ACTIVE:
+      return "active";
+    case v1::DEPLOYMENT_STATUS_INACTIVE:
+      return "inactive";
+    case v1::DEPLOYMENT_STATUS_DEPLOYING:
+      return "deploying";
+    case v1::DEPLOYMENT_STATUS_DEACTIVATING:
+      return "deactivating";
+    case v1::DEPLOYMENT_STATUS_ERROR:
+      return "error";
+    case v1::DEPLOYMENT_STATUS_UNKNOWN:
+      return "unknown";
+    default:
+      return "";
   }
 }
 
-void WriteStringArray(const google::protobuf::RepeatedPtrField<std::string>& items,
-                      JsonWriter* w) {
+void WriteStringArray(const google::protobuf::RepeatedPtrField<std::string>& items, JsonWriter* w) {
   w->StartArray();
   for (const std::string& item : items) WriteString(item, w);
   w->EndArray();
@@ -913,8 +933,8 @@ absl::StatusOr<ParsedModelList> ParseModelList(absl::string_view json) {
     data = found;
     path = "data";
   } else {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "expected an object with a \"data\" array, found ", Describe(&doc)));
+    return absl::InvalidArgumentError(
+        absl::StrCat("expected an object with a \"data\" array, found ", Describe(&doc)));
   }
 
   ParsedModelList result;
@@ -1003,9 +1023,8 @@ std::string ModelToJson(const v1::Model& model) {
     WriteKey("cost_per_second_with_audio", &w);
     WriteOptionalNumber(p.has_cost_per_second_with_audio(), p.cost_per_second_with_audio(), &w);
     WriteStructFields(p.extra_fields(),
-                      {"method", "input_cost_per_token", "output_cost_per_token",
-                       "cost_per_second", "cost_per_image", "cost_per_second_high_res",
-                       "cost_per_second_with_audio"},
+                      {"method", "input_cost_per_token", "output_cost_per_token", "cost_per_second",
+                       "cost_per_image", "cost_per_second_high_res", "cost_per_second_with_audio"},
                       &w);
     w.EndObject();
   } else {
@@ -1070,12 +1089,12 @@ std::string ModelToJson(const v1::Model& model) {
   } else {
     w.Null();
   }
-  WriteStructFields(model.extra_fields(),
-                    {"id", "object", "created", "owned_by", "display_name", "description",
-                     "summary", "model_type", "endpoint", "capabilities", "pricing",
-                     "fine_tuning", "deployments", "developer", "source_model", "image_url",
-                     "released_at", "request_schema"},
-                    &w);
+  WriteStructFields(
+      model.extra_fields(),
+      {"id", "object", "created", "owned_by", "display_name", "description", "summary",
+       "model_type", "endpoint", "capabilities", "pricing", "fine_tuning", "deployments",
+       "developer", "source_model", "image_url", "released_at", "request_schema"},
+      &w);
   w.EndObject();
   return std::string(buffer.GetString(), buffer.GetSize());
 }

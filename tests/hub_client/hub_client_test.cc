@@ -164,8 +164,7 @@ TEST_F(HubClientTest, ListModelsFiltersByAction) {
 
 TEST_F(HubClientTest, ListModelsCombinesFilters) {
   HubClient client(Options());
-  absl::StatusOr<ParsedModelList> list =
-      client.ListModels(Filter("OpenAI", "text_generation"));
+  absl::StatusOr<ParsedModelList> list = client.ListModels(Filter("OpenAI", "text_generation"));
   ASSERT_TRUE(list.ok()) << list.status();
   EXPECT_THAT(Ids(*list), ElementsAre("gpt-5-mini"));
   list = client.ListModels(Filter("Anthropic", "text_generation"));
@@ -287,12 +286,18 @@ TEST_F(HubClientTest, ActivatingABaseModelIsTheHubsInvalidArgument) {
 
 TEST_F(HubClientTest, HttpErrorsMapToCodesWithTheHubsMessage) {
   const std::pair<int, absl::StatusCode> cases[] = {
-      {400, absl::StatusCode::kInvalidArgument},    {401, absl::StatusCode::kUnauthenticated},
-      {403, absl::StatusCode::kPermissionDenied},   {404, absl::StatusCode::kNotFound},
-      {409, absl::StatusCode::kFailedPrecondition}, {429, absl::StatusCode::kResourceExhausted},
-      {500, absl::StatusCode::kInternal},           {502, absl::StatusCode::kUnavailable},
-      {503, absl::StatusCode::kUnavailable},        {504, absl::StatusCode::kUnavailable},
-      {418, absl::StatusCode::kUnknown},            {501, absl::StatusCode::kUnknown},
+      {400, absl::StatusCode::kInvalidArgument},
+      {401, absl::StatusCode::kUnauthenticated},
+      {403, absl::StatusCode::kPermissionDenied},
+      {404, absl::StatusCode::kNotFound},
+      {409, absl::StatusCode::kFailedPrecondition},
+      {429, absl::StatusCode::kResourceExhausted},
+      {500, absl::StatusCode::kInternal},
+      {502, absl::StatusCode::kUnavailable},
+      {503, absl::StatusCode::kUnavailable},
+      {504, absl::StatusCode::kUnavailable},
+      {418, absl::StatusCode::kUnknown},
+      {501, absl::StatusCode::kUnknown},
   };
   HubClient client(Options());
   for (const auto& [http_status, code] : cases) {
@@ -318,7 +323,7 @@ TEST_F(HubClientTest, EveryEndpointMapsErrors) {
   absl::StatusOr<v1::Model> model = client.DeactivateModel("acme-support-bot");
   EXPECT_EQ(model.status().code(), absl::StatusCode::kUnavailable);
   EXPECT_EQ(Message(model.status()), "Service Unavailable");  // the emulator's default message
-  EXPECT_TRUE(client.ListModels().ok());                        // the fault is used up
+  EXPECT_TRUE(client.ListModels().ok());                      // the fault is used up
 }
 
 TEST_F(HubClientTest, RateLimitCarriesRetryAfter) {
@@ -546,8 +551,8 @@ TEST_F(HubClientAuthTest, TheKeyNeverAppearsInAnError) {
   ASSERT_EQ(errors.size(), 21u);
   for (const absl::Status& status : errors) {
     SCOPED_TRACE(status.ToString());
-    EXPECT_FALSE(absl::StrContains(status.ToString(absl::StatusToStringMode::kWithEverything),
-                                   kApiKey));
+    EXPECT_FALSE(
+        absl::StrContains(status.ToString(absl::StatusToStringMode::kWithEverything), kApiKey));
     EXPECT_FALSE(absl::StrContains(status.ToString(), "T0pS3cret"));
   }
 }
@@ -558,8 +563,7 @@ TEST_F(HubClientAuthTest, TheKeyNeverAppearsInAnError) {
 class ScriptedHub {
  public:
   explicit ScriptedHub(std::function<http::HttpResponse(const http::HttpRequest&)> respond)
-      : respond_(std::move(respond)),
-        server_([this](const http::HttpRequest& request) {
+      : respond_(std::move(respond)), server_([this](const http::HttpRequest& request) {
           {
             absl::MutexLock lock(&mu_);
             requests_.push_back(request);
@@ -620,13 +624,14 @@ TEST(HubClientRequestTest, SendsTheExpectedRequests) {
   ASSERT_EQ(requests.size(), 7u);
   std::vector<std::string> lines;
   for (const http::HttpRequest& r : requests) lines.push_back(r.method + " " + r.target);
-  EXPECT_THAT(lines, ElementsAre("GET /api/ai/models",
-                                 "GET /api/ai/models?developer_name=Black%20Forest%2FLabs&action=a%26b%3Dc",
-                                 "GET /api/ai/models/search?search=50%25%20off%2Bmore",
-                                 "GET /api/ai/models/a%2Fb%20c",
-                                 "GET /api/ai/models/m?deployment_status=live",
-                                 "POST /api/ai/models/my.model_v2~x/activate",
-                                 "POST /api/ai/models/%2E/deactivate"));
+  EXPECT_THAT(
+      lines,
+      ElementsAre("GET /api/ai/models",
+                  "GET /api/ai/models?developer_name=Black%20Forest%2FLabs&action=a%26b%3Dc",
+                  "GET /api/ai/models/search?search=50%25%20off%2Bmore",
+                  "GET /api/ai/models/a%2Fb%20c", "GET /api/ai/models/m?deployment_status=live",
+                  "POST /api/ai/models/my.model_v2~x/activate",
+                  "POST /api/ai/models/%2E/deactivate"));
   for (const http::HttpRequest& r : requests) {
     SCOPED_TRACE(r.target);
     ASSERT_NE(r.FindHeader("Authorization"), nullptr);
@@ -705,7 +710,7 @@ TEST(HubClientErrorTest, ReadsRetryAfterSecondsAndDates) {
   EXPECT_EQ(RetryAfter(client.ListModels().status()), absl::ZeroDuration());
 
   set_retry_after(absl::FormatTime("%a, %d %b %Y %H:%M:%S GMT", absl::Now() + absl::Seconds(30),
-                                 absl::UTCTimeZone()));
+                                   absl::UTCTimeZone()));
   absl::optional<absl::Duration> wait = RetryAfter(client.ListModels().status());
   ASSERT_TRUE(wait.has_value());
   EXPECT_GT(*wait, absl::Seconds(25));
@@ -734,16 +739,15 @@ TEST(HubClientErrorTest, RedirectsAreNotFollowed) {
 
 TEST(HubClientErrorTest, ResponsesOverTheLimitAreRefused) {
   ScriptedHub hub([](const http::HttpRequest&) {
-    return Respond(200, absl::StrCat(R"({"object": "list", "data": [)", std::string(5000, ' '),
-                                     "]}"));
+    return Respond(200,
+                   absl::StrCat(R"({"object": "list", "data": [)", std::string(5000, ' '), "]}"));
   });
   HubClientOptions options;
   options.base_url = hub.api_url();
   options.max_response_bytes = 1000;
   absl::StatusOr<ParsedModelList> list = HubClient(options).ListModels();
   EXPECT_EQ(list.status().code(), absl::StatusCode::kResourceExhausted);
-  EXPECT_EQ(Message(list.status()),
-            "GET /models: response larger than max_response_bytes (1000)");
+  EXPECT_EQ(Message(list.status()), "GET /models: response larger than max_response_bytes (1000)");
   EXPECT_EQ(RetryAfter(list.status()), absl::nullopt);
 
   options.max_response_bytes = 5100;
@@ -759,8 +763,7 @@ TEST(HubClientErrorTest, AnEchoedKeyIsRedacted) {
       return Respond(200, absl::StrCat(R"({"id": "m", "released_at": ")",
                                        auth != nullptr ? auth->substr(7) : "", "\"}"));
     }
-    return Respond(403, absl::StrCat(R"({"status": "error", "status_message": ")", message,
-                                     "\"}"));
+    return Respond(403, absl::StrCat(R"({"status": "error", "status_message": ")", message, "\"}"));
   });
   HubClientOptions options;
   options.base_url = hub.api_url();

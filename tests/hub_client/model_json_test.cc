@@ -1,7 +1,7 @@
 #include "clients/hub/model_json.h"
 
-#include <string>
 #include <limits>
+#include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -168,7 +168,8 @@ TEST(ParseModelTest, MapsEveryFieldOfAFullModel) {
   ASSERT_EQ(m.deployments_size(), 2);
   EXPECT_EQ(m.deployments(0).status(), v1::DEPLOYMENT_STATUS_ACTIVE);
   EXPECT_EQ(m.deployments(0).status_raw(), "active");
-  EXPECT_TRUE(StructEquals(m.deployments(0).extra_fields(), R"({"id":"dep-1","paused":false,"provider":"modal","replicas":[1,2]})"));
+  EXPECT_TRUE(StructEquals(m.deployments(0).extra_fields(),
+                           R"({"id":"dep-1","paused":false,"provider":"modal","replicas":[1,2]})"));
   EXPECT_EQ(m.deployments(1).status(), v1::DEPLOYMENT_STATUS_DEPLOYING);
   EXPECT_TRUE(StructEquals(m.deployments(1).extra_fields(), R"({"started_at":null})"));
 
@@ -292,23 +293,19 @@ TEST_P(OptionalStringTest, NullMissingEmptyAndTextAreDistinct) {
 INSTANTIATE_TEST_SUITE_P(
     AllOptionalStrings, OptionalStringTest,
     ::testing::Values(
-        OptionalStringCase{"description", [](const v1::Model& m) { return m.has_description(); },
-                           [](const v1::Model& m) -> const std::string& {
-                             return m.description();
-                           }},
+        OptionalStringCase{
+            "description", [](const v1::Model& m) { return m.has_description(); },
+            [](const v1::Model& m) -> const std::string& { return m.description(); }},
         OptionalStringCase{"summary", [](const v1::Model& m) { return m.has_summary(); },
                            [](const v1::Model& m) -> const std::string& { return m.summary(); }},
-        OptionalStringCase{"source_model", [](const v1::Model& m) { return m.has_source_model(); },
-                           [](const v1::Model& m) -> const std::string& {
-                             return m.source_model();
-                           }},
+        OptionalStringCase{
+            "source_model", [](const v1::Model& m) { return m.has_source_model(); },
+            [](const v1::Model& m) -> const std::string& { return m.source_model(); }},
         OptionalStringCase{"image_url", [](const v1::Model& m) { return m.has_image_url(); },
                            [](const v1::Model& m) -> const std::string& { return m.image_url(); }},
-        OptionalStringCase{"developer.logo",
-                           [](const v1::Model& m) { return m.developer().has_logo(); },
-                           [](const v1::Model& m) -> const std::string& {
-                             return m.developer().logo();
-                           }}),
+        OptionalStringCase{
+            "developer.logo", [](const v1::Model& m) { return m.developer().has_logo(); },
+            [](const v1::Model& m) -> const std::string& { return m.developer().logo(); }}),
     [](const ::testing::TestParamInfo<OptionalStringCase>& info) {
       return absl::StrReplaceAll(info.param.key, {{".", "_"}});
     });
@@ -342,10 +339,12 @@ TEST_P(OptionalCostTest, NullMissingZeroAndValueAreDistinct) {
             absl::StrCat(c.object, ".", c.key, ": expected a number or null, found a string"));
 }
 
-#define MC_COST_CASE(object, field)                                                   \
-  OptionalCostCase {                                                                  \
-    #object, #field, [](const v1::Model& m) { return m.object().has_##field(); },     \
-        [](const v1::Model& m) { return m.object().field(); }                         \
+#define MC_COST_CASE(object, field)                                                              \
+  OptionalCostCase {                                                                             \
+#object, #field,                                                                             \
+        [](const v1::Model&                                                                      \
+               m) { return m.object().has_##field(); }, [](const v1::Model&                      \
+                                                               m) { return m.object().field(); } \
   }
 
 INSTANTIATE_TEST_SUITE_P(AllCosts, OptionalCostTest,
@@ -450,18 +449,31 @@ TEST(ParseModelTest, ReleasedAtReadsRfc3339AndDates) {
 }
 
 TEST(ParseModelTest, ReleasedAtRejectsWhatIsNotATimestamp) {
-  for (const char* text :
-       {"", "yesterday", "2025-6-19", "2025-02-29", "2025-13-01", "2025-00-10", "2025-06-31",
-        "2025-06-19T", "2025-06-19T24:00:00Z", "2025-06-19T10:60:00Z", "2025-06-19T10:20:61Z",
-        "2025-06-19T10:20:30", "2025-06-19T10:20Z", "2025-06-19T10:20:30.Z",
-        "2025-06-19T10:20:30+0200", "2025-06-19T10:20:30+24:00", "2025-06-19T10:20:30Z ",
-        " 2025-06-19", "2025-06-19x", "2025-06-19T10:20:30UTC"}) {
+  for (const char* text : {"",
+                           "yesterday",
+                           "2025-6-19",
+                           "2025-02-29",
+                           "2025-13-01",
+                           "2025-00-10",
+                           "2025-06-31",
+                           "2025-06-19T",
+                           "2025-06-19T24:00:00Z",
+                           "2025-06-19T10:60:00Z",
+                           "2025-06-19T10:20:61Z",
+                           "2025-06-19T10:20:30",
+                           "2025-06-19T10:20Z",
+                           "2025-06-19T10:20:30.Z",
+                           "2025-06-19T10:20:30+0200",
+                           "2025-06-19T10:20:30+24:00",
+                           "2025-06-19T10:20:30Z ",
+                           " 2025-06-19",
+                           "2025-06-19x",
+                           "2025-06-19T10:20:30UTC"}) {
     SCOPED_TRACE(text);
     EXPECT_EQ(
         ParseError(ModelWith(absl::StrCat(R"("released_at": ")", text, "\""))),
-        absl::StrCat(
-            R"(released_at: expected an RFC 3339 timestamp or a YYYY-MM-DD date, found ")", text,
-            "\""));
+        absl::StrCat(R"(released_at: expected an RFC 3339 timestamp or a YYYY-MM-DD date, found ")",
+                     text, "\""));
   }
   EXPECT_EQ(ParseError(ModelWith(R"("released_at": "0000-12-31")")),
             "released_at: timestamp is outside the years 1 to 9999");
@@ -471,18 +483,18 @@ TEST(ParseModelTest, ReleasedAtRejectsWhatIsNotATimestamp) {
             "released_at: expected an RFC 3339 timestamp string or null, found a number");
   // The hub's text is quoted escaped and bounded.
   std::string long_text(100, 'x');
-  EXPECT_EQ(ParseError(ModelWith(absl::StrCat(R"("released_at": "\n)", long_text, "\""))),
-            absl::StrCat(
-                R"(released_at: expected an RFC 3339 timestamp or a YYYY-MM-DD date, found "\n)",
-                std::string(63, 'x'), "...\""));
+  EXPECT_EQ(
+      ParseError(ModelWith(absl::StrCat(R"("released_at": "\n)", long_text, "\""))),
+      absl::StrCat(R"(released_at: expected an RFC 3339 timestamp or a YYYY-MM-DD date, found "\n)",
+                   std::string(63, 'x'), "...\""));
 }
 
 // --- Enumerations --------------------------------------------------------------------------
 
 TEST(ParseModelTest, ModelTypeMapsKnownOtherAndNull) {
   const std::pair<const char*, v1::ModelType> cases[] = {
-      {"base", v1::MODEL_TYPE_BASE},   {"custom", v1::MODEL_TYPE_CUSTOM},
-      {"lora", v1::MODEL_TYPE_OTHER},  {"Base", v1::MODEL_TYPE_OTHER},
+      {"base", v1::MODEL_TYPE_BASE},  {"custom", v1::MODEL_TYPE_CUSTOM},
+      {"lora", v1::MODEL_TYPE_OTHER}, {"Base", v1::MODEL_TYPE_OTHER},
       {"", v1::MODEL_TYPE_OTHER},
   };
   for (const auto& [raw, expected] : cases) {
@@ -549,11 +561,11 @@ TEST(ParseModelTest, UnknownKeysAtEveryLevelLandInExtraFields) {
   constexpr char kNested[] =
       R"({"s": "t", "n": -2.5, "b": false, "z": null, "a": [1, "two", null, [true], {"k": {}}],
           "o": {"deep": {"deeper": [{"x": 1}]}}})";
-  v1::Model m = MustParse(ModelWith(absl::StrCat(
-      R"("future": )", kNested, R"(, "capabilities": {"future": )", kNested,
-      R"(}, "pricing": {"future": )", kNested, R"(}, "fine_tuning": {"future": )", kNested,
-      R"(}, "deployments": [{"future": )", kNested, R"(}], "developer": {"future": )", kNested,
-      "}")));
+  v1::Model m = MustParse(ModelWith(
+      absl::StrCat(R"("future": )", kNested, R"(, "capabilities": {"future": )", kNested,
+                   R"(}, "pricing": {"future": )", kNested, R"(}, "fine_tuning": {"future": )",
+                   kNested, R"(}, "deployments": [{"future": )", kNested,
+                   R"(}], "developer": {"future": )", kNested, "}")));
   const std::string expected =
       R"({"future":{"a":[1,"two",null,[true],{"k":{}}],"b":false,"n":-2.5,)"
       R"("o":{"deep":{"deeper":[{"x":1}]}},"s":"t","z":null}})";
@@ -568,7 +580,8 @@ TEST(ParseModelTest, UnknownKeysAtEveryLevelLandInExtraFields) {
 TEST(ParseModelTest, EveryDeploymentKeyButStatusIsExtra) {
   v1::Model m = MustParse(ModelWith(
       R"("deployments": [{"id": "d1", "status": "inactive", "provider": "modal", "region": null}])"));
-  EXPECT_TRUE(StructEquals(m.deployments(0).extra_fields(), R"({"id":"d1","provider":"modal","region":null})"));
+  EXPECT_TRUE(StructEquals(m.deployments(0).extra_fields(),
+                           R"({"id":"d1","provider":"modal","region":null})"));
 }
 
 TEST(ParseModelTest, WhitespaceOrderAndEscapesDoNotMatter) {
@@ -655,19 +668,22 @@ TEST(ParseModelTest, MalformedJsonNamesTheOffset) {
   const std::pair<std::string, const char*> cases[] = {
       {"", "invalid JSON at offset 0: The document is empty."},
       {"   ", "invalid JSON at offset 3: The document is empty."},
-      {R"({"id": "m")", "invalid JSON at offset 10: Missing a comma or '}' after an object member."},
+      {R"({"id": "m")",
+       "invalid JSON at offset 10: Missing a comma or '}' after an object member."},
       {R"({"id": "m",})", "invalid JSON at offset 11: Missing a name for object member."},
       {R"({"id": "m"} {})",
        "invalid JSON at offset 12: The document root must not be followed by other values."},
       {R"({"id": 'm'})", "invalid JSON at offset 7: Invalid value."},
       {R"({"id": "m", "created": NaN})", "invalid JSON at offset 23: Invalid value."},
-      {R"({"id": "m", "created": 1e999})", "invalid JSON at offset 23: Number too big to be stored in double."},
+      {R"({"id": "m", "created": 1e999})",
+       "invalid JSON at offset 23: Number too big to be stored in double."},
       {"{\"id\": \"\xff\"}", "invalid JSON at offset 8: invalid UTF-8"},
-      {"{\"id\": \"ab\xc0\xaf\"}", "invalid JSON at offset 10: invalid UTF-8"},      // overlong
+      {"{\"id\": \"ab\xc0\xaf\"}", "invalid JSON at offset 10: invalid UTF-8"},       // overlong
       {"{\"id\": \"\xed\xa0\x80\"}", "invalid JSON at offset 8: invalid UTF-8"},      // surrogate
       {"{\"id\": \"\xf4\x90\x80\x80\"}", "invalid JSON at offset 8: invalid UTF-8"},  // > U+10FFFF
       {"{\"id\": \"m\"} \xe2\x82", "invalid JSON at offset 12: invalid UTF-8"},       // cut short
-      {R"({"id": "a\uDC00"})", "invalid JSON at offset 9: The surrogate pair in string is invalid."},
+      {R"({"id": "a\uDC00"})",
+       "invalid JSON at offset 9: The surrogate pair in string is invalid."},
       {R"({"id": "a\uD800x"})",
        "invalid JSON at offset 9: The surrogate pair in string is invalid."},
       {std::string("{\"id\": \"m\"}\0{}", 14), "invalid JSON at offset 11: unexpected NUL byte"},
@@ -729,8 +745,8 @@ TEST(ParseModelValueTest, ClearsTheOutputFirst) {
 // --- Lists ---------------------------------------------------------------------------------
 
 TEST(ParseModelListTest, ReadsTheHubsListEnvelope) {
-  absl::StatusOr<ParsedModelList> list = ParseModelList(absl::StrCat(
-      R"({"object": "list", "data": [)", kFullModel, ",", kNullModel, "]}"));
+  absl::StatusOr<ParsedModelList> list = ParseModelList(
+      absl::StrCat(R"({"object": "list", "data": [)", kFullModel, ",", kNullModel, "]}"));
   ASSERT_TRUE(list.ok()) << list.status();
   ASSERT_EQ(list->models.size(), 2u);
   EXPECT_EQ(list->models[0].id(), "my-custom-model");
@@ -828,9 +844,9 @@ TEST(ParseModelListTest, ReadsAHundredThousandModelCatalog) {
   EXPECT_EQ(last.id(), absl::StrCat("model-", kModels - 1));
   EXPECT_EQ(last.created().seconds(), kModels - 1);
   EXPECT_EQ(last.pricing().input_cost_per_token(), (kModels - 1) * 1e-9);
-  EXPECT_TRUE(StructEquals(last.request_schema(),
-                           absl::StrCat(R"({"type": "object", "properties": {"n": {"default": )",
-                                        kModels - 1, "}}}")));
+  EXPECT_TRUE(StructEquals(
+      last.request_schema(),
+      absl::StrCat(R"({"type": "object", "properties": {"n": {"default": )", kModels - 1, "}}}")));
 }
 
 // --- Writing -------------------------------------------------------------------------------
@@ -871,9 +887,9 @@ TEST(ModelToJsonTest, WritesEveryFieldWithNullWhereUnset) {
   rapidjson::Document doc;
   doc.Parse(json.c_str());
   ASSERT_TRUE(doc.IsObject()) << json;
-  for (const char* key : {"created", "description", "summary", "model_type", "capabilities",
-                          "pricing", "fine_tuning", "developer", "source_model", "image_url",
-                          "released_at", "request_schema"}) {
+  for (const char* key :
+       {"created", "description", "summary", "model_type", "capabilities", "pricing", "fine_tuning",
+        "developer", "source_model", "image_url", "released_at", "request_schema"}) {
     SCOPED_TRACE(key);
     ASSERT_TRUE(doc.HasMember(key));
     EXPECT_TRUE(doc[key].IsNull());
