@@ -51,7 +51,17 @@ HubClientOptions Normalized(HubClientOptions options) {
   while (!options.base_url.empty() && options.base_url.back() == '/') {
     options.base_url.pop_back();
   }
+  // Keys are often read from files that end in a newline, which is never part of the key.
+  absl::StripAsciiWhitespace(&options.api_key);
   return options;
+}
+
+// A control character in the key would split the Authorization header into two.
+bool IsValidHeaderValue(absl::string_view value) {
+  return std::none_of(value.begin(), value.end(), [](char c) {
+    unsigned char u = static_cast<unsigned char>(c);
+    return u < 0x20 || u == 0x7F;
+  });
 }
 
 // RFC 3986 unreserved characters pass; every other byte is %XX.
@@ -333,6 +343,10 @@ absl::StatusOr<HubClient::Response> HubClient::Perform(absl::string_view method,
   }
   if (options_.base_url.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(endpoint, ": base_url is empty"));
+  }
+  if (!IsValidHeaderValue(options_.api_key)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(endpoint, ": api_key contains control characters"));
   }
 
   const std::string url = absl::StrCat(options_.base_url, path, query.empty() ? "" : "?", query);

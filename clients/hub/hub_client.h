@@ -17,7 +17,8 @@
 // - Transport: no connection (refused, DNS, TLS, reset, a body cut short) UNAVAILABLE;
 //   `request_timeout` or `connect_timeout` elapsed DEADLINE_EXCEEDED; a body larger than
 //   `max_response_bytes` RESOURCE_EXHAUSTED (with no RetryAfter: waiting does not help);
-//   a `base_url` curl cannot use INVALID_ARGUMENT. These messages name the endpoint
+//   a `base_url` curl cannot use, or an `api_key` with control characters, INVALID_ARGUMENT. These
+//   messages name the endpoint
 //   (`GET /models/x: ...`), never the URL's query.
 // The api key never appears in a message or a log line: should the hub echo it back, it
 // is replaced by `<redacted>`.
@@ -47,6 +48,8 @@ struct HubClientOptions {
   // A trailing '/' is ignored.
   std::string base_url;
   // Sent as "Authorization: Bearer <key>" when non-empty. Never logged, never in a message.
+  // Surrounding whitespace (a key file's newline) is ignored; a control character inside
+  // makes every call INVALID_ARGUMENT.
   std::string api_key;
   // Time to establish the connection. Zero, negative or infinite: curl's default (300s).
   absl::Duration connect_timeout = absl::Seconds(5);

@@ -649,6 +649,22 @@ TEST(HubClientRequestTest, SendsTheExpectedRequests) {
   for (const http::HttpRequest& r : requests) EXPECT_EQ(r.peer, requests[0].peer);
 }
 
+TEST(HubClientRequestTest, KeyWhitespaceIsTrimmedAndControlCharactersRefused) {
+  ScriptedHub hub([](const http::HttpRequest&) { return Respond(200, kOneModel); });
+  HubClientOptions options;
+  options.base_url = hub.api_url();
+  options.api_key = absl::StrCat(" ", kApiKey, "\n");
+  ASSERT_TRUE(HubClient(options).RetrieveModel("m").ok());
+  ASSERT_EQ(hub.requests().size(), 1u);
+  EXPECT_EQ(*hub.requests()[0].FindHeader("Authorization"), absl::StrCat("Bearer ", kApiKey));
+
+  options.api_key = absl::StrCat(kApiKey, "\r\nX-Injected: 1");
+  absl::StatusOr<v1::Model> model = HubClient(options).RetrieveModel("m");
+  EXPECT_EQ(model.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Message(model.status()), "GET /models/m: api_key contains control characters");
+  EXPECT_EQ(hub.requests().size(), 1u);  // nothing was sent
+}
+
 TEST(HubClientRequestTest, NoKeyNoAuthorizationHeader) {
   ScriptedHub hub([](const http::HttpRequest&) { return Respond(200, kOneModel); });
   HubClientOptions options;
