@@ -2,8 +2,11 @@
 //
 //   catalogctl list [--developer_name=NAME] [--action=ACTION] [--page_size=N] [--all]
 //   catalogctl search QUERY [--page_size=N] [--all]
-//   catalogctl get ID
+//   catalogctl get ID [--live]
 //   catalogctl status
+//   catalogctl watch [ID...] [--resume_token=TOKEN]
+//   catalogctl activate ID
+//   catalogctl deactivate ID
 //
 // Output is a table for people, or the response messages as JSON (--json, with
 // the proto's field names, which are the hub's) for scripts. Exit status: 0 on
@@ -35,6 +38,8 @@ ABSL_FLAG(std::string, action, "", "list: only models with this fine-tuning acti
 ABSL_FLAG(int32_t, page_size, 0, "list, search: models per page (0: the server's default).");
 ABSL_FLAG(std::string, page_token, "", "list, search: continue from this page token.");
 ABSL_FLAG(bool, all, false, "list, search: follow next_page_token to the last page.");
+ABSL_FLAG(bool, live, false, "get: ask the hub for the live deployment status.");
+ABSL_FLAG(std::string, resume_token, "", "watch: continue after the event with this token.");
 
 namespace modelcatalog {
 namespace {
@@ -46,8 +51,11 @@ constexpr char kUsage[] = R"(Queries a catalog-server.
 Usage:
   catalogctl [flags] list [--developer_name=NAME] [--action=ACTION] [--page_size=N] [--all]
   catalogctl [flags] search QUERY [--page_size=N] [--all]
-  catalogctl [flags] get ID
+  catalogctl [flags] get ID [--live]
   catalogctl [flags] status
+  catalogctl [flags] watch [ID...] [--resume_token=TOKEN]   (Ctrl-C stops)
+  catalogctl [flags] activate ID
+  catalogctl [flags] deactivate ID
 
 Flags: --server=HOST:PORT (default localhost:50051, env CATALOGCTL_SERVER), --json, --timeout=10s)";
 
@@ -161,6 +169,20 @@ void PrintModelDetail(const Model& m) {
   PrintTable(rows);
 }
 
+std::string WatchLine(const modelcatalog::v1::WatchDeploymentsResponse& e) {
+  std::string type = modelcatalog::v1::WatchEventType_Name(e.type());
+  type = type.substr(std::string("WATCH_EVENT_TYPE_").size());
+  std::string line = absl::StrCat(e.has_observe_time() ? TimeText(e.observe_time()) : "-", "  ",
+                                  type, "  rev=", e.revision());
+  if (!e.model_id().empty()) absl::StrAppend(&line, "  ", e.model_id());
+  if (!e.previous_status_raw().empty() || !e.status_raw().empty()) {
+    absl::StrAppend(&line, "  ", e.previous_status_raw().empty() ? "" : e.previous_status_raw() + " -> ",
+                    e.status_raw().empty() ? "(none)" : e.status_raw());
+  }
+  if (e.resync()) absl::StrAppend(&line, "  (resync)");
+  return line;
+}
+
 int Fail(const grpc::Status& status) {
   std::cerr << "error: " << status.error_code() << " " << status.error_message() << "\n";
   return 1;
@@ -220,9 +242,10 @@ int Run(int argc, char** argv) {
     return 0;
   }
   if (command == "get") {
-    if (args.size() != 3) ExitWithUsageError("usage: catalogctl get ID");
+    if (args.size() != 3) ExitWithUsageError("usage: catalogctl get ID [--live]");
     modelcatalog::v1::GetModelRequest request;
     request.set_id(args[2]);
+    request.set_live(absl::GetFlag(FLAGS_live));
     modelcatalog::v1::GetModelResponse response;
     grpc::Status status = stub->GetModel(NewContext().get(), request, &response);
     if (!status.ok()) return Fail(status);
@@ -249,6 +272,52 @@ int Run(int argc, char** argv) {
                   {"consecutive_failures", absl::StrCat(response.consecutive_failures())}});
     }
     return 0;
+  }
+  if (command == "activate" || command == "deactivate") {
+    if (args.size() != 3) ExitWithUsageError(absl::StrCat("usage: catalogctl ", command, " ID"));
+    modelcatalog::v1::Model model;
+    grpc::Status status;
+    if (command == "activate") {
+      modelcatalog::v1::ActivateModelRequest request;
+      request.set_id(args[2]);
+      modelcatalog::v1::ActivateModelResponse response;
+      status = stub->ActivateModel(NewContext().get(), request, &response);
+      model = response.model();
+    } else {
+      modelcatalog::v1::DeactivateModelRequest request;
+      request.set_id(args[2]);
+      modelcatalog::v1::DeactivateModelResponse response;
+      status = stub->DeactivateModel(NewContext().get(), request, &response);
+      model = response.model();
+    }
+    if (!status.ok()) return Fail(status);
+    if (json) {
+      std::cout << ToJson(model) << "\n";
+    } else {
+      std::cout << model.id() << ": " << DeploymentSummary(model) << "\n";
+    }
+    return 0;
+  }
+  if (command == "watch") {
+    modelcatalog::v1::WatchDeploymentsRequest request;
+    for (size_t i = 2; i < args.size(); ++i) request.add_model_ids(args[i]);
+    request.set_resume_token(absl::GetFlag(FLAGS_resume_token));
+    grpc::ClientContext context;  // no deadline: a watch runs until stopped
+    auto reader = stub->WatchDeployments(&context, request);
+    modelcatalog::v1::WatchDeploymentsResponse event;
+    while (reader->Read(&event)) {
+      if (json) {
+        google::protobuf::util::JsonPrintOptions options;
+        options.preserve_proto_field_names = true;
+        std::string line;
+        (void)google::protobuf::util::MessageToJsonString(event, &line, options);
+        std::cout << line << std::endl;  // one event per line, flushed
+      } else {
+        std::cout << WatchLine(event) << std::endl;
+      }
+    }
+    grpc::Status status = reader->Finish();
+    return status.ok() ? 0 : Fail(status);
   }
   ExitWithUsageError(absl::StrCat("unknown command: ", command, "\n\n", kUsage));
 }
