@@ -211,7 +211,7 @@ absl::Status HttpError(const std::string& message_in_body, long http_status,
   }
   absl::Status status(CodeForHttpStatus(http_status), message);
   if (retry_after.has_value()) {
-    status.SetPayload(kRetryAfterPayload, absl::Cord(absl::FormatDuration(*retry_after)));
+    SetRetryAfter(&status, *retry_after);
   }
   return status;
 }
@@ -334,8 +334,19 @@ std::string HubClient::Redact(absl::string_view text) const {
 
 absl::StatusOr<HubClient::Response> HubClient::Perform(absl::string_view method,
                                                        absl::string_view path,
-                                                       absl::string_view query) {
+                                                       absl::string_view query,
+                                                       absl::Time deadline) {
   const std::string endpoint = absl::StrCat(method, " ", path);
+  absl::Duration timeout = options_.request_timeout;
+  if (deadline != absl::InfiniteFuture()) {
+    const absl::Duration left = deadline - absl::Now();
+    if (left <= absl::ZeroDuration()) {
+      return absl::DeadlineExceededError(absl::StrCat(endpoint, ": the caller's deadline has passed"));
+    }
+    if (timeout <= absl::ZeroDuration() || timeout == absl::InfiniteDuration() || left < timeout) {
+      timeout = left;
+    }
+  }
   HandleLease lease(this);
   CURL* curl = lease.get();
   if (curl == nullptr) {
@@ -380,7 +391,7 @@ absl::StatusOr<HubClient::Response> HubClient::Perform(absl::string_view method,
   // Redirects are answered as errors, never followed: the bearer key stays with the hub.
   curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
   curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, TimeoutMillis(options_.connect_timeout));
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, TimeoutMillis(options_.request_timeout));
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, TimeoutMillis(timeout));
   curl_easy_setopt(curl, CURLOPT_USERAGENT, kUserAgent);
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers.get());
   // Catalogs are tens of MB of repetitive JSON: let the hub compress them.
@@ -444,8 +455,8 @@ absl::StatusOr<ParsedModelList> HubClient::GetModelList(absl::string_view path,
 }
 
 absl::StatusOr<v1::Model> HubClient::CallForModel(absl::string_view method, absl::string_view path,
-                                                  absl::string_view query) {
-  absl::StatusOr<Response> response = Perform(method, path, query);
+                                                  absl::string_view query, absl::Time deadline) {
+  absl::StatusOr<Response> response = Perform(method, path, query, deadline);
   if (!response.ok()) return response.status();
   if (!IsSuccess(response->http_status)) {
     return HttpError(Redact(MessageInBody(response->body)), response->http_status,
@@ -475,20 +486,27 @@ absl::StatusOr<ParsedModelList> HubClient::SearchModels(absl::string_view query)
 }
 
 absl::StatusOr<v1::Model> HubClient::RetrieveModel(absl::string_view id,
-                                                   bool live_deployment_status) {
+                                                   bool live_deployment_status,
+                                                   absl::Time deadline) {
   if (id.empty()) return absl::InvalidArgumentError("model id must not be empty");
   return CallForModel("GET", absl::StrCat("/models/", PathSegment(id)),
-                      live_deployment_status ? "deployment_status=live" : "");
+                      live_deployment_status ? "deployment_status=live" : "", deadline);
 }
 
-absl::StatusOr<v1::Model> HubClient::ActivateModel(absl::string_view id) {
+absl::StatusOr<v1::Model> HubClient::ActivateModel(absl::string_view id, absl::Time deadline) {
   if (id.empty()) return absl::InvalidArgumentError("model id must not be empty");
-  return CallForModel("POST", absl::StrCat("/models/", PathSegment(id), "/activate"), "");
+  return CallForModel("POST", absl::StrCat("/models/", PathSegment(id), "/activate"), "",
+                      deadline);
 }
 
-absl::StatusOr<v1::Model> HubClient::DeactivateModel(absl::string_view id) {
+absl::StatusOr<v1::Model> HubClient::DeactivateModel(absl::string_view id, absl::Time deadline) {
   if (id.empty()) return absl::InvalidArgumentError("model id must not be empty");
-  return CallForModel("POST", absl::StrCat("/models/", PathSegment(id), "/deactivate"), "");
+  return CallForModel("POST", absl::StrCat("/models/", PathSegment(id), "/deactivate"), "",
+                      deadline);
+}
+
+void SetRetryAfter(absl::Status* status, absl::Duration retry_after) {
+  status->SetPayload(kRetryAfterPayload, absl::Cord(absl::FormatDuration(retry_after)));
 }
 
 absl::optional<absl::Duration> RetryAfter(const absl::Status& status) {

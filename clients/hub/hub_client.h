@@ -85,15 +85,22 @@ class HubClient {
   // GET /models/{id}, with ?deployment_status=live to have the hub refresh the deployments'
   // status from their provider first. INVALID_ARGUMENT for an empty id, without a request;
   // NOT_FOUND (`Model not found: <id>`) when the hub has no such model.
-  absl::StatusOr<modelcatalog::v1::Model> RetrieveModel(absl::string_view id,
-                                                        bool live_deployment_status = false);
+  //
+  // RetrieveModel, ActivateModel and DeactivateModel take the caller's `deadline`: the
+  // request's timeout is the shorter of it and `request_timeout`, and a deadline already
+  // past is DEADLINE_EXCEEDED without a request.
+  absl::StatusOr<modelcatalog::v1::Model> RetrieveModel(
+      absl::string_view id, bool live_deployment_status = false,
+      absl::Time deadline = absl::InfiniteFuture());
 
   // POST /models/{id}/activate: activates an inactive custom model's deployment. The hub
   // answers INVALID_ARGUMENT for a base model (always active).
-  absl::StatusOr<modelcatalog::v1::Model> ActivateModel(absl::string_view id);
+  absl::StatusOr<modelcatalog::v1::Model> ActivateModel(
+      absl::string_view id, absl::Time deadline = absl::InfiniteFuture());
 
   // POST /models/{id}/deactivate: deactivates an active custom model's deployment.
-  absl::StatusOr<modelcatalog::v1::Model> DeactivateModel(absl::string_view id);
+  absl::StatusOr<modelcatalog::v1::Model> DeactivateModel(
+      absl::string_view id, absl::Time deadline = absl::InfiniteFuture());
 
   const std::string& base_url() const { return options_.base_url; }
 
@@ -103,11 +110,13 @@ class HubClient {
 
   // Performs one request; `path` is percent-encoded already, `query` a ready query string.
   absl::StatusOr<Response> Perform(absl::string_view method, absl::string_view path,
-                                   absl::string_view query);
+                                   absl::string_view query,
+                                   absl::Time deadline = absl::InfiniteFuture());
   absl::StatusOr<ParsedModelList> GetModelList(absl::string_view path, absl::string_view query);
   absl::StatusOr<modelcatalog::v1::Model> CallForModel(absl::string_view method,
                                                        absl::string_view path,
-                                                       absl::string_view query);
+                                                       absl::string_view query,
+                                                       absl::Time deadline);
   // Replaces the api key in hub-provided text.
   std::string Redact(absl::string_view text) const;
 
@@ -124,6 +133,8 @@ class HubClient {
 // The hub's Retry-After on an error response (seconds or an HTTP date), as carried by a
 // status this client returned; absl::nullopt when there was none.
 absl::optional<absl::Duration> RetryAfter(const absl::Status& status);
+// Attaches a Retry-After to `status`, as this client does for the hub's.
+void SetRetryAfter(absl::Status* status, absl::Duration retry_after);
 
 }  // namespace modelcatalog::hub
 

@@ -64,6 +64,7 @@ absl::StatusOr<std::unique_ptr<CatalogServer>> CatalogServer::Start(CatalogServe
   server->updater_.SetOnPublish([health] { health->SetServing(true); });
   CatalogSyncerOptions sync_options;
   sync_options.interval = server->options_.sync_interval;
+  sync_options.retry = server->options_.sync_retry;
   hub::HubClient* hub = &server->hub_client_;
   server->syncer_ = std::make_unique<CatalogSyncer>(
       [hub] { return hub->ListModels(); }, &server->updater_, &server->sync_status_,

@@ -29,6 +29,7 @@ struct CatalogServerOptions {
   std::string listen = "0.0.0.0:50051";  // host:port; port 0 picks a free one
   hub::HubClientOptions hub;
   absl::Duration sync_interval = absl::Seconds(30);
+  hub::RetryPolicy sync_retry;
   absl::Duration deployment_poll_interval = absl::Seconds(2);
   absl::Duration watch_progress_interval = absl::Seconds(10);
   size_t watch_history = 10000;

@@ -201,6 +201,30 @@ absl::Status CatalogServiceImpl::GetSyncStatus(const GetSyncStatusRequest& reque
     response->set_model_count(static_cast<int64_t>(snapshot->size()));
     response->set_revision(snapshot->revision());
   }
+  switch (status.origin) {
+    case SyncStatus::Origin::kNone:
+      break;
+    case SyncStatus::Origin::kHub:
+      response->set_origin(modelcatalog::v1::CATALOG_ORIGIN_HUB);
+      break;
+    case SyncStatus::Origin::kSnapshotFile:
+      response->set_origin(modelcatalog::v1::CATALOG_ORIGIN_SNAPSHOT_FILE);
+      break;
+  }
+  if (status.last_success_time != absl::InfinitePast()) {
+    const absl::Duration staleness = options_.clock() - status.last_success_time;
+    const int64_t seconds = absl::ToInt64Seconds(staleness);
+    response->mutable_staleness()->set_seconds(seconds);
+    response->mutable_staleness()->set_nanos(
+        static_cast<int32_t>(absl::ToInt64Nanoseconds(staleness - absl::Seconds(seconds))));
+  }
+  for (const RejectedModel& rejected : status.rejected) {
+    modelcatalog::v1::RejectedRecord* record = response->add_rejected_records();
+    record->set_id(rejected.id);
+    record->set_index(rejected.index);
+    record->set_error(rejected.error);
+    record->set_kept_previous(rejected.kept_previous);
+  }
   return absl::OkStatus();
 }
 

@@ -4,8 +4,14 @@
 // which builds a whole new snapshot off to the side and publishes it with one
 // swap. The fetch carries the full desired state, so a sync needs no memory of
 // earlier ones: what the hub no longer lists is simply absent from the new
-// snapshot. A failed sync publishes nothing: the last good catalog keeps being
-// served.
+// snapshot.
+//
+// Stale is better than empty. A fetch that fails is retried with backoff
+// (honouring the hub's Retry-After); one that still fails publishes nothing,
+// and the last good catalog keeps being served. A record that cannot be read
+// keeps its model's previous version. And a sudden mass disappearance (say an
+// empty list where there were hundreds of models) is held back as suspect
+// until the next sync confirms it.
 #ifndef MODEL_CATALOG_SERVICES_CATALOG_CATALOG_SYNCER_H_
 #define MODEL_CATALOG_SERVICES_CATALOG_CATALOG_SYNCER_H_
 
@@ -20,6 +26,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "clients/hub/model_json.h"
+#include "clients/hub/retry.h"
 #include "services/catalog/catalog_updater.h"
 #include "services/catalog/sync_status.h"
 
@@ -27,7 +34,16 @@ namespace modelcatalog::catalog {
 
 struct CatalogSyncerOptions {
   absl::Duration interval = absl::Seconds(30);
+  hub::RetryPolicy retry;
+  // A sync that would remove more than this fraction of a catalog of at least
+  // `mass_removal_min_models` models is suspect: applied only when the next
+  // sync shows the same.
+  double mass_removal_fraction = 0.5;
+  size_t mass_removal_min_models = 10;
   std::function<absl::Time()> clock = [] { return absl::Now(); };
+  // Waits between retries; returns false to give up (shutdown). Default: a
+  // wait that Stop() interrupts. Tests record the delays instead of sleeping.
+  hub::Sleeper sleep;
 };
 
 class CatalogSyncer {
@@ -39,13 +55,15 @@ class CatalogSyncer {
                 CatalogSyncerOptions options);
   ~CatalogSyncer();  // Stops the loop.
 
-  // Fetches and applies the catalog once, now. Safe to call from any thread;
-  // syncs never overlap.
+  // Fetches (with retries) and applies the catalog once, now. Safe to call
+  // from any thread; syncs never overlap. FAILED_PRECONDITION when the result
+  // was held back as a suspect mass removal.
   absl::Status SyncOnce() ABSL_LOCKS_EXCLUDED(sync_mu_);
 
   // Starts the background loop: a sync at once, then one per interval.
   void Start();
-  // Stops the loop and waits for a sync in progress. Idempotent.
+  // Stops the loop, interrupting a retry wait, and waits for a sync in
+  // progress. Idempotent.
   void Stop();
 
  private:
@@ -57,6 +75,8 @@ class CatalogSyncer {
   const CatalogSyncerOptions options_;
 
   absl::Mutex sync_mu_;  // Serializes syncs.
+  // A mass removal was held back and awaits confirmation by the next sync.
+  bool suspect_pending_ ABSL_GUARDED_BY(sync_mu_) = false;
   absl::Notification stop_;
   std::thread thread_;
 };

@@ -48,7 +48,20 @@ CatalogUpdater::CatalogUpdater(CatalogStore* store, DeploymentFeed* feed,
     : store_(store), feed_(feed), clock_(std::move(clock)) {}
 
 CatalogUpdater::SyncResult CatalogUpdater::ApplySync(std::vector<modelcatalog::v1::Model> models,
-                                                     absl::Time fetch_started) {
+                                                     absl::Time fetch_started,
+                                                     const std::vector<std::string>& rejected_ids) {
+  SyncResult result;
+  // A record that could not be read says nothing about the model: keep its
+  // last good version rather than dropping it from the catalog.
+  if (!rejected_ids.empty()) {
+    const std::shared_ptr<const CatalogSnapshot> previous = store_->Current();
+    for (const std::string& id : rejected_ids) {
+      const CatalogEntry* kept = previous ? previous->Find(id) : nullptr;
+      if (kept == nullptr) continue;
+      models.push_back(kept->model);
+      result.kept_previous.push_back(id);
+    }
+  }
   // The expensive part, building the snapshot, runs before taking the lock so
   // live updates are not held up by it; its revision is settled under the lock.
   std::shared_ptr<const CatalogSnapshot> built =
@@ -56,7 +69,6 @@ CatalogUpdater::SyncResult CatalogUpdater::ApplySync(std::vector<modelcatalog::v
 
   absl::MutexLock lock(&mu_);
   const std::shared_ptr<const CatalogSnapshot> previous = store_->Current();
-  SyncResult result;
   result.duplicate_ids = built->duplicate_ids();
   result.model_count = built->size();
 
@@ -83,6 +95,15 @@ CatalogUpdater::SyncResult CatalogUpdater::ApplySync(std::vector<modelcatalog::v
   std::vector<FeedChange> changes = DiffDeployments(previous.get(), *next, clock_());
   PublishLocked(std::move(next), std::move(changes));
   return result;
+}
+
+void CatalogUpdater::Restore(std::vector<modelcatalog::v1::Model> models, int64_t revision,
+                             absl::Time fetched_at) {
+  std::shared_ptr<const CatalogSnapshot> snapshot =
+      CatalogSnapshot::Build(std::move(models), revision, fetched_at);
+  absl::MutexLock lock(&mu_);
+  if (store_->Current() != nullptr) return;  // a sync got there first: it is newer
+  PublishLocked(std::move(snapshot), {});
 }
 
 absl::StatusOr<modelcatalog::v1::Model> CatalogUpdater::ApplyLive(

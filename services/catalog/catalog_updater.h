@@ -33,17 +33,30 @@ class CatalogUpdater {
     int64_t revision = 0;     // the revision now served
     size_t model_count = 0;
     std::vector<std::string> duplicate_ids;
+    // Of the rejected ids, those whose previous version is kept.
+    std::vector<std::string> kept_previous;
   };
 
   CatalogUpdater(CatalogStore* store, DeploymentFeed* feed,
                  std::function<absl::Time()> clock = [] { return absl::Now(); });
 
+  // The snapshot being served; nullptr before the first.
+  std::shared_ptr<const CatalogSnapshot> Current() const { return store_->Current(); }
+
   // Called after every publish (e.g. to turn health SERVING).
   void SetOnPublish(std::function<void()> on_publish) { on_publish_ = std::move(on_publish); }
 
   // Applies the hub's complete catalog, whose fetch began at `fetch_started`.
-  SyncResult ApplySync(std::vector<modelcatalog::v1::Model> models, absl::Time fetch_started)
+  // `rejected_ids` are models the hub listed in records that could not be
+  // read: their previous version, if any, is kept rather than dropped.
+  SyncResult ApplySync(std::vector<modelcatalog::v1::Model> models, absl::Time fetch_started,
+                       const std::vector<std::string>& rejected_ids = {})
       ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Publishes a catalog read back from the persisted copy at start-up, with
+  // the revision and fetch time it was saved with. Only before any sync.
+  void Restore(std::vector<modelcatalog::v1::Model> models, int64_t revision,
+               absl::Time fetched_at) ABSL_LOCKS_EXCLUDED(mu_);
 
   // Applies the deployments of `model` as the hub reported them at
   // `observed_at`, and returns the model as now served. NOT_FOUND when the

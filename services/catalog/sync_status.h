@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
@@ -13,24 +14,40 @@
 
 namespace modelcatalog::catalog {
 
+struct RejectedModel {
+  std::string id;
+  int64_t index = 0;
+  std::string error;
+  bool kept_previous = false;
+};
+
 struct SyncStatus {
+  enum class Origin { kNone, kHub, kSnapshotFile };
+
   std::string source;                // the hub's base URL
+  Origin origin = Origin::kNone;     // where the catalog being served came from
   absl::Time last_attempt_time = absl::InfinitePast();  // InfinitePast: never
+  // When the catalog being served was fetched from the hub; after a restart,
+  // when the persisted copy was.
   absl::Time last_success_time = absl::InfinitePast();
   std::string last_error;            // empty when the last attempt succeeded
   int64_t consecutive_failures = 0;
+  std::vector<RejectedModel> rejected;  // of the last successful sync
 };
 
 class SyncStatusRecorder {
  public:
   explicit SyncStatusRecorder(std::string source) { status_.source = std::move(source); }
 
-  void RecordSuccess(absl::Time when) ABSL_LOCKS_EXCLUDED(mu_) {
+  void RecordSuccess(absl::Time when, std::vector<RejectedModel> rejected = {})
+      ABSL_LOCKS_EXCLUDED(mu_) {
     absl::MutexLock lock(&mu_);
+    status_.origin = SyncStatus::Origin::kHub;
     status_.last_attempt_time = when;
     status_.last_success_time = when;
     status_.last_error.clear();
     status_.consecutive_failures = 0;
+    status_.rejected = std::move(rejected);
   }
 
   void RecordFailure(absl::Time when, const absl::Status& error) ABSL_LOCKS_EXCLUDED(mu_) {
@@ -38,6 +55,13 @@ class SyncStatusRecorder {
     status_.last_attempt_time = when;
     status_.last_error = error.ToString();
     ++status_.consecutive_failures;
+  }
+
+  // A catalog read from the persisted copy, fetched from the hub at `fetched_at`.
+  void RecordRestored(absl::Time fetched_at) ABSL_LOCKS_EXCLUDED(mu_) {
+    absl::MutexLock lock(&mu_);
+    status_.origin = SyncStatus::Origin::kSnapshotFile;
+    status_.last_success_time = fetched_at;
   }
 
   SyncStatus Get() const ABSL_LOCKS_EXCLUDED(mu_) {

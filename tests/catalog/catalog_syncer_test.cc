@@ -1,5 +1,8 @@
 #include "services/catalog/catalog_syncer.h"
 
+#include "absl/strings/str_cat.h"
+#include "clients/hub/hub_client.h"
+
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/catalog/test_models.h"
@@ -16,6 +19,11 @@ class CatalogSyncerTest : public ::testing::Test {
   CatalogSyncerTest() {
     CatalogSyncerOptions options;
     options.clock = [this] { return now_; };
+    options.retry.jitter = 0;  // exact delays to assert on
+    options.sleep = [this](absl::Duration d) {
+      sleeps_.push_back(d);
+      return true;
+    };
     updater_.SetOnPublish([this] { publishes_.push_back(store_.Current()->revision()); });
     syncer_ = std::make_unique<CatalogSyncer>([this] { return next_; }, &updater_, &status_, options);
   }
@@ -27,6 +35,7 @@ class CatalogSyncerTest : public ::testing::Test {
   }
 
   absl::Time now_ = absl::FromUnixSeconds(1764000000);
+  std::vector<absl::Duration> sleeps_;
   absl::StatusOr<hub::ParsedModelList> next_ = absl::UnavailableError("not set");
   CatalogStore store_;
   DeploymentFeed feed_;
@@ -81,13 +90,93 @@ TEST_F(CatalogSyncerTest, AFailedSyncKeepsServingTheLastGoodCatalog) {
   const SyncStatus status = status_.Get();
   EXPECT_EQ(status.last_success_time, success);
   EXPECT_EQ(status.last_attempt_time, now_);
-  EXPECT_EQ(status.last_error, "UNAVAILABLE: GET /models: connection refused");
+  EXPECT_EQ(status.last_error, "UNAVAILABLE: GET /models: connection refused (after 4 attempts)");
   EXPECT_EQ(status.consecutive_failures, 2);
   // Recovery clears the error.
   HubReturns({MakeModel("a")});
   ASSERT_TRUE(syncer_->SyncOnce().ok());
   EXPECT_EQ(status_.Get().consecutive_failures, 0);
   EXPECT_EQ(status_.Get().last_error, "");
+}
+
+TEST_F(CatalogSyncerTest, RetriesWithExponentialBackoff) {
+  next_ = absl::UnavailableError("down");
+  EXPECT_EQ(syncer_->SyncOnce().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(sleeps_, ::testing::ElementsAre(absl::Milliseconds(250), absl::Milliseconds(500),
+                                              absl::Milliseconds(1000)));
+}
+
+TEST_F(CatalogSyncerTest, HonoursRetryAfterAndStopsRetryingWhatCannotPass) {
+  absl::Status limited = absl::ResourceExhaustedError("slow down");
+  hub::SetRetryAfter(&limited, absl::Seconds(3));
+  next_ = limited;
+  EXPECT_EQ(syncer_->SyncOnce().code(), absl::StatusCode::kResourceExhausted);
+  // Retry-After is a floor under the backoff (250ms, 500ms, 1s).
+  EXPECT_THAT(sleeps_, ::testing::ElementsAre(absl::Seconds(3), absl::Seconds(3), absl::Seconds(3)));
+  sleeps_.clear();
+  next_ = absl::UnauthenticatedError("unauthenticated");
+  EXPECT_EQ(syncer_->SyncOnce().code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_TRUE(sleeps_.empty());
+}
+
+TEST_F(CatalogSyncerTest, RecoversWithinTheRetries) {
+  int calls = 0;
+  CatalogSyncerOptions options;
+  options.sleep = [](absl::Duration) { return true; };
+  CatalogSyncer syncer(
+      [&calls]() -> absl::StatusOr<hub::ParsedModelList> {
+        if (++calls < 3) return absl::UnavailableError("flaky");
+        hub::ParsedModelList list;
+        list.models.push_back(MakeModel("a"));
+        return list;
+      },
+      &updater_, &status_, options);
+  EXPECT_TRUE(syncer.SyncOnce().ok());
+  EXPECT_EQ(calls, 3);
+  EXPECT_EQ(store_.Current()->size(), 1u);
+}
+
+TEST_F(CatalogSyncerTest, HoldsBackAMassRemovalUntilTheNextSyncConfirmsIt) {
+  std::vector<modelcatalog::v1::Model> many;
+  for (int i = 0; i < 20; ++i) many.push_back(MakeModel(absl::StrCat("m", i)));
+  HubReturns(many);
+  ASSERT_TRUE(syncer_->SyncOnce().ok());
+  HubReturns({});
+  absl::Status suspect = syncer_->SyncOnce();
+  EXPECT_EQ(suspect.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(suspect.message(),
+            "suspect sync: the hub listed 0 models where the catalog has 20; not applied unless "
+            "the next sync shows the same");
+  EXPECT_EQ(store_.Current()->size(), 20u);
+  // The hub recovers: nothing was lost, and the suspicion is forgotten.
+  HubReturns(many);
+  ASSERT_TRUE(syncer_->SyncOnce().ok());
+  HubReturns({});
+  EXPECT_FALSE(syncer_->SyncOnce().ok());
+  EXPECT_EQ(store_.Current()->size(), 20u);
+  // Twice in a row: confirmed, applied.
+  ASSERT_TRUE(syncer_->SyncOnce().ok());
+  EXPECT_EQ(store_.Current()->size(), 0u);
+}
+
+TEST_F(CatalogSyncerTest, ABadRecordKeepsItsModelsPreviousVersion) {
+  HubReturns({MakeModel("a", "Alpha"), MakeModel("b", "Beta")});
+  ASSERT_TRUE(syncer_->SyncOnce().ok());
+  hub::ParsedModelList list;
+  list.models.push_back(MakeModel("a", "Alpha 2"));
+  list.rejected.push_back({1, "b", absl::InvalidArgumentError("data[1].created: expected an integer")});
+  list.rejected.push_back({2, "", absl::InvalidArgumentError("data[2].id: expected a string")});
+  next_ = list;
+  ASSERT_TRUE(syncer_->SyncOnce().ok());
+  EXPECT_EQ(store_.Current()->Find("a")->model.display_name(), "Alpha 2");
+  ASSERT_NE(store_.Current()->Find("b"), nullptr);
+  EXPECT_EQ(store_.Current()->Find("b")->model.display_name(), "Beta");
+  const SyncStatus status = status_.Get();
+  ASSERT_EQ(status.rejected.size(), 2u);
+  EXPECT_EQ(status.rejected[0].id, "b");
+  EXPECT_TRUE(status.rejected[0].kept_previous);
+  EXPECT_EQ(status.rejected[0].error, "data[1].created: expected an integer");
+  EXPECT_FALSE(status.rejected[1].kept_previous);
 }
 
 TEST_F(CatalogSyncerTest, LoopSyncsAtOnceAndStopsPromptly) {

@@ -52,7 +52,7 @@ TEST(PageTokenTest, RefusesEveryEditedCharacter) {
 }
 
 TEST(PageTokenTest, RefusesGarbageAndTruncation) {
-  for (const std::string bad : {std::string("not a token!"), std::string("AAAA"), std::string("")}) {
+  for (const std::string& bad : {std::string("not a token!"), std::string("AAAA"), std::string("")}) {
     absl::StatusOr<PageCursor> decoded = DecodePageToken(bad);
     ASSERT_FALSE(decoded.ok()) << bad;
     EXPECT_EQ(decoded.status().message(), kMalformed);

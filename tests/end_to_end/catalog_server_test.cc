@@ -53,6 +53,7 @@ class CatalogServerTest : public ::testing::Test {
     options.listen = "127.0.0.1:0";
     options.hub.base_url = hub_->api_url();
     options.sync_interval = absl::Hours(1);  // Tests sync explicitly with SyncNow.
+    options.sync_retry.initial_backoff = absl::Milliseconds(5);
     absl::StatusOr<std::unique_ptr<catalog::CatalogServer>> server =
         catalog::CatalogServer::Start(options);
     ASSERT_TRUE(server.ok()) << server.status();
@@ -227,7 +228,8 @@ TEST_F(CatalogServerTest, ErrorCodesAndMessages) {
 
 TEST_F(CatalogServerTest, NotServingAndUnavailableUntilTheFirstCatalogLoads) {
   // The hub fails the first sync, so the server starts with nothing to serve.
-  ASSERT_TRUE(hub_->InjectFault(R"({"fault":"http_error","status":503,"endpoint":"list"})").ok());
+  // Every attempt of the first sync fails.
+  ASSERT_TRUE(hub_->InjectFault(R"({"fault":"http_error","status":503,"endpoint":"list","count":4})").ok());
   StartServer();
   HealthCheckResponse health;
   ASSERT_TRUE(health_->Check(Deadline().get(), {}, &health).ok());
@@ -287,14 +289,16 @@ TEST_F(CatalogServerTest, ASyncBetweenTwoPagesNeitherRepeatsNorSkips) {
 TEST_F(CatalogServerTest, KeepsServingTheLastGoodCatalogWhenTheHubFails) {
   StartServing();
   const std::vector<std::string> ids = HubIds();
-  ASSERT_TRUE(hub_->InjectFault(R"({"fault":"http_error","status":503,"message":"hub is down"})").ok());
+  // Down for longer than the sync's retries last.
+  ASSERT_TRUE(hub_->InjectFault(
+      R"({"fault":"http_error","status":503,"message":"hub is down","count":4})").ok());
   EXPECT_FALSE(server_->SyncNow().ok());
   ListModelsRequest request;
   request.set_page_size(1000);
   EXPECT_THAT(ListAll(request), ElementsAreArray(ids));
   GetSyncStatusResponse status;
   ASSERT_TRUE(stub_->GetSyncStatus(Deadline().get(), {}, &status).ok());
-  EXPECT_THAT(status.last_error(), ::testing::HasSubstr("hub is down"));
+  EXPECT_EQ(status.last_error(), "UNAVAILABLE: hub is down (after 4 attempts)");
   EXPECT_EQ(status.consecutive_failures(), 1);
   EXPECT_EQ(status.model_count(), static_cast<int64_t>(ids.size()));
   EXPECT_EQ(status.revision(), 1);
