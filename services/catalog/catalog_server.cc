@@ -7,6 +7,7 @@
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
 #include "modelcatalog/v1/catalog_service.grpc.pb.h"
+#include "services/common/log.h"
 
 namespace modelcatalog::catalog {
 namespace {
@@ -47,6 +48,8 @@ absl::StatusOr<std::unique_ptr<CatalogServer>> CatalogServer::Start(CatalogServe
   //    answer (not a refused connection) while the first sync runs.
   // 2. The syncer starts next; its first publish turns health SERVING. Until
   //    then, catalog calls and watches return UNAVAILABLE.
+  //    Before it, the catalog persisted by a previous run (if any) is served
+  //    at once, so a restart with the hub down still answers.
   // 3. The poller and the watch progress ticker start last; both only act on
   //    a loaded catalog.
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -62,6 +65,17 @@ absl::StatusOr<std::unique_ptr<CatalogServer>> CatalogServer::Start(CatalogServe
 
   HealthService* health = &server->health_;
   server->updater_.SetOnPublish([health] { health->SetServing(true); });
+  server->RestoreFromFile();
+  if (!server->options_.snapshot_path.empty()) {
+    server->file_writer_ =
+        std::make_unique<CatalogFileWriter>(server->options_.snapshot_path, &server->store_);
+    server->file_writer_->Start();
+    CatalogFileWriter* writer = server->file_writer_.get();
+    server->updater_.SetOnPublish([health, writer] {
+      health->SetServing(true);
+      writer->MarkDirty();
+    });
+  }
   CatalogSyncerOptions sync_options;
   sync_options.interval = server->options_.sync_interval;
   sync_options.retry = server->options_.sync_retry;
@@ -75,6 +89,27 @@ absl::StatusOr<std::unique_ptr<CatalogServer>> CatalogServer::Start(CatalogServe
   return server;
 }
 
+void CatalogServer::RestoreFromFile() {
+  const std::string& path = options_.snapshot_path;
+  if (path.empty()) return;
+  absl::StatusOr<StoredCatalog> stored = ReadCatalogFile(path);
+  if (!stored.ok()) {
+    // A missing file is the first start; anything else is reported and
+    // ignored: the hub is the source of truth, the file only a head start.
+    const bool first_start = absl::IsNotFound(stored.status());
+    Log(first_start ? LogLevel::kInfo : LogLevel::kWarning,
+        first_start ? "catalog_file_absent" : "catalog_file_unusable",
+        {{"path", path}, {"error", stored.status().ToString()}});
+    return;
+  }
+  const size_t count = stored->models.size();
+  updater_.Restore(std::move(stored->models), stored->revision, stored->fetched_at);
+  sync_status_.RecordRestored(stored->fetched_at);
+  Log(LogLevel::kInfo, "catalog_restored",
+      {{"path", path}, {"models", count}, {"revision", stored->revision},
+       {"fetched", absl::FormatTime(stored->fetched_at)}});
+}
+
 CatalogServer::~CatalogServer() { Shutdown(absl::ZeroDuration()); }
 
 void CatalogServer::Shutdown(absl::Duration grace) {
@@ -86,6 +121,7 @@ void CatalogServer::Shutdown(absl::Duration grace) {
   feed_.Shutdown();
   poller_.Stop();
   if (syncer_) syncer_->Stop();
+  if (file_writer_) file_writer_->Stop();  // writes what is pending
   if (server_) {
     server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
     server_->Wait();

@@ -12,6 +12,7 @@
 #include "absl/time/time.h"
 #include "clients/hub/hub_client.h"
 #include "grpcpp/server.h"
+#include "services/catalog/catalog_file.h"
 #include "services/catalog/catalog_grpc_service.h"
 #include "services/catalog/catalog_service_impl.h"
 #include "services/catalog/catalog_store.h"
@@ -33,6 +34,8 @@ struct CatalogServerOptions {
   absl::Duration deployment_poll_interval = absl::Seconds(2);
   absl::Duration watch_progress_interval = absl::Seconds(10);
   size_t watch_history = 10000;
+  // Where the last good catalog is kept across restarts; empty: nowhere.
+  std::string snapshot_path;
 };
 
 class CatalogServer {
@@ -57,6 +60,8 @@ class CatalogServer {
 
  private:
   explicit CatalogServer(CatalogServerOptions options);
+  // Serves the catalog persisted at options_.snapshot_path, if any is usable.
+  void RestoreFromFile();
 
   const CatalogServerOptions options_;
   hub::HubClient hub_client_;
@@ -69,6 +74,7 @@ class CatalogServer {
   LiveOperations live_;
   CatalogGrpcService grpc_service_;
   HealthService health_;
+  std::unique_ptr<CatalogFileWriter> file_writer_;
   std::unique_ptr<CatalogSyncer> syncer_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;

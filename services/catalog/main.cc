@@ -33,6 +33,9 @@ ABSL_FLAG(absl::Duration, deployment_poll_interval, absl::Seconds(2),
           "How often deployments in transition are asked about individually.");
 ABSL_FLAG(absl::Duration, watch_progress_interval, absl::Seconds(10),
           "A WatchDeployments stream idle this long gets a PROGRESS event.");
+ABSL_FLAG(std::string, snapshot_path, "",
+          "File the last good catalog is kept in across restarts (written atomically); empty: "
+          "none.");
 ABSL_FLAG(std::string, hub_api_key_file, "",
           "File holding the hub API key. Without it the key comes from OXEN_API_KEY.");
 ABSL_FLAG(absl::Duration, hub_timeout, absl::Seconds(30), "Timeout of one request to the hub.");
@@ -62,7 +65,7 @@ int Run(int argc, char** argv) {
   absl::SetProgramUsageMessage("Serves the hub's model catalog over gRPC.");
   ApplyEnvironmentToFlags("MODEL_CATALOG_",
                           {"listen", "hub_url", "sync_interval", "deployment_poll_interval",
-                           "watch_progress_interval", "hub_api_key_file", "hub_timeout",
+                           "watch_progress_interval", "snapshot_path", "hub_api_key_file", "hub_timeout",
                            "shutdown_grace", "log_level"});
   absl::ParseCommandLine(argc, argv);
 
@@ -91,6 +94,7 @@ int Run(int argc, char** argv) {
   options.sync_interval = absl::GetFlag(FLAGS_sync_interval);
   options.deployment_poll_interval = absl::GetFlag(FLAGS_deployment_poll_interval);
   options.watch_progress_interval = absl::GetFlag(FLAGS_watch_progress_interval);
+  options.snapshot_path = absl::GetFlag(FLAGS_snapshot_path);
   options.hub.base_url = absl::GetFlag(FLAGS_hub_url);
   options.hub.api_key = ReadApiKey();
   options.hub.request_timeout = absl::GetFlag(FLAGS_hub_timeout);

@@ -4,6 +4,8 @@
 #include "services/catalog/catalog_server.h"
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <set>
 
 #include "absl/strings/str_cat.h"
@@ -48,10 +50,11 @@ class CatalogServerTest : public ::testing::Test {
   }
 
   // Starts the server; the hub's first answer decides whether it loads a catalog.
-  void StartServer() {
+  void StartServer(const std::string& snapshot_path = "", std::string hub_url = "") {
     catalog::CatalogServerOptions options;
     options.listen = "127.0.0.1:0";
-    options.hub.base_url = hub_->api_url();
+    options.hub.base_url = hub_url.empty() ? hub_->api_url() : hub_url;
+    options.snapshot_path = snapshot_path;
     options.sync_interval = absl::Hours(1);  // Tests sync explicitly with SyncNow.
     options.sync_retry.initial_backoff = absl::Milliseconds(5);
     absl::StatusOr<std::unique_ptr<catalog::CatalogServer>> server =
@@ -323,6 +326,56 @@ TEST_F(CatalogServerTest, RevisionGrowsOnlyWhenTheCatalogChanges) {
   GetModelResponse response;
   ASSERT_TRUE(stub_->GetModel(Deadline().get(), request, &response).ok());
   EXPECT_EQ(response.model().display_name(), "Renamed");
+}
+
+TEST_F(CatalogServerTest, ARestartWithTheHubDownServesThePersistedCatalog) {
+  char dir[] = "/tmp/catalog_server_test.XXXXXX";
+  ASSERT_NE(::mkdtemp(dir), nullptr);
+  const std::string path = std::string(dir) + "/catalog.bin";
+  StartServer(path);
+  WaitServing();
+  const std::vector<std::string> ids = HubIds();
+  server_->Shutdown(absl::Seconds(1));  // the final write happens here
+  server_.reset();
+
+  // The hub is gone: nothing listens at its address any more.
+  const std::string dead_hub = hub_->api_url();
+  ASSERT_TRUE(hub_->Stop().ok());
+  StartServer(path, dead_hub);
+  HealthCheckResponse health;
+  ASSERT_TRUE(health_->Check(Deadline().get(), {}, &health).ok());
+  EXPECT_EQ(health.status(), HealthCheckResponse::SERVING);  // at once, no sync needed
+  ListModelsRequest request;
+  request.set_page_size(1000);
+  EXPECT_THAT(ListAll(request), ElementsAreArray(ids));
+  GetSyncStatusResponse status;
+  ASSERT_TRUE(stub_->GetSyncStatus(Deadline().get(), {}, &status).ok());
+  EXPECT_EQ(status.origin(), v1::CATALOG_ORIGIN_SNAPSHOT_FILE);
+  EXPECT_TRUE(status.has_staleness());
+  EXPECT_TRUE(status.has_last_success_time());
+  std::system(absl::StrCat("rm -rf ", dir).c_str());
+}
+
+TEST_F(CatalogServerTest, ACorruptCatalogFileIsReportedAndIgnored) {
+  char dir[] = "/tmp/catalog_server_test.XXXXXX";
+  ASSERT_NE(::mkdtemp(dir), nullptr);
+  const std::string path = std::string(dir) + "/catalog.bin";
+  {
+    std::FILE* file = std::fopen(path.c_str(), "w");
+    std::fputs("MCCATLG1 but then nothing that makes sense", file);
+    std::fclose(file);
+  }
+  StartServer(path);
+  WaitServing();  // from the hub, as if there were no file
+  GetSyncStatusResponse status;
+  ASSERT_TRUE(stub_->GetSyncStatus(Deadline().get(), {}, &status).ok());
+  EXPECT_EQ(status.origin(), v1::CATALOG_ORIGIN_HUB);
+  EXPECT_EQ(status.model_count(), static_cast<int64_t>(HubIds().size()));
+  server_->Shutdown(absl::Seconds(1));
+  // The file was replaced by a good one.
+  absl::StatusOr<catalog::StoredCatalog> stored = catalog::ReadCatalogFile(path);
+  EXPECT_TRUE(stored.ok()) << stored.status();
+  std::system(absl::StrCat("rm -rf ", dir).c_str());
 }
 
 TEST_F(CatalogServerTest, ShutdownEndsHealthWatchersWithAClearStatus) {

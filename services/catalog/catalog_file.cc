@@ -1,0 +1,183 @@
+#include "services/catalog/catalog_file.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "google/protobuf/wire_format_lite.h"
+#include "modelcatalog/v1/catalog_service.pb.h"
+#include "services/catalog/token_encoding.h"
+#include "services/common/log.h"
+
+namespace modelcatalog::catalog {
+namespace {
+
+constexpr char kMagic[] = "MCCATLG1";
+constexpr size_t kMagicSize = 8;
+constexpr size_t kHeaderSize = kMagicSize + 8 + 8 + 8 + 8;
+
+absl::Status ErrnoError(absl::string_view what, const std::string& path) {
+  const int error = errno;
+  const std::string message = absl::StrCat(what, " ", path, ": ", std::strerror(error));
+  return error == ENOENT ? absl::NotFoundError(message) : absl::UnavailableError(message);
+}
+
+absl::Status WriteAll(int fd, absl::string_view data) {
+  while (!data.empty()) {
+    const ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return absl::UnavailableError(std::strerror(errno));
+    }
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return absl::OkStatus();
+}
+
+std::string DirectoryOf(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+}  // namespace
+
+absl::Status WriteCatalogFile(const std::string& path, const CatalogSnapshot& snapshot) {
+  // The payload reads as a ListModelsResponse: field 1, one model each,
+  // written straight from the snapshot without copying the models.
+  std::string payload;
+  {
+    google::protobuf::io::StringOutputStream stream(&payload);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    for (size_t i = 0; i < snapshot.size(); ++i) {
+      const modelcatalog::v1::Model& model = snapshot.entry(i).model;
+      google::protobuf::internal::WireFormatLite::WriteMessage(1, model, &coded);
+    }
+  }
+  std::string header(kMagic, kMagicSize);
+  PutLittleEndian(static_cast<uint64_t>(snapshot.revision()), 8, &header);
+  PutLittleEndian(static_cast<uint64_t>(absl::ToUnixNanos(snapshot.fetched_at())), 8, &header);
+  PutLittleEndian(payload.size(), 8, &header);
+  PutLittleEndian(StableHash(payload), 8, &header);
+
+  const std::string temporary = absl::StrCat(path, ".tmp.", ::getpid());
+  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return ErrnoError("cannot create", temporary);
+  absl::Status written = WriteAll(fd, header);
+  if (written.ok()) written = WriteAll(fd, payload);
+  if (written.ok() && ::fsync(fd) != 0) written = ErrnoError("cannot flush", temporary);
+  ::close(fd);
+  if (written.ok() && ::rename(temporary.c_str(), path.c_str()) != 0) {
+    written = ErrnoError("cannot rename to", path);
+  }
+  if (!written.ok()) {
+    ::unlink(temporary.c_str());
+    return absl::Status(written.code(), absl::StrCat("writing ", path, ": ", written.message()));
+  }
+  // The rename is durable only once the directory entry is.
+  const int dir = ::open(DirectoryOf(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir >= 0) {
+    ::fsync(dir);
+    ::close(dir);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<StoredCatalog> ReadCatalogFile(const std::string& path) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file) return ErrnoError("cannot open", path);
+  std::stringstream contents;
+  contents << file.rdbuf();
+  const std::string data = contents.str();
+  const auto corrupt = [&](absl::string_view why) {
+    return absl::DataLossError(absl::StrCat(path, " is not a usable catalog file: ", why));
+  };
+  if (data.size() < kHeaderSize || data.compare(0, kMagicSize, kMagic) != 0) {
+    return corrupt("it does not start with a catalog file header");
+  }
+  const char* p = data.data() + kMagicSize;
+  StoredCatalog stored;
+  stored.revision = static_cast<int64_t>(GetLittleEndian(p, 8));
+  stored.fetched_at = absl::FromUnixNanos(static_cast<int64_t>(GetLittleEndian(p + 8, 8)));
+  const uint64_t payload_size = GetLittleEndian(p + 16, 8);
+  const uint64_t checksum = GetLittleEndian(p + 24, 8);
+  if (payload_size != data.size() - kHeaderSize) {
+    return corrupt(absl::StrCat("it holds ", data.size() - kHeaderSize, " bytes of models where its header says ",
+                                payload_size, " (truncated or appended to)"));
+  }
+  const absl::string_view payload(data.data() + kHeaderSize, payload_size);
+  if (StableHash(payload) != checksum) return corrupt("its checksum does not match its contents");
+  modelcatalog::v1::ListModelsResponse models;
+  if (!models.ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
+    return corrupt("its models do not parse");
+  }
+  stored.models.assign(std::make_move_iterator(models.mutable_models()->begin()),
+                       std::make_move_iterator(models.mutable_models()->end()));
+  return stored;
+}
+
+CatalogFileWriter::CatalogFileWriter(std::string path, const CatalogStore* store,
+                                     absl::Duration min_interval)
+    : path_(std::move(path)), store_(store), min_interval_(min_interval) {}
+
+CatalogFileWriter::~CatalogFileWriter() { Stop(); }
+
+void CatalogFileWriter::MarkDirty() {
+  absl::MutexLock lock(&mu_);
+  dirty_ = true;
+}
+
+void CatalogFileWriter::Start() {
+  if (!thread_.joinable()) thread_ = std::thread([this] { Loop(); });
+}
+
+void CatalogFileWriter::Stop() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+void CatalogFileWriter::Loop() {
+  while (true) {
+    bool stopping;
+    {
+      absl::MutexLock lock(&mu_);
+      mu_.Await(absl::Condition(
+          +[](CatalogFileWriter* w) ABSL_NO_THREAD_SAFETY_ANALYSIS { return w->dirty_ || w->stopping_; },
+          this));
+      stopping = stopping_;
+      if (!dirty_) return;  // stopping with nothing to write
+      dirty_ = false;
+    }
+    WriteCurrent();
+    if (stopping) return;
+    // Coalesce a burst of changes (live updates) into one write.
+    absl::MutexLock lock(&mu_);
+    mu_.AwaitWithTimeout(absl::Condition(&stopping_), min_interval_);
+  }
+}
+
+void CatalogFileWriter::WriteCurrent() {
+  const std::shared_ptr<const CatalogSnapshot> snapshot = store_->Current();
+  if (snapshot == nullptr) return;
+  const absl::Time started = absl::Now();
+  absl::Status written = WriteCatalogFile(path_, *snapshot);
+  if (!written.ok()) {
+    Log(LogLevel::kWarning, "catalog_file_write_failed", {{"path", path_}, {"error", written.ToString()}});
+    return;
+  }
+  Log(LogLevel::kDebug, "catalog_file_written",
+      {{"path", path_}, {"models", snapshot->size()}, {"revision", snapshot->revision()},
+       {"took", absl::FormatDuration(absl::Now() - started)}});
+}
+
+}  // namespace modelcatalog::catalog
