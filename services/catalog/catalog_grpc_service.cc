@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "services/catalog/grpc_status.h"
+#include "services/catalog/request_limits.h"
 
 namespace modelcatalog::catalog {
 namespace {
@@ -17,6 +18,13 @@ grpc::ServerUnaryReactor* FinishWith(grpc::CallbackServerContext* context,
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   reactor->Finish(ToGrpcStatus(status));
   return reactor;
+}
+
+// The caller's deadline; InfiniteFuture when it set none.
+absl::Time DeadlineOf(const grpc::CallbackServerContext* context) {
+  const auto deadline = context->deadline();
+  if (deadline == std::chrono::system_clock::time_point::max()) return absl::InfiniteFuture();
+  return absl::FromChrono(deadline);
 }
 
 // Calls that wait on the hub finish later, from LiveOperations' threads.
@@ -37,8 +45,9 @@ class WatchDeploymentsReactor final
   WatchDeploymentsReactor(DeploymentFeed* feed, const std::vector<std::string>& model_ids)
       : WatchStream(model_ids), feed_(feed) {}
 
-  void Start(const std::string& resume_token) {
-    absl::Status subscribed = feed_->Subscribe(this, resume_token);
+  void Start(const modelcatalog::v1::WatchDeploymentsRequest& request) {
+    absl::Status subscribed = CheckWatchRequest(request);
+    if (subscribed.ok()) subscribed = feed_->Subscribe(this, request.resume_token());
     if (!subscribed.ok()) {
       subscribed_ = false;
       Finish(ToGrpcStatus(subscribed));
@@ -94,7 +103,7 @@ grpc::ServerUnaryReactor* CatalogGrpcService::ActivateModel(
     grpc::CallbackServerContext* context, const modelcatalog::v1::ActivateModelRequest* request,
     modelcatalog::v1::ActivateModelResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  live_->Activate(request->id(), FinishLater(reactor, response));
+  live_->Activate(request->id(), DeadlineOf(context), FinishLater(reactor, response));
   return reactor;
 }
 
@@ -102,7 +111,7 @@ grpc::ServerUnaryReactor* CatalogGrpcService::DeactivateModel(
     grpc::CallbackServerContext* context, const modelcatalog::v1::DeactivateModelRequest* request,
     modelcatalog::v1::DeactivateModelResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  live_->Deactivate(request->id(), FinishLater(reactor, response));
+  live_->Deactivate(request->id(), DeadlineOf(context), FinishLater(reactor, response));
   return reactor;
 }
 
@@ -111,7 +120,7 @@ CatalogGrpcService::WatchDeployments(grpc::CallbackServerContext* context,
                                      const modelcatalog::v1::WatchDeploymentsRequest* request) {
   auto* reactor = new WatchDeploymentsReactor(
       feed_, std::vector<std::string>(request->model_ids().begin(), request->model_ids().end()));
-  reactor->Start(request->resume_token());
+  reactor->Start(*request);
   return reactor;
 }
 

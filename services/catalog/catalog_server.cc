@@ -1,5 +1,7 @@
 #include "services/catalog/catalog_server.h"
 
+#include <algorithm>
+#include <cstdint>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -16,6 +18,7 @@ DeploymentFeedOptions FeedOptions(const CatalogServerOptions& options) {
   DeploymentFeedOptions feed;
   feed.history_size = options.watch_history;
   feed.progress_interval = options.watch_progress_interval;
+  feed.max_streams = options.max_watchers;
   return feed;
 }
 
@@ -58,6 +61,7 @@ absl::StatusOr<std::unique_ptr<CatalogServer>> CatalogServer::Start(CatalogServe
                            &server->port_);
   builder.RegisterService(&server->grpc_service_);
   builder.RegisterService(&server->health_);
+  server->ApplyLimits(&builder);
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr || server->port_ == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", server->options_.listen));
@@ -87,6 +91,26 @@ absl::StatusOr<std::unique_ptr<CatalogServer>> CatalogServer::Start(CatalogServe
   server->poller_.Start();
   server->feed_.StartProgressTicker();
   return server;
+}
+
+void CatalogServer::ApplyLimits(grpc::ServerBuilder* builder) const {
+  const auto ms = [](absl::Duration d) {
+    return static_cast<int>(std::min<int64_t>(absl::ToInt64Milliseconds(d), INT32_MAX));
+  };
+  builder->SetMaxReceiveMessageSize(options_.max_receive_message_bytes);
+  builder->SetMaxSendMessageSize(options_.max_send_message_bytes);
+  builder->AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, options_.max_concurrent_streams);
+  builder->AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_MS, ms(options_.max_connection_age));
+  builder->AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS,
+                              ms(options_.max_connection_age_grace));
+  builder->AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, ms(options_.keepalive_time));
+  builder->AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, ms(options_.keepalive_timeout));
+  // Enforcement: clients may keep idle connections alive with pings, but not
+  // more often than min_client_ping_interval; two strikes close the connection.
+  builder->AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  builder->AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
+                              ms(options_.min_client_ping_interval));
+  builder->AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 2);
 }
 
 void CatalogServer::RestoreFromFile() {

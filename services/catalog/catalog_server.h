@@ -12,6 +12,7 @@
 #include "absl/time/time.h"
 #include "clients/hub/hub_client.h"
 #include "grpcpp/server.h"
+#include "grpcpp/server_builder.h"
 #include "services/catalog/catalog_file.h"
 #include "services/catalog/catalog_grpc_service.h"
 #include "services/catalog/catalog_service_impl.h"
@@ -36,6 +37,23 @@ struct CatalogServerOptions {
   size_t watch_history = 10000;
   // Where the last good catalog is kept across restarts; empty: nowhere.
   std::string snapshot_path;
+
+  // Limits that keep one caller from hurting the others.
+  size_t max_watchers = 20000;
+  int max_concurrent_streams = 1000;           // per connection
+  int max_receive_message_bytes = 1 << 20;     // requests are small
+  int max_send_message_bytes = 64 << 20;       // a full page of large models fits
+  // Connections are closed (gracefully) after this age, so load balancers can
+  // spread long-lived streams again; streams then get `grace` to finish, and
+  // clients resume them elsewhere with their token.
+  absl::Duration max_connection_age = absl::Minutes(30);
+  absl::Duration max_connection_age_grace = absl::Minutes(5);
+  // Clients may ping at most this often without sending data.
+  absl::Duration min_client_ping_interval = absl::Seconds(10);
+  // The server pings idle connections this often and drops them if the ping
+  // is not answered within the timeout.
+  absl::Duration keepalive_time = absl::Minutes(1);
+  absl::Duration keepalive_timeout = absl::Seconds(20);
 };
 
 class CatalogServer {
@@ -60,6 +78,7 @@ class CatalogServer {
 
  private:
   explicit CatalogServer(CatalogServerOptions options);
+  void ApplyLimits(grpc::ServerBuilder* builder) const;
   // Serves the catalog persisted at options_.snapshot_path, if any is usable.
   void RestoreFromFile();
 

@@ -6,6 +6,7 @@
 #include "services/catalog/model_search.h"
 #include "services/catalog/page_token.h"
 #include "services/catalog/proto_time.h"
+#include "services/catalog/request_limits.h"
 #include "services/catalog/text_fold.h"
 
 namespace modelcatalog::catalog {
@@ -74,6 +75,11 @@ absl::StatusOr<int32_t> CatalogServiceImpl::PageSize(int32_t requested) const {
 
 absl::Status CatalogServiceImpl::ListModels(const ListModelsRequest& request,
                                             ListModelsResponse* response) const {
+  for (const absl::Status& s : {CheckLength("developer_name", request.developer_name(), kMaxFilterBytes),
+                                CheckLength("action", request.action(), kMaxFilterBytes),
+                                CheckLength("page_token", request.page_token(), kMaxPageTokenBytes)}) {
+    if (!s.ok()) return s;
+  }
   absl::StatusOr<int32_t> page_size = PageSize(request.page_size());
   if (!page_size.ok()) return page_size.status();
   const std::string developer = FoldCase(request.developer_name());
@@ -136,6 +142,10 @@ absl::Status CatalogServiceImpl::ListModels(const ListModelsRequest& request,
 absl::Status CatalogServiceImpl::SearchModels(const SearchModelsRequest& request,
                                               SearchModelsResponse* response) const {
   if (request.query().empty()) return absl::InvalidArgumentError("query must not be empty");
+  for (const absl::Status& s : {CheckLength("query", request.query(), kMaxQueryBytes),
+                                CheckLength("page_token", request.page_token(), kMaxPageTokenBytes)}) {
+    if (!s.ok()) return s;
+  }
   absl::StatusOr<int32_t> page_size = PageSize(request.page_size());
   if (!page_size.ok()) return page_size.status();
   const std::string query = FoldCase(request.query());
@@ -176,6 +186,7 @@ absl::Status CatalogServiceImpl::SearchModels(const SearchModelsRequest& request
 absl::Status CatalogServiceImpl::GetModel(const GetModelRequest& request,
                                           GetModelResponse* response) const {
   if (request.id().empty()) return absl::InvalidArgumentError("id must not be empty");
+  if (absl::Status s = CheckLength("id", request.id(), kMaxIdBytes); !s.ok()) return s;
   absl::StatusOr<std::shared_ptr<const CatalogSnapshot>> snapshot = LoadedSnapshot();
   if (!snapshot.ok()) return snapshot.status();
   const CatalogEntry* entry = (*snapshot)->Find(request.id());

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
 #include "services/catalog/proto_time.h"
 #include "services/catalog/token_encoding.h"
 
@@ -332,6 +333,11 @@ absl::Status DeploymentFeed::Subscribe(WatchStream* stream, absl::string_view re
   if (shut_down_) return absl::UnavailableError("the server is shutting down");
   if (current_ == nullptr) {
     return absl::UnavailableError("the catalog has not been loaded from the hub yet: retry shortly");
+  }
+  if (options_.max_streams != 0 && streams_.size() >= options_.max_streams) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "too many watchers: this server streams to at most ", options_.max_streams,
+        " at once; retry later or on another replica"));
   }
   // Resumable when the token is this feed's and every change after it is retained.
   const int64_t oldest_retained = history_.empty() ? revision_ + 1 : history_.front()->revision;

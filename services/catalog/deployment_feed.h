@@ -161,6 +161,8 @@ struct DeploymentFeedOptions {
   std::function<absl::Time()> clock = [] { return absl::Now(); };
   // Identifies this feed in resume tokens; random when 0.
   uint64_t instance = 0;
+  // Streams open at once; 0: no limit.
+  size_t max_streams = 0;
 };
 
 class DeploymentFeed {
@@ -176,7 +178,8 @@ class DeploymentFeed {
 
   // Starts `stream`: with the current state, or after `resume_token` when the
   // changes since are retained, or with a resync. INVALID_ARGUMENT for a token
-  // that is not ours; UNAVAILABLE before the first snapshot or after Shutdown.
+  // that is not ours; UNAVAILABLE before the first snapshot or after Shutdown;
+  // RESOURCE_EXHAUSTED when max_streams are open.
   absl::Status Subscribe(WatchStream* stream, absl::string_view resume_token)
       ABSL_LOCKS_EXCLUDED(mu_);
   // Forgets `stream`; after this the feed never touches it again.

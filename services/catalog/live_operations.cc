@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "services/catalog/request_limits.h"
 
 namespace modelcatalog::catalog {
 
@@ -22,6 +23,7 @@ absl::Status LiveOperations::CheckLoaded() const {
 
 void LiveOperations::GetLive(const std::string& id, Done done) {
   if (id.empty()) return done(absl::InvalidArgumentError("id must not be empty"));
+  if (absl::Status s = CheckLength("id", id, kMaxIdBytes); !s.ok()) return done(s);
   if (absl::Status loaded = CheckLoaded(); !loaded.ok()) return done(loaded);
   {
     absl::MutexLock lock(&mu_);
@@ -49,16 +51,18 @@ void LiveOperations::GetLive(const std::string& id, Done done) {
   });
 }
 
-void LiveOperations::Activate(const std::string& id, Done done) {
-  SwitchDeployment(Switch::kActivate, id, std::move(done));
+void LiveOperations::Activate(const std::string& id, absl::Time deadline, Done done) {
+  SwitchDeployment(Switch::kActivate, id, deadline, std::move(done));
 }
 
-void LiveOperations::Deactivate(const std::string& id, Done done) {
-  SwitchDeployment(Switch::kDeactivate, id, std::move(done));
+void LiveOperations::Deactivate(const std::string& id, absl::Time deadline, Done done) {
+  SwitchDeployment(Switch::kDeactivate, id, deadline, std::move(done));
 }
 
-void LiveOperations::SwitchDeployment(Switch which, const std::string& id, Done done) {
+void LiveOperations::SwitchDeployment(Switch which, const std::string& id, absl::Time deadline,
+                                      Done done) {
   if (id.empty()) return done(absl::InvalidArgumentError("id must not be empty"));
+  if (absl::Status s = CheckLength("id", id, kMaxIdBytes); !s.ok()) return done(s);
   if (absl::Status loaded = CheckLoaded(); !loaded.ok()) return done(loaded);
   const std::shared_ptr<const CatalogSnapshot> snapshot = store_->Current();
   const CatalogEntry* entry = snapshot->Find(id);
@@ -68,10 +72,12 @@ void LiveOperations::SwitchDeployment(Switch which, const std::string& id, Done 
         id, " is a base model: base models are always active and cannot be ",
         which == Switch::kActivate ? "activated" : "deactivated")));
   }
-  runner_.Post([this, which, id, done = std::move(done)] {
+  runner_.Post([this, which, id, deadline, done = std::move(done)] {
     const absl::Time asked_at = absl::Now();
-    absl::StatusOr<modelcatalog::v1::Model> result =
-        which == Switch::kActivate ? hub_->ActivateModel(id) : hub_->DeactivateModel(id);
+    // The caller's deadline bounds the hub call: no work for an answer nobody waits for.
+    absl::StatusOr<modelcatalog::v1::Model> result = which == Switch::kActivate
+                                                         ? hub_->ActivateModel(id, deadline)
+                                                         : hub_->DeactivateModel(id, deadline);
     if (result.ok()) {
       updater_->ApplyLive(*result, asked_at).IgnoreError();
       poller_->Track(id);

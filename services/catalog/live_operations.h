@@ -41,16 +41,16 @@ class LiveOperations {
 
   // INVALID_ARGUMENT for an empty id; NOT_FOUND "Model not found: <id>" for an
   // id not in the catalog; FAILED_PRECONDITION for a base model; the hub's
-  // errors otherwise.
-  void Activate(const std::string& id, Done done);
-  void Deactivate(const std::string& id, Done done);
+  // errors otherwise. The hub call ends at the caller's `deadline`.
+  void Activate(const std::string& id, absl::Time deadline, Done done);
+  void Deactivate(const std::string& id, absl::Time deadline, Done done);
 
   // Finishes the calls in flight and stops the threads.
   void Stop() { runner_.Stop(); }
 
  private:
   enum class Switch { kActivate, kDeactivate };
-  void SwitchDeployment(Switch which, const std::string& id, Done done);
+  void SwitchDeployment(Switch which, const std::string& id, absl::Time deadline, Done done);
   absl::Status CheckLoaded() const;
 
   hub::HubClient* const hub_;

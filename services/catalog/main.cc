@@ -41,6 +41,13 @@ ABSL_FLAG(std::string, hub_api_key_file, "",
 ABSL_FLAG(absl::Duration, hub_timeout, absl::Seconds(30), "Timeout of one request to the hub.");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
           "On SIGTERM, how long calls in flight may take to finish.");
+ABSL_FLAG(int32_t, max_watchers, 20000,
+          "WatchDeployments streams served at once; more get RESOURCE_EXHAUSTED.");
+ABSL_FLAG(int32_t, max_concurrent_streams, 1000, "Concurrent calls and streams per connection.");
+ABSL_FLAG(absl::Duration, max_connection_age, absl::Minutes(30),
+          "Connections are closed gracefully after this age, so load balancers can rebalance.");
+ABSL_FLAG(absl::Duration, max_connection_age_grace, absl::Minutes(5),
+          "Time calls and streams get to finish on a connection past its maximum age.");
 ABSL_FLAG(std::string, log_level, "info", "Least level logged: debug, info, warning or error.");
 
 namespace modelcatalog {
@@ -66,7 +73,9 @@ int Run(int argc, char** argv) {
   ApplyEnvironmentToFlags("MODEL_CATALOG_",
                           {"listen", "hub_url", "sync_interval", "deployment_poll_interval",
                            "watch_progress_interval", "snapshot_path", "hub_api_key_file", "hub_timeout",
-                           "shutdown_grace", "log_level"});
+                           "shutdown_grace", "log_level", "max_watchers",
+                           "max_concurrent_streams", "max_connection_age",
+                           "max_connection_age_grace"});
   absl::ParseCommandLine(argc, argv);
 
   LogLevel level;
@@ -95,6 +104,13 @@ int Run(int argc, char** argv) {
   options.deployment_poll_interval = absl::GetFlag(FLAGS_deployment_poll_interval);
   options.watch_progress_interval = absl::GetFlag(FLAGS_watch_progress_interval);
   options.snapshot_path = absl::GetFlag(FLAGS_snapshot_path);
+  if (absl::GetFlag(FLAGS_max_watchers) < 1 || absl::GetFlag(FLAGS_max_concurrent_streams) < 1) {
+    ExitWithUsageError("--max_watchers and --max_concurrent_streams must be at least 1");
+  }
+  options.max_watchers = static_cast<size_t>(absl::GetFlag(FLAGS_max_watchers));
+  options.max_concurrent_streams = absl::GetFlag(FLAGS_max_concurrent_streams);
+  options.max_connection_age = absl::GetFlag(FLAGS_max_connection_age);
+  options.max_connection_age_grace = absl::GetFlag(FLAGS_max_connection_age_grace);
   options.hub.base_url = absl::GetFlag(FLAGS_hub_url);
   options.hub.api_key = ReadApiKey();
   options.hub.request_timeout = absl::GetFlag(FLAGS_hub_timeout);
