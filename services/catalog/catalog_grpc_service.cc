@@ -45,8 +45,9 @@ class WatchDeploymentsReactor final
   WatchDeploymentsReactor(DeploymentFeed* feed, const std::vector<std::string>& model_ids)
       : WatchStream(model_ids), feed_(feed) {}
 
-  void Start(const modelcatalog::v1::WatchDeploymentsRequest& request) {
-    absl::Status subscribed = CheckWatchRequest(request);
+  void Start(const modelcatalog::v1::WatchDeploymentsRequest& request, absl::Status allowed) {
+    absl::Status subscribed = std::move(allowed);
+    if (subscribed.ok()) subscribed = CheckWatchRequest(request);
     if (subscribed.ok()) subscribed = feed_->Subscribe(this, request.resume_token());
     if (!subscribed.ok()) {
       subscribed_ = false;
@@ -72,21 +73,40 @@ class WatchDeploymentsReactor final
 
 }  // namespace
 
+absl::Status CatalogGrpcService::Authorize(const grpc::CallbackServerContext* context,
+                                           Access need) const {
+  if (auth_ == nullptr) return absl::OkStatus();
+  const auto& metadata = context->client_metadata();
+  auto it = metadata.find("authorization");
+  const absl::string_view value =
+      it == metadata.end() ? absl::string_view() : absl::string_view(it->second.data(), it->second.size());
+  return auth_->Check(value, need);
+}
+
 grpc::ServerUnaryReactor* CatalogGrpcService::ListModels(
     grpc::CallbackServerContext* context, const modelcatalog::v1::ListModelsRequest* request,
     modelcatalog::v1::ListModelsResponse* response) {
+  if (absl::Status allowed = Authorize(context, Access::kRead); !allowed.ok()) {
+    return FinishWith(context, allowed);
+  }
   return FinishWith(context, impl_->ListModels(*request, response));
 }
 
 grpc::ServerUnaryReactor* CatalogGrpcService::SearchModels(
     grpc::CallbackServerContext* context, const modelcatalog::v1::SearchModelsRequest* request,
     modelcatalog::v1::SearchModelsResponse* response) {
+  if (absl::Status allowed = Authorize(context, Access::kRead); !allowed.ok()) {
+    return FinishWith(context, allowed);
+  }
   return FinishWith(context, impl_->SearchModels(*request, response));
 }
 
 grpc::ServerUnaryReactor* CatalogGrpcService::GetModel(
     grpc::CallbackServerContext* context, const modelcatalog::v1::GetModelRequest* request,
     modelcatalog::v1::GetModelResponse* response) {
+  if (absl::Status allowed = Authorize(context, Access::kRead); !allowed.ok()) {
+    return FinishWith(context, allowed);
+  }
   if (!request->live()) return FinishWith(context, impl_->GetModel(*request, response));
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   live_->GetLive(request->id(), FinishLater(reactor, response));
@@ -96,12 +116,18 @@ grpc::ServerUnaryReactor* CatalogGrpcService::GetModel(
 grpc::ServerUnaryReactor* CatalogGrpcService::GetSyncStatus(
     grpc::CallbackServerContext* context, const modelcatalog::v1::GetSyncStatusRequest* request,
     modelcatalog::v1::GetSyncStatusResponse* response) {
+  if (absl::Status allowed = Authorize(context, Access::kRead); !allowed.ok()) {
+    return FinishWith(context, allowed);
+  }
   return FinishWith(context, impl_->GetSyncStatus(*request, response));
 }
 
 grpc::ServerUnaryReactor* CatalogGrpcService::ActivateModel(
     grpc::CallbackServerContext* context, const modelcatalog::v1::ActivateModelRequest* request,
     modelcatalog::v1::ActivateModelResponse* response) {
+  if (absl::Status allowed = Authorize(context, Access::kWrite); !allowed.ok()) {
+    return FinishWith(context, allowed);
+  }
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   live_->Activate(request->id(), DeadlineOf(context), FinishLater(reactor, response));
   return reactor;
@@ -110,6 +136,9 @@ grpc::ServerUnaryReactor* CatalogGrpcService::ActivateModel(
 grpc::ServerUnaryReactor* CatalogGrpcService::DeactivateModel(
     grpc::CallbackServerContext* context, const modelcatalog::v1::DeactivateModelRequest* request,
     modelcatalog::v1::DeactivateModelResponse* response) {
+  if (absl::Status allowed = Authorize(context, Access::kWrite); !allowed.ok()) {
+    return FinishWith(context, allowed);
+  }
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   live_->Deactivate(request->id(), DeadlineOf(context), FinishLater(reactor, response));
   return reactor;
@@ -120,7 +149,7 @@ CatalogGrpcService::WatchDeployments(grpc::CallbackServerContext* context,
                                      const modelcatalog::v1::WatchDeploymentsRequest* request) {
   auto* reactor = new WatchDeploymentsReactor(
       feed_, std::vector<std::string>(request->model_ids().begin(), request->model_ids().end()));
-  reactor->Start(*request);
+  reactor->Start(*request, Authorize(context, Access::kRead));
   return reactor;
 }
 

@@ -5,6 +5,7 @@
 #define MODEL_CATALOG_SERVICES_CATALOG_CATALOG_GRPC_SERVICE_H_
 
 #include "modelcatalog/v1/catalog_service.grpc.pb.h"
+#include "services/catalog/caller_auth.h"
 #include "services/catalog/catalog_service_impl.h"
 #include "services/catalog/deployment_feed.h"
 #include "services/catalog/live_operations.h"
@@ -13,8 +14,10 @@ namespace modelcatalog::catalog {
 
 class CatalogGrpcService final : public modelcatalog::v1::ModelCatalogService::CallbackService {
  public:
-  CatalogGrpcService(const CatalogServiceImpl* impl, LiveOperations* live, DeploymentFeed* feed)
-      : impl_(impl), live_(live), feed_(feed) {}
+  // `auth` may be null: every caller is let in.
+  CatalogGrpcService(const CatalogServiceImpl* impl, LiveOperations* live, DeploymentFeed* feed,
+                     const CallerAuth* auth)
+      : impl_(impl), live_(live), feed_(feed), auth_(auth) {}
 
   grpc::ServerUnaryReactor* ListModels(grpc::CallbackServerContext* context,
                                        const modelcatalog::v1::ListModelsRequest* request,
@@ -39,9 +42,12 @@ class CatalogGrpcService final : public modelcatalog::v1::ModelCatalogService::C
       const modelcatalog::v1::WatchDeploymentsRequest* request) override;
 
  private:
+  absl::Status Authorize(const grpc::CallbackServerContext* context, Access need) const;
+
   const CatalogServiceImpl* const impl_;
   LiveOperations* const live_;
   DeploymentFeed* const feed_;
+  const CallerAuth* const auth_;
 };
 
 }  // namespace modelcatalog::catalog

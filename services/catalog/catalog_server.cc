@@ -40,7 +40,6 @@ CatalogServer::CatalogServer(CatalogServerOptions options)
       poller_([this](const std::string& id) { return hub_client_.RetrieveModel(id, true); },
               &store_, &updater_, PollerOptions(options_)),
       live_(&hub_client_, &store_, &updater_, &poller_),
-      grpc_service_(&impl_, &live_, &feed_),
       health_({std::string(modelcatalog::v1::ModelCatalogService::service_full_name())}) {}
 
 absl::StatusOr<std::unique_ptr<CatalogServer>> CatalogServer::Start(CatalogServerOptions options) {
@@ -55,11 +54,22 @@ absl::StatusOr<std::unique_ptr<CatalogServer>> CatalogServer::Start(CatalogServe
   //    at once, so a restart with the hub down still answers.
   // 3. The poller and the watch progress ticker start last; both only act on
   //    a loaded catalog.
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
+      MakeServerCredentials(server->options_.tls);
+  if (!credentials.ok()) return credentials.status();
+  if (!server->options_.auth_tokens_file.empty()) {
+    absl::StatusOr<std::unique_ptr<CallerAuth>> auth = CallerAuth::FromFile(
+        server->options_.auth_tokens_file, server->options_.auth_reload_interval);
+    if (!auth.ok()) return auth.status();
+    server->auth_ = *std::move(auth);
+  }
+  server->grpc_service_ = std::make_unique<CatalogGrpcService>(
+      &server->impl_, &server->live_, &server->feed_, server->auth_.get());
+
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(server->options_.listen, grpc::InsecureServerCredentials(),
-                           &server->port_);
-  builder.RegisterService(&server->grpc_service_);
+  builder.AddListeningPort(server->options_.listen, *credentials, &server->port_);
+  builder.RegisterService(server->grpc_service_.get());
   builder.RegisterService(&server->health_);
   server->ApplyLimits(&builder);
   server->server_ = builder.BuildAndStart();

@@ -13,6 +13,7 @@
 #include "clients/hub/hub_client.h"
 #include "grpcpp/server.h"
 #include "grpcpp/server_builder.h"
+#include "services/catalog/caller_auth.h"
 #include "services/catalog/catalog_file.h"
 #include "services/catalog/catalog_grpc_service.h"
 #include "services/catalog/catalog_service_impl.h"
@@ -23,6 +24,7 @@
 #include "services/catalog/deployment_poller.h"
 #include "services/catalog/health_service.h"
 #include "services/catalog/live_operations.h"
+#include "services/catalog/server_credentials.h"
 #include "services/catalog/sync_status.h"
 
 namespace modelcatalog::catalog {
@@ -37,6 +39,12 @@ struct CatalogServerOptions {
   size_t watch_history = 10000;
   // Where the last good catalog is kept across restarts; empty: nowhere.
   std::string snapshot_path;
+
+  // Transport security; plaintext by default.
+  TlsFiles tls;
+  // Callers must present a token from this file; empty: no caller auth.
+  std::string auth_tokens_file;
+  absl::Duration auth_reload_interval = absl::Seconds(10);
 
   // Limits that keep one caller from hurting the others.
   size_t max_watchers = 20000;
@@ -91,7 +99,8 @@ class CatalogServer {
   CatalogServiceImpl impl_;
   DeploymentPoller poller_;
   LiveOperations live_;
-  CatalogGrpcService grpc_service_;
+  std::unique_ptr<CallerAuth> auth_;
+  std::unique_ptr<CatalogGrpcService> grpc_service_;
   HealthService health_;
   std::unique_ptr<CatalogFileWriter> file_writer_;
   std::unique_ptr<CatalogSyncer> syncer_;

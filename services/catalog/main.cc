@@ -48,6 +48,16 @@ ABSL_FLAG(absl::Duration, max_connection_age, absl::Minutes(30),
           "Connections are closed gracefully after this age, so load balancers can rebalance.");
 ABSL_FLAG(absl::Duration, max_connection_age_grace, absl::Minutes(5),
           "Time calls and streams get to finish on a connection past its maximum age.");
+ABSL_FLAG(std::string, tls_cert, "", "PEM certificate chain of the gRPC port; empty: plaintext.");
+ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert.");
+ABSL_FLAG(std::string, tls_client_ca, "",
+          "PEM CA bundle: when set, clients must present a certificate it signed (mutual TLS).");
+ABSL_FLAG(absl::Duration, tls_reload_interval, absl::Seconds(10),
+          "How often the certificate files are checked for changes.");
+ABSL_FLAG(std::string, auth_tokens_file, "",
+          "Callers must send 'authorization: Bearer <token>' with a token of this file (one per "
+          "line, optionally followed by 'read' to deny Activate/Deactivate). Empty: no caller "
+          "auth.");
 ABSL_FLAG(std::string, log_level, "info", "Least level logged: debug, info, warning or error.");
 
 namespace modelcatalog {
@@ -75,7 +85,8 @@ int Run(int argc, char** argv) {
                            "watch_progress_interval", "snapshot_path", "hub_api_key_file", "hub_timeout",
                            "shutdown_grace", "log_level", "max_watchers",
                            "max_concurrent_streams", "max_connection_age",
-                           "max_connection_age_grace"});
+                           "max_connection_age_grace", "tls_cert", "tls_key", "tls_client_ca",
+                           "tls_reload_interval", "auth_tokens_file"});
   absl::ParseCommandLine(argc, argv);
 
   LogLevel level;
@@ -111,6 +122,11 @@ int Run(int argc, char** argv) {
   options.max_concurrent_streams = absl::GetFlag(FLAGS_max_concurrent_streams);
   options.max_connection_age = absl::GetFlag(FLAGS_max_connection_age);
   options.max_connection_age_grace = absl::GetFlag(FLAGS_max_connection_age_grace);
+  options.tls.cert = absl::GetFlag(FLAGS_tls_cert);
+  options.tls.key = absl::GetFlag(FLAGS_tls_key);
+  options.tls.client_ca = absl::GetFlag(FLAGS_tls_client_ca);
+  options.tls.reload_interval = absl::GetFlag(FLAGS_tls_reload_interval);
+  options.auth_tokens_file = absl::GetFlag(FLAGS_auth_tokens_file);
   options.hub.base_url = absl::GetFlag(FLAGS_hub_url);
   options.hub.api_key = ReadApiKey();
   options.hub.request_timeout = absl::GetFlag(FLAGS_hub_timeout);
