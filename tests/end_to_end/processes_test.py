@@ -47,7 +47,9 @@ class Server:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
         try:
-            return self.process.wait(timeout=15)
+            code = self.process.wait(timeout=15)
+            self.stderr_text = self.process.stderr.read()
+            return code
         finally:
             self.process.stdout.close()
             self.process.stderr.close()
@@ -214,6 +216,56 @@ class EndToEndTest(unittest.TestCase):
         self.assertIn("Model not found: nope", result.stderr)
         usage = self.catalogctl("frobnicate")
         self.assertEqual(usage.returncode, 2)
+
+
+class HubKeySecrecyTest(unittest.TestCase):
+    """The hub key never shows: not in logs, not in statuses, not in errors."""
+
+    KEY = "hub-key-3f9a2c71d5e84b06"
+
+    def test_the_hub_key_never_appears_in_logs_or_answers(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            hub_key_file = os.path.join(tmp, "hub.key")
+            with open(hub_key_file, "w") as f:
+                f.write("the-key-the-hub-expects\n")
+            hub = Server([os.path.join(BIN_DIR, "hub-emulator"), "--listen=127.0.0.1:0",
+                          f"--api_key_file={hub_key_file}"])
+            # The service holds a key the hub refuses, so every hub call fails.
+            server = Server(
+                [os.path.join(BIN_DIR, "catalog-server"), "--listen=127.0.0.1:0",
+                 f"--hub_url={hub.address}/api/ai", "--sync_interval=1h", "--log_level=debug"],
+                env={"OXEN_API_KEY": self.KEY})
+            answers = []
+            try:
+                channel = grpc.insecure_channel(server.address)
+                stub = catalog_grpc.ModelCatalogServiceStub(channel)
+                deadline = time.monotonic() + STARTUP_TIMEOUT_S
+                status = stub.GetSyncStatus(catalog_pb2.GetSyncStatusRequest(), timeout=5)
+                while not status.last_error and time.monotonic() < deadline:
+                    time.sleep(0.05)
+                    status = stub.GetSyncStatus(catalog_pb2.GetSyncStatusRequest(), timeout=5)
+                self.assertIn("unauthenticated", status.last_error)
+                answers.append(str(status))
+                # A hub that echoes the key back in an error is redacted too.
+                fault = json.dumps({"fault": "http_error", "status": 503, "count": 10,
+                                    "message": f"upstream rejected key {self.KEY}"})
+                request = urllib.request.Request(f"{hub.address}/_control/faults", data=fault.encode(),
+                                                 method="POST", headers={"content-type": "application/json"})
+                urllib.request.urlopen(request).close()
+                for call in (lambda: stub.GetModel(catalog_pb2.GetModelRequest(id="x", live=True), timeout=5),
+                             lambda: stub.ActivateModel(catalog_pb2.ActivateModelRequest(id="x"), timeout=5)):
+                    try:
+                        answers.append(str(call()))
+                    except grpc.RpcError as error:
+                        answers.append(f"{error.code()} {error.details()}")
+                channel.close()
+            finally:
+                server.stop()
+                hub.stop()
+            for text in answers:
+                self.assertNotIn(self.KEY, text)
+            self.assertNotIn(self.KEY, server.stderr_text)
+            self.assertIn("sync_failed", server.stderr_text)  # the logs were captured
 
 
 class ShutdownTest(unittest.TestCase):
