@@ -5,6 +5,15 @@
 #
 #   scripts/install-deps.sh            build + test toolchain (default)
 #   scripts/install-deps.sh --build    only what a Release build needs
+#
+# Optional modes for the shipping checks (scripts/ci/); `make test` installs none of them.
+# Each installs only its own tools, on top of whatever is there:
+#   scripts/install-deps.sh --image    build and check the container image (scripts/ci/image.sh)
+#   scripts/install-deps.sh --helm     lint, render and validate the Helm chart (scripts/ci/helm.sh)
+#   scripts/install-deps.sh --clients  generate and check the Python, Node and Go clients
+#                                      (scripts/ci/clients.sh)
+#   scripts/install-deps.sh --sanitizers  clang with ASan, UBSan, TSan and libFuzzer, and the
+#                                      symbolizer (scripts/ci/sanitizers.sh, scripts/ci/fuzz.sh)
 set -euo pipefail
 
 build_packages=(
@@ -18,8 +27,36 @@ test_packages=(
   nodejs npm
 )
 
-packages=("${build_packages[@]}")
-[[ "${1:-}" == "--build" ]] || packages+=("${test_packages[@]}")
+# --- optional modes: shipping tools ---
+# buildah builds the Dockerfile without a Docker engine, on a base image made with debootstrap;
+# the image check calls the server from the host with the Python client.
+image_packages=(
+  buildah debootstrap ca-certificates
+  python3 python3-grpcio python3-protobuf protobuf-compiler protobuf-compiler-grpc
+)
+# helm and kubectl come from the npm registry; Node.js validates the manifests, Python unzips.
+helm_packages=(nodejs npm python3)
+# protoc with the Python and Go plugins, Go with Debian's gRPC and protobuf sources (GOPATH mode).
+clients_packages=(
+  protobuf-compiler protobuf-compiler-grpc grpc-proto
+  python3 python3-grpcio python3-protobuf nodejs npm
+  golang-go golang-google-grpc-dev golang-google-protobuf-dev golang-github-golang-protobuf-1-5-dev
+  protoc-gen-go protoc-gen-go-grpc
+)
+# clang-14 is bookworm's default clang; its compiler-rt has the sanitizer runtimes, libfuzzer-14-dev
+# libFuzzer, llvm-14 the llvm-symbolizer that turns reports into file:line.
+sanitizers_packages=(clang-14 libclang-rt-14-dev libfuzzer-14-dev llvm-14)
+
+mode=${1:-}
+case "$mode" in
+  "") packages=("${build_packages[@]}" "${test_packages[@]}") ;;
+  --build) packages=("${build_packages[@]}") ;;
+  --image) packages=("${image_packages[@]}") ;;
+  --helm) packages=("${helm_packages[@]}") ;;
+  --clients) packages=("${clients_packages[@]}") ;;
+  --sanitizers) packages=("${sanitizers_packages[@]}") ;;
+  *) echo "usage: $0 [--build|--image|--helm|--clients|--sanitizers]" >&2; exit 2 ;;
+esac
 
 missing=()
 for p in "${packages[@]}"; do
@@ -42,7 +79,7 @@ if ((${#missing[@]})); then
 fi
 
 # Node.js tools the checks use (buf), pinned by package-lock.json.
-if [[ "${1:-}" != "--build" ]]; then
+if [[ -z "$mode" ]]; then
   here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
   if [[ ! -x "$here/node_modules/.bin/buf" ]]; then
     echo "install-deps: installing Node.js tools (npm ci)"

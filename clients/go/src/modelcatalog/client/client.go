@@ -1,0 +1,96 @@
+// Package client connects to model-catalog's ModelCatalogService with the shared gRPC
+// service config (clients/service_config.json, embedded by clients/generate.sh) and pages
+// through ListModels and SearchModels.
+//
+// grpc-go before 1.40 retries only when the environment has GRPC_GO_RETRY=on; the
+// timeouts and round-robin balancing of the service config apply regardless.
+package client
+
+import (
+	"context"
+	_ "embed" // the service config
+	"time"
+
+	"google.golang.org/grpc"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+
+	pb "modelcatalog/gen/go/modelcatalog/v1"
+)
+
+// ServiceConfig is the shared service config: per-method timeouts, retries of reads on
+// UNAVAILABLE, round robin over every address of the target.
+//
+//go:embed service_config.json
+var ServiceConfig string
+
+// Dial connects to target ("host:port", "dns:///host:port") with ServiceConfig. Without
+// transport credentials in opts the connection is plaintext.
+func Dial(ctx context.Context, target string, opts ...grpc.DialOption) (*grpc.ClientConn, error) {
+	base := []grpc.DialOption{grpc.WithDefaultServiceConfig(ServiceConfig)}
+	if len(opts) == 0 {
+		base = append(base, grpc.WithInsecure())
+	}
+	return grpc.DialContext(ctx, target, append(base, opts...)...)
+}
+
+// WaitForServing polls the standard health service until it answers SERVING (the server
+// is NOT_SERVING until its first catalog loads) or ctx ends.
+func WaitForServing(ctx context.Context, conn *grpc.ClientConn) error {
+	health := healthpb.NewHealthClient(conn)
+	for {
+		resp, err := health.Check(ctx, &healthpb.HealthCheckRequest{}, grpc.WaitForReady(true))
+		if err == nil && resp.GetStatus() == healthpb.HealthCheckResponse_SERVING {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// EachModel calls fn with every model ListModels returns for req's filters, over all
+// pages, in ascending id order; it stops at the first error.
+func EachModel(ctx context.Context, c pb.ModelCatalogServiceClient, req *pb.ListModelsRequest,
+	fn func(*pb.Model) error) error {
+	page := &pb.ListModelsRequest{DeveloperName: req.GetDeveloperName(), Action: req.GetAction(),
+		PageSize: req.GetPageSize(), PageToken: req.GetPageToken()}
+	for {
+		resp, err := c.ListModels(ctx, page)
+		if err != nil {
+			return err
+		}
+		for _, m := range resp.GetModels() {
+			if err := fn(m); err != nil {
+				return err
+			}
+		}
+		if resp.GetNextPageToken() == "" {
+			return nil
+		}
+		page.PageToken = resp.GetNextPageToken()
+	}
+}
+
+// EachSearchResult calls fn with every model SearchModels ranks for query, best first,
+// over all pages; it stops at the first error.
+func EachSearchResult(ctx context.Context, c pb.ModelCatalogServiceClient, query string,
+	fn func(*pb.Model) error) error {
+	page := &pb.SearchModelsRequest{Query: query}
+	for {
+		resp, err := c.SearchModels(ctx, page)
+		if err != nil {
+			return err
+		}
+		for _, m := range resp.GetModels() {
+			if err := fn(m); err != nil {
+				return err
+			}
+		}
+		if resp.GetNextPageToken() == "" {
+			return nil
+		}
+		page.PageToken = resp.GetNextPageToken()
+	}
+}

@@ -1,0 +1,165 @@
+'use strict';
+// Node.js client of model-catalog's ModelCatalogService.
+//
+//   const mc = require('@model-catalog/client');
+//   const { catalog, health, close } = mc.connect('localhost:50051');
+//   for await (const model of mc.iterModels(catalog, { developer_name: 'anthropic' })) {
+//     console.log(model.id, model.display_name);
+//   }
+//   close();
+//
+// The .proto files are loaded at run time with @grpc/proto-loader: nothing is generated.
+// Messages are plain objects with the proto's field names (snake_case), enums as their
+// names ('WATCH_EVENT_TYPE_INITIAL'), int64 as strings, Timestamps as {seconds, nanos}.
+// The shared gRPC service config (../service_config.json) is applied to every channel.
+
+const fs = require('fs');
+const path = require('path');
+const grpc = require('@grpc/grpc-js');
+const protoLoader = require('@grpc/proto-loader');
+
+// First a copy packed beside this file, then the repository's.
+function firstExisting(...candidates) {
+  return candidates.find((p) => p && fs.existsSync(p));
+}
+
+const PROTO_DIR = firstExisting(
+  process.env.MODEL_CATALOG_PROTO_DIR,
+  path.join(__dirname, 'proto'),
+  path.join(__dirname, '..', '..', 'proto'));
+// The standard health protocol; Debian's grpc-proto package installs it here.
+const GRPC_PROTO_DIR = firstExisting(
+  process.env.MODEL_CATALOG_GRPC_PROTO_DIR,
+  path.join(__dirname, 'grpc-proto'),
+  '/usr/share/grpc-proto');
+const SERVICE_CONFIG_PATH = firstExisting(
+  path.join(__dirname, 'service_config.json'),
+  path.join(__dirname, '..', 'service_config.json'));
+if (!PROTO_DIR || !GRPC_PROTO_DIR || !SERVICE_CONFIG_PATH) {
+  throw new Error('model-catalog client: proto/, grpc/health/v1/health.proto or service_config.json not found');
+}
+
+const LOADER_OPTIONS = {
+  keepCase: true,
+  longs: String,
+  enums: String,
+  defaults: true,
+  oneofs: true,
+  includeDirs: [PROTO_DIR, GRPC_PROTO_DIR],
+};
+
+const packageDefinition = protoLoader.loadSync(
+  ['modelcatalog/v1/catalog_service.proto', 'grpc/health/v1/health.proto'], LOADER_OPTIONS);
+const loaded = grpc.loadPackageDefinition(packageDefinition);
+
+/** The service constructors: new ModelCatalogService(target, credentials, options). */
+const ModelCatalogService = loaded.modelcatalog.v1.ModelCatalogService;
+const Health = loaded.grpc.health.v1.Health;
+
+/** The shared service config as JSON text: timeouts, retries of reads, round robin. */
+const SERVICE_CONFIG = JSON.stringify(JSON.parse(fs.readFileSync(SERVICE_CONFIG_PATH, 'utf8')));
+
+/**
+ * Connects to `target` ("host:port", "dns:///host:port") with the shared service config.
+ * Both clients share one channel. Plaintext unless `credentials` are given.
+ * Returns { catalog, health, close }.
+ */
+function connect(target, { credentials = grpc.credentials.createInsecure(), options = {} } = {}) {
+  const channelOptions = { 'grpc.service_config': SERVICE_CONFIG, 'grpc.enable_retries': 1, ...options };
+  const catalog = new ModelCatalogService(target, credentials, channelOptions);
+  const health = new Health(target, credentials, {
+    ...channelOptions,
+    channelOverride: catalog.getChannel(),
+  });
+  return { catalog, health, close: () => catalog.close() };
+}
+
+/** Calls a unary method and resolves with its response; `timeoutMs` sets a deadline. */
+function call(client, method, request, { timeoutMs, metadata = new grpc.Metadata() } = {}) {
+  const callOptions = timeoutMs ? { deadline: new Date(Date.now() + timeoutMs) } : {};
+  return new Promise((resolve, reject) => {
+    client[method](request, metadata, callOptions, (err, response) => (err ? reject(err) : resolve(response)));
+  });
+}
+
+/** Waits until health says SERVING (it is NOT_SERVING until the first catalog loads). */
+async function waitForServing(health, { timeoutMs = 30000, service = '' } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  let last = 'no answer';
+  while (Date.now() < deadline) {
+    try {
+      const { status } = await call(health, 'Check', { service }, { timeoutMs: 2000 });
+      if (status === 'SERVING') return;
+      last = status;
+    } catch (err) {
+      last = err.message;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`server not SERVING after ${timeoutMs} ms (last: ${last})`);
+}
+
+async function* pages(catalog, method, request, timeoutMs) {
+  let pageToken = '';
+  do {
+    const response = await call(catalog, method, { ...request, page_token: pageToken }, { timeoutMs });
+    yield* response.models;
+    pageToken = response.next_page_token;
+  } while (pageToken);
+}
+
+/**
+ * Yields every model ListModels returns, over all pages. `filters`: developer_name, action;
+ * `pageSize` 0 is the server's default (50).
+ */
+function iterModels(catalog, filters = {}, { pageSize = 0, timeoutMs } = {}) {
+  return pages(catalog, 'ListModels', { ...filters, page_size: pageSize }, timeoutMs);
+}
+
+/** Yields every model SearchModels ranks for `query`, best first, over all pages. */
+function iterSearch(catalog, query, { pageSize = 0, timeoutMs } = {}) {
+  return pages(catalog, 'SearchModels', { query, page_size: pageSize }, timeoutMs);
+}
+
+/**
+ * Yields WatchDeployments events of `modelIds` (empty: every model with deployments),
+ * reconnecting when the stream ends with UNAVAILABLE. A reconnect resumes after the last
+ * event that carried a resume_token: the server replays what was missed, or sends a fresh
+ * initial state with `resync` set, which replaces what the caller knew. Other errors are
+ * thrown. Leaving the loop cancels the stream.
+ */
+async function* watch(catalog, modelIds = [], { resumeToken = '', initialBackoffMs = 200, maxBackoffMs = 5000 } = {}) {
+  let token = resumeToken;
+  let backoff = initialBackoffMs;
+  for (;;) {
+    const stream = catalog.WatchDeployments({ model_ids: modelIds, resume_token: token });
+    try {
+      for await (const event of stream) {
+        backoff = initialBackoffMs;
+        if (event.resume_token) token = event.resume_token;
+        yield event;
+      }
+      return; // ended by the server without an error: the watch is over
+    } catch (err) {
+      if (err.code !== grpc.status.UNAVAILABLE) throw err;
+    } finally {
+      stream.cancel();
+    }
+    await new Promise((r) => setTimeout(r, backoff));
+    backoff = Math.min(backoff * 2, maxBackoffMs);
+  }
+}
+
+module.exports = {
+  grpc,
+  ModelCatalogService,
+  Health,
+  SERVICE_CONFIG,
+  PROTO_DIR,
+  connect,
+  call,
+  waitForServing,
+  iterModels,
+  iterSearch,
+  watch,
+};

@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# Checks the clients in other languages against the real binaries:
+#   1. generates them from proto/ (clients/generate.sh);
+#   2. Python: the unittest suite of clients/python (starts hub-emulator and catalog-server);
+#   3. Node.js: npm ci and the node --test suite of clients/node (the same);
+#   4. Go: go vet and go build in GOPATH mode, then the example lists the catalog of a
+#      catalog-server this script starts.
+#
+# Usage: scripts/ci/clients.sh
+#   MODEL_CATALOG_BIN_DIR  the built binaries (default build/bin: `make build` first)
+set -euo pipefail
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+bin_dir=$(cd "${MODEL_CATALOG_BIN_DIR:-$repo/build/bin}" 2>/dev/null && pwd) ||
+  { echo "clients: no ${MODEL_CATALOG_BIN_DIR:-build/bin}: run make build first" >&2; exit 1; }
+for b in catalog-server hub-emulator; do
+  [[ -x "$bin_dir/$b" ]] || { echo "clients: $bin_dir/$b missing: run make build first" >&2; exit 1; }
+done
+export MODEL_CATALOG_BIN_DIR="$bin_dir"
+
+started=$SECONDS
+step() { echo "clients: [$((SECONDS - started))s] $*"; }
+passed=0
+failed=0
+check() {  # check NAME COMMAND...: runs one check, counts it, keeps going on failure
+  local name=$1 t=$SECONDS
+  shift
+  step "$name"
+  if "$@"; then
+    passed=$((passed + 1))
+    step "$name: ok ($((SECONDS - t))s)"
+  else
+    failed=$((failed + 1))
+    step "$name: FAILED"
+  fi
+}
+
+"$repo/scripts/install-deps.sh" --clients
+"$repo/clients/generate.sh"
+
+python_tests() {
+  /usr/bin/python3 -m unittest discover -s "$repo/clients/python/tests" -v
+}
+
+node_tests() {
+  (cd "$repo/clients/node" && npm ci --no-audit --no-fund --loglevel=error && node --test test/)
+}
+
+go_env() {
+  GO111MODULE=off GOPATH="$repo/clients/go:/usr/share/gocode" GOFLAGS= \
+    GOCACHE="${GOCACHE:-/var/tmp/model-catalog-go-cache}" "$@"
+}
+
+go_build() {
+  go_env go vet modelcatalog/client modelcatalog/examples/list-models &&
+    go_env go build -o "$work/list-models" modelcatalog/examples/list-models
+}
+
+# Starts a server in the background; echoes the address of its "listening on" line.
+pids=()
+start() {
+  local out=$1
+  shift
+  "$@" >"$out" 2>"$out.err" &
+  pids+=("$!")
+  for _ in $(seq 1 200); do
+    if grep -q ' listening on ' "$out"; then
+      sed -n 's/.* listening on //p' "$out" | head -n 1
+      return 0
+    fi
+    kill -0 "${pids[-1]}" 2>/dev/null || { cat "$out.err" >&2; return 1; }
+    sleep 0.05
+  done
+  return 1
+}
+
+go_example() {
+  local hub server expected actual
+  hub=$(start "$work/hub.out" "$bin_dir/hub-emulator" --listen=127.0.0.1:0) || return 1
+  server=$(start "$work/server.out" "$bin_dir/catalog-server" --listen=127.0.0.1:0 \
+    --hub_url="$hub/api/ai" --sync_interval=1h) || return 1
+  expected=$(/usr/bin/python3 -c 'import json, sys, urllib.request
+data = json.load(urllib.request.urlopen(sys.argv[1] + "/_control/models"))["data"]
+print("\n".join(sorted(m["id"] for m in data)))' "$hub")
+  actual=$(GRPC_GO_RETRY=on "$work/list-models" -server="$server" | awk '{print $1}')
+  [[ -n "$expected" && "$actual" == "$expected" ]] ||
+    { echo "Go example listed:"; echo "$actual"; echo "expected:"; echo "$expected"; return 1; } >&2
+  [[ "$("$work/list-models" -server="$server" -search=ÉLAN | awk '{print $1}')" == elan-vision-1 ]] ||
+    { echo "Go example: search for ÉLAN did not find elan-vision-1" >&2; return 1; }
+}
+
+work=$(mktemp -d)
+cleanup() {
+  local pid
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+check "Python client tests" python_tests
+check "Node.js client tests" node_tests
+check "Go client build (vet, build)" go_build
+if [[ -x "$work/list-models" ]]; then
+  check "Go example against catalog-server" go_example
+else
+  failed=$((failed + 1))
+fi
+
+echo "clients: $passed passed, $failed failed ($((SECONDS - started))s)"
+((failed == 0))
