@@ -79,6 +79,18 @@ absl::StatusOr<std::unique_ptr<CatalogServer>> CatalogServer::Start(CatalogServe
 
   HealthService* health = &server->health_;
   server->updater_.SetOnPublish([health] { health->SetServing(true); });
+  SyncStatusRecorder* sync_status = &server->sync_status_;
+  health->SetDetails([sync_status] {
+    const SyncStatus status = sync_status->Get();
+    std::vector<std::pair<std::string, std::string>> details;
+    if (status.last_success_time != absl::InfinitePast()) {
+      details.emplace_back(
+          "catalog-staleness-seconds",
+          absl::StrCat(absl::ToInt64Seconds(absl::Now() - status.last_success_time)));
+    }
+    if (!status.last_error.empty()) details.emplace_back("catalog-last-error", status.last_error);
+    return details;
+  });
   server->RestoreFromFile();
   if (!server->options_.snapshot_path.empty()) {
     server->file_writer_ =

@@ -138,6 +138,9 @@ grpc::ServerUnaryReactor* HealthService::Check(grpc::CallbackServerContext* cont
     absl::MutexLock lock(&mu_);
     response->set_status(status_);
   }
+  if (details_) {
+    for (const auto& [key, value] : details_()) context->AddTrailingMetadata(key, value);
+  }
   reactor->Finish(grpc::Status::OK);
   return reactor;
 }

@@ -9,7 +9,9 @@
 #ifndef MODEL_CATALOG_SERVICES_CATALOG_HEALTH_SERVICE_H_
 #define MODEL_CATALOG_SERVICES_CATALOG_HEALTH_SERVICE_H_
 
+#include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -25,6 +27,13 @@ class HealthService final : public grpc::health::v1::Health::CallbackService {
 
   explicit HealthService(std::vector<std::string> service_names);
   ~HealthService() override;
+
+  // Called on each Check for details to send as trailing metadata (key, value),
+  // e.g. how stale the catalog is and why: a probe sees only SERVING, a
+  // person running `grpcurl -v` sees the rest.
+  void SetDetails(std::function<std::vector<std::pair<std::string, std::string>>()> details) {
+    details_ = std::move(details);
+  }
 
   // Sets the status of every service and tells every watcher.
   void SetServing(bool serving) ABSL_LOCKS_EXCLUDED(mu_);
@@ -48,6 +57,7 @@ class HealthService final : public grpc::health::v1::Health::CallbackService {
   void Unregister(WatchReactor* reactor) ABSL_LOCKS_EXCLUDED(mu_);
 
   const std::vector<std::string> service_names_;
+  std::function<std::vector<std::pair<std::string, std::string>>()> details_;
   absl::Mutex mu_;
   ServingStatus status_ ABSL_GUARDED_BY(mu_) = grpc::health::v1::HealthCheckResponse::NOT_SERVING;
   bool shut_down_ ABSL_GUARDED_BY(mu_) = false;
