@@ -9,6 +9,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/cord.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/time/clock.h"
@@ -332,6 +333,14 @@ std::string HubClient::Redact(absl::string_view text) const {
   return absl::StrReplaceAll(text, {{options_.api_key, kRedacted}});
 }
 
+absl::string_view EndpointName(absl::string_view method, absl::string_view path) {
+  if (path == "/models") return "list";
+  if (path == "/models/search") return "search";
+  if (method == "POST" && absl::EndsWith(path, "/activate")) return "activate";
+  if (method == "POST" && absl::EndsWith(path, "/deactivate")) return "deactivate";
+  return "retrieve";
+}
+
 absl::StatusOr<HubClient::Response> HubClient::Perform(absl::string_view method,
                                                        absl::string_view path,
                                                        absl::string_view query,
@@ -412,6 +421,7 @@ absl::StatusOr<HubClient::Response> HubClient::Perform(absl::string_view method,
   const absl::Duration took = absl::Now() - start;
   if (rc != CURLE_OK) {
     absl::Status status = TransportError(rc, error_buffer, endpoint, sink);
+    if (options_.on_response) options_.on_response(EndpointName(method, path), 0, took);
     Log(LogLevel::kDebug, "hub_request_failed",
         {{"method", method},
          {"path", path},
@@ -428,6 +438,9 @@ absl::StatusOr<HubClient::Response> HubClient::Perform(absl::string_view method,
   if (curl_easy_getinfo(curl, CURLINFO_REDIRECT_URL, &redirect_url) == CURLE_OK &&
       redirect_url != nullptr) {
     response.redirect_url = redirect_url;
+  }
+  if (options_.on_response) {
+    options_.on_response(EndpointName(method, path), static_cast<int>(response.http_status), took);
   }
   Log(LogLevel::kDebug, "hub_request",
       {{"method", method},

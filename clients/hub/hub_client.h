@@ -26,6 +26,7 @@
 #define MODEL_CATALOG_CLIENTS_HUB_HUB_CLIENT_H_
 
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -57,7 +58,14 @@ struct HubClientOptions {
   absl::Duration request_timeout = absl::Seconds(30);
   // Largest response body accepted (after decompression).
   size_t max_response_bytes = 512 << 20;
+  // Told of every request that got an answer or failed in transport: the
+  // endpoint ("list", "search", "retrieve", "activate", "deactivate"), the
+  // HTTP status (0 when there was no answer) and how long it took. For metrics.
+  std::function<void(absl::string_view endpoint, int http_status, absl::Duration took)> on_response;
 };
+
+// The endpoint a request went to, by the names HubClientOptions::on_response uses.
+absl::string_view EndpointName(absl::string_view method, absl::string_view path);
 
 // Filters of ListModels; an empty field does not filter.
 struct ListModelsFilter {

@@ -6,6 +6,7 @@
 
 #include "modelcatalog/v1/catalog_service.grpc.pb.h"
 #include "services/catalog/caller_auth.h"
+#include "services/catalog/catalog_metrics.h"
 #include "services/catalog/catalog_service_impl.h"
 #include "services/catalog/deployment_feed.h"
 #include "services/catalog/live_operations.h"
@@ -14,10 +15,10 @@ namespace modelcatalog::catalog {
 
 class CatalogGrpcService final : public modelcatalog::v1::ModelCatalogService::CallbackService {
  public:
-  // `auth` may be null: every caller is let in.
+  // `auth` may be null: every caller is let in. `metrics` may be null.
   CatalogGrpcService(const CatalogServiceImpl* impl, LiveOperations* live, DeploymentFeed* feed,
-                     const CallerAuth* auth)
-      : impl_(impl), live_(live), feed_(feed), auth_(auth) {}
+                     const CallerAuth* auth, CatalogMetrics* metrics)
+      : impl_(impl), live_(live), feed_(feed), auth_(auth), metrics_(metrics) {}
 
   grpc::ServerUnaryReactor* ListModels(grpc::CallbackServerContext* context,
                                        const modelcatalog::v1::ListModelsRequest* request,
@@ -43,11 +44,19 @@ class CatalogGrpcService final : public modelcatalog::v1::ModelCatalogService::C
 
  private:
   absl::Status Authorize(const grpc::CallbackServerContext* context, Access need) const;
+  // Finishes a call answered on the spot, counting it.
+  grpc::ServerUnaryReactor* Finish(grpc::CallbackServerContext* context, Rpc rpc, absl::Time start,
+                                   const absl::Status& status);
+  // A callback that finishes a call later, from LiveOperations' threads.
+  template <typename Response>
+  LiveOperations::Done FinishLater(grpc::ServerUnaryReactor* reactor, Response* response, Rpc rpc,
+                                   absl::Time start);
 
   const CatalogServiceImpl* const impl_;
   LiveOperations* const live_;
   DeploymentFeed* const feed_;
   const CallerAuth* const auth_;
+  CatalogMetrics* const metrics_;
 };
 
 }  // namespace modelcatalog::catalog

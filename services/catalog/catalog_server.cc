@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <utility>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/security/server_credentials.h"
@@ -22,6 +23,14 @@ DeploymentFeedOptions FeedOptions(const CatalogServerOptions& options) {
   return feed;
 }
 
+// The hub client reports each request to the metrics.
+hub::HubClientOptions Observed(hub::HubClientOptions options, CatalogMetrics* metrics) {
+  options.on_response = [metrics](absl::string_view endpoint, int http_status, absl::Duration took) {
+    metrics->RecordHubResponse(endpoint, http_status, took);
+  };
+  return options;
+}
+
 DeploymentPollerOptions PollerOptions(const CatalogServerOptions& options) {
   DeploymentPollerOptions poller;
   poller.interval = options.deployment_poll_interval;
@@ -32,7 +41,7 @@ DeploymentPollerOptions PollerOptions(const CatalogServerOptions& options) {
 
 CatalogServer::CatalogServer(CatalogServerOptions options)
     : options_(std::move(options)),
-      hub_client_(options_.hub),
+      hub_client_(Observed(options_.hub, &metrics_)),
       sync_status_(options_.hub.base_url),
       feed_(FeedOptions(options_)),
       updater_(&store_, &feed_),
@@ -64,7 +73,9 @@ absl::StatusOr<std::unique_ptr<CatalogServer>> CatalogServer::Start(CatalogServe
     server->auth_ = *std::move(auth);
   }
   server->grpc_service_ = std::make_unique<CatalogGrpcService>(
-      &server->impl_, &server->live_, &server->feed_, server->auth_.get());
+      &server->impl_, &server->live_, &server->feed_, server->auth_.get(), &server->metrics_);
+  server->RegisterComputedMetrics();
+  if (absl::Status http = server->StartHttp(); !http.ok()) return http;
 
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
@@ -105,6 +116,10 @@ absl::StatusOr<std::unique_ptr<CatalogServer>> CatalogServer::Start(CatalogServe
   CatalogSyncerOptions sync_options;
   sync_options.interval = server->options_.sync_interval;
   sync_options.retry = server->options_.sync_retry;
+  CatalogMetrics* metrics = &server->metrics_;
+  sync_options.on_sync_done = [metrics](absl::string_view outcome, absl::Duration took) {
+    metrics->RecordSync(outcome, took);
+  };
   hub::HubClient* hub = &server->hub_client_;
   server->syncer_ = std::make_unique<CatalogSyncer>(
       [hub] { return hub->ListModels(); }, &server->updater_, &server->sync_status_,
@@ -133,6 +148,70 @@ void CatalogServer::ApplyLimits(grpc::ServerBuilder* builder) const {
   builder->AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
                               ms(options_.min_client_ping_interval));
   builder->AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 2);
+}
+
+void CatalogServer::RegisterComputedMetrics() {
+  metrics::Registry& registry = metrics_.registry();
+  const CatalogStore* store = &store_;
+  const SyncStatusRecorder* status = &sync_status_;
+  const DeploymentFeed* feed = &feed_;
+  registry.AddComputedGauge("modelcatalog_catalog_models", "Models in the catalog being served.",
+                            [store] {
+                              auto snapshot = store->Current();
+                              return snapshot ? static_cast<double>(snapshot->size()) : 0.0;
+                            });
+  registry.AddComputedGauge("modelcatalog_catalog_revision", "Revision of the catalog being served.",
+                            [store] {
+                              auto snapshot = store->Current();
+                              return snapshot ? static_cast<double>(snapshot->revision()) : 0.0;
+                            });
+  registry.AddComputedGauge(
+      "modelcatalog_last_successful_sync_timestamp_seconds",
+      "When the catalog being served was fetched from the hub (Unix time); 0: never.", [status] {
+        const absl::Time t = status->Get().last_success_time;
+        return t == absl::InfinitePast() ? 0.0 : absl::ToDoubleSeconds(t - absl::UnixEpoch());
+      });
+  registry.AddComputedGauge("modelcatalog_sync_consecutive_failures",
+                            "Sync attempts failed in a row since the last success.",
+                            [status] { return static_cast<double>(status->Get().consecutive_failures); });
+  registry.AddComputedGauge("modelcatalog_watchers", "WatchDeployments streams open.",
+                            [feed] { return static_cast<double>(feed->stream_count()); });
+  registry.AddComputedCounter("modelcatalog_watch_events_sent_total",
+                              "Events written to WatchDeployments streams.",
+                              [feed] { return static_cast<double>(feed->stats().events_sent.load()); });
+  registry.AddComputedCounter(
+      "modelcatalog_watch_changes_coalesced_total",
+      "Changes merged into a pending change of the same model because a watcher lagged.",
+      [feed] { return static_cast<double>(feed->stats().changes_coalesced.load()); });
+  registry.AddComputedCounter(
+      "modelcatalog_watch_changes_dropped_total",
+      "Changes a lagging watcher never needed (a model added and removed meanwhile).",
+      [feed] { return static_cast<double>(feed->stats().changes_dropped.load()); });
+  registry.AddComputedCounter("modelcatalog_watchers_refused_total",
+                              "WatchDeployments streams refused because the cap was reached.",
+                              [feed] { return static_cast<double>(feed->stats().streams_refused.load()); });
+}
+
+absl::Status CatalogServer::StartHttp() {
+  if (options_.metrics_listen.empty()) return absl::OkStatus();
+  const absl::string_view listen = options_.metrics_listen;
+  const size_t colon = listen.rfind(':');
+  int port = 0;
+  if (colon == absl::string_view::npos || !absl::SimpleAtoi(listen.substr(colon + 1), &port)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--metrics_listen must be host:port, got ", options_.metrics_listen));
+  }
+  http_endpoints_ = std::make_unique<HttpEndpoints>(&store_, &metrics_.registry());
+  HttpEndpoints* endpoints = http_endpoints_.get();
+  http_server_ = std::make_unique<http::HttpServer>(
+      [endpoints](const http::HttpRequest& request) { return endpoints->Handle(request); });
+  absl::StatusOr<int> bound = http_server_->Start(listen.substr(0, colon), port);
+  if (!bound.ok()) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", options_.metrics_listen, ": ", bound.status().message()));
+  }
+  metrics_port_ = *bound;
+  return absl::OkStatus();
 }
 
 void CatalogServer::RestoreFromFile() {
@@ -172,6 +251,7 @@ void CatalogServer::Shutdown(absl::Duration grace) {
     server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
     server_->Wait();
   }
+  if (http_server_) http_server_->Stop();
   live_.Stop();
 }
 

@@ -14,6 +14,9 @@
 #include "grpcpp/server.h"
 #include "grpcpp/server_builder.h"
 #include "services/catalog/caller_auth.h"
+#include "services/catalog/catalog_metrics.h"
+#include "services/catalog/http_endpoints.h"
+#include "services/common/http/http_server.h"
 #include "services/catalog/catalog_file.h"
 #include "services/catalog/catalog_grpc_service.h"
 #include "services/catalog/catalog_service_impl.h"
@@ -39,6 +42,9 @@ struct CatalogServerOptions {
   size_t watch_history = 10000;
   // Where the last good catalog is kept across restarts; empty: nowhere.
   std::string snapshot_path;
+
+  // host:port of the HTTP listener for /metrics and the JSON view; empty: none.
+  std::string metrics_listen;
 
   // Transport security; plaintext by default.
   TlsFiles tls;
@@ -73,6 +79,8 @@ class CatalogServer {
 
   // The bound port.
   int port() const { return port_; }
+  // The bound port of the metrics listener; 0 without one.
+  int metrics_port() const { return metrics_port_; }
 
   // Health goes NOT_SERVING and streams end with UNAVAILABLE; then calls in
   // flight get up to `grace` to finish before they are cancelled. Idempotent.
@@ -87,10 +95,13 @@ class CatalogServer {
  private:
   explicit CatalogServer(CatalogServerOptions options);
   void ApplyLimits(grpc::ServerBuilder* builder) const;
+  void RegisterComputedMetrics();
+  absl::Status StartHttp();
   // Serves the catalog persisted at options_.snapshot_path, if any is usable.
   void RestoreFromFile();
 
   const CatalogServerOptions options_;
+  CatalogMetrics metrics_;  // before everything that reports to it
   hub::HubClient hub_client_;
   CatalogStore store_;
   SyncStatusRecorder sync_status_;
@@ -105,7 +116,10 @@ class CatalogServer {
   std::unique_ptr<CatalogFileWriter> file_writer_;
   std::unique_ptr<CatalogSyncer> syncer_;
   std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<HttpEndpoints> http_endpoints_;
+  std::unique_ptr<http::HttpServer> http_server_;
   int port_ = 0;
+  int metrics_port_ = 0;
   bool shut_down_ = false;
 };
 

@@ -28,7 +28,11 @@ absl::Status CatalogSyncer::SyncOnce() {
             {{"retry", retry}, {"delay", absl::FormatDuration(delay)}, {"error", error.ToString()}});
       });
 
+  const auto report = [&](absl::string_view outcome) {
+    if (options_.on_sync_done) options_.on_sync_done(outcome, options_.clock() - started);
+  };
   const auto fail = [&](const absl::Status& error) {
+    report(absl::IsFailedPrecondition(error) ? "suspect" : "failure");
     status_->RecordFailure(options_.clock(), error);
     const SyncStatus status = status_->Get();
     const bool serving = status.last_success_time != absl::InfinitePast();
@@ -83,6 +87,7 @@ absl::Status CatalogSyncer::SyncOnce() {
     Log(LogLevel::kWarning, "sync_duplicate_id", {{"id", id}, {"kept", "first record"}});
   }
   const absl::Time finished = options_.clock();
+  report("success");
   status_->RecordSuccess(started, std::move(rejected));
   Log(LogLevel::kInfo, "sync_succeeded",
       {{"models", result.model_count},

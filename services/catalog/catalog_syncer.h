@@ -41,6 +41,9 @@ struct CatalogSyncerOptions {
   double mass_removal_fraction = 0.5;
   size_t mass_removal_min_models = 10;
   std::function<absl::Time()> clock = [] { return absl::Now(); };
+  // Told of each sync's outcome ("success", "failure" or "suspect") and
+  // duration, retries included. For metrics.
+  std::function<void(absl::string_view outcome, absl::Duration took)> on_sync_done;
   // Waits between retries; returns false to give up (shutdown). Default: a
   // wait that Stop() interrupts. Tests record the delays instead of sleeping.
   hub::Sleeper sleep;

@@ -97,9 +97,11 @@ bool WatchStream::Watches(const FeedChange& change) const {
 }
 
 void WatchStream::BeginInitial(std::shared_ptr<const CatalogSnapshot> snapshot, uint64_t instance,
-                               int64_t revision, bool resync, std::function<absl::Time()> clock) {
+                               int64_t revision, bool resync, std::function<absl::Time()> clock,
+                               FeedStats* stats) {
   absl::MutexLock lock(&mu_);
   clock_ = std::move(clock);
+  stats_ = stats;
   instance_ = instance;
   start_revision_ = revision;
   seen_revision_ = revision;
@@ -111,9 +113,10 @@ void WatchStream::BeginInitial(std::shared_ptr<const CatalogSnapshot> snapshot, 
 
 void WatchStream::BeginReplay(const std::vector<std::shared_ptr<const FeedChange>>& missed,
                               uint64_t instance, int64_t revision,
-                              std::function<absl::Time()> clock) {
+                              std::function<absl::Time()> clock, FeedStats* stats) {
   absl::MutexLock lock(&mu_);
   clock_ = std::move(clock);
+  stats_ = stats;
   instance_ = instance;
   start_revision_ = revision;
   seen_revision_ = revision;
@@ -141,6 +144,7 @@ void WatchStream::AddPendingLocked(const std::shared_ptr<const FeedChange>& chan
     // the entry behind every change older than this one.
     pending_order_.erase(it->second.latest->revision);
     it->second.latest = change;
+    stats_->changes_coalesced.fetch_add(1, std::memory_order_relaxed);
   }
   pending_order_.emplace(change->revision, change->model_id);
 }
@@ -211,7 +215,10 @@ bool WatchStream::NextPendingLocked() {
     DeploymentStatus status;
     if (latest.kind == FeedChange::Kind::kRemoved) {
       // Appeared and vanished while the client lagged: it never knew the model.
-      if (pending.first_kind == FeedChange::Kind::kAdded) continue;
+      if (pending.first_kind == FeedChange::Kind::kAdded) {
+        stats_->changes_dropped.fetch_add(1, std::memory_order_relaxed);
+        continue;
+      }
       event_.set_type(modelcatalog::v1::WATCH_EVENT_TYPE_REMOVED);
     } else {
       event_.set_type(pending.first_kind == FeedChange::Kind::kAdded
@@ -258,6 +265,7 @@ void WatchStream::WriteLocked() {
   }
   write_in_flight_ = true;
   last_write_time_ = now;
+  stats_->events_sent.fetch_add(1, std::memory_order_relaxed);
   StartEventWrite(&event_);
 }
 
@@ -335,6 +343,7 @@ absl::Status DeploymentFeed::Subscribe(WatchStream* stream, absl::string_view re
     return absl::UnavailableError("the catalog has not been loaded from the hub yet: retry shortly");
   }
   if (options_.max_streams != 0 && streams_.size() >= options_.max_streams) {
+    stats_.streams_refused.fetch_add(1, std::memory_order_relaxed);
     return absl::ResourceExhaustedError(absl::StrCat(
         "too many watchers: this server streams to at most ", options_.max_streams,
         " at once; retry later or on another replica"));
@@ -348,10 +357,10 @@ absl::Status DeploymentFeed::Subscribe(WatchStream* stream, absl::string_view re
     for (const auto& change : history_) {
       if (change->revision > resume->revision) missed.push_back(change);
     }
-    stream->BeginReplay(missed, instance_, revision_, options_.clock);
+    stream->BeginReplay(missed, instance_, revision_, options_.clock, &stats_);
   } else {
     stream->BeginInitial(current_, instance_, revision_, /*resync=*/resume.has_value(),
-                         options_.clock);
+                         options_.clock, &stats_);
   }
   streams_.insert(stream);
   return absl::OkStatus();

@@ -10,6 +10,7 @@
 #ifndef MODEL_CATALOG_SERVICES_CATALOG_DEPLOYMENT_FEED_H_
 #define MODEL_CATALOG_SERVICES_CATALOG_DEPLOYMENT_FEED_H_
 
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -51,6 +52,17 @@ struct FeedChange {
 // True when two deployment lists differ in a way watchers are told about: the
 // number of deployments or any status.
 bool DeploymentStatusesDiffer(const Deployments& a, const Deployments& b);
+
+// What the feed's streams did, for metrics. Relaxed atomics: counts only.
+struct FeedStats {
+  std::atomic<uint64_t> events_sent{0};
+  // A change merged into a pending change of the same model (a slow reader).
+  std::atomic<uint64_t> changes_coalesced{0};
+  // Pending changes that cancelled out (a model added and removed while a
+  // reader lagged) and were never sent.
+  std::atomic<uint64_t> changes_dropped{0};
+  std::atomic<uint64_t> streams_refused{0};  // over the cap
+};
 
 // Where a stream can resume: a revision of one feed instance (one process).
 struct ResumePoint {
@@ -107,11 +119,11 @@ class WatchStream {
 
   // Called by DeploymentFeed with its lock held.
   void BeginInitial(std::shared_ptr<const CatalogSnapshot> snapshot, uint64_t instance,
-                    int64_t revision, bool resync, std::function<absl::Time()> clock)
-      ABSL_LOCKS_EXCLUDED(mu_);
+                    int64_t revision, bool resync, std::function<absl::Time()> clock,
+                    FeedStats* stats) ABSL_LOCKS_EXCLUDED(mu_);
   void BeginReplay(const std::vector<std::shared_ptr<const FeedChange>>& missed,
-                   uint64_t instance, int64_t revision, std::function<absl::Time()> clock)
-      ABSL_LOCKS_EXCLUDED(mu_);
+                   uint64_t instance, int64_t revision, std::function<absl::Time()> clock,
+                   FeedStats* stats) ABSL_LOCKS_EXCLUDED(mu_);
   void Offer(const std::shared_ptr<const FeedChange>& change) ABSL_LOCKS_EXCLUDED(mu_);
   void MaybeSendProgress(absl::Time now, absl::Duration interval) ABSL_LOCKS_EXCLUDED(mu_);
   void End(const absl::Status& status) ABSL_LOCKS_EXCLUDED(mu_);
@@ -133,6 +145,7 @@ class WatchStream {
 
   mutable absl::Mutex mu_;
   std::function<absl::Time()> clock_ ABSL_GUARDED_BY(mu_);  // the feed's
+  FeedStats* stats_ ABSL_GUARDED_BY(mu_) = nullptr;          // the feed's
   WatchEvent event_ ABSL_GUARDED_BY(mu_);  // the event being written
   bool write_in_flight_ ABSL_GUARDED_BY(mu_) = false;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
@@ -197,6 +210,7 @@ class DeploymentFeed {
   int64_t revision() const ABSL_LOCKS_EXCLUDED(mu_);
   size_t stream_count() const ABSL_LOCKS_EXCLUDED(mu_);
   uint64_t instance() const { return instance_; }
+  const FeedStats& stats() const { return stats_; }
 
  private:
   const DeploymentFeedOptions options_;
@@ -209,6 +223,7 @@ class DeploymentFeed {
   absl::flat_hash_set<WatchStream*> streams_ ABSL_GUARDED_BY(mu_);
   bool shut_down_ ABSL_GUARDED_BY(mu_) = false;
 
+  FeedStats stats_;
   absl::Notification stop_ticker_;
   std::thread ticker_;
 };

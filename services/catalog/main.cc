@@ -59,6 +59,10 @@ ABSL_FLAG(std::string, auth_tokens_file, "",
           "line, optionally followed by 'read' to deny Activate/Deactivate). Empty: no caller "
           "auth.");
 ABSL_FLAG(std::string, log_level, "info", "Least level logged: debug, info, warning or error.");
+ABSL_FLAG(std::string, log_format, "keyvalue", "Log lines as 'keyvalue' pairs or 'json' objects.");
+ABSL_FLAG(std::string, metrics_listen, "0.0.0.0:9090",
+          "Address of the HTTP listener for Prometheus /metrics and the JSON view /v1/models; "
+          "empty: none.");
 
 namespace modelcatalog {
 namespace {
@@ -86,7 +90,8 @@ int Run(int argc, char** argv) {
                            "shutdown_grace", "log_level", "max_watchers",
                            "max_concurrent_streams", "max_connection_age",
                            "max_connection_age_grace", "tls_cert", "tls_key", "tls_client_ca",
-                           "tls_reload_interval", "auth_tokens_file"});
+                           "tls_reload_interval", "auth_tokens_file", "log_format",
+                           "metrics_listen"});
   absl::ParseCommandLine(argc, argv);
 
   LogLevel level;
@@ -94,6 +99,11 @@ int Run(int argc, char** argv) {
     ExitWithUsageError("--log_level must be debug, info, warning or error");
   }
   SetMinLogLevel(level);
+  const std::string log_format = absl::GetFlag(FLAGS_log_format);
+  if (log_format != "keyvalue" && log_format != "json") {
+    ExitWithUsageError("--log_format must be keyvalue or json");
+  }
+  SetLogFormat(log_format == "json" ? LogFormat::kJson : LogFormat::kKeyValue);
   for (const auto& [name, value] :
        {std::make_pair("--sync_interval", absl::GetFlag(FLAGS_sync_interval)),
         std::make_pair("--deployment_poll_interval", absl::GetFlag(FLAGS_deployment_poll_interval)),
@@ -127,6 +137,7 @@ int Run(int argc, char** argv) {
   options.tls.client_ca = absl::GetFlag(FLAGS_tls_client_ca);
   options.tls.reload_interval = absl::GetFlag(FLAGS_tls_reload_interval);
   options.auth_tokens_file = absl::GetFlag(FLAGS_auth_tokens_file);
+  options.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
   options.hub.base_url = absl::GetFlag(FLAGS_hub_url);
   options.hub.api_key = ReadApiKey();
   options.hub.request_timeout = absl::GetFlag(FLAGS_hub_timeout);
@@ -138,6 +149,12 @@ int Run(int argc, char** argv) {
   const absl::string_view listen = options.listen;
   const std::string host(listen.substr(0, listen.rfind(':')));
   std::printf("catalog-server listening on %s:%d\n", host.c_str(), (*server)->port());
+  if ((*server)->metrics_port() != 0) {
+    const absl::string_view metrics_listen = options.metrics_listen;
+    std::printf("catalog-server metrics on http://%s:%d/metrics\n",
+                std::string(metrics_listen.substr(0, metrics_listen.rfind(':'))).c_str(),
+                (*server)->metrics_port());
+  }
   std::fflush(stdout);
   Log(LogLevel::kInfo, "started",
       {{"listen", absl::StrCat(host, ":", (*server)->port())},

@@ -34,6 +34,9 @@ class Server:
     """A child process that prints '<name> listening on <address>' once bound."""
 
     def __init__(self, argv, env=None):
+        if os.path.basename(argv[0]) == "catalog-server" and not any(
+                a.startswith("--metrics_listen") for a in argv):
+            argv = [*argv, "--metrics_listen=127.0.0.1:0"]  # tests run side by side
         self.process = subprocess.Popen(
             argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
             env={**os.environ, **(env or {})})
@@ -298,13 +301,24 @@ class ShutdownTest(unittest.TestCase):
             server.stop()
             hub.stop()
 
+    def test_json_logs_are_one_object_per_line(self):
+        server = Server([os.path.join(BIN_DIR, "catalog-server"), "--listen=127.0.0.1:0",
+                         "--hub_url=http://127.0.0.1:9/api/ai", "--log_format=json"])
+        self.assertEqual(server.stop(), 0)
+        lines = [line for line in server.stderr_text.splitlines() if line.strip()]
+        self.assertTrue(lines)
+        events = [json.loads(line) for line in lines]
+        self.assertIn("started", [e["event"] for e in events])
+        self.assertTrue(all({"ts", "level", "event"} <= set(e) for e in events))
+
     def test_bad_configuration_is_fatal_with_a_message(self):
-        result = subprocess.run([os.path.join(BIN_DIR, "catalog-server"), "--sync_interval=0s"],
+        result = subprocess.run([os.path.join(BIN_DIR, "catalog-server"), "--sync_interval=0s",
+                                 "--metrics_listen="],
                                 capture_output=True, text=True, timeout=30)
         self.assertEqual(result.returncode, 2)
         self.assertIn("--sync_interval must be positive", result.stderr)
         env = {**os.environ, "MODEL_CATALOG_SYNC_INTERVAL": "soon"}
-        result = subprocess.run([os.path.join(BIN_DIR, "catalog-server")], env=env,
+        result = subprocess.run([os.path.join(BIN_DIR, "catalog-server"), "--metrics_listen="], env=env,
                                 capture_output=True, text=True, timeout=30)
         self.assertEqual(result.returncode, 2)
         self.assertIn("MODEL_CATALOG_SYNC_INTERVAL", result.stderr)

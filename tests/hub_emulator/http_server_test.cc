@@ -20,7 +20,7 @@
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tests/hub_emulator/curl_fetch.h"
+#include "tests/support/curl_fetch.h"
 
 namespace modelcatalog {
 namespace http {

@@ -15,7 +15,7 @@
 #include "gtest/gtest.h"
 #include "rapidjson/document.h"
 #include "services/common/http/http_message.h"
-#include "tests/hub_emulator/curl_fetch.h"
+#include "tests/support/curl_fetch.h"
 #include "tests/support/child_process.h"
 
 namespace modelcatalog {

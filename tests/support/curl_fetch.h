@@ -1,7 +1,7 @@
 // A minimal libcurl client for the HTTP server and hub emulator tests: one
 // request per call, everything about the answer recorded.
-#ifndef MODEL_CATALOG_TESTS_HUB_EMULATOR_CURL_FETCH_H_
-#define MODEL_CATALOG_TESTS_HUB_EMULATOR_CURL_FETCH_H_
+#ifndef MODEL_CATALOG_TESTS_SUPPORT_CURL_FETCH_H_
+#define MODEL_CATALOG_TESTS_SUPPORT_CURL_FETCH_H_
 
 #include <curl/curl.h>
 
@@ -90,4 +90,4 @@ inline FetchResult Fetch(const std::string& url, const FetchOptions& options = F
 }  // namespace testing
 }  // namespace modelcatalog
 
-#endif  // MODEL_CATALOG_TESTS_HUB_EMULATOR_CURL_FETCH_H_
+#endif  // MODEL_CATALOG_TESTS_SUPPORT_CURL_FETCH_H_

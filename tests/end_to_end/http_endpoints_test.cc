@@ -1,0 +1,120 @@
+// The HTTP listener of catalog-server: Prometheus metrics that count what
+// happened, and the JSON view of the catalog in the hub's own shape.
+#include "absl/strings/str_cat.h"
+#include "clients/hub/model_json.h"
+#include "gmock/gmock.h"
+#include "google/protobuf/util/message_differencer.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "modelcatalog/v1/catalog_service.grpc.pb.h"
+#include "services/catalog/catalog_server.h"
+#include "tests/support/curl_fetch.h"
+#include "tests/support/hub_emulator_process.h"
+
+namespace modelcatalog {
+namespace {
+
+using ::modelcatalog::testing::Fetch;
+using ::modelcatalog::testing::HubEmulatorProcess;
+using ::testing::HasSubstr;
+
+class HttpEndpointsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    absl::StatusOr<std::unique_ptr<HubEmulatorProcess>> hub = HubEmulatorProcess::Start();
+    ASSERT_TRUE(hub.ok()) << hub.status();
+    hub_ = *std::move(hub);
+    catalog::CatalogServerOptions options;
+    options.listen = "127.0.0.1:0";
+    options.metrics_listen = "127.0.0.1:0";
+    options.hub.base_url = hub_->api_url();
+    options.sync_interval = absl::Hours(1);
+    absl::StatusOr<std::unique_ptr<catalog::CatalogServer>> server =
+        catalog::CatalogServer::Start(options);
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = *std::move(server);
+    ASSERT_TRUE(server_->SyncNow().ok());
+    ASSERT_NE(server_->metrics_port(), 0);
+    stub_ = v1::ModelCatalogService::NewStub(grpc::CreateChannel(
+        absl::StrCat("127.0.0.1:", server_->port()), grpc::InsecureChannelCredentials()));
+  }
+
+  std::string Url(const std::string& path) {
+    return absl::StrCat("http://127.0.0.1:", server_->metrics_port(), path);
+  }
+
+  std::unique_ptr<HubEmulatorProcess> hub_;
+  std::unique_ptr<catalog::CatalogServer> server_;
+  std::unique_ptr<v1::ModelCatalogService::Stub> stub_;
+};
+
+TEST_F(HttpEndpointsTest, MetricsCountCallsSyncsAndHubRequests) {
+  for (int i = 0; i < 3; ++i) {
+    grpc::ClientContext context;
+    v1::ListModelsResponse response;
+    ASSERT_TRUE(stub_->ListModels(&context, {}, &response).ok());
+  }
+  grpc::ClientContext context;
+  v1::GetModelRequest missing;
+  missing.set_id("nope");
+  v1::GetModelResponse response;
+  EXPECT_FALSE(stub_->GetModel(&context, missing, &response).ok());
+
+  auto metrics = Fetch(Url("/metrics"));
+  ASSERT_EQ(metrics.status, 200);
+  EXPECT_THAT(metrics.Header("Content-Type"), HasSubstr("text/plain; version=0.0.4"));
+  const std::string& text = metrics.body;
+  EXPECT_THAT(text, HasSubstr("modelcatalog_rpc_calls_total{method=\"ListModels\",code=\"OK\"} 3\n"));
+  EXPECT_THAT(text, HasSubstr("modelcatalog_rpc_calls_total{method=\"GetModel\",code=\"NOT_FOUND\"} 1\n"));
+  EXPECT_THAT(text, HasSubstr("modelcatalog_rpc_latency_seconds_count{method=\"ListModels\"} 3\n"));
+  EXPECT_THAT(text, HasSubstr("modelcatalog_rpc_latency_seconds_bucket{method=\"ListModels\",le=\"+Inf\"} 3\n"));
+  EXPECT_THAT(text, HasSubstr("modelcatalog_syncs_total{outcome=\"success\"}"));
+  EXPECT_THAT(text, HasSubstr("modelcatalog_hub_requests_total{endpoint=\"list\",status=\"200\"}"));
+  EXPECT_THAT(text, HasSubstr("modelcatalog_catalog_models 17\n"));
+  EXPECT_THAT(text, HasSubstr("modelcatalog_watchers 0\n"));
+  EXPECT_THAT(text, HasSubstr("# TYPE modelcatalog_rpc_latency_seconds histogram\n"));
+  // Code combinations that never happened stay out.
+  EXPECT_THAT(text, ::testing::Not(HasSubstr("code=\"DATA_LOSS\"")));
+}
+
+TEST_F(HttpEndpointsTest, TheJsonViewIsTheHubsOwnShape) {
+  auto list = Fetch(Url("/v1/models"));
+  ASSERT_EQ(list.status, 200);
+  EXPECT_THAT(list.Header("Content-Type"), HasSubstr("application/json"));
+  absl::StatusOr<hub::ParsedModelList> served = hub::ParseModelList(list.body);
+  ASSERT_TRUE(served.ok()) << served.status();
+  EXPECT_TRUE(served->rejected.empty());
+  ASSERT_EQ(served->models.size(), 17u);
+  // Model for model, what the view serves reads back as what the hub sent.
+  auto from_hub = Fetch(hub_->api_url() + "/models");
+  absl::StatusOr<hub::ParsedModelList> original = hub::ParseModelList(from_hub.body);
+  ASSERT_TRUE(original.ok());
+  for (const v1::Model& model : original->models) {
+    auto one = Fetch(Url("/v1/models/" + model.id()));
+    ASSERT_EQ(one.status, 200) << model.id();
+    absl::StatusOr<v1::Model> parsed = hub::ParseModel(one.body);
+    ASSERT_TRUE(parsed.ok()) << parsed.status();
+    EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(*parsed, model)) << model.id();
+  }
+}
+
+TEST_F(HttpEndpointsTest, FiltersAndErrorsLikeTheHub) {
+  auto filtered = Fetch(Url("/v1/models?developer_name=pixel%20studio"));
+  ASSERT_EQ(filtered.status, 200);
+  absl::StatusOr<hub::ParsedModelList> models = hub::ParseModelList(filtered.body);
+  ASSERT_TRUE(models.ok());
+  ASSERT_EQ(models->models.size(), 2u);
+  for (const auto& m : models->models) EXPECT_EQ(m.developer().name(), "Pixel Studio");
+
+  auto missing = Fetch(Url("/v1/models/no-such-model"));
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_EQ(missing.body, R"({"status":"error","status_message":"Model not found: no-such-model"})");
+  auto elsewhere = Fetch(Url("/nothing-here"));
+  EXPECT_EQ(elsewhere.status, 404);
+  testing::FetchOptions post;
+  post.method = "POST";
+  EXPECT_EQ(Fetch(Url("/v1/models"), post).status, 405);
+}
+
+}  // namespace
+}  // namespace modelcatalog
