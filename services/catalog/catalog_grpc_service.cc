@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "grpcpp/support/proto_buffer_reader.h"
 #include "services/catalog/grpc_status.h"
 #include "services/catalog/request_limits.h"
 
@@ -10,6 +11,51 @@ namespace modelcatalog::catalog {
 namespace {
 
 using ::modelcatalog::v1::Model;
+
+// Reads a request message from its bytes.
+absl::Status ParseRequest(const grpc::ByteBuffer* request, google::protobuf::Message* message) {
+  grpc::ProtoBufferReader reader(const_cast<grpc::ByteBuffer*>(request));
+  if (!message->ParseFromZeroCopyStream(&reader)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the request is not a valid ", message->GetDescriptor()->full_name()));
+  }
+  return absl::OkStatus();
+}
+
+void AppendVarint(uint64_t value, std::string* out) {
+  while (value >= 0x80) {
+    out->push_back(static_cast<char>(value | 0x80));
+    value >>= 7;
+  }
+  out->push_back(static_cast<char>(value));
+}
+
+// A length-delimited field: what a message field or a string field is on the wire.
+void AppendField(int number, absl::string_view bytes, std::string* out) {
+  AppendVarint(static_cast<uint64_t>(number) << 3 | 2, out);
+  AppendVarint(bytes.size(), out);
+  out->append(bytes.data(), bytes.size());
+}
+
+void ToByteBuffer(std::string bytes, grpc::ByteBuffer* buffer) {
+  auto* owned = new std::string(std::move(bytes));
+  grpc::Slice slice(owned->data(), owned->size(),
+                    [](void* p) { delete static_cast<std::string*>(p); }, owned);
+  grpc::ByteBuffer(&slice, 1).Swap(buffer);
+}
+
+// ListModelsResponse and SearchModelsResponse alike: models = 1, next_page_token = 2.
+void WritePage(const ModelPage& page, grpc::ByteBuffer* response) {
+  size_t size = page.next_page_token.size() + 16;
+  for (uint32_t position : page.positions) size += page.snapshot->entry(position).wire.size() + 6;
+  std::string bytes;
+  bytes.reserve(size);
+  for (uint32_t position : page.positions) {
+    AppendField(1, page.snapshot->entry(position).wire, &bytes);
+  }
+  if (!page.next_page_token.empty()) AppendField(2, page.next_page_token, &bytes);
+  ToByteBuffer(std::move(bytes), response);
+}
 
 // The caller's deadline; InfiniteFuture when it set none.
 absl::Time DeadlineOf(const grpc::CallbackServerContext* context) {
@@ -87,6 +133,22 @@ LiveOperations::Done CatalogGrpcService::FinishLater(grpc::ServerUnaryReactor* r
   };
 }
 
+LiveOperations::Done CatalogGrpcService::FinishLaterRaw(grpc::ServerUnaryReactor* reactor,
+                                                        grpc::ByteBuffer* response, Rpc rpc,
+                                                        absl::Time start) {
+  return [this, reactor, response, rpc, start](absl::StatusOr<Model> model) {
+    if (model.ok()) {
+      std::string bytes;
+      AppendField(1, DeterministicWire(*model), &bytes);
+      ToByteBuffer(std::move(bytes), response);
+    }
+    if (metrics_ != nullptr) {
+      metrics_->RecordCall(rpc, static_cast<int>(model.status().code()), absl::Now() - start);
+    }
+    reactor->Finish(ToGrpcStatus(model.status()));
+  };
+}
+
 absl::Status CatalogGrpcService::Authorize(const grpc::CallbackServerContext* context,
                                            Access need) const {
   if (auth_ == nullptr) return absl::OkStatus();
@@ -97,36 +159,59 @@ absl::Status CatalogGrpcService::Authorize(const grpc::CallbackServerContext* co
   return auth_->Check(value, need);
 }
 
-grpc::ServerUnaryReactor* CatalogGrpcService::ListModels(
-    grpc::CallbackServerContext* context, const modelcatalog::v1::ListModelsRequest* request,
-    modelcatalog::v1::ListModelsResponse* response) {
+grpc::ServerUnaryReactor* CatalogGrpcService::ListModels(grpc::CallbackServerContext* context,
+                                                         const grpc::ByteBuffer* request,
+                                                         grpc::ByteBuffer* response) {
   const absl::Time start = absl::Now();
   absl::Status status = Authorize(context, Access::kRead);
-  if (status.ok()) status = impl_->ListModels(*request, response);
+  modelcatalog::v1::ListModelsRequest parsed;
+  if (status.ok()) status = ParseRequest(request, &parsed);
+  if (status.ok()) {
+    absl::StatusOr<ModelPage> page = impl_->ListPage(parsed);
+    status = page.status();
+    if (page.ok()) WritePage(*page, response);
+  }
   return Finish(context, Rpc::kListModels, start, status);
 }
 
-grpc::ServerUnaryReactor* CatalogGrpcService::SearchModels(
-    grpc::CallbackServerContext* context, const modelcatalog::v1::SearchModelsRequest* request,
-    modelcatalog::v1::SearchModelsResponse* response) {
+grpc::ServerUnaryReactor* CatalogGrpcService::SearchModels(grpc::CallbackServerContext* context,
+                                                           const grpc::ByteBuffer* request,
+                                                           grpc::ByteBuffer* response) {
   const absl::Time start = absl::Now();
   absl::Status status = Authorize(context, Access::kRead);
-  if (status.ok()) status = impl_->SearchModels(*request, response);
+  modelcatalog::v1::SearchModelsRequest parsed;
+  if (status.ok()) status = ParseRequest(request, &parsed);
+  if (status.ok()) {
+    absl::StatusOr<ModelPage> page = impl_->SearchPage(parsed);
+    status = page.status();
+    if (page.ok()) WritePage(*page, response);
+  }
   return Finish(context, Rpc::kSearchModels, start, status);
 }
 
-grpc::ServerUnaryReactor* CatalogGrpcService::GetModel(
-    grpc::CallbackServerContext* context, const modelcatalog::v1::GetModelRequest* request,
-    modelcatalog::v1::GetModelResponse* response) {
+grpc::ServerUnaryReactor* CatalogGrpcService::GetModel(grpc::CallbackServerContext* context,
+                                                       const grpc::ByteBuffer* request,
+                                                       grpc::ByteBuffer* response) {
   const absl::Time start = absl::Now();
   absl::Status status = Authorize(context, Access::kRead);
-  if (!status.ok() || !request->live()) {
-    if (status.ok()) status = impl_->GetModel(*request, response);
-    return Finish(context, Rpc::kGetModel, start, status);
+  modelcatalog::v1::GetModelRequest parsed;
+  if (status.ok()) status = ParseRequest(request, &parsed);
+  if (status.ok() && parsed.live()) {
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    live_->GetLive(parsed.id(), FinishLaterRaw(reactor, response, Rpc::kGetModel, start));
+    return reactor;
   }
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  live_->GetLive(request->id(), FinishLater(reactor, response, Rpc::kGetModel, start));
-  return reactor;
+  if (status.ok()) {
+    absl::StatusOr<ModelRef> model = impl_->FindModel(parsed);
+    status = model.status();
+    if (model.ok()) {
+      std::string bytes;
+      bytes.reserve(model->entry().wire.size() + 6);
+      AppendField(1, model->entry().wire, &bytes);  // GetModelResponse.model = 1
+      ToByteBuffer(std::move(bytes), response);
+    }
+  }
+  return Finish(context, Rpc::kGetModel, start, status);
 }
 
 grpc::ServerUnaryReactor* CatalogGrpcService::GetSyncStatus(

@@ -1,6 +1,12 @@
 // ModelCatalogService on gRPC's callback API. No state and no logic here: each
 // unary method forwards to CatalogServiceImpl or LiveOperations and finishes
 // with their status; WatchDeployments is a WatchStream written to the wire.
+//
+// ListModels, SearchModels and GetModel are the hot paths. They are "raw"
+// methods: the response is written as bytes from each model's serialization
+// stored in the snapshot, rather than by copying models into a message that
+// gRPC then serializes again. A model's request_schema (a Struct) makes up
+// most of that cost, and it is paid once per sync instead of once per call.
 #ifndef MODEL_CATALOG_SERVICES_CATALOG_CATALOG_GRPC_SERVICE_H_
 #define MODEL_CATALOG_SERVICES_CATALOG_CATALOG_GRPC_SERVICE_H_
 
@@ -13,7 +19,12 @@
 
 namespace modelcatalog::catalog {
 
-class CatalogGrpcService final : public modelcatalog::v1::ModelCatalogService::CallbackService {
+using CatalogServiceBase = modelcatalog::v1::ModelCatalogService::WithRawCallbackMethod_ListModels<
+    modelcatalog::v1::ModelCatalogService::WithRawCallbackMethod_SearchModels<
+        modelcatalog::v1::ModelCatalogService::WithRawCallbackMethod_GetModel<
+            modelcatalog::v1::ModelCatalogService::CallbackService>>>;
+
+class CatalogGrpcService final : public CatalogServiceBase {
  public:
   // `auth` may be null: every caller is let in. `metrics` may be null.
   CatalogGrpcService(const CatalogServiceImpl* impl, LiveOperations* live, DeploymentFeed* feed,
@@ -21,14 +32,14 @@ class CatalogGrpcService final : public modelcatalog::v1::ModelCatalogService::C
       : impl_(impl), live_(live), feed_(feed), auth_(auth), metrics_(metrics) {}
 
   grpc::ServerUnaryReactor* ListModels(grpc::CallbackServerContext* context,
-                                       const modelcatalog::v1::ListModelsRequest* request,
-                                       modelcatalog::v1::ListModelsResponse* response) override;
+                                       const grpc::ByteBuffer* request,
+                                       grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* SearchModels(grpc::CallbackServerContext* context,
-                                         const modelcatalog::v1::SearchModelsRequest* request,
-                                         modelcatalog::v1::SearchModelsResponse* response) override;
+                                         const grpc::ByteBuffer* request,
+                                         grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* GetModel(grpc::CallbackServerContext* context,
-                                     const modelcatalog::v1::GetModelRequest* request,
-                                     modelcatalog::v1::GetModelResponse* response) override;
+                                     const grpc::ByteBuffer* request,
+                                     grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* GetSyncStatus(grpc::CallbackServerContext* context,
                                           const modelcatalog::v1::GetSyncStatusRequest* request,
                                           modelcatalog::v1::GetSyncStatusResponse* response) override;
@@ -51,6 +62,9 @@ class CatalogGrpcService final : public modelcatalog::v1::ModelCatalogService::C
   template <typename Response>
   LiveOperations::Done FinishLater(grpc::ServerUnaryReactor* reactor, Response* response, Rpc rpc,
                                    absl::Time start);
+  // The same for a raw method: the response message is serialized into `response`.
+  LiveOperations::Done FinishLaterRaw(grpc::ServerUnaryReactor* reactor, grpc::ByteBuffer* response,
+                                      Rpc rpc, absl::Time start);
 
   const CatalogServiceImpl* const impl_;
   LiveOperations* const live_;

@@ -40,14 +40,6 @@ absl::StatusOr<absl::optional<PageCursor>> CursorFromToken(absl::string_view tok
   return absl::optional<PageCursor>(*std::move(cursor));
 }
 
-// True when the model at `position` passes the filter of the posting list it
-// did not come from.
-bool HasAction(const modelcatalog::v1::Model& model, absl::string_view action) {
-  if (!model.has_fine_tuning()) return false;
-  const auto& actions = model.fine_tuning().actions();
-  return std::find(actions.begin(), actions.end(), action) != actions.end();
-}
-
 }  // namespace
 
 CatalogServiceImpl::CatalogServiceImpl(const CatalogStore* store,
@@ -73,8 +65,7 @@ absl::StatusOr<int32_t> CatalogServiceImpl::PageSize(int32_t requested) const {
   return std::min(requested, options_.max_page_size);
 }
 
-absl::Status CatalogServiceImpl::ListModels(const ListModelsRequest& request,
-                                            ListModelsResponse* response) const {
+absl::StatusOr<ModelPage> CatalogServiceImpl::ListPage(const ListModelsRequest& request) const {
   for (const absl::Status& s : {CheckLength("developer_name", request.developer_name(), kMaxFilterBytes),
                                 CheckLength("action", request.action(), kMaxFilterBytes),
                                 CheckLength("page_token", request.page_token(), kMaxPageTokenBytes)}) {
@@ -89,58 +80,53 @@ absl::Status CatalogServiceImpl::ListModels(const ListModelsRequest& request,
   if (!cursor.ok()) return cursor.status();
   absl::StatusOr<std::shared_ptr<const CatalogSnapshot>> snapshot = LoadedSnapshot();
   if (!snapshot.ok()) return snapshot.status();
-  const CatalogSnapshot& catalog = **snapshot;
+  ModelPage page;
+  page.snapshot = *std::move(snapshot);
+  const CatalogSnapshot& catalog = *page.snapshot;
 
-  // Walk positions in id order from just after the cursor. With a filter, walk
-  // the smaller posting list and check the other filter on each model.
+  // Walk positions in id order from just after the cursor. With a filter,
+  // walk the smaller posting list and look the position up in the other.
   const size_t start = *cursor ? catalog.UpperBound((*cursor)->last_id) : 0;
   const size_t limit = static_cast<size_t>(*page_size);
-  const auto emit = [&](uint32_t position) {
-    if (static_cast<size_t>(response->models_size()) == limit) return false;
-    *response->add_models() = catalog.entry(position).model;
-    return true;
-  };
+  page.positions.reserve(std::min(limit, catalog.size()));
   bool more = false;
   if (developer.empty() && request.action().empty()) {
     for (size_t i = start; i < catalog.size(); ++i) {
-      if (!emit(static_cast<uint32_t>(i))) {
+      if (page.positions.size() == limit) {
         more = true;
         break;
       }
+      page.positions.push_back(static_cast<uint32_t>(i));
     }
   } else {
-    absl::Span<const uint32_t> by_developer = catalog.WithDeveloper(developer);
-    absl::Span<const uint32_t> by_action = catalog.WithAction(request.action());
+    const absl::Span<const uint32_t> by_developer = catalog.WithDeveloper(developer);
+    const absl::Span<const uint32_t> by_action = catalog.WithAction(request.action());
+    const bool both = !developer.empty() && !request.action().empty();
     const bool walk_developer =
         !developer.empty() && (request.action().empty() || by_developer.size() <= by_action.size());
-    absl::Span<const uint32_t> postings = walk_developer ? by_developer : by_action;
-    auto it = std::lower_bound(postings.begin(), postings.end(), start);
-    for (; it != postings.end(); ++it) {
-      const CatalogEntry& entry = catalog.entry(*it);
-      const bool passes = walk_developer
-                              ? request.action().empty() || HasAction(entry.model, request.action())
-                              : developer.empty() || (entry.model.has_developer() &&
-                                                      FoldCase(entry.model.developer().name()) == developer);
-      if (!passes) continue;
-      if (!emit(*it)) {
+    const absl::Span<const uint32_t> walked = walk_developer ? by_developer : by_action;
+    const absl::Span<const uint32_t> other = walk_developer ? by_action : by_developer;
+    for (auto it = std::lower_bound(walked.begin(), walked.end(), start); it != walked.end(); ++it) {
+      if (both && !std::binary_search(other.begin(), other.end(), *it)) continue;
+      if (page.positions.size() == limit) {
         more = true;
         break;
       }
+      page.positions.push_back(*it);
     }
   }
   if (more) {
     PageCursor next;
     next.kind = PageKind::kList;
     next.query_fingerprint = fingerprint;
-    next.last_id = response->models(response->models_size() - 1).id();
+    next.last_id = catalog.entry(page.positions.back()).model.id();
     next.issued_at = options_.clock();
-    response->set_next_page_token(EncodePageToken(next));
+    page.next_page_token = EncodePageToken(next);
   }
-  return absl::OkStatus();
+  return page;
 }
 
-absl::Status CatalogServiceImpl::SearchModels(const SearchModelsRequest& request,
-                                              SearchModelsResponse* response) const {
+absl::StatusOr<ModelPage> CatalogServiceImpl::SearchPage(const SearchModelsRequest& request) const {
   if (request.query().empty()) return absl::InvalidArgumentError("query must not be empty");
   for (const absl::Status& s : {CheckLength("query", request.query(), kMaxQueryBytes),
                                 CheckLength("page_token", request.page_token(), kMaxPageTokenBytes)}) {
@@ -164,35 +150,62 @@ absl::Status CatalogServiceImpl::SearchModels(const SearchModelsRequest& request
   }
   absl::StatusOr<std::shared_ptr<const CatalogSnapshot>> snapshot = LoadedSnapshot();
   if (!snapshot.ok()) return snapshot.status();
+  ModelPage page;
+  page.snapshot = *std::move(snapshot);
 
   // One hit more than the page tells whether another page follows.
   std::vector<SearchHit> hits =
-      SearchSnapshot(**snapshot, query, after, static_cast<size_t>(*page_size) + 1);
+      SearchSnapshot(*page.snapshot, query, after, static_cast<size_t>(*page_size) + 1);
   const bool more = hits.size() > static_cast<size_t>(*page_size);
   if (more) hits.pop_back();
-  for (const SearchHit& hit : hits) *response->add_models() = (*snapshot)->entry(hit.position).model;
+  page.positions.reserve(hits.size());
+  for (const SearchHit& hit : hits) page.positions.push_back(hit.position);
   if (more) {
     PageCursor next;
     next.kind = PageKind::kSearch;
     next.query_fingerprint = fingerprint;
     next.rank = static_cast<uint8_t>(hits.back().rank);
-    next.last_id = response->models(response->models_size() - 1).id();
+    next.last_id = page.snapshot->entry(hits.back().position).model.id();
     next.issued_at = options_.clock();
-    response->set_next_page_token(EncodePageToken(next));
+    page.next_page_token = EncodePageToken(next);
   }
+  return page;
+}
+
+absl::StatusOr<ModelRef> CatalogServiceImpl::FindModel(const GetModelRequest& request) const {
+  if (request.id().empty()) return absl::InvalidArgumentError("id must not be empty");
+  if (absl::Status s = CheckLength("id", request.id(), kMaxIdBytes); !s.ok()) return s;
+  absl::StatusOr<std::shared_ptr<const CatalogSnapshot>> snapshot = LoadedSnapshot();
+  if (!snapshot.ok()) return snapshot.status();
+  const absl::optional<size_t> position = (*snapshot)->PositionOf(request.id());
+  // The hub's own wording, so callers can match on it whichever they talk to.
+  if (!position) return absl::NotFoundError(absl::StrCat("Model not found: ", request.id()));
+  return ModelRef{*std::move(snapshot), static_cast<uint32_t>(*position)};
+}
+
+absl::Status CatalogServiceImpl::ListModels(const ListModelsRequest& request,
+                                            ListModelsResponse* response) const {
+  absl::StatusOr<ModelPage> page = ListPage(request);
+  if (!page.ok()) return page.status();
+  for (uint32_t position : page->positions) *response->add_models() = page->snapshot->entry(position).model;
+  response->set_next_page_token(page->next_page_token);
+  return absl::OkStatus();
+}
+
+absl::Status CatalogServiceImpl::SearchModels(const SearchModelsRequest& request,
+                                              SearchModelsResponse* response) const {
+  absl::StatusOr<ModelPage> page = SearchPage(request);
+  if (!page.ok()) return page.status();
+  for (uint32_t position : page->positions) *response->add_models() = page->snapshot->entry(position).model;
+  response->set_next_page_token(page->next_page_token);
   return absl::OkStatus();
 }
 
 absl::Status CatalogServiceImpl::GetModel(const GetModelRequest& request,
                                           GetModelResponse* response) const {
-  if (request.id().empty()) return absl::InvalidArgumentError("id must not be empty");
-  if (absl::Status s = CheckLength("id", request.id(), kMaxIdBytes); !s.ok()) return s;
-  absl::StatusOr<std::shared_ptr<const CatalogSnapshot>> snapshot = LoadedSnapshot();
-  if (!snapshot.ok()) return snapshot.status();
-  const CatalogEntry* entry = (*snapshot)->Find(request.id());
-  // The hub's own wording, so callers can match on it whichever they talk to.
-  if (entry == nullptr) return absl::NotFoundError(absl::StrCat("Model not found: ", request.id()));
-  *response->mutable_model() = entry->model;
+  absl::StatusOr<ModelRef> model = FindModel(request);
+  if (!model.ok()) return model.status();
+  *response->mutable_model() = model->entry().model;
   return absl::OkStatus();
 }
 

@@ -5,6 +5,9 @@
 #define MODEL_CATALOG_SERVICES_CATALOG_CATALOG_SERVICE_IMPL_H_
 
 #include <functional>
+#include <memory>
+#include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -23,6 +26,20 @@ struct CatalogServiceOptions {
   // walks pages, short enough that stale cursors do not linger.
   absl::Duration page_token_lifetime = absl::Hours(1);
   std::function<absl::Time()> clock = [] { return absl::Now(); };
+};
+
+// A page of models: positions in the snapshot that was read, in answer order.
+struct ModelPage {
+  std::shared_ptr<const CatalogSnapshot> snapshot;
+  std::vector<uint32_t> positions;
+  std::string next_page_token;
+};
+
+// One model of a snapshot.
+struct ModelRef {
+  std::shared_ptr<const CatalogSnapshot> snapshot;
+  uint32_t position = 0;
+  const CatalogEntry& entry() const { return snapshot->entry(position); }
 };
 
 class CatalogServiceImpl {
@@ -47,6 +64,12 @@ class CatalogServiceImpl {
   // Never fails.
   absl::Status GetSyncStatus(const modelcatalog::v1::GetSyncStatusRequest& request,
                              modelcatalog::v1::GetSyncStatusResponse* response) const;
+
+  // The same answers as positions in a snapshot, for callers that write the
+  // models' stored serialization rather than copying messages (the gRPC layer).
+  absl::StatusOr<ModelPage> ListPage(const modelcatalog::v1::ListModelsRequest& request) const;
+  absl::StatusOr<ModelPage> SearchPage(const modelcatalog::v1::SearchModelsRequest& request) const;
+  absl::StatusOr<ModelRef> FindModel(const modelcatalog::v1::GetModelRequest& request) const;
 
  private:
   absl::StatusOr<std::shared_ptr<const CatalogSnapshot>> LoadedSnapshot() const;

@@ -10,17 +10,18 @@
 
 namespace modelcatalog::catalog {
 
-uint64_t ModelFingerprint(const modelcatalog::v1::Model& model) {
+std::string DeterministicWire(const modelcatalog::v1::Model& model) {
   // Structs are maps, whose wire order is unspecified unless deterministic
   // serialization is asked for.
   std::string bytes;
+  bytes.reserve(model.ByteSizeLong());
   {
     google::protobuf::io::StringOutputStream stream(&bytes);
     google::protobuf::io::CodedOutputStream coded(&stream);
     coded.SetSerializationDeterministic(true);
     model.SerializeToCodedStream(&coded);
   }
-  return absl::Hash<std::string>{}(bytes);
+  return bytes;
 }
 
 uint64_t CombineFingerprints(uint64_t accumulated, uint64_t model_fingerprint) {
@@ -50,7 +51,8 @@ std::shared_ptr<const CatalogSnapshot> CatalogSnapshot::Build(
     entry->model = std::move(model);
     entry->folded_id = FoldCase(entry->model.id());
     entry->folded_display_name = FoldCase(entry->model.display_name());
-    entry->fingerprint = ModelFingerprint(entry->model);
+    entry->wire = DeterministicWire(entry->model);
+    entry->fingerprint = absl::Hash<std::string>{}(entry->wire);
     entries.push_back(std::move(entry));
   }
 
@@ -103,7 +105,8 @@ std::shared_ptr<const CatalogSnapshot> CatalogSnapshot::WithDeployments(
   patched->entries_ = entries_;
   auto entry = std::make_shared<CatalogEntry>(*entries_[position]);
   *entry->model.mutable_deployments() = deployments;
-  entry->fingerprint = ModelFingerprint(entry->model);
+  entry->wire = DeterministicWire(entry->model);
+  entry->fingerprint = absl::Hash<std::string>{}(entry->wire);
   patched->entries_[position] = std::move(entry);
   // Deployments change no index; only the fingerprint needs the new content.
   uint64_t fingerprint = patched->entries_.size();

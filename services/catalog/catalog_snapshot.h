@@ -28,7 +28,10 @@ struct CatalogEntry {
   modelcatalog::v1::Model model;
   std::string folded_id;            // FoldCase(model.id())
   std::string folded_display_name;  // FoldCase(model.display_name())
-  uint64_t fingerprint = 0;         // hash of the model's deterministic serialization
+  // The model's deterministic serialization: written as is into responses, so
+  // each model is serialized once per snapshot, not once per call.
+  std::string wire;
+  uint64_t fingerprint = 0;         // hash of `wire`
 };
 
 class CatalogSnapshot {
@@ -101,9 +104,9 @@ class CatalogSnapshot {
   std::vector<std::string> duplicate_ids_;
 };
 
-// The fingerprint of one model: equal for equal content, whatever the map order
-// inside its Structs.
-uint64_t ModelFingerprint(const modelcatalog::v1::Model& model);
+// The deterministic serialization of a model: equal for equal content,
+// whatever the map order inside its Structs.
+std::string DeterministicWire(const modelcatalog::v1::Model& model);
 
 // Combines per-model fingerprints, in id order, into a catalog fingerprint.
 uint64_t CombineFingerprints(uint64_t accumulated, uint64_t model_fingerprint);

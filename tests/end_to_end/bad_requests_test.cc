@@ -4,6 +4,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
+#include "absl/synchronization/notification.h"
+#include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "modelcatalog/v1/catalog_service.grpc.pb.h"
@@ -189,6 +191,29 @@ TEST_F(BadRequestsTest, EveryRpcRefusesBadInputNamingTheField) {
     grpc::Status status = c.call();
     EXPECT_EQ(status.error_code(), c.code) << c.name << ": " << status.error_message();
     EXPECT_EQ(status.error_message(), c.message) << c.name;
+  }
+}
+
+TEST_F(BadRequestsTest, RequestBytesThatAreNotTheMessageAreRefused) {
+  grpc::GenericStub stub(grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
+                                             grpc::InsecureChannelCredentials()));
+  for (const char* method : {"GetModel", "ListModels", "SearchModels"}) {
+    const std::string garbage = "\xff\xff\xff\xff";  // a field tag that cannot be
+    grpc::Slice slice(garbage);
+    grpc::ByteBuffer request(&slice, 1);
+    grpc::ByteBuffer response;
+    grpc::ClientContext context;
+    absl::Notification done;
+    grpc::Status status;
+    stub.UnaryCall(&context, absl::StrCat("/modelcatalog.v1.ModelCatalogService/", method),
+                   grpc::StubOptions(), &request, &response, [&](grpc::Status s) {
+                     status = std::move(s);
+                     done.Notify();
+                   });
+    done.WaitForNotification();
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << method;
+    EXPECT_EQ(status.error_message(),
+              absl::StrCat("the request is not a valid modelcatalog.v1.", method, "Request"));
   }
 }
 
