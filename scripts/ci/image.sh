@@ -128,9 +128,14 @@ fi
 if [[ "${MODEL_CATALOG_IMAGE_NO_BUILD:-}" == 1 ]]; then
   step "checking $image as built before"
 else
-  step "building $image (Release, -j$jobs)"
+  # The Dockerfile bind-mounts the sources into its build step, which buildah's layer cache
+  # does not look into: their digest, as a build argument, reruns the step when they change.
+  digest=$(cd "$repo" && git ls-files -z --cached --others --exclude-standard |
+    xargs -0 sha256sum 2>/dev/null | sha256sum | cut -c1-16)
+  step "building $image (Release, -j$jobs, sources $digest)"
   build_started=$SECONDS
   buildah bud --isolation chroot --pull-never --layers --build-arg BUILD_JOBS="$jobs" \
+    --build-arg SOURCE_DIGEST="$digest" \
     -f "$repo/Dockerfile" -t "$image" "$repo" >"$cache/build.log" 2>&1 ||
     { tail -n 60 "$cache/build.log" >&2; fail "buildah bud (whole log: $cache/build.log)"; }
   step "built in $((SECONDS - build_started))s (log: $cache/build.log)"
@@ -185,7 +190,7 @@ start() {
   run_in "$@" >"$out" 2>"$out.err" &
   pids+=("$!")
   for _ in $(seq 1 300); do
-    if grep -q ' listening on ' "$out"; then
+    if grep -qs ' listening on ' "$out"; then
       sed -n 's/.* listening on //p' "$out" | head -n 1
       return 0
     fi
