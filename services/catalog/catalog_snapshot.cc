@@ -79,6 +79,7 @@ std::shared_ptr<const CatalogSnapshot> CatalogSnapshot::Build(
   }
   snapshot->fingerprint_ = fingerprint;
   snapshot->indexes_ = std::move(indexes);
+  snapshot->search_index_ = SearchIndex::Build(entries);
   return snapshot;
 }
 
@@ -88,6 +89,7 @@ std::shared_ptr<const CatalogSnapshot> CatalogSnapshot::WithRevision(int64_t rev
   copy->fetched_at_ = fetched_at_;
   copy->fingerprint_ = fingerprint_;
   copy->indexes_ = indexes_;
+  copy->search_index_ = search_index_;
   copy->duplicate_ids_ = duplicate_ids_;
   copy->entries_ = entries_;
   return copy;
@@ -101,6 +103,7 @@ std::shared_ptr<const CatalogSnapshot> CatalogSnapshot::WithDeployments(
   patched->revision_ = revision;
   patched->fetched_at_ = fetched_at_;
   patched->indexes_ = indexes_;
+  patched->search_index_ = search_index_;
   patched->duplicate_ids_ = duplicate_ids_;
   patched->entries_ = entries_;
   auto entry = std::make_shared<CatalogEntry>(*entries_[position]);

@@ -20,6 +20,7 @@
 #include "absl/types/optional.h"
 #include "absl/types/span.h"
 #include "modelcatalog/v1/model.pb.h"
+#include "services/catalog/search_index.h"
 
 namespace modelcatalog::catalog {
 
@@ -70,6 +71,9 @@ class CatalogSnapshot {
 
   const std::vector<std::string>& duplicate_ids() const { return duplicate_ids_; }
 
+  // The search candidate lists of this snapshot's ids and display names.
+  const SearchIndex& search_index() const { return *search_index_; }
+
   // A copy of this snapshot with another revision; everything else is shared.
   std::shared_ptr<const CatalogSnapshot> WithRevision(int64_t revision) const;
 
@@ -101,6 +105,7 @@ class CatalogSnapshot {
   uint64_t fingerprint_ = 0;
   std::vector<std::shared_ptr<const CatalogEntry>> entries_;
   std::shared_ptr<const Indexes> indexes_;
+  std::shared_ptr<const SearchIndex> search_index_;  // shared like indexes_
   std::vector<std::string> duplicate_ids_;
 };
 

@@ -19,10 +19,6 @@ absl::optional<MatchRank> RankText(absl::string_view text, absl::string_view que
   return MatchRank::kSubstring;
 }
 
-bool Better(const SearchHit& a, const SearchHit& b) {
-  return a.rank != b.rank ? a.rank < b.rank : a.position < b.position;
-}
-
 }  // namespace
 
 absl::optional<MatchRank> RankEntry(const CatalogEntry& entry, absl::string_view folded_query) {
@@ -40,24 +36,34 @@ std::vector<SearchHit> SearchSnapshot(const CatalogSnapshot& snapshot,
                                       const absl::optional<SearchCursor>& cursor, size_t limit) {
   std::vector<SearchHit> hits;
   if (limit == 0 || folded_query.empty()) return hits;
+  const SearchIndex& index = snapshot.search_index();
   // Hits at or before the cursor were on earlier pages. Positions are in id
   // order, so (rank, position) orders exactly like (rank, id).
-  const size_t after_position = cursor ? snapshot.UpperBound(cursor->last_id) : 0;
-  const auto after_cursor = [&](MatchRank rank, uint32_t position) {
-    if (!cursor) return true;
-    if (rank != cursor->rank) return rank > cursor->rank;
-    return position >= after_position;
+  const uint32_t after_position =
+      cursor ? static_cast<uint32_t>(snapshot.UpperBound(cursor->last_id)) : 0;
+
+  // One rank at a time, best first, each from its candidate list in position
+  // order; a candidate counts for a rank only if that is its best rank. The
+  // walk stops as soon as the page is full.
+  const auto collect = [&](MatchRank rank, const absl::optional<absl::Span<const uint32_t>>& list) {
+    if (cursor && rank < cursor->rank) return;  // all on earlier pages
+    const uint32_t from = cursor && rank == cursor->rank ? after_position : 0;
+    const auto take = [&](uint32_t position) {
+      if (RankEntry(snapshot.entry(position), folded_query) == rank) hits.push_back({rank, position});
+    };
+    if (!list) {  // no list narrows it down: every model is a candidate
+      for (uint32_t p = from; p < snapshot.size() && hits.size() < limit; ++p) take(p);
+      return;
+    }
+    for (auto it = std::lower_bound(list->begin(), list->end(), from);
+         it != list->end() && hits.size() < limit; ++it) {
+      take(*it);
+    }
   };
-  for (uint32_t i = 0; i < snapshot.size(); ++i) {
-    absl::optional<MatchRank> rank = RankEntry(snapshot.entry(i), folded_query);
-    if (rank && after_cursor(*rank, i)) hits.push_back({*rank, i});
-  }
-  if (hits.size() > limit) {
-    std::partial_sort(hits.begin(), hits.begin() + limit, hits.end(), Better);
-    hits.resize(limit);
-  } else {
-    std::sort(hits.begin(), hits.end(), Better);
-  }
+  collect(MatchRank::kExactId, index.ExactIds(folded_query));
+  collect(MatchRank::kPrefix, index.Prefixes(folded_query));
+  collect(MatchRank::kWordPrefix, index.WordStarts(folded_query));
+  collect(MatchRank::kSubstring, index.Substrings(folded_query));
   return hits;
 }
 

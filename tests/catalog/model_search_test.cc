@@ -1,5 +1,8 @@
 #include "services/catalog/model_search.h"
 
+#include <cstdio>
+#include <random>
+
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "services/catalog/text_fold.h"
@@ -84,6 +87,52 @@ TEST_F(ModelSearchTest, ContinuesAfterACursorAndHonoursTheLimit) {
 TEST_F(ModelSearchTest, EmptyQueryOrLimitFindsNothing) {
   EXPECT_TRUE(Search(*snapshot_, "").empty());
   EXPECT_TRUE(Search(*snapshot_, "kling", absl::nullopt, 0).empty());
+}
+
+// The index must change nothing but speed: every query, paged through with
+// cursors, finds exactly what ranking every model would.
+TEST(ModelSearchIndexTest, AgreesWithRankingEveryModel) {
+  std::vector<modelcatalog::v1::Model> models;
+  const char* kinds[] = {"chat", "image", "video-pro", "Élan", "ΑΘΗΝΑ"};
+  for (int i = 0; i < 1500; ++i) {
+    const std::string kind = kinds[i % 5];
+    char number[16];
+    std::snprintf(number, sizeof(number), "%06d", i * 7);
+    models.push_back(MakeModel(i % 2 ? "gen-custom-" + kind + "-" + number : kind + "-" + number,
+                               (i % 3 ? "Custom " : "Generated ") + kind + " " + std::to_string(i)));
+  }
+  auto snapshot = CatalogSnapshot::Build(models, 1, absl::UnixEpoch());
+  std::mt19937 random(7);
+  std::vector<std::string> queries = {"zzz", "q", "-", "0", "ch", "élan", "αθ", "gen-custom-chat-000007"};
+  for (int i = 0; i < 300; ++i) {
+    const CatalogEntry& entry = snapshot->entry(random() % snapshot->size());
+    const std::string& text = random() % 2 ? entry.folded_id : entry.folded_display_name;
+    const size_t length = 1 + random() % 8;
+    const size_t start = random() % text.size();
+    queries.push_back(text.substr(start, length));
+  }
+  for (const std::string& query : queries) {
+    std::vector<SearchHit> expected;
+    for (uint32_t p = 0; p < snapshot->size(); ++p) {
+      if (auto rank = RankEntry(snapshot->entry(p), query)) expected.push_back({*rank, p});
+    }
+    std::stable_sort(expected.begin(), expected.end(), [](const SearchHit& a, const SearchHit& b) {
+      return a.rank < b.rank;
+    });
+    std::vector<SearchHit> found;
+    absl::optional<SearchCursor> cursor;
+    for (int page = 0; page < 1000; ++page) {
+      std::vector<SearchHit> hits = SearchSnapshot(*snapshot, query, cursor, 7);
+      found.insert(found.end(), hits.begin(), hits.end());
+      if (hits.size() < 7) break;
+      cursor = SearchCursor{hits.back().rank, snapshot->entry(hits.back().position).model.id()};
+    }
+    ASSERT_EQ(found.size(), expected.size()) << "query " << query;
+    for (size_t i = 0; i < found.size(); ++i) {
+      ASSERT_EQ(found[i].position, expected[i].position) << "query " << query << " hit " << i;
+      ASSERT_EQ(found[i].rank, expected[i].rank) << "query " << query << " hit " << i;
+    }
+  }
 }
 
 }  // namespace
