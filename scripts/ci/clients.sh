@@ -76,7 +76,8 @@ start() {
 go_example() {
   local hub server expected actual
   hub=$(start "$work/hub.out" "$bin_dir/hub-emulator" --listen=127.0.0.1:0) || return 1
-  server=$(start "$work/server.out" "$bin_dir/catalog-server" --listen=127.0.0.1:0 \
+  server=$(start "$work/server.out" env MODEL_CATALOG_METRICS_LISTEN=127.0.0.1:0 \
+    "$bin_dir/catalog-server" --listen=127.0.0.1:0 \
     --hub_url="$hub/api/ai" --sync_interval=1h) || return 1
   expected=$(/usr/bin/python3 -c 'import json, sys, urllib.request
 data = json.load(urllib.request.urlopen(sys.argv[1] + "/_control/models"))["data"]

@@ -10,13 +10,15 @@
 #      folding, which needs C.UTF-8) and health-checks it; SIGTERM stops it with exit 0.
 #
 # Usage (as root): scripts/ci/image.sh
-#   MODEL_CATALOG_IMAGE_CACHE  where the debootstrapped base rootfs and buildah's storage
-#                              live between runs (default /var/tmp/model-catalog-image-cache)
+#   MODEL_CATALOG_IMAGE_CACHE  where the debootstrapped base rootfs, buildah's storage and
+#                              the build tree live between runs
+#                              (default /var/tmp/model-catalog-image-cache)
 #   MODEL_CATALOG_IMAGE        the tag built (default localhost/model-catalog:ci)
 #   BUILD_JOBS                 compile jobs inside the build stage (default 2)
 #   MODEL_CATALOG_IMAGE_NO_BUILD=1   only check an image built before
 # The base image is made once with debootstrap and cached; the build stage's package layer
-# is cached too (buildah --layers), so a second run rebuilds only the sources.
+# is cached too (buildah --layers), and its build tree is a cache mount, so a second run
+# compiles only the sources that changed. Removing the cache directory starts afresh.
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cache=${MODEL_CATALOG_IMAGE_CACHE:-/var/tmp/model-catalog-image-cache}
@@ -42,6 +44,9 @@ graphroot = "$cache/storage"
 runroot = "$cache/run"
 EOF
 export CONTAINERS_STORAGE_CONF="$cache/storage.conf" STORAGE_DRIVER=vfs BUILDAH_ISOLATION=chroot
+# buildah keeps the Dockerfile's cache mounts (the build tree) under $TMPDIR/buildah-cache.
+mkdir -p "$cache/tmp"
+export TMPDIR="$cache/tmp"
 
 # descendant_named PID NAME: the pid of a process named NAME below PID. buildah run
 # (chroot isolation) runs its command a few processes below itself and does not pass
@@ -215,7 +220,8 @@ start hub-emulator "$work/hub.out" -v "$secrets:/etc/model-catalog/secrets:ro" \
   --api_key_file=/etc/model-catalog/secrets/hub-api-key >"$work/hub.address"
 hub=$(cat "$work/hub.address")
 start catalog-server "$work/server.out" -v "$secrets:/etc/model-catalog/secrets:ro" \
-  --env MODEL_CATALOG_LISTEN=127.0.0.1:0 --env MODEL_CATALOG_HUB_URL="$hub/api/ai" \
+  --env MODEL_CATALOG_LISTEN=127.0.0.1:0 --env MODEL_CATALOG_METRICS_LISTEN=127.0.0.1:0 \
+  --env MODEL_CATALOG_HUB_URL="$hub/api/ai" \
   --env MODEL_CATALOG_HUB_API_KEY_FILE=/etc/model-catalog/secrets/hub-api-key \
   "$server_container" -- /usr/local/bin/catalog-server >"$work/server.address"
 server=$(cat "$work/server.address")
@@ -238,6 +244,21 @@ found = [m.display_name for m in mc.iter_search(stub, "ÉLAN")]
 assert "Élan Vision" in found, found
 print(f"image check: {len(ids)} models listed, Unicode search ok")
 EOF
+
+# The metrics listener, from servers that have one ("catalog-server metrics on URL").
+metrics=$(sed -n 's/^catalog-server metrics on //p' "$work/server.out" | head -n 1)
+if [[ -n "$metrics" ]]; then
+  /usr/bin/python3 - "$metrics" <<'EOF' || fail "the metrics listener did not answer as expected"
+import json, sys, urllib.request
+metrics = urllib.request.urlopen(sys.argv[1], timeout=10).read().decode()
+assert "modelcatalog_catalog_models 17" in metrics, metrics[:2000]
+models = json.load(urllib.request.urlopen(sys.argv[1].replace("/metrics", "/v1/models"), timeout=10))
+assert len(models["data"]) == 17, models
+print("image check: /metrics and /v1/models ok")
+EOF
+else
+  step "no metrics listener in this server version: skipped"
+fi
 
 step "stopping catalog-server with SIGTERM"
 server_process=$(descendant_named "$server_pid" catalog-server)

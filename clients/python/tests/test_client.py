@@ -31,14 +31,18 @@ class Process:
     """A server binary that prints '<name> listening on <address>' once bound."""
 
     def __init__(self, argv, env=None):
+        # Logs go to a file: read only when the process fails to start.
+        self.log = tempfile.TemporaryFile(mode="w+")
         self.process = subprocess.Popen(
-            argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+            argv, stdout=subprocess.PIPE, stderr=self.log, text=True,
             env={**os.environ, **(env or {})})
         line = self.process.stdout.readline()
         if " listening on " not in line:
             self.process.kill()
             self.process.wait()
-            raise RuntimeError(f"{argv[0]} did not start: {line!r}")
+            self.process.stdout.close()
+            self.log.seek(0)
+            raise RuntimeError(f"{argv[0]} did not start: {line!r} {self.log.read()[-2000:]}")
         self.address = line.strip().split(" listening on ", 1)[1]
 
     def stop(self):
@@ -48,13 +52,16 @@ class Process:
             return self.process.wait(timeout=20)
         finally:
             self.process.stdout.close()
+            self.log.close()
 
 
 def start_catalog_server(hub_address, key_file, listen="127.0.0.1:0"):
     return Process(
         [os.path.join(BIN_DIR, "catalog-server"), f"--listen={listen}",
          f"--hub_url={hub_address}/api/ai", f"--hub_api_key_file={key_file}",
-         "--sync_interval=1h", "--watch_progress_interval=1s", "--shutdown_grace=1s"])
+         "--sync_interval=1h", "--watch_progress_interval=1s", "--shutdown_grace=1s"],
+        # A free port for the metrics listener, not the default 9090 every server would share.
+        env={"MODEL_CATALOG_METRICS_LISTEN": "127.0.0.1:0"})
 
 
 class ClientTest(unittest.TestCase):
