@@ -87,7 +87,7 @@ check "helm template (all options)" render "$work/all-options.yaml" -f "$all_opt
 check "manifests valid (defaults)" validate \
   --expect=Deployment,Service,ServiceAccount,PodDisruptionBudget,Pod "$work/default.yaml"
 check "manifests valid (all options)" validate \
-  --expect=Deployment,Service,Service,ServiceAccount,Secret,PersistentVolumeClaim,PodDisruptionBudget,HorizontalPodAutoscaler,ServiceMonitor,NetworkPolicy \
+  --expect=Deployment,Service,Service,ServiceAccount,Secret,Secret,PersistentVolumeClaim,PodDisruptionBudget,HorizontalPodAutoscaler,ServiceMonitor,NetworkPolicy \
   "$work/all-options.yaml"
 check "the validator rejects an unknown field" bash -c '
   sed "0,/timeoutSeconds:/s//timeoutSecond:/" "$1/default.yaml" >"$1/typo.yaml" &&

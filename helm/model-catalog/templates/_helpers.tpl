@@ -83,6 +83,17 @@ Name of the Secret holding the hub key; empty when there is none.
 {{- end }}
 
 {{/*
+Name of the Secret holding the callers' tokens; empty when there is none.
+*/}}
+{{- define "model-catalog.authTokensSecretName" -}}
+{{- if .Values.authTokens.existingSecret }}
+{{- .Values.authTokens.existingSecret }}
+{{- else if .Values.authTokens.value }}
+{{- printf "%s-auth-tokens" (include "model-catalog.fullname" .) }}
+{{- end }}
+{{- end }}
+
+{{/*
 Name of the snapshot PersistentVolumeClaim.
 */}}
 {{- define "model-catalog.snapshotClaimName" -}}
@@ -123,9 +134,9 @@ Fails rendering on values that cannot work together.
 {{- if and .Values.tls.enabled (not .Values.tls.secretName) }}
 {{- fail "tls.enabled needs tls.secretName (a kubernetes.io/tls Secret)" }}
 {{- end }}
-{{- range $flag := list "listen" "metrics_listen" "hub_api_key_file" "snapshot_path" "tls_cert" "tls_key" "tls_client_ca" }}
+{{- range $flag := list "listen" "metrics_listen" "hub_api_key_file" "snapshot_path" "auth_tokens_file" "tls_cert" "tls_key" "tls_client_ca" }}
 {{- if hasKey $.Values.config $flag }}
-{{- fail (printf "config.%s is set by the chart (from ports, hubApiKey, persistence or tls)" $flag) }}
+{{- fail (printf "config.%s is set by the chart (from ports, hubApiKey, persistence, authTokens or tls)" $flag) }}
 {{- end }}
 {{- end }}
 {{- end }}
