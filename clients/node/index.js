@@ -59,13 +59,26 @@ const Health = loaded.grpc.health.v1.Health;
 /** The shared service config as JSON text: timeouts, retries of reads, round robin. */
 const SERVICE_CONFIG = JSON.stringify(JSON.parse(fs.readFileSync(SERVICE_CONFIG_PATH, 'utf8')));
 
+/** An interceptor sending `authorization: Bearer <token>` with every call. */
+function bearerToken(token) {
+  return (options, nextCall) => new grpc.InterceptingCall(nextCall(options), {
+    start(metadata, listener, next) {
+      metadata.set('authorization', `Bearer ${token}`);
+      next(metadata, listener);
+    },
+  });
+}
+
 /**
  * Connects to `target` ("host:port", "dns:///host:port") with the shared service config.
- * Both clients share one channel. Plaintext unless `credentials` are given.
+ * Both clients share one channel. Plaintext unless `credentials` are given. `token` is
+ * sent as a bearer token with every call (servers run with --auth_tokens_file require it;
+ * it travels in the clear on a plaintext channel: use TLS beyond the pod network).
  * Returns { catalog, health, close }.
  */
-function connect(target, { credentials = grpc.credentials.createInsecure(), options = {} } = {}) {
+function connect(target, { credentials = grpc.credentials.createInsecure(), options = {}, token } = {}) {
   const channelOptions = { 'grpc.service_config': SERVICE_CONFIG, 'grpc.enable_retries': 1, ...options };
+  if (token) channelOptions.interceptors = [...(channelOptions.interceptors || []), bearerToken(token)];
   const catalog = new ModelCatalogService(target, credentials, channelOptions);
   const health = new Health(target, credentials, {
     ...channelOptions,
@@ -157,6 +170,7 @@ module.exports = {
   SERVICE_CONFIG,
   PROTO_DIR,
   connect,
+  bearerToken,
   call,
   waitForServing,
   iterModels,

@@ -3,8 +3,9 @@
 #   1. generates them from proto/ (clients/generate.sh);
 #   2. Python: the unittest suite of clients/python (starts hub-emulator and catalog-server);
 #   3. Node.js: npm ci and the node --test suite of clients/node (the same);
-#   4. Go: go vet and go build in GOPATH mode, then the example lists the catalog of a
-#      catalog-server this script starts.
+#   4. Go: go vet and go build in GOPATH mode, then the example lists and searches the
+#      catalog of a catalog-server this script starts with caller tokens (and is refused
+#      without one).
 #
 # Usage: scripts/ci/clients.sh
 #   MODEL_CATALOG_BIN_DIR  the built binaries (default build/bin: `make build` first)
@@ -75,18 +76,28 @@ start() {
 
 go_example() {
   local hub server expected actual
+  printf 'go-token\n' >"$work/tokens"
+  printf 'go-token\n' >"$work/token"
   hub=$(start "$work/hub.out" "$bin_dir/hub-emulator" --listen=127.0.0.1:0) || return 1
   server=$(start "$work/server.out" env MODEL_CATALOG_METRICS_LISTEN=127.0.0.1:0 \
-    "$bin_dir/catalog-server" --listen=127.0.0.1:0 \
-    --hub_url="$hub/api/ai" --sync_interval=1h) || return 1
+    "$bin_dir/catalog-server" --listen=127.0.0.1:0 --hub_url="$hub/api/ai" --sync_interval=1h \
+    --auth_tokens_file="$work/tokens") || return 1
   expected=$(/usr/bin/python3 -c 'import json, sys, urllib.request
 data = json.load(urllib.request.urlopen(sys.argv[1] + "/_control/models"))["data"]
 print("\n".join(sorted(m["id"] for m in data)))' "$hub")
-  actual=$(GRPC_GO_RETRY=on "$work/list-models" -server="$server" | awk '{print $1}')
+  actual=$(GRPC_GO_RETRY=on "$work/list-models" -server="$server" -token_file="$work/token" |
+    awk '{print $1}')
   [[ -n "$expected" && "$actual" == "$expected" ]] ||
     { echo "Go example listed:"; echo "$actual"; echo "expected:"; echo "$expected"; return 1; } >&2
-  [[ "$("$work/list-models" -server="$server" -search=ÉLAN | awk '{print $1}')" == elan-vision-1 ]] ||
+  [[ "$("$work/list-models" -server="$server" -token_file="$work/token" -search=ÉLAN |
+    awk '{print $1}')" == elan-vision-1 ]] ||
     { echo "Go example: search for ÉLAN did not find elan-vision-1" >&2; return 1; }
+  # Without the token: refused.
+  if "$work/list-models" -server="$server" 2>"$work/anonymous.err"; then
+    echo "Go example: listed without a token" >&2
+    return 1
+  fi
+  grep -q Unauthenticated "$work/anonymous.err" || { cat "$work/anonymous.err" >&2; return 1; }
 }
 
 work=$(mktemp -d)

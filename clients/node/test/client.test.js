@@ -122,6 +122,36 @@ test('watch starts with INITIAL events and a marker', async () => {
   assert.ok(events.at(-1).resume_token);
 });
 
+test('a bearer token is sent with every call', async () => {
+  const tokens = path.join(tmp, 'tokens');
+  fs.writeFileSync(tokens, 'full-token\nread-token read\n');
+  const authServer = await startProcess('catalog-server', [
+    '--listen=127.0.0.1:0', `--hub_url=${hub.address}/api/ai`, `--hub_api_key_file=${path.join(tmp, 'hub.key')}`,
+    `--auth_tokens_file=${tokens}`, '--sync_interval=1h', '--shutdown_grace=1s']);
+  const target = `127.0.0.1:${authServer.address.split(':').pop()}`;
+  const anonymous = mc.connect(target);
+  const full = mc.connect(target, { token: 'full-token' });
+  const read = mc.connect(target, { token: 'read-token' });
+  try {
+    await mc.waitForServing(anonymous.health); // health stays open
+    await assert.rejects(collect(mc.iterModels(anonymous.catalog)),
+      (err) => err.code === mc.grpc.status.UNAUTHENTICATED);
+    const models = await collect(mc.iterModels(full.catalog, {}, { pageSize: 5 }));
+    assert.deepEqual(models.map((m) => m.id), hubIds);
+    for await (const event of mc.watch(full.catalog, ['acme-support-bot'])) {
+      assert.equal(event.type, 'WATCH_EVENT_TYPE_INITIAL');
+      break;
+    }
+    await assert.rejects(mc.call(read.catalog, 'ActivateModel', { id: 'acme-illustrator' }),
+      (err) => err.code === mc.grpc.status.PERMISSION_DENIED);
+  } finally {
+    anonymous.close();
+    full.close();
+    read.close();
+    assert.equal(await stopProcess(authServer), 0);
+  }
+});
+
 test('the example lists every model', async () => {
   const target = `127.0.0.1:${server.address.split(':').pop()}`;
   const { stdout, stderr } = await new Promise((resolve, reject) => {

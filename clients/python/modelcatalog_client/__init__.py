@@ -15,6 +15,7 @@ The message and service stubs are generated from proto/ by clients/generate.sh i
 Needs grpcio and protobuf (Debian: python3-grpcio, python3-protobuf).
 """
 
+import collections
 import json
 import os
 import time
@@ -52,11 +53,40 @@ def _load_service_config():
 SERVICE_CONFIG = _load_service_config()
 
 
-def connect(target, credentials=None, options=()):
+class _CallDetails(
+        collections.namedtuple(
+            "_CallDetails",
+            ("method", "timeout", "metadata", "credentials", "wait_for_ready", "compression")),
+        grpc.ClientCallDetails):
+    pass
+
+
+class _BearerToken(grpc.UnaryUnaryClientInterceptor, grpc.UnaryStreamClientInterceptor):
+    """Sends `authorization: Bearer <token>` with every call (servers run with
+    --auth_tokens_file require it)."""
+
+    def __init__(self, token):
+        self._header = ("authorization", f"Bearer {token}")
+
+    def _details(self, details):
+        return _CallDetails(details.method, details.timeout,
+                            list(details.metadata or ()) + [self._header], details.credentials,
+                            details.wait_for_ready, details.compression)
+
+    def intercept_unary_unary(self, continuation, client_call_details, request):
+        return continuation(self._details(client_call_details), request)
+
+    def intercept_unary_stream(self, continuation, client_call_details, request):
+        return continuation(self._details(client_call_details), request)
+
+
+def connect(target, credentials=None, options=(), token=None):
     """Returns a channel to `target` ("host:port", "dns:///host:port") with SERVICE_CONFIG.
 
     Plaintext unless `credentials` (grpc.ssl_channel_credentials(...)) are given; `options`
-    are extra channel arguments and win over the defaults.
+    are extra channel arguments and win over the defaults. `token` is sent as a bearer
+    token with every call (in the clear on a plaintext channel: use TLS beyond the pod
+    network).
     """
     channel_options = dict([
         ("grpc.service_config", SERVICE_CONFIG),
@@ -65,8 +95,12 @@ def connect(target, credentials=None, options=()):
     channel_options.update(dict(options))
     channel_options = list(channel_options.items())
     if credentials is None:
-        return grpc.insecure_channel(target, options=channel_options)
-    return grpc.secure_channel(target, credentials, options=channel_options)
+        channel = grpc.insecure_channel(target, options=channel_options)
+    else:
+        channel = grpc.secure_channel(target, credentials, options=channel_options)
+    if token:
+        channel = grpc.intercept_channel(channel, _BearerToken(token))
+    return channel
 
 
 def catalog_stub(channel):

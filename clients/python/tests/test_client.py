@@ -55,11 +55,12 @@ class Process:
             self.log.close()
 
 
-def start_catalog_server(hub_address, key_file, listen="127.0.0.1:0"):
+def start_catalog_server(hub_address, key_file, listen="127.0.0.1:0", extra_args=()):
     return Process(
         [os.path.join(BIN_DIR, "catalog-server"), f"--listen={listen}",
          f"--hub_url={hub_address}/api/ai", f"--hub_api_key_file={key_file}",
-         "--sync_interval=1h", "--watch_progress_interval=1s", "--shutdown_grace=1s"],
+         "--sync_interval=1h", "--watch_progress_interval=1s", "--shutdown_grace=1s",
+         *extra_args],
         # A free port for the metrics listener, not the default 9090 every server would share.
         env={"MODEL_CATALOG_METRICS_LISTEN": "127.0.0.1:0"})
 
@@ -181,6 +182,34 @@ class ClientTest(unittest.TestCase):
         finally:
             channel.close()
             server.stop()
+
+    def test_bearer_token_is_sent_with_every_call(self):
+        tokens = os.path.join(self.tmp.name, "tokens")
+        with open(tokens, "w") as f:
+            f.write("full-token\nread-token read\n")
+        server = start_catalog_server(self.hub.address, self.key_file,
+                                      extra_args=[f"--auth_tokens_file={tokens}"])
+        target = "127.0.0.1:" + server.address.rsplit(":", 1)[1]
+        try:
+            with mc.connect(target) as anonymous:
+                mc.wait_for_serving(anonymous, timeout=30)  # health stays open
+                with self.assertRaises(grpc.RpcError) as caught:
+                    list(mc.iter_models(mc.catalog_stub(anonymous)))
+                self.assertEqual(caught.exception.code(), grpc.StatusCode.UNAUTHENTICATED)
+            with mc.connect(target, token="full-token") as channel:
+                stub = mc.catalog_stub(channel)
+                self.assertEqual(sorted(m.id for m in mc.iter_models(stub, page_size=5)),
+                                 self.hub_ids)
+                events = mc.watch(stub, ["acme-support-bot"])
+                self.assertEqual(next(events).type, mc.pb.WATCH_EVENT_TYPE_INITIAL)
+                events.close()
+            with mc.connect(target, token="read-token") as channel:
+                with self.assertRaises(grpc.RpcError) as caught:
+                    mc.catalog_stub(channel).ActivateModel(
+                        mc.pb.ActivateModelRequest(id="acme-illustrator"))
+                self.assertEqual(caught.exception.code(), grpc.StatusCode.PERMISSION_DENIED)
+        finally:
+            self.assertEqual(server.stop(), 0)
 
     def test_activate_is_seen_by_a_watch(self):
         stream = mc.watch(self.stub, ["acme-illustrator"])

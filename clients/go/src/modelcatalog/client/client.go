@@ -23,11 +23,29 @@ import (
 //go:embed service_config.json
 var ServiceConfig string
 
-// Dial connects to target ("host:port", "dns:///host:port") with ServiceConfig. Without
-// transport credentials in opts the connection is plaintext.
-func Dial(ctx context.Context, target string, opts ...grpc.DialOption) (*grpc.ClientConn, error) {
+// bearerToken sends "authorization: Bearer <token>" with every call.
+type bearerToken string
+
+func (t bearerToken) GetRequestMetadata(context.Context, ...string) (map[string]string, error) {
+	return map[string]string{"authorization": "Bearer " + string(t)}, nil
+}
+
+// RequireTransportSecurity is false so that the token also goes over plaintext channels
+// inside the pod network; use TLS beyond it.
+func (bearerToken) RequireTransportSecurity() bool { return false }
+
+// BearerToken is a DialOption that sends token with every call (servers run with
+// --auth_tokens_file require one).
+func BearerToken(token string) grpc.DialOption {
+	return grpc.WithPerRPCCredentials(bearerToken(token))
+}
+
+// Dial connects to target ("host:port", "dns:///host:port") with ServiceConfig. The
+// connection is plaintext unless secure is true, in which case opts must carry transport
+// credentials (grpc.WithTransportCredentials).
+func Dial(ctx context.Context, target string, secure bool, opts ...grpc.DialOption) (*grpc.ClientConn, error) {
 	base := []grpc.DialOption{grpc.WithDefaultServiceConfig(ServiceConfig)}
-	if len(opts) == 0 {
+	if !secure {
 		base = append(base, grpc.WithInsecure())
 	}
 	return grpc.DialContext(ctx, target, append(base, opts...)...)

@@ -10,8 +10,10 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/status"
 
 	"modelcatalog/client"
@@ -24,11 +26,21 @@ func main() {
 	action := flag.String("action", "", "only models fine-tunable with this action")
 	search := flag.String("search", "", "search instead of listing")
 	wait := flag.Duration("wait", 30*time.Second, "how long to wait for the server to serve")
+	tokenFile := flag.String("token_file", "", "file holding a bearer token for the server")
 	flag.Parse()
 
+	var opts []grpc.DialOption
+	if *tokenFile != "" {
+		token, err := os.ReadFile(*tokenFile)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "error: %v\n", err)
+			os.Exit(2)
+		}
+		opts = append(opts, client.BearerToken(strings.TrimSpace(string(token))))
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), *wait)
 	defer cancel()
-	conn, err := client.Dial(ctx, *server)
+	conn, err := client.Dial(ctx, *server, false, opts...)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "error: %v\n", err)
 		os.Exit(1)
