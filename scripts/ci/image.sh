@@ -29,6 +29,8 @@ max_storage_kb=$((20 * 1024 * 1024))
 
 started=$SECONDS
 step() { echo "image: [$((SECONDS - started))s] $*"; }
+passed=0
+ok() { passed=$((passed + 1)); }  # counts a check that passed; any failure exits at once
 fail() { echo "image: FAIL: $*" >&2; exit 1; }
 
 [[ $(id -u) -eq 0 ]] || fail "run as root (buildah in chroot isolation, debootstrap)"
@@ -158,7 +160,9 @@ containers+=("$c")
 [[ "$(buildah inspect --format '{{.OCIv1.Config.User}}' "$c")" == "65532:65532" ]] || fail "image user is not 65532:65532"
 [[ "$(buildah inspect --format '{{.OCIv1.Config.Entrypoint}}' "$c")" == '[/usr/local/bin/catalog-server]' ]] ||
   fail "entrypoint is not exec-form catalog-server"
+ok
 [[ "$(run_in "$c" -- id -u)" == 65532 ]] || fail "processes in the image do not run as 65532"
+ok
 # missing_libraries CONTAINER: what `ldd` cannot find for the image's binaries.
 missing_libraries() {
   local binary
@@ -169,12 +173,14 @@ missing_libraries() {
 }
 missing=$(missing_libraries "$c")
 [[ -z "$missing" ]] || { echo "$missing" >&2; fail "the runtime image lacks shared libraries"; }
+ok
 # The check itself: it must notice a library taken out of the image.
 broken=$(new_container)
 containers+=("$broken")
 run_in --user 0:0 "$broken" -- rm -f /usr/lib/x86_64-linux-gnu/libcurl.so.4
 grep -q 'catalog-server: libcurl.so.4 => not found' <<<"$(missing_libraries "$broken")" ||
   fail "the shared library check did not notice a missing libcurl"
+ok
 # Abseil's help flags exit 1 by convention: check what they print.
 run_in "$c" -- /usr/local/bin/catalog-server --version >/dev/null || fail "catalog-server --version"
 run_in "$c" -- /usr/local/bin/catalog-server --helpfull >"$work/help.txt" 2>&1 || true
@@ -183,8 +189,10 @@ run_in "$c" -- /usr/local/bin/catalogctl --help >"$work/help.txt" 2>&1 || true
 grep -q 'catalogctl \[flags\] list' "$work/help.txt" || { cat "$work/help.txt" >&2; fail "catalogctl --help"; }
 run_in "$c" -- /usr/local/bin/hub-emulator --helpfull >"$work/help.txt" 2>&1 || true
 grep -q -- '-api_key_file' "$work/help.txt" || { cat "$work/help.txt" >&2; fail "hub-emulator --helpfull"; }
+ok
 run_in "$c" -- locale -a | grep -qx 'C.utf8' || fail "the C.UTF-8 locale is missing"
 run_in "$c" -- test -f /etc/ssl/certs/ca-certificates.crt || fail "CA certificates are missing"
+ok
 
 # --- 2. it serves ---
 # start NAME FILE [buildah run options] CONTAINER -- ARGV...: starts a server inside the
@@ -244,6 +252,7 @@ found = [m.display_name for m in mc.iter_search(stub, "ÉLAN")]
 assert "Élan Vision" in found, found
 print(f"image check: {len(ids)} models listed, Unicode search ok")
 EOF
+ok
 
 # The metrics listener, from servers that have one ("catalog-server metrics on URL").
 metrics=$(sed -n 's/^catalog-server metrics on //p' "$work/server.out" | head -n 1)
@@ -256,6 +265,7 @@ models = json.load(urllib.request.urlopen(sys.argv[1].replace("/metrics", "/v1/m
 assert len(models["data"]) == 17, models
 print("image check: /metrics and /v1/models ok")
 EOF
+  ok
 else
   step "no metrics listener in this server version: skipped"
 fi
@@ -268,5 +278,8 @@ code=0
 wait "$server_pid" || code=$?
 [[ $code -eq 0 ]] || { cat "$work/server.out.err" >&2; fail "catalog-server exited $code on SIGTERM"; }
 grep -q 'stopped' "$work/server.out.err" || fail "catalog-server did not log its stop"
+ok
 
-step "OK: $image built and serving ($(buildah images --format '{{.Size}}' "$image") )"
+step "OK: $image built and serving ($(buildah images --format '{{.Size}}' "$image"))"
+# The closing line CI reads: exactly "<word>: N passed, N failed".
+echo "image: $passed passed, 0 failed"
