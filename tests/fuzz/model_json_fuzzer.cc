@@ -5,21 +5,52 @@
 //   again gives the same text (ModelToJson is a fixpoint of the round trip);
 // - m survives the protobuf wire format (its strings are valid UTF-8, its nesting is within
 //   protobuf's recursion limit), as the catalog's gRPC clients will read it;
-// - ParseModelList reads the same object as a one-record list to the same model.
+// - ParseModelList reads the same object as a one-record list to the same model;
+// - the numbers are read as written: every number of the document, as RapidJSON reads it with the
+//   parser's settings, equals the correctly rounded value of its text (strtod).
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <string>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "clients/hub/model_json.h"
+#include "rapidjson/document.h"
 #include "tests/fuzz/fuzz_check.h"
 
 namespace {
 
 namespace hub = ::modelcatalog::hub;
 namespace v1 = ::modelcatalog::v1;
+
+// The flags model_json.cc parses with, less in-place parsing.
+constexpr unsigned kParserFlags = rapidjson::kParseIterativeFlag | rapidjson::kParseFullPrecisionFlag;
+constexpr unsigned kTextFlags = rapidjson::kParseIterativeFlag | rapidjson::kParseNumbersAsStringsFlag;
+
+// Walks the same document read twice: `value` with the parser's flags, `text` with numbers kept
+// as their text. Every number must equal strtod() of its text (which glibc rounds correctly).
+void CheckNumbers(const rapidjson::Value& value, const rapidjson::Value& text) {
+  if (value.IsNumber()) {
+    FUZZ_CHECK(text.IsString(), "the two reads of the document differ in shape");
+    const double expected = std::strtod(text.GetString(), nullptr);
+    const double read = value.GetDouble();
+    FUZZ_CHECK(read == expected || (std::isnan(read) && std::isnan(expected)),
+               absl::StrCat("the number ", text.GetString(), " is read as ", read, ", not ",
+                            expected));
+  } else if (value.IsArray()) {
+    for (rapidjson::SizeType i = 0; i < value.Size() && i < text.Size(); ++i) {
+      CheckNumbers(value[i], text[i]);
+    }
+  } else if (value.IsObject()) {
+    auto t = text.MemberBegin();
+    for (auto v = value.MemberBegin(); v != value.MemberEnd() && t != text.MemberEnd(); ++v, ++t) {
+      CheckNumbers(v->value, t->value);
+    }
+  }
+}
 
 }  // namespace
 
@@ -34,6 +65,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   const v1::Model& model = *parsed;
   FUZZ_CHECK(!model.id().empty(), "a model without an id");
+
+  // Numbers read as written (the document is valid JSON: ParseModel accepted it).
+  {
+    const std::string copy(input);
+    rapidjson::Document values, texts;
+    values.Parse<kParserFlags>(copy.c_str(), copy.size());
+    texts.Parse<kTextFlags>(copy.c_str(), copy.size());
+    FUZZ_CHECK(!values.HasParseError() && !texts.HasParseError(), "RapidJSON refuses it now");
+    CheckNumbers(values, texts);
+  }
 
   // Round trip through the hub's JSON.
   const std::string json = hub::ModelToJson(model);

@@ -50,6 +50,16 @@ std::string Mangled(const char* rest) {
 // static initializers of other libraries).
 #define ORIGINAL(type, rest) static const auto original = Original<type>(Mangled(rest))
 
+// At load time: each definition here must be the one in use, or it annotates nothing.
+__attribute__((constructor)) void CheckLinkOrder() {
+  for (const char* rest :
+       {"5MutexD2Ev", "5Mutex4LockEv", "5Mutex6UnlockEv", "5Mutex8LockWhenERKNS0_9ConditionE",
+        "7CondVar4WaitEPNS0_5MutexE", "12Notification6NotifyEv",
+        "K12Notification19WaitForNotificationEv"}) {
+    modelcatalog::tsan::CheckFirst(Mangled(rest));
+  }
+}
+
 // Whether this thread holds a mutex in shared mode: waits (Await, CondVar) release and
 // re-acquire it in the mode it is held in, which abseil reads from the mutex's private state.
 // A thread holds few mutexes at once; past kSlots, shared holds are not tracked (TSan would then

@@ -17,7 +17,18 @@
 #include "tests/sanitizers/tsan_original.h"
 
 namespace {
+
 using ::modelcatalog::tsan::Original;
+
+// At load time: each definition here must be the one in use, or it annotates nothing.
+__attribute__((constructor)) void CheckLinkOrder() {
+  for (const char* name : {"grpc_call_start_batch", "grpc_server_request_call",
+                           "grpc_server_request_registered_call", "grpc_completion_queue_next",
+                           "grpc_completion_queue_pluck"}) {
+    modelcatalog::tsan::CheckFirst(name);
+  }
+}
+
 }  // namespace
 
 extern "C" {
