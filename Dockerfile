@@ -3,6 +3,7 @@
 #
 #   scripts/ci/image.sh                    builds it with buildah (no Docker engine) and checks it
 #   docker build -t model-catalog .        the same where a Docker engine is available
+#                                          (BuildKit, the default since Docker 23: RUN --mount)
 #   docker run -p 50051:50051 -e OXEN_API_KEY model-catalog
 #
 # Every catalog-server flag can be set as MODEL_CATALOG_<FLAG> in the environment (the
