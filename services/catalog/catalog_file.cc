@@ -57,8 +57,8 @@ absl::Status WriteCatalogFile(const std::string& path, const CatalogSnapshot& sn
     google::protobuf::io::StringOutputStream stream(&payload);
     google::protobuf::io::CodedOutputStream coded(&stream);
     for (size_t i = 0; i < snapshot.size(); ++i) {
-      const modelcatalog::v1::Model& model = snapshot.entry(i).model;
-      google::protobuf::internal::WireFormatLite::WriteMessage(1, model, &coded);
+      // A message field is its bytes, length-delimited: the stored serialization as is.
+      google::protobuf::internal::WireFormatLite::WriteBytes(1, snapshot.entry(i).wire, &coded);
     }
   }
   std::string header(kMagic, kMagicSize);

@@ -87,7 +87,11 @@ class CatalogServer {
   void Shutdown(absl::Duration grace);
 
   // For tests: run a sync or a poll round now rather than at the next tick.
-  absl::Status SyncNow() { return syncer_->SyncOnce(); }
+  // Waits for the first background sync first, so the two cannot race.
+  absl::Status SyncNow() {
+    syncer_->WaitForFirstSync();
+    return syncer_->SyncOnce();
+  }
   void PollNow() { poller_.PollOnce(); }
   const CatalogStore& store() const { return store_; }
   const DeploymentFeed& feed() const { return feed_; }

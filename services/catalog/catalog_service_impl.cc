@@ -119,7 +119,7 @@ absl::StatusOr<ModelPage> CatalogServiceImpl::ListPage(const ListModelsRequest& 
     PageCursor next;
     next.kind = PageKind::kList;
     next.query_fingerprint = fingerprint;
-    next.last_id = catalog.entry(page.positions.back()).model.id();
+    next.last_id = catalog.entry(page.positions.back()).id;
     next.issued_at = options_.clock();
     page.next_page_token = EncodePageToken(next);
   }
@@ -165,7 +165,7 @@ absl::StatusOr<ModelPage> CatalogServiceImpl::SearchPage(const SearchModelsReque
     next.kind = PageKind::kSearch;
     next.query_fingerprint = fingerprint;
     next.rank = static_cast<uint8_t>(hits.back().rank);
-    next.last_id = page.snapshot->entry(hits.back().position).model.id();
+    next.last_id = page.snapshot->entry(hits.back().position).id;
     next.issued_at = options_.clock();
     page.next_page_token = EncodePageToken(next);
   }
@@ -187,7 +187,7 @@ absl::Status CatalogServiceImpl::ListModels(const ListModelsRequest& request,
                                             ListModelsResponse* response) const {
   absl::StatusOr<ModelPage> page = ListPage(request);
   if (!page.ok()) return page.status();
-  for (uint32_t position : page->positions) *response->add_models() = page->snapshot->entry(position).model;
+  for (uint32_t position : page->positions) *response->add_models() = page->snapshot->entry(position).model();
   response->set_next_page_token(page->next_page_token);
   return absl::OkStatus();
 }
@@ -196,7 +196,7 @@ absl::Status CatalogServiceImpl::SearchModels(const SearchModelsRequest& request
                                               SearchModelsResponse* response) const {
   absl::StatusOr<ModelPage> page = SearchPage(request);
   if (!page.ok()) return page.status();
-  for (uint32_t position : page->positions) *response->add_models() = page->snapshot->entry(position).model;
+  for (uint32_t position : page->positions) *response->add_models() = page->snapshot->entry(position).model();
   response->set_next_page_token(page->next_page_token);
   return absl::OkStatus();
 }
@@ -205,7 +205,7 @@ absl::Status CatalogServiceImpl::GetModel(const GetModelRequest& request,
                                           GetModelResponse* response) const {
   absl::StatusOr<ModelRef> model = FindModel(request);
   if (!model.ok()) return model.status();
-  *response->mutable_model() = model->entry().model;
+  *response->mutable_model() = model->entry().model();
   return absl::OkStatus();
 }
 

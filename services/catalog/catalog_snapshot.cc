@@ -28,6 +28,13 @@ uint64_t CombineFingerprints(uint64_t accumulated, uint64_t model_fingerprint) {
   return absl::Hash<std::pair<uint64_t, uint64_t>>{}({accumulated, model_fingerprint});
 }
 
+modelcatalog::v1::Model CatalogEntry::model() const {
+  modelcatalog::v1::Model model;
+  // The bytes were serialized by this process from a valid message.
+  model.ParseFromString(wire);
+  return model;
+}
+
 std::shared_ptr<const CatalogSnapshot> CatalogSnapshot::Build(
     std::vector<modelcatalog::v1::Model> models, int64_t revision, absl::Time fetched_at) {
   std::shared_ptr<CatalogSnapshot> snapshot(new CatalogSnapshot());
@@ -46,23 +53,17 @@ std::shared_ptr<const CatalogSnapshot> CatalogSnapshot::Build(
       snapshot->duplicate_ids_.push_back(model.id());
       continue;
     }
+    const uint32_t i = static_cast<uint32_t>(entries.size());
     indexes->ids.push_back(model.id());
     auto entry = std::make_shared<CatalogEntry>();
-    entry->model = std::move(model);
-    entry->folded_id = FoldCase(entry->model.id());
-    entry->folded_display_name = FoldCase(entry->model.display_name());
-    entry->wire = DeterministicWire(entry->model);
+    entry->id = model.id();
+    entry->folded_id = FoldCase(model.id());
+    entry->folded_display_name = FoldCase(model.display_name());
+    entry->model_type = model.model_type();
+    entry->deployments = model.deployments();
+    entry->wire = DeterministicWire(model);
     entry->fingerprint = absl::Hash<std::string>{}(entry->wire);
     entries.push_back(std::move(entry));
-  }
-
-  indexes->by_id.reserve(entries.size());
-  uint64_t fingerprint = entries.size();
-  for (uint32_t i = 0; i < entries.size(); ++i) {
-    const modelcatalog::v1::Model& model = entries[i]->model;
-    indexes->by_id.emplace(indexes->ids[i], i);
-    // Entries are in id order, so the combination is independent of the hub's order.
-    fingerprint = CombineFingerprints(fingerprint, entries[i]->fingerprint);
     if (model.has_developer()) {
       indexes->by_developer[FoldCase(model.developer().name())].push_back(i);
     }
@@ -76,6 +77,15 @@ std::shared_ptr<const CatalogSnapshot> CatalogSnapshot::Build(
         indexes->by_action[actions[a]].push_back(i);
       }
     }
+    model.Clear();  // the bytes are kept; the message is not needed any more
+  }
+
+  indexes->by_id.reserve(entries.size());
+  uint64_t fingerprint = entries.size();
+  for (uint32_t i = 0; i < entries.size(); ++i) {
+    indexes->by_id.emplace(indexes->ids[i], i);
+    // Entries are in id order, so the combination is independent of the hub's order.
+    fingerprint = CombineFingerprints(fingerprint, entries[i]->fingerprint);
   }
   snapshot->fingerprint_ = fingerprint;
   snapshot->indexes_ = std::move(indexes);
@@ -107,8 +117,10 @@ std::shared_ptr<const CatalogSnapshot> CatalogSnapshot::WithDeployments(
   patched->duplicate_ids_ = duplicate_ids_;
   patched->entries_ = entries_;
   auto entry = std::make_shared<CatalogEntry>(*entries_[position]);
-  *entry->model.mutable_deployments() = deployments;
-  entry->wire = DeterministicWire(entry->model);
+  modelcatalog::v1::Model model = entry->model();
+  *model.mutable_deployments() = deployments;
+  entry->deployments = deployments;
+  entry->wire = DeterministicWire(model);
   entry->fingerprint = absl::Hash<std::string>{}(entry->wire);
   patched->entries_[position] = std::move(entry);
   // Deployments change no index; only the fingerprint needs the new content.

@@ -24,15 +24,25 @@
 
 namespace modelcatalog::catalog {
 
-// One model and what the read paths derive from it.
+using Deployments = google::protobuf::RepeatedPtrField<modelcatalog::v1::Deployment>;
+
+// One model, kept as its serialization plus the few fields the read paths
+// look at. The serialization is written as is into responses, so each model
+// is serialized once per snapshot, not once per call; and a catalog held as
+// bytes takes a fraction of the memory of the same models held as messages
+// (a request_schema Struct is a tree of small heap objects).
 struct CatalogEntry {
-  modelcatalog::v1::Model model;
-  std::string folded_id;            // FoldCase(model.id())
-  std::string folded_display_name;  // FoldCase(model.display_name())
-  // The model's deterministic serialization: written as is into responses, so
-  // each model is serialized once per snapshot, not once per call.
-  std::string wire;
+  std::string id;
+  std::string folded_id;            // FoldCase(id)
+  std::string folded_display_name;  // FoldCase(display_name)
+  modelcatalog::v1::ModelType model_type = modelcatalog::v1::MODEL_TYPE_UNSPECIFIED;
+  Deployments deployments;
+  std::string wire;                 // the model's deterministic serialization
   uint64_t fingerprint = 0;         // hash of `wire`
+
+  // The whole model, read back from `wire`: for the paths that need a message
+  // (the hot ones write `wire` directly).
+  modelcatalog::v1::Model model() const;
 };
 
 class CatalogSnapshot {

@@ -1,5 +1,7 @@
 #include "services/catalog/catalog_syncer.h"
 
+#include <malloc.h>
+
 #include <utility>
 
 #include "absl/random/random.h"
@@ -71,6 +73,9 @@ absl::Status CatalogSyncer::SyncOnce() {
   }
   const CatalogUpdater::SyncResult result =
       updater_->ApplySync(std::move(fetched->models), started, rejected_ids);
+  // A sync parses the whole catalog into messages and drops them again: give
+  // that memory back rather than keep the peak for good.
+  if (result.changed) ::malloc_trim(0);
   std::vector<RejectedModel> rejected;
   for (const hub::RejectedRecord& record : fetched->rejected) {
     RejectedModel& model = rejected.emplace_back();
@@ -106,14 +111,15 @@ void CatalogSyncer::Start() {
 void CatalogSyncer::Stop() {
   if (!stop_.HasBeenNotified()) stop_.Notify();
   if (thread_.joinable()) thread_.join();
+  if (!first_sync_done_.HasBeenNotified()) first_sync_done_.Notify();
 }
 
 void CatalogSyncer::Loop() {
-  do {
-    // Failures are recorded and logged by SyncOnce; the loop just tries again
-    // at the next tick.
-    SyncOnce().IgnoreError();
-  } while (!stop_.WaitForNotificationWithTimeout(options_.interval));
+  // Failures are recorded and logged by SyncOnce; the loop just tries again
+  // at the next tick.
+  SyncOnce().IgnoreError();
+  first_sync_done_.Notify();
+  while (!stop_.WaitForNotificationWithTimeout(options_.interval)) SyncOnce().IgnoreError();
 }
 
 }  // namespace modelcatalog::catalog

@@ -69,6 +69,10 @@ class CatalogSyncer {
   // progress. Idempotent.
   void Stop();
 
+  // Waits until the loop's first sync is over (or Stop). For tests, so that
+  // a sync they trigger cannot race with it.
+  void WaitForFirstSync() { first_sync_done_.WaitForNotification(); }
+
  private:
   void Loop();
 
@@ -81,6 +85,7 @@ class CatalogSyncer {
   // A mass removal was held back and awaits confirmation by the next sync.
   bool suspect_pending_ ABSL_GUARDED_BY(sync_mu_) = false;
   absl::Notification stop_;
+  absl::Notification first_sync_done_;
   std::thread thread_;
 };
 

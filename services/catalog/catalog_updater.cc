@@ -17,23 +17,23 @@ std::vector<FeedChange> DiffDeployments(const CatalogSnapshot* before, const Cat
                         const CatalogEntry* new_entry) {
     FeedChange& change = changes.emplace_back();
     change.kind = kind;
-    change.model_id = (new_entry != nullptr ? new_entry : old_entry)->model.id();
+    change.model_id = (new_entry != nullptr ? new_entry : old_entry)->id;
     change.observed_at = observed_at;
-    if (old_entry != nullptr) change.before = old_entry->model.deployments();
-    if (new_entry != nullptr) change.after = new_entry->model.deployments();
+    if (old_entry != nullptr) change.before = old_entry->deployments;
+    if (new_entry != nullptr) change.after = new_entry->deployments;
   };
   while (i < before->size() || j < after.size()) {
     const CatalogEntry* old_entry = i < before->size() ? &before->entry(i) : nullptr;
     const CatalogEntry* new_entry = j < after.size() ? &after.entry(j) : nullptr;
-    if (new_entry == nullptr || (old_entry != nullptr && old_entry->model.id() < new_entry->model.id())) {
+    if (new_entry == nullptr || (old_entry != nullptr && old_entry->id < new_entry->id)) {
       emit(FeedChange::Kind::kRemoved, old_entry, nullptr);
       ++i;
-    } else if (old_entry == nullptr || new_entry->model.id() < old_entry->model.id()) {
+    } else if (old_entry == nullptr || new_entry->id < old_entry->id) {
       emit(FeedChange::Kind::kAdded, nullptr, new_entry);
       ++j;
     } else {
       if (old_entry->fingerprint != new_entry->fingerprint &&
-          DeploymentStatusesDiffer(old_entry->model.deployments(), new_entry->model.deployments())) {
+          DeploymentStatusesDiffer(old_entry->deployments, new_entry->deployments)) {
         emit(FeedChange::Kind::kChanged, old_entry, new_entry);
       }
       ++i;
@@ -58,7 +58,7 @@ CatalogUpdater::SyncResult CatalogUpdater::ApplySync(std::vector<modelcatalog::v
     for (const std::string& id : rejected_ids) {
       const CatalogEntry* kept = previous ? previous->Find(id) : nullptr;
       if (kept == nullptr) continue;
-      models.push_back(kept->model);
+      models.push_back(kept->model());
       result.kept_previous.push_back(id);
     }
   }
@@ -81,7 +81,7 @@ CatalogUpdater::SyncResult CatalogUpdater::ApplySync(std::vector<modelcatalog::v
       observed_live_.erase(it++);
       continue;
     }
-    next = next->WithDeployments(*position, live->model.deployments(), 0);
+    next = next->WithDeployments(*position, live->deployments, 0);
     ++it;
   }
 
@@ -117,18 +117,18 @@ absl::StatusOr<modelcatalog::v1::Model> CatalogUpdater::ApplyLive(
   std::shared_ptr<const CatalogSnapshot> next =
       current->WithDeployments(*position, model.deployments(), current->revision() + 1);
   const CatalogEntry& updated = next->entry(*position);
-  if (updated.fingerprint == entry.fingerprint) return entry.model;  // nothing new
+  if (updated.fingerprint == entry.fingerprint) return entry.model();  // nothing new
 
   std::vector<FeedChange> changes;
-  if (DeploymentStatusesDiffer(entry.model.deployments(), model.deployments())) {
+  if (DeploymentStatusesDiffer(entry.deployments, model.deployments())) {
     FeedChange& change = changes.emplace_back();
     change.kind = FeedChange::Kind::kChanged;
     change.model_id = model.id();
     change.observed_at = observed_at;
-    change.before = entry.model.deployments();
+    change.before = entry.deployments;
     change.after = model.deployments();
   }
-  modelcatalog::v1::Model served = updated.model;
+  modelcatalog::v1::Model served = updated.model();
   PublishLocked(std::move(next), std::move(changes));
   return served;
 }

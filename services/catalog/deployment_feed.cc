@@ -181,7 +181,7 @@ bool WatchStream::NextInitialLocked() {
   } else {
     while (entry == nullptr && next_initial_ < snapshot.size()) {
       const CatalogEntry& candidate = snapshot.entry(next_initial_++);
-      if (!candidate.model.deployments().empty()) entry = &candidate;
+      if (!candidate.deployments.empty()) entry = &candidate;
     }
   }
   if (entry == nullptr) {
@@ -190,11 +190,11 @@ bool WatchStream::NextInitialLocked() {
   }
   event_.Clear();
   event_.set_type(modelcatalog::v1::WATCH_EVENT_TYPE_INITIAL);
-  event_.set_model_id(entry->model.id());
+  event_.set_model_id(entry->id);
   DeploymentStatus status;
-  SetStatus(entry->model.deployments(), &status, event_.mutable_status_raw());
+  SetStatus(entry->deployments, &status, event_.mutable_status_raw());
   event_.set_status(status);
-  *event_.mutable_deployments() = entry->model.deployments();
+  *event_.mutable_deployments() = entry->deployments;
   event_.set_revision(start_revision_);
   event_.set_resync(resync_);
   WriteLocked();

@@ -35,7 +35,6 @@
 
 namespace modelcatalog::catalog {
 
-using Deployments = google::protobuf::RepeatedPtrField<modelcatalog::v1::Deployment>;
 using WatchEvent = modelcatalog::v1::WatchDeploymentsResponse;
 
 // One observed change of one model's deployments.

@@ -6,8 +6,8 @@
 
 namespace modelcatalog::catalog {
 
-bool InTransition(const modelcatalog::v1::Model& model) {
-  for (const auto& deployment : model.deployments()) {
+bool InTransition(const Deployments& deployments) {
+  for (const auto& deployment : deployments) {
     if (deployment.status() == modelcatalog::v1::DEPLOYMENT_STATUS_DEPLOYING ||
         deployment.status() == modelcatalog::v1::DEPLOYMENT_STATUS_DEACTIVATING) {
       return true;
@@ -37,13 +37,13 @@ std::vector<std::string> DeploymentPoller::Due() {
   // A scan of the snapshot is a few microseconds per thousand models, far
   // below one hub call; it needs no bookkeeping that could drift.
   for (size_t i = 0; i < snapshot->size(); ++i) {
-    if (InTransition(snapshot->entry(i).model)) due.push_back(snapshot->entry(i).model.id());
+    if (InTransition(snapshot->entry(i).deployments)) due.push_back(snapshot->entry(i).id);
   }
   const absl::Time now = options_.clock();
   absl::MutexLock lock(&mu_);
   for (auto it = tracked_until_.begin(); it != tracked_until_.end();) {
     const CatalogEntry* entry = snapshot->Find(it->first);
-    if (entry == nullptr || (now >= it->second && !InTransition(entry->model))) {
+    if (entry == nullptr || (now >= it->second && !InTransition(entry->deployments))) {
       tracked_until_.erase(it++);  // gone, or settled after its grace period
       continue;
     }

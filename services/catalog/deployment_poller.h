@@ -32,7 +32,10 @@ struct DeploymentPollerOptions {
 };
 
 // True when any deployment is deploying or deactivating.
-bool InTransition(const modelcatalog::v1::Model& model);
+bool InTransition(const Deployments& deployments);
+inline bool InTransition(const modelcatalog::v1::Model& model) {
+  return InTransition(model.deployments());
+}
 
 class DeploymentPoller {
  public:

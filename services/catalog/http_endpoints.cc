@@ -42,7 +42,7 @@ std::string ListBody(const CatalogSnapshot& snapshot, const std::vector<size_t>&
   std::string body = R"({"object":"list","data":[)";
   for (size_t i = 0; i < positions.size(); ++i) {
     if (i > 0) body.push_back(',');
-    body += hub::ModelToJson(snapshot.entry(positions[i]).model);
+    body += hub::ModelToJson(snapshot.entry(positions[i]).model());
   }
   body += "]}";
   return body;
@@ -69,7 +69,7 @@ http::HttpResponse HttpEndpoints::Handle(const http::HttpRequest& request) {
     const std::string id = request.path.substr(kModelPrefix.size());
     const CatalogEntry* entry = snapshot->Find(id);
     if (entry == nullptr) return Error(404, absl::StrCat("Model not found: ", id));
-    return http::HttpResponse::Json(200, hub::ModelToJson(entry->model));
+    return http::HttpResponse::Json(200, hub::ModelToJson(entry->model()));
   }
   return Error(404, absl::StrCat("no such page: ", request.path));
 }
@@ -90,18 +90,17 @@ http::HttpResponse HttpEndpoints::ListModels(const http::HttpRequest& request) {
     }
     return http::HttpResponse::Json(200, *rendered_list_);
   }
+  // The snapshot's filter indexes, as ListModels uses them.
+  const bool by_developer = developer && !developer->empty();
+  const bool by_action = action && !action->empty();
+  const absl::Span<const uint32_t> developers =
+      by_developer ? snapshot->WithDeveloper(FoldCase(*developer)) : absl::Span<const uint32_t>();
+  const absl::Span<const uint32_t> actions =
+      by_action ? snapshot->WithAction(*action) : absl::Span<const uint32_t>();
   std::vector<size_t> positions;
-  for (size_t i = 0; i < snapshot->size(); ++i) {
-    const modelcatalog::v1::Model& model = snapshot->entry(i).model;
-    if (developer && !developer->empty() &&
-        (!model.has_developer() || FoldCase(model.developer().name()) != FoldCase(*developer))) {
-      continue;
-    }
-    if (action && !action->empty()) {
-      const auto& actions = model.fine_tuning().actions();
-      if (std::find(actions.begin(), actions.end(), *action) == actions.end()) continue;
-    }
-    positions.push_back(i);
+  for (uint32_t p : by_developer ? developers : actions) {
+    if (by_developer && by_action && !std::binary_search(actions.begin(), actions.end(), p)) continue;
+    positions.push_back(p);
   }
   return http::HttpResponse::Json(200, ListBody(*snapshot, positions));
 }

@@ -67,7 +67,7 @@ void LiveOperations::SwitchDeployment(Switch which, const std::string& id, absl:
   const std::shared_ptr<const CatalogSnapshot> snapshot = store_->Current();
   const CatalogEntry* entry = snapshot->Find(id);
   if (entry == nullptr) return done(absl::NotFoundError(absl::StrCat("Model not found: ", id)));
-  if (entry->model.model_type() == modelcatalog::v1::MODEL_TYPE_BASE) {
+  if (entry->model_type == modelcatalog::v1::MODEL_TYPE_BASE) {
     return done(absl::FailedPreconditionError(absl::StrCat(
         id, " is a base model: base models are always active and cannot be ",
         which == Switch::kActivate ? "activated" : "deactivated")));

@@ -64,7 +64,7 @@ TEST_F(CatalogFileTest, RoundTripsModelsRevisionAndFetchTime) {
   EXPECT_EQ(stored->fetched_at, absl::FromUnixNanos(1764000000123456789));
   ASSERT_EQ(stored->models.size(), 2u);
   EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(stored->models[1],
-                                                                 snapshot->entry(1).model));
+                                                                 snapshot->entry(1).model()));
   // No temporary file is left behind.
   EXPECT_NE(::access(absl::StrCat(path_, ".tmp.", ::getpid()).c_str(), F_OK), 0);
 }

@@ -13,7 +13,7 @@ using ::testing::ElementsAre;
 
 std::vector<std::string> IdsOf(const CatalogSnapshot& s, absl::Span<const uint32_t> positions) {
   std::vector<std::string> ids;
-  for (uint32_t p : positions) ids.push_back(s.entry(p).model.id());
+  for (uint32_t p : positions) ids.push_back(s.entry(p).model().id());
   return ids;
 }
 
@@ -22,12 +22,12 @@ TEST(CatalogSnapshotTest, OrdersByIdAndFindsById) {
       {MakeModel("gpt-5"), MakeModel("claude-sonnet-4-6"), MakeModel("flux-2-dev")}, 7,
       absl::FromUnixSeconds(100));
   ASSERT_EQ(snapshot->size(), 3u);
-  EXPECT_EQ(snapshot->entry(0).model.id(), "claude-sonnet-4-6");
-  EXPECT_EQ(snapshot->entry(2).model.id(), "gpt-5");
+  EXPECT_EQ(snapshot->entry(0).model().id(), "claude-sonnet-4-6");
+  EXPECT_EQ(snapshot->entry(2).model().id(), "gpt-5");
   EXPECT_EQ(snapshot->revision(), 7);
   EXPECT_EQ(snapshot->fetched_at(), absl::FromUnixSeconds(100));
   ASSERT_NE(snapshot->Find("flux-2-dev"), nullptr);
-  EXPECT_EQ(snapshot->Find("flux-2-dev")->model.id(), "flux-2-dev");
+  EXPECT_EQ(snapshot->Find("flux-2-dev")->model().id(), "flux-2-dev");
   EXPECT_EQ(snapshot->Find("flux"), nullptr);
 }
 
@@ -44,7 +44,7 @@ TEST(CatalogSnapshotTest, KeepsTheFirstOfRepeatedIdsAndReportsThem) {
   auto snapshot = CatalogSnapshot::Build(
       {MakeModel("m", "First"), MakeModel("x"), MakeModel("m", "Second")}, 1, absl::UnixEpoch());
   ASSERT_EQ(snapshot->size(), 2u);
-  EXPECT_EQ(snapshot->Find("m")->model.display_name(), "First");
+  EXPECT_EQ(snapshot->Find("m")->model().display_name(), "First");
   EXPECT_THAT(snapshot->duplicate_ids(), ElementsAre("m"));
 }
 
@@ -97,16 +97,16 @@ TEST(CatalogSnapshotTest, PatchingDeploymentsChangesOneModelAndKeepsTheOriginal)
 
   EXPECT_EQ(patched->revision(), 5);
   EXPECT_EQ(patched->fetched_at(), original->fetched_at());
-  EXPECT_EQ(patched->Find("custom")->model.deployments(0).status_raw(), "deploying");
-  EXPECT_EQ(patched->Find("custom")->model.display_name(), "Custom");
-  EXPECT_EQ(original->Find("custom")->model.deployments(0).status_raw(), "inactive");
+  EXPECT_EQ(patched->Find("custom")->model().deployments(0).status_raw(), "deploying");
+  EXPECT_EQ(patched->Find("custom")->model().display_name(), "Custom");
+  EXPECT_EQ(original->Find("custom")->model().deployments(0).status_raw(), "inactive");
   EXPECT_EQ(&patched->entry(0), &original->entry(0));  // untouched models are shared
   EXPECT_NE(patched->fingerprint(), original->fingerprint());
   EXPECT_THAT(IdsOf(*patched, patched->WithDeveloper("acme")), ElementsAre("custom"));
   EXPECT_EQ(patched->PositionOf("nope"), absl::nullopt);
 
   // Patching back gives the fingerprint of the original content.
-  auto restored = patched->WithDeployments(position, original->Find("custom")->model.deployments(), 6);
+  auto restored = patched->WithDeployments(position, original->Find("custom")->model().deployments(), 6);
   EXPECT_EQ(restored->fingerprint(), original->fingerprint());
 }
 

@@ -73,7 +73,7 @@ TEST_F(CatalogSyncerTest, ChangedContentPublishesTheNextRevision) {
   HubReturns({MakeModel("a", "Renamed")});
   ASSERT_TRUE(syncer_->SyncOnce().ok());
   EXPECT_EQ(store_.Current()->revision(), 2);
-  EXPECT_EQ(store_.Current()->Find("a")->model.display_name(), "Renamed");
+  EXPECT_EQ(store_.Current()->Find("a")->model().display_name(), "Renamed");
   EXPECT_THAT(publishes_, ::testing::ElementsAre(1, 2));
 }
 
@@ -168,9 +168,9 @@ TEST_F(CatalogSyncerTest, ABadRecordKeepsItsModelsPreviousVersion) {
   list.rejected.push_back({2, "", absl::InvalidArgumentError("data[2].id: expected a string")});
   next_ = list;
   ASSERT_TRUE(syncer_->SyncOnce().ok());
-  EXPECT_EQ(store_.Current()->Find("a")->model.display_name(), "Alpha 2");
+  EXPECT_EQ(store_.Current()->Find("a")->model().display_name(), "Alpha 2");
   ASSERT_NE(store_.Current()->Find("b"), nullptr);
-  EXPECT_EQ(store_.Current()->Find("b")->model.display_name(), "Beta");
+  EXPECT_EQ(store_.Current()->Find("b")->model().display_name(), "Beta");
   const SyncStatus status = status_.Get();
   ASSERT_EQ(status.rejected.size(), 2u);
   EXPECT_EQ(status.rejected[0].id, "b");

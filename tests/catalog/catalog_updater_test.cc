@@ -72,7 +72,7 @@ TEST_F(CatalogUpdaterTest, LiveObservationPatchesTheStoreAndFeedsOneChange) {
       updater_.ApplyLive(Custom("a", "deploying"), now_ + absl::Seconds(1));
   ASSERT_TRUE(served.ok()) << served.status();
   EXPECT_EQ(served->deployments(0).status_raw(), "deploying");
-  EXPECT_EQ(store_.Current()->Find("a")->model.deployments(0).status_raw(), "deploying");
+  EXPECT_EQ(store_.Current()->Find("a")->model().deployments(0).status_raw(), "deploying");
   EXPECT_EQ(store_.Current()->revision(), 2);
   EXPECT_EQ(feed_.revision(), 1);
 
@@ -94,11 +94,11 @@ TEST_F(CatalogUpdaterTest, ASyncFetchedBeforeALiveObservationDoesNotUndoIt) {
   // This sync's fetch began before the activation was observed: its
   // "inactive" is older news.
   updater_.ApplySync({Custom("a", "inactive", "Renamed")}, fetch_started);
-  EXPECT_EQ(store_.Current()->Find("a")->model.deployments(0).status_raw(), "deploying");
-  EXPECT_EQ(store_.Current()->Find("a")->model.display_name(), "Renamed");
+  EXPECT_EQ(store_.Current()->Find("a")->model().deployments(0).status_raw(), "deploying");
+  EXPECT_EQ(store_.Current()->Find("a")->model().display_name(), "Renamed");
   // A sync fetched after the observation is authoritative again.
   updater_.ApplySync({Custom("a", "active")}, now_ + absl::Seconds(3));
-  EXPECT_EQ(store_.Current()->Find("a")->model.deployments(0).status_raw(), "active");
+  EXPECT_EQ(store_.Current()->Find("a")->model().deployments(0).status_raw(), "active");
 }
 
 }  // namespace

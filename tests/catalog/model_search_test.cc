@@ -19,7 +19,7 @@ std::vector<std::string> Search(const CatalogSnapshot& s, const std::string& que
                                 size_t limit = 100) {
   std::vector<std::string> ids;
   for (const SearchHit& hit : SearchSnapshot(s, FoldCase(query), cursor, limit)) {
-    ids.push_back(s.entry(hit.position).model.id());
+    ids.push_back(s.entry(hit.position).model().id());
   }
   return ids;
 }
@@ -125,7 +125,7 @@ TEST(ModelSearchIndexTest, AgreesWithRankingEveryModel) {
       std::vector<SearchHit> hits = SearchSnapshot(*snapshot, query, cursor, 7);
       found.insert(found.end(), hits.begin(), hits.end());
       if (hits.size() < 7) break;
-      cursor = SearchCursor{hits.back().rank, snapshot->entry(hits.back().position).model.id()};
+      cursor = SearchCursor{hits.back().rank, snapshot->entry(hits.back().position).id};
     }
     ASSERT_EQ(found.size(), expected.size()) << "query " << query;
     for (size_t i = 0; i < found.size(); ++i) {
