@@ -207,8 +207,7 @@ absl::Status CatalogServer::StartHttp() {
       [endpoints](const http::HttpRequest& request) { return endpoints->Handle(request); });
   absl::StatusOr<int> bound = http_server_->Start(listen.substr(0, colon), port);
   if (!bound.ok()) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot listen on ", options_.metrics_listen, ": ", bound.status().message()));
+    return absl::UnavailableError(absl::StrCat("--metrics_listen: ", bound.status().message()));
   }
   metrics_port_ = *bound;
   return absl::OkStatus();
