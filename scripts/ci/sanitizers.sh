@@ -55,11 +55,13 @@ run() {
   (
     case "$flavor" in
       asan)
-        export ASAN_OPTIONS="halt_on_error=1:detect_leaks=1:detect_stack_use_after_return=1:check_initialization_order=1:strict_init_order=1:log_path=$reports/asan:external_symbolizer_path=$symbolizer"
-        export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:log_path=$reports/ubsan:external_symbolizer_path=$symbolizer"
+        # One log_path for both: the runtimes share it (the last one set wins).
+        export ASAN_OPTIONS="halt_on_error=1:detect_leaks=1:detect_stack_use_after_return=1:check_initialization_order=1:strict_init_order=1:log_path=$reports/asan-ubsan:external_symbolizer_path=$symbolizer"
+        export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:log_path=$reports/asan-ubsan:external_symbolizer_path=$symbolizer"
+        export LSAN_OPTIONS="suppressions=$here/tests/sanitizers/lsan.supp:print_suppressions=0"
         ;;
       tsan)
-        export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:ignore_noninstrumented_modules=1:suppressions=$here/tests/sanitizers/tsan.supp:log_path=$reports/tsan:external_symbolizer_path=$symbolizer"
+        export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:ignore_noninstrumented_modules=1:suppressions=$here/tests/sanitizers/tsan.supp:print_suppressions=0:log_path=$reports/tsan:external_symbolizer_path=$symbolizer"
         ;;
     esac
     ctest --test-dir "$dir" --output-on-failure -j "$JOBS" -E "$skip" "${ctest_args[@]}"
