@@ -93,7 +93,7 @@ std::shared_ptr<const CatalogSnapshot> CatalogSnapshot::Build(
   return snapshot;
 }
 
-std::shared_ptr<const CatalogSnapshot> CatalogSnapshot::WithRevision(int64_t revision) const {
+std::shared_ptr<CatalogSnapshot> CatalogSnapshot::ShareWithRevision(int64_t revision) const {
   std::shared_ptr<CatalogSnapshot> copy(new CatalogSnapshot());
   copy->revision_ = revision;
   copy->fetched_at_ = fetched_at_;
@@ -101,21 +101,19 @@ std::shared_ptr<const CatalogSnapshot> CatalogSnapshot::WithRevision(int64_t rev
   copy->indexes_ = indexes_;
   copy->search_index_ = search_index_;
   copy->duplicate_ids_ = duplicate_ids_;
-  copy->entries_ = entries_;
+  copy->entries_ = entries_;  // pointers: the entries themselves are shared
   return copy;
+}
+
+std::shared_ptr<const CatalogSnapshot> CatalogSnapshot::WithRevision(int64_t revision) const {
+  return ShareWithRevision(revision);
 }
 
 std::shared_ptr<const CatalogSnapshot> CatalogSnapshot::WithDeployments(
     size_t position,
     const google::protobuf::RepeatedPtrField<modelcatalog::v1::Deployment>& deployments,
     int64_t revision) const {
-  std::shared_ptr<CatalogSnapshot> patched(new CatalogSnapshot());
-  patched->revision_ = revision;
-  patched->fetched_at_ = fetched_at_;
-  patched->indexes_ = indexes_;
-  patched->search_index_ = search_index_;
-  patched->duplicate_ids_ = duplicate_ids_;
-  patched->entries_ = entries_;
+  std::shared_ptr<CatalogSnapshot> patched = ShareWithRevision(revision);
   auto entry = std::make_shared<CatalogEntry>(*entries_[position]);
   modelcatalog::v1::Model model = entry->model();
   *model.mutable_deployments() = deployments;

@@ -100,6 +100,8 @@ class CatalogSnapshot {
   CatalogSnapshot() = default;
   CatalogSnapshot(const CatalogSnapshot&) = delete;
   CatalogSnapshot& operator=(const CatalogSnapshot&) = delete;
+  // A copy sharing everything, under another revision.
+  std::shared_ptr<CatalogSnapshot> ShareWithRevision(int64_t revision) const;
 
   // What depends only on ids, developers and actions: shared by every snapshot
   // patched from the same sync.

@@ -6,36 +6,17 @@
 #include "absl/strings/str_cat.h"
 #include "clients/hub/model_json.h"
 #include "services/catalog/text_fold.h"
+#include "services/common/json_text.h"
 
 namespace modelcatalog::catalog {
 namespace {
 
-std::string JsonString(absl::string_view text) {
-  std::string out = "\"";
-  for (char c : text) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          absl::StrAppend(&out, "\\u00", c < 0x10 ? "0" : "1");
-          out.push_back("0123456789abcdef"[c & 0xF]);
-        } else {
-          out.push_back(c);
-        }
-    }
-  }
-  out.push_back('"');
-  return out;
-}
-
 // The hub's error envelope.
 http::HttpResponse Error(int status, absl::string_view message) {
-  return http::HttpResponse::Json(
-      status, absl::StrCat(R"({"status":"error","status_message":)", JsonString(message), "}"));
+  std::string body = R"({"status":"error","status_message":)";
+  AppendJsonString(&body, message);
+  body.push_back('}');
+  return http::HttpResponse::Json(status, std::move(body));
 }
 
 std::string ListBody(const CatalogSnapshot& snapshot, const std::vector<size_t>& positions) {
