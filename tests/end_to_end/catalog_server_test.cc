@@ -367,6 +367,7 @@ TEST_F(CatalogServerTest, ACorruptCatalogFileIsReportedAndIgnored) {
   }
   StartServer(path);
   WaitServing();  // from the hub, as if there were no file
+  ASSERT_TRUE(server_->SyncNow().ok());  // and the first sync's status is recorded
   GetSyncStatusResponse status;
   ASSERT_TRUE(stub_->GetSyncStatus(Deadline().get(), {}, &status).ok());
   EXPECT_EQ(status.origin(), v1::CATALOG_ORIGIN_HUB);
