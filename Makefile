@@ -1,11 +1,12 @@
 # model-catalog: the two commands of the Quick start, and the steps behind them.
 #   make run    install what is missing, build, start the service on its embedded default
 #   make test   install what is missing, build, run every test
+#   make bench  build, then the measurements of BENCHMARKS.md (BENCH_QUICK=1: a short smoke run)
 BUILD_DIR  ?= build
 BUILD_TYPE ?= RelWithDebInfo
 JOBS       ?= $(shell nproc)
 
-.PHONY: all deps configure build test run lint clean
+.PHONY: all deps configure build test run bench lint clean
 
 all: build
 
@@ -23,6 +24,9 @@ test: build
 
 run: build
 	scripts/run.sh $(BUILD_DIR)
+
+bench: build
+	scripts/bench.sh $(BUILD_DIR)
 
 lint: deps
 	npx --no-install buf lint

@@ -1,0 +1,58 @@
+// The scenarios of catalog-bench. Each returns what it measured; the caller
+// names them, computes ratios to Health.Check and prints them.
+#ifndef MODEL_CATALOG_BENCHMARKS_LOAD_SCENARIOS_H_
+#define MODEL_CATALOG_BENCHMARKS_LOAD_SCENARIOS_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "benchmarks/load/bench_context.h"
+#include "benchmarks/load/results.h"
+
+namespace modelcatalog::bench {
+
+struct WatchOptions {
+  int watchers = 10000;
+  int connections = 16;
+  int rounds = 3;                                  // deployment status changes delivered
+  absl::Duration open_timeout = absl::Seconds(120);    // for every INITIAL_STATE_COMPLETE
+  absl::Duration delivery_timeout = absl::Seconds(30);  // for every watcher to see a change
+};
+
+// Opens `watchers` WatchDeployments streams for one custom model, measures the
+// server's RSS before and after, then changes the model's deployment status
+// `rounds` times (hub control API, then a live GetModel so the server observes
+// it at once) and measures, per watcher, the time from the live call to its
+// CHANGED event.
+ScenarioResult RunWatchScenario(BenchContext& context, const WatchOptions& options);
+
+struct SyncOptions {
+  // GetModel calls per second, sent open loop: on schedule whatever the
+  // answers, latency counted from the scheduled send time.
+  double rate = 2000;
+  size_t connections = 4;
+  int syncs = 3;                                     // complete syncs to observe
+  absl::Duration warmup = absl::Seconds(2);
+  absl::Duration max_duration = absl::Seconds(180);  // gives up after this
+  absl::Duration poll_interval = absl::Milliseconds(20);  // of GetSyncStatus
+  // A call this close after a sync's observed end counts as neither idle nor during.
+  absl::Duration settle = absl::Milliseconds(250);
+};
+
+// GetModel latency while full syncs run (the server runs with a short
+// --sync_interval), against the same load between syncs. Sync windows are read
+// from GetSyncStatus; before each sync one model is edited on the hub so that
+// every sync changes the catalog and is applied (new revision, swap).
+// Returns two results: "sync_idle" (calls clear of every sync) and
+// "sync_during" (calls that overlapped a sync).
+std::vector<ScenarioResult> RunSyncScenario(BenchContext& context, const SyncOptions& options);
+
+// The server's resident memory now and the size of the catalog JSON the hub
+// serves (one GET of the list).
+ScenarioResult RunMemoryScenario(BenchContext& context);
+
+}  // namespace modelcatalog::bench
+
+#endif  // MODEL_CATALOG_BENCHMARKS_LOAD_SCENARIOS_H_

@@ -1,0 +1,293 @@
+// sync: GetModel latency while full syncs of the catalog run, against the
+// latency of the same load between syncs.
+//
+// The server runs with a short --sync_interval. GetModel calls go out open
+// loop, on a fixed schedule whatever the answers, and each call's latency is
+// counted from its scheduled send time, so a stall of the server shows in
+// every call it delays. A monitor polls GetSyncStatus: a new
+// last_attempt_time marks a sync that has finished, and it is the time that
+// sync started, so each sync's window is [that time, the poll that saw it].
+// Before every sync the monitor edits one model on the hub, so every sync
+// changes the catalog and is applied (a new revision is published: parse,
+// diff, index, swap, not only a fetch that finds nothing new). The load stops
+// when the monitor sees the last sync end, so every sync that ran during the
+// load is known. A call is "during" when its [scheduled send, end] interval
+// meets a sync window, "idle" when it is clear of every window by `settle`.
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "benchmarks/load/closed_loop.h"
+#include "benchmarks/load/proc_stats.h"
+#include "benchmarks/load/scenarios.h"
+#include "modelcatalog/v1/catalog_service.grpc.pb.h"
+
+namespace modelcatalog::bench {
+namespace {
+
+using ::modelcatalog::v1::GetModelRequest;
+using ::modelcatalog::v1::GetModelResponse;
+using ::modelcatalog::v1::GetSyncStatusResponse;
+using ::modelcatalog::v1::ModelCatalogService;
+
+struct Sample {
+  int64_t scheduled = 0;
+  std::atomic<int64_t> end{0};  // 0 until the call finishes
+  int code = -1;
+};
+
+struct OpenCall {
+  grpc::ClientContext context;
+  GetModelRequest request;
+  GetModelResponse response;
+  size_t index = 0;
+};
+
+struct SyncWindow {
+  int64_t start = 0;  // steady-clock ns
+  int64_t end = 0;
+  int64_t revision = 0;
+  bool applied = false;  // a new revision was published
+  bool failed = false;   // the attempt failed (last_error set)
+};
+
+int64_t WallNanos() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Frees finished calls on the pacing thread rather than inside their callbacks.
+class Graveyard {
+ public:
+  void Add(OpenCall* call) {
+    absl::MutexLock lock(&mu_);
+    dead_.push_back(call);
+  }
+  void Sweep() {
+    std::vector<OpenCall*> dead;
+    {
+      absl::MutexLock lock(&mu_);
+      dead.swap(dead_);
+    }
+    for (OpenCall* call : dead) delete call;
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::vector<OpenCall*> dead_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace
+
+std::vector<ScenarioResult> RunSyncScenario(BenchContext& context, const SyncOptions& options) {
+  ScenarioResult idle, during;
+  idle.name = "sync_idle";
+  during.name = "sync_during";
+  idle.rpc = during.rpc = "ModelCatalogService/GetModel";
+  const size_t connections = std::min(options.connections, context.channels.size());
+  idle.connections = during.connections = static_cast<int>(connections);
+  std::fprintf(stderr,
+               "catalog-bench: sync (GetModel open loop at %.0f/s over %zu connections, until %d "
+               "syncs are seen)...\n",
+               options.rate, connections, options.syncs);
+  if (context.hub == nullptr || connections == 0 || options.rate <= 0) {
+    std::fprintf(stderr, "catalog-bench: sync needs --hub_url, a connection and a rate\n");
+    return {idle, during};
+  }
+  std::vector<std::unique_ptr<ModelCatalogService::Stub>> stubs;
+  for (size_t i = 0; i < connections; ++i) {
+    stubs.push_back(ModelCatalogService::NewStub(context.channels[i]));
+  }
+  auto control = ModelCatalogService::NewStub(context.control);
+  const std::string patched_id = context.catalog.ids.front();
+
+  const auto read_status = [&control](GetSyncStatusResponse* status) {
+    grpc::ClientContext call;
+    call.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+    return control->GetSyncStatus(&call, {}, status).ok();
+  };
+  int patches = 0;
+  const auto patch_hub = [&] {
+    const HttpResult patched = context.hub->Patch(
+        patched_id, absl::StrCat("{\"description\":\"catalog-bench sync edit ", ++patches, "\"}"));
+    if (patched.status != 200) {
+      std::fprintf(stderr, "catalog-bench: sync: PATCH answered %ld: %s\n", patched.status,
+                   patched.body.substr(0, 200).c_str());
+    }
+  };
+  GetSyncStatusResponse first;
+  if (!read_status(&first)) {
+    std::fprintf(stderr, "catalog-bench: sync: GetSyncStatus failed\n");
+    return {idle, during};
+  }
+  patch_hub();
+
+  // Steady clock = wall clock + offset, for the server's sync start times.
+  const int64_t clock_offset = NowNanos() - WallNanos();
+  const int64_t period = static_cast<int64_t>(1e9 / options.rate);
+  const int64_t max_ns = absl::ToInt64Nanoseconds(options.warmup + options.max_duration);
+  const size_t capacity = static_cast<size_t>(max_ns / period) + 16;
+  std::unique_ptr<Sample[]> samples(new Sample[capacity]);
+  std::atomic<size_t> finished{0};
+  Graveyard graveyard;
+
+  const int64_t start = NowNanos();
+  const int64_t measure_begin = start + absl::ToInt64Nanoseconds(options.warmup);
+  std::atomic<bool> stop{false};
+  std::atomic<int64_t> stop_at{0};
+
+  // The monitor: sync windows, and a hub edit after each so the next applies.
+  std::vector<SyncWindow> windows;
+  std::thread monitor([&] {
+    int64_t last_attempt = first.last_attempt_time().seconds() * 1000000000LL +
+                           first.last_attempt_time().nanos();
+    int64_t revision = first.revision();
+    int seen = 0;
+    while (!stop.load()) {
+      std::this_thread::sleep_for(absl::ToChronoNanoseconds(options.poll_interval));
+      if (NowNanos() - start > max_ns) break;
+      GetSyncStatusResponse status;
+      if (!read_status(&status)) continue;
+      const int64_t observed = NowNanos();
+      const int64_t attempt = status.last_attempt_time().seconds() * 1000000000LL +
+                              status.last_attempt_time().nanos();
+      if (attempt == last_attempt) continue;
+      SyncWindow window;
+      window.failed = !status.last_error().empty();
+      // A successful sync reports when it started; a failed one when it ended.
+      window.start = window.failed ? observed : attempt + clock_offset;
+      window.end = observed;
+      window.revision = status.revision();
+      window.applied = status.revision() > revision;
+      windows.push_back(window);
+      last_attempt = attempt;
+      revision = status.revision();
+      patch_hub();
+      if (window.start >= measure_begin && !window.failed && ++seen >= options.syncs) break;
+    }
+    stop_at.store(NowNanos());
+    stop.store(true);
+  });
+
+  // The pacer: one call every `period`, whatever happened to the others.
+  const double server_cpu0 = ReadCpuSeconds(context.server_pid);
+  const double client_cpu0 = ReadCpuSeconds(0);
+  std::mt19937_64 random(7);
+  size_t issued = 0;
+  while (!stop.load(std::memory_order_relaxed) && issued < capacity) {
+    const int64_t scheduled = start + static_cast<int64_t>(issued) * period;
+    const int64_t now = NowNanos();
+    if (scheduled > now) {
+      graveyard.Sweep();
+      const int64_t wait = scheduled - NowNanos();
+      if (wait > 0) std::this_thread::sleep_for(std::chrono::nanoseconds(wait));
+      continue;
+    }
+    auto* call = new OpenCall;
+    call->index = issued;
+    call->request.set_id(context.catalog.ids[random() % context.catalog.ids.size()]);
+    call->context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    samples[issued].scheduled = scheduled;
+    Sample* sample = &samples[issued];
+    stubs[issued % stubs.size()]->async()->GetModel(
+        &call->context, &call->request, &call->response,
+        [call, sample, &finished, &graveyard](grpc::Status status) {
+          sample->code = static_cast<int>(status.error_code());
+          sample->end.store(NowNanos(), std::memory_order_release);
+          finished.fetch_add(1, std::memory_order_release);
+          graveyard.Add(call);
+        });
+    ++issued;
+  }
+  stop.store(true);
+  monitor.join();
+  const int64_t load_end = stop_at.load() != 0 ? stop_at.load() : NowNanos();
+  const double wall = (load_end - measure_begin) / 1e9;
+  const double server_cpu = CoresBusy(server_cpu0, ReadCpuSeconds(context.server_pid),
+                                      (NowNanos() - start) / 1e9);
+  const double client_cpu = CoresBusy(client_cpu0, ReadCpuSeconds(0), (NowNanos() - start) / 1e9);
+  const absl::Time drain_deadline = absl::Now() + absl::Seconds(15);
+  while (finished.load(std::memory_order_acquire) < issued && absl::Now() < drain_deadline) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  graveyard.Sweep();
+  absl::SleepFor(absl::Milliseconds(100));
+  graveyard.Sweep();
+
+  // Classify every call scheduled inside the measured window.
+  const int64_t settle = absl::ToInt64Nanoseconds(options.settle);
+  int64_t during_windows = 0, applied = 0;
+  std::string window_text;
+  for (const SyncWindow& w : windows) {
+    if (w.end < measure_begin) continue;
+    ++during_windows;
+    applied += w.applied ? 1 : 0;
+    absl::StrAppend(&window_text, window_text.empty() ? "" : " ",
+                    absl::StrFormat("%.2fs@%.1fs", (w.end - w.start) / 1e9,
+                                    (w.start - measure_begin) / 1e9),
+                    w.applied ? "" : "(not applied)", w.failed ? "(failed)" : "");
+  }
+  int64_t unclassified = 0;
+  for (size_t i = 0; i < issued; ++i) {
+    const Sample& s = samples[i];
+    if (s.scheduled < measure_begin || s.scheduled > load_end) continue;
+    const int64_t end = s.end.load(std::memory_order_acquire);
+    if (end == 0) {  // never finished: counted as what it is, a call that did not succeed
+      ++during.codes[4];
+      continue;
+    }
+    bool in_sync = false, near_sync = false;
+    for (const SyncWindow& w : windows) {
+      if (s.scheduled <= w.end && end >= w.start) in_sync = true;
+      if (s.scheduled <= w.end + settle && end >= w.start - settle) near_sync = true;
+    }
+    ScenarioResult* target = in_sync ? &during : (near_sync ? nullptr : &idle);
+    if (target == nullptr) {
+      ++unclassified;
+      continue;
+    }
+    const int code = s.code >= 0 && s.code < kStatusCodes ? s.code : 2;
+    ++target->codes[code];
+    if (code == 0) target->latencies.Add(end - s.scheduled);
+  }
+  // Seconds of measured time spent in and out of syncs, for calls per second.
+  int64_t in_sync_ns = 0;
+  for (const SyncWindow& w : windows) {
+    const int64_t a = std::max(w.start, measure_begin), b = std::min(w.end, load_end);
+    if (b > a) in_sync_ns += b - a;
+  }
+  during.seconds = in_sync_ns / 1e9;
+  idle.seconds = std::max(0.0, wall - during.seconds);
+  idle.server_cpu = during.server_cpu = server_cpu;
+  idle.client_cpu = during.client_cpu = client_cpu;
+
+  during.AddExtra("rate_per_second", options.rate);
+  during.AddExtra("syncs_observed", during_windows);
+  during.AddExtra("syncs_applied", applied);
+  during.AddExtraString("sync_windows", window_text);
+  during.AddExtra("calls_between_windows_unclassified", unclassified);
+  const double idle_p99 = idle.latencies.PercentileMicros(0.99);
+  const double during_p99 = during.latencies.PercentileMicros(0.99);
+  during.AddExtra("idle_p99_us", idle_p99);
+  during.AddExtra("during_p99_us", during_p99);
+  if (idle_p99 > 0) during.AddExtra("p99_during_over_idle", during_p99 / idle_p99);
+  during.AddExtra("during_max_us", during.latencies.MaxMicros());
+  if (during_windows < options.syncs) {
+    std::fprintf(stderr, "catalog-bench: sync: saw %lld of %d syncs within %s\n",
+                 static_cast<long long>(during_windows), options.syncs,
+                 absl::FormatDuration(options.max_duration).c_str());
+  }
+  return {idle, during};
+}
+
+}  // namespace modelcatalog::bench

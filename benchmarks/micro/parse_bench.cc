@@ -1,0 +1,37 @@
+// Parsing the hub's JSON list into models (clients/hub/model_json.h).
+#include "benchmark/benchmark.h"
+#include "benchmarks/micro/fixtures.h"
+#include "benchmarks/micro/registry.h"
+#include "clients/hub/model_json.h"
+
+namespace modelcatalog::bench {
+namespace {
+
+void BM_ParseModelList(benchmark::State& state, int models) {
+  const std::string& json = CatalogJson(models);
+  for (auto _ : state) {
+    absl::StatusOr<hub::ParsedModelList> parsed = hub::ParseModelList(json);
+    if (!parsed.ok() || parsed->models.size() != static_cast<size_t>(models)) {
+      state.SkipWithError("the catalog did not parse whole");
+      break;
+    }
+    benchmark::DoNotOptimize(parsed->models.data());
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) *
+                          static_cast<int64_t>(json.size()));
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()) * models);
+  state.counters["json_bytes"] = static_cast<double>(json.size());
+}
+
+}  // namespace
+
+void RegisterParseBenchmarks() {
+  for (int models : SelectedSizes()) {
+    benchmark::RegisterBenchmark(("ParseModelList/" + std::to_string(models)).c_str(),
+                                 BM_ParseModelList, models)
+        ->Unit(benchmark::kMillisecond)
+        ->UseRealTime();
+  }
+}
+
+}  // namespace modelcatalog::bench

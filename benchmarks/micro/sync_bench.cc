@@ -1,0 +1,97 @@
+// The sync pipeline, fetch excluded: parse the hub's list, then
+// CatalogUpdater::ApplySync (build the snapshot and its indexes, diff against
+// the catalog served, publish: swap and feed), as one step. The catalog
+// served is the previous iteration's, which differs in one model, so every
+// iteration publishes a new revision.
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "benchmark/benchmark.h"
+#include "benchmarks/micro/fixtures.h"
+#include "benchmarks/micro/registry.h"
+#include "clients/hub/model_json.h"
+#include "services/catalog/catalog_store.h"
+#include "services/catalog/catalog_updater.h"
+#include "services/catalog/deployment_feed.h"
+
+namespace modelcatalog::bench {
+namespace {
+
+// The catalog with the first description edited.
+std::string Edited(const std::string& json) {
+  std::string edited = json;
+  const std::string from = "for scale tests.";
+  const size_t at = edited.find(from);
+  if (at != std::string::npos) edited.replace(at, from.size(), "for scale tests!");
+  return edited;
+}
+
+void BM_SyncPipeline(benchmark::State& state, int models) {
+  const std::string& original = CatalogJson(models);
+  const std::string edited = Edited(original);
+  catalog::CatalogStore store;
+  catalog::DeploymentFeed feed;
+  catalog::CatalogUpdater updater(&store, &feed);
+  {
+    absl::StatusOr<hub::ParsedModelList> first = hub::ParseModelList(original);
+    updater.ApplySync(std::move(first->models), absl::Now());
+  }
+  bool use_edited = true;
+  for (auto _ : state) {
+    absl::StatusOr<hub::ParsedModelList> parsed =
+        hub::ParseModelList(use_edited ? edited : original);
+    use_edited = !use_edited;
+    if (!parsed.ok()) {
+      state.SkipWithError("the catalog did not parse");
+      break;
+    }
+    const catalog::CatalogUpdater::SyncResult result =
+        updater.ApplySync(std::move(parsed->models), absl::Now());
+    if (!result.changed || result.model_count != static_cast<size_t>(models)) {
+      state.SkipWithError("the sync was not applied");
+      break;
+    }
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()) * models);
+}
+
+// ApplySync alone: the models are already parsed (copying them is not timed).
+void BM_ApplySync(benchmark::State& state, int models) {
+  const std::vector<modelcatalog::v1::Model>& parsed = CatalogModels(models);
+  std::vector<modelcatalog::v1::Model> edited = parsed;
+  edited.front().set_description(edited.front().description() + " (edited)");
+  catalog::CatalogStore store;
+  catalog::DeploymentFeed feed;
+  catalog::CatalogUpdater updater(&store, &feed);
+  updater.ApplySync(parsed, absl::Now());
+  bool use_edited = true;
+  for (auto _ : state) {
+    state.PauseTiming();
+    std::vector<modelcatalog::v1::Model> input = use_edited ? edited : parsed;
+    use_edited = !use_edited;
+    state.ResumeTiming();
+    const catalog::CatalogUpdater::SyncResult result =
+        updater.ApplySync(std::move(input), absl::Now());
+    if (!result.changed) {
+      state.SkipWithError("the sync was not applied");
+      break;
+    }
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()) * models);
+}
+
+}  // namespace
+
+void RegisterSyncBenchmarks() {
+  for (int models : SelectedSizes()) {
+    const std::string n = std::to_string(models);
+    benchmark::RegisterBenchmark(("SyncPipeline(parse+ApplySync)/" + n).c_str(), BM_SyncPipeline,
+                                 models)
+        ->Unit(benchmark::kMillisecond)
+        ->UseRealTime();
+    benchmark::RegisterBenchmark(("CatalogUpdater::ApplySync/" + n).c_str(), BM_ApplySync, models)
+        ->Unit(benchmark::kMillisecond)
+        ->UseRealTime();
+  }
+}
+
+}  // namespace modelcatalog::bench
