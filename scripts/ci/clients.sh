@@ -56,7 +56,9 @@ go_build() {
     go_env go build -o "$work/list-models" modelcatalog/examples/list-models
 }
 
-# Starts a server in the background; echoes the address of its "listening on" line.
+# start OUT ARGV...: starts a server in the background and writes the address of its
+# "listening on" line to OUT.address. Not to be called in $(...): the pid must be recorded
+# in this shell for the cleanup.
 pids=()
 start() {
   local out=$1
@@ -65,7 +67,7 @@ start() {
   pids+=("$!")
   for _ in $(seq 1 200); do
     if grep -qs ' listening on ' "$out"; then
-      sed -n 's/.* listening on //p' "$out" | head -n 1
+      sed -n 's/.* listening on //p' "$out" | head -n 1 >"$out.address"
       return 0
     fi
     kill -0 "${pids[-1]}" 2>/dev/null || { cat "$out.err" >&2; return 1; }
@@ -78,10 +80,12 @@ go_example() {
   local hub server expected actual
   printf 'go-token\n' >"$work/tokens"
   printf 'go-token\n' >"$work/token"
-  hub=$(start "$work/hub.out" "$bin_dir/hub-emulator" --listen=127.0.0.1:0) || return 1
-  server=$(start "$work/server.out" env MODEL_CATALOG_METRICS_LISTEN=127.0.0.1:0 \
+  start "$work/hub.out" "$bin_dir/hub-emulator" --listen=127.0.0.1:0 || return 1
+  hub=$(cat "$work/hub.out.address")
+  start "$work/server.out" env MODEL_CATALOG_METRICS_LISTEN=127.0.0.1:0 \
     "$bin_dir/catalog-server" --listen=127.0.0.1:0 --hub_url="$hub/api/ai" --sync_interval=1h \
-    --auth_tokens_file="$work/tokens") || return 1
+    --auth_tokens_file="$work/tokens" || return 1
+  server=$(cat "$work/server.out.address")
   expected=$(/usr/bin/python3 -c 'import json, sys, urllib.request
 data = json.load(urllib.request.urlopen(sys.argv[1] + "/_control/models"))["data"]
 print("\n".join(sorted(m["id"] for m in data)))' "$hub")
