@@ -2,11 +2,12 @@
 #   make run    install what is missing, build, start the service on its embedded default
 #   make test   install what is missing, build, run every test
 #   make bench  build, then the measurements of BENCHMARKS.md (BENCH_QUICK=1: a short smoke run)
+#   make clients | chart | image   the shipping checks CI runs (image: as root, with buildah)
 BUILD_DIR  ?= build
 BUILD_TYPE ?= RelWithDebInfo
 JOBS       ?= $(shell nproc)
 
-.PHONY: all deps configure build test run bench lint clean
+.PHONY: all deps configure build test run bench clients chart image lint clean
 
 all: build
 
@@ -27,6 +28,15 @@ run: build
 
 bench: build
 	scripts/bench.sh $(BUILD_DIR)
+
+clients: build
+	MODEL_CATALOG_BIN_DIR=$(BUILD_DIR)/bin scripts/ci/clients.sh
+
+chart:
+	scripts/ci/helm.sh
+
+image:
+	scripts/ci/image.sh
 
 lint: deps
 	npx --no-install buf lint

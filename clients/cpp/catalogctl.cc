@@ -12,6 +12,8 @@
 // the proto's field names, which are the hub's) for scripts. Exit status: 0 on
 // success, 1 when the server returns an error, 2 on a usage error.
 #include <cstdio>
+#include <fstream>
+#include <sstream>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -20,6 +22,8 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -32,6 +36,11 @@
 
 ABSL_FLAG(std::string, server, "localhost:50051", "The catalog-server's address (host:port).");
 ABSL_FLAG(bool, json, false, "Print responses as JSON instead of a table.");
+ABSL_FLAG(std::string, token, "",
+          "Bearer token for a server with caller auth (env CATALOGCTL_TOKEN keeps it out of ps).");
+ABSL_FLAG(std::string, tls_ca, "", "PEM CA bundle: talk TLS, trusting these CAs.");
+ABSL_FLAG(std::string, tls_cert, "", "PEM client certificate, for a server that requires one.");
+ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert.");
 ABSL_FLAG(absl::Duration, timeout, absl::Seconds(10), "Deadline of each call.");
 ABSL_FLAG(std::string, developer_name, "", "list: only models of this developer.");
 ABSL_FLAG(std::string, action, "", "list: only models with this fine-tuning action.");
@@ -57,7 +66,8 @@ Usage:
   catalogctl [flags] activate ID
   catalogctl [flags] deactivate ID
 
-Flags: --server=HOST:PORT (default localhost:50051, env CATALOGCTL_SERVER), --json, --timeout=10s)";
+Flags: --server=HOST:PORT (default localhost:50051, env CATALOGCTL_SERVER), --json, --timeout=10s,
+       --token=TOKEN (env CATALOGCTL_TOKEN), --tls_ca=PEM [--tls_cert=PEM --tls_key=PEM])";
 
 std::string ToJson(const google::protobuf::Message& message) {
   google::protobuf::util::JsonPrintOptions options;
@@ -188,20 +198,55 @@ int Fail(const grpc::Status& status) {
   return 1;
 }
 
+// Adds the bearer token, when there is one.
+void Authorize(grpc::ClientContext* context) {
+  const std::string token = absl::GetFlag(FLAGS_token);
+  if (!token.empty()) context->AddMetadata("authorization", "Bearer " + token);
+}
+
 std::unique_ptr<grpc::ClientContext> NewContext() {
   auto context = std::make_unique<grpc::ClientContext>();
   context->set_deadline(absl::ToChronoTime(absl::Now() + absl::GetFlag(FLAGS_timeout)));
+  Authorize(context.get());
   return context;
 }
 
+std::string ReadFileOrDie(const std::string& path) {
+  std::ifstream file(path);
+  if (!file) ExitWithUsageError(absl::StrCat("cannot read ", path));
+  std::stringstream contents;
+  contents << file.rdbuf();
+  return contents.str();
+}
+
+std::shared_ptr<grpc::ChannelCredentials> Credentials() {
+  if (absl::GetFlag(FLAGS_tls_ca).empty()) return grpc::InsecureChannelCredentials();
+  grpc::SslCredentialsOptions ssl;
+  ssl.pem_root_certs = ReadFileOrDie(absl::GetFlag(FLAGS_tls_ca));
+  if (!absl::GetFlag(FLAGS_tls_cert).empty()) {
+    ssl.pem_cert_chain = ReadFileOrDie(absl::GetFlag(FLAGS_tls_cert));
+    ssl.pem_private_key = ReadFileOrDie(absl::GetFlag(FLAGS_tls_key));
+  }
+  return grpc::SslCredentials(ssl);
+}
+
 int Run(int argc, char** argv) {
+  {
+    // --help lists the program's flags: by default abseil shows only those of
+    // a source file named after the program, and this one's are elsewhere.
+    absl::FlagsUsageConfig usage;
+    usage.contains_help_flags = [](absl::string_view file) {
+      return !absl::StrContains(file, "absl/");
+    };
+    absl::SetFlagsUsageConfig(usage);
+  }
   absl::SetProgramUsageMessage(kUsage);
-  ApplyEnvironmentToFlags("CATALOGCTL_", {"server"});
+  ApplyEnvironmentToFlags("CATALOGCTL_", {"server", "token", "tls_ca", "tls_cert", "tls_key"});
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);
   if (args.size() < 2) ExitWithUsageError(kUsage);
   const std::string command = args[1];
   auto stub = modelcatalog::v1::ModelCatalogService::NewStub(
-      grpc::CreateChannel(absl::GetFlag(FLAGS_server), grpc::InsecureChannelCredentials()));
+      grpc::CreateChannel(absl::GetFlag(FLAGS_server), Credentials()));
   const bool json = absl::GetFlag(FLAGS_json);
 
   if (command == "list" || command == "search") {
@@ -303,6 +348,7 @@ int Run(int argc, char** argv) {
     for (size_t i = 2; i < args.size(); ++i) request.add_model_ids(args[i]);
     request.set_resume_token(absl::GetFlag(FLAGS_resume_token));
     grpc::ClientContext context;  // no deadline: a watch runs until stopped
+    Authorize(&context);
     auto reader = stub->WatchDeployments(&context, request);
     modelcatalog::v1::WatchDeploymentsResponse event;
     while (reader->Read(&event)) {

@@ -43,6 +43,10 @@ http::HttpResponse HttpEndpoints::Handle(const http::HttpRequest& request) {
     return response;
   }
   if (request.path == "/v1/models") return ListModels(request);
+  if (request.path == "/healthz") {
+    return store_->Current() != nullptr ? http::HttpResponse::Text(200, "SERVING\n")
+                                        : http::HttpResponse::Text(503, "NOT_SERVING\n");
+  }
   constexpr absl::string_view kModelPrefix = "/v1/models/";
   if (absl::StartsWith(request.path, kModelPrefix) && request.path.size() > kModelPrefix.size()) {
     const std::shared_ptr<const CatalogSnapshot> snapshot = store_->Current();

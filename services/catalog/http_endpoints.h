@@ -4,6 +4,8 @@
 //                         OpenAI-compatible list object); `developer_name`
 //                         and `action` filter as the hub's do
 //   GET /v1/models/{id}   one model, or 404 with the hub's error envelope
+//   GET /healthz          200 once a catalog is loaded, 503 before: a plain
+//                         HTTP probe for when the gRPC port speaks TLS
 // Served from the store like the gRPC reads, for people and tools that speak
 // HTTP. The full list is rendered once per catalog revision and reused.
 #ifndef MODEL_CATALOG_SERVICES_CATALOG_HTTP_ENDPOINTS_H_

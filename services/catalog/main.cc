@@ -16,6 +16,8 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
+#include "absl/strings/match.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
@@ -83,6 +85,15 @@ std::string ReadApiKey() {
 }
 
 int Run(int argc, char** argv) {
+  {
+    // --help lists the program's flags: by default abseil shows only those of
+    // a source file named after the program, and this one's are elsewhere.
+    absl::FlagsUsageConfig usage;
+    usage.contains_help_flags = [](absl::string_view file) {
+      return !absl::StrContains(file, "absl/");
+    };
+    absl::SetFlagsUsageConfig(usage);
+  }
   absl::SetProgramUsageMessage("Serves the hub's model catalog over gRPC.");
   ApplyEnvironmentToFlags("MODEL_CATALOG_",
                           {"listen", "hub_url", "sync_interval", "deployment_poll_interval",

@@ -14,6 +14,8 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
+#include "absl/strings/match.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -171,6 +173,15 @@ int Run() {
 }  // namespace modelcatalog
 
 int main(int argc, char** argv) {
+  {
+    // --help lists the program's flags: by default abseil shows only those of
+    // a source file named after the program, and this one's are elsewhere.
+    absl::FlagsUsageConfig usage;
+    usage.contains_help_flags = [](absl::string_view file) {
+      return !absl::StrContains(file, "absl/");
+    };
+    absl::SetFlagsUsageConfig(usage);
+  }
   absl::SetProgramUsageMessage(
       "Emulates the AI hub's model API (/api/ai) with a control API (/_control) for tests.\n"
       "Every flag can also be set from the environment: --deploy_delay from "

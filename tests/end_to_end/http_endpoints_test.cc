@@ -106,6 +106,10 @@ TEST_F(HttpEndpointsTest, FiltersAndErrorsLikeTheHub) {
   ASSERT_EQ(models->models.size(), 2u);
   for (const auto& m : models->models) EXPECT_EQ(m.developer().name(), "Pixel Studio");
 
+  auto healthz = Fetch(Url("/healthz"));
+  EXPECT_EQ(healthz.status, 200);
+  EXPECT_EQ(healthz.body, "SERVING\n");
+
   auto missing = Fetch(Url("/v1/models/no-such-model"));
   EXPECT_EQ(missing.status, 404);
   EXPECT_EQ(missing.body, R"({"status":"error","status_message":"Model not found: no-such-model"})");

@@ -271,6 +271,30 @@ class HubKeySecrecyTest(unittest.TestCase):
             self.assertIn("sync_failed", server.stderr_text)  # the logs were captured
 
 
+class CatalogctlAuthTest(unittest.TestCase):
+    def test_catalogctl_sends_its_token(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            tokens = os.path.join(tmp, "tokens")
+            with open(tokens, "w") as f:
+                f.write("ctl-token read\n")
+            hub = Server([os.path.join(BIN_DIR, "hub-emulator"), "--listen=127.0.0.1:0"])
+            server = Server([os.path.join(BIN_DIR, "catalog-server"), "--listen=127.0.0.1:0",
+                             f"--hub_url={hub.address}/api/ai", f"--auth_tokens_file={tokens}"])
+            try:
+                wait_serving(grpc.insecure_channel(server.address))
+                ctl = [os.path.join(BIN_DIR, "catalogctl"), f"--server={server.address}", "status"]
+                refused = subprocess.run(ctl, capture_output=True, text=True, timeout=30)
+                self.assertEqual(refused.returncode, 1)
+                self.assertIn("missing bearer token", refused.stderr)
+                allowed = subprocess.run(ctl, capture_output=True, text=True, timeout=30,
+                                         env={**os.environ, "CATALOGCTL_TOKEN": "ctl-token"})
+                self.assertEqual(allowed.returncode, 0, allowed.stderr)
+                self.assertIn("revision", allowed.stdout)
+            finally:
+                server.stop()
+                hub.stop()
+
+
 class ShutdownTest(unittest.TestCase):
     def test_sigterm_stops_the_server_cleanly(self):
         server = Server([os.path.join(BIN_DIR, "catalog-server"), "--listen=127.0.0.1:0",
