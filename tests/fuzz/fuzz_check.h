@@ -23,11 +23,11 @@ namespace modelcatalog::fuzz {
   std::abort();
 }
 
-#define FUZZ_CHECK(condition, details)                                                \
-  do {                                                                                \
-    if (!(condition)) {                                                               \
+#define FUZZ_CHECK(condition, details)                                                 \
+  do {                                                                                 \
+    if (!(condition)) {                                                                \
       ::modelcatalog::fuzz::PropertyFailed(__FILE__, __LINE__, #condition, (details)); \
-    }                                                                                 \
+    }                                                                                  \
   } while (0)
 
 // The deterministic wire encoding of a message: equal bytes for equal messages, map order

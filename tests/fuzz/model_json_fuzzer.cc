@@ -103,7 +103,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const v1::Model& model = *parsed;
   FUZZ_CHECK(!model.id().empty(), "a model without an id");
 
-
   // Round trip through the hub's JSON.
   const std::string json = hub::ModelToJson(model);
   absl::StatusOr<v1::Model> again = hub::ParseModel(json);
@@ -121,18 +120,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const NumbersByPath kept = Numbers(json);
   for (const auto& [path, value] : written) {
     auto it = kept.find(path);
-    FUZZ_CHECK(it != kept.end() && (it->second == value || (std::isnan(value) && std::isnan(it->second))),
-               absl::StrCat("a number of the input, ", value, ", is ",
-                            it == kept.end() ? std::string("missing from the model")
-                                             : absl::StrCat("read as ", it->second),
-                            "\njson: ", json));
+    FUZZ_CHECK(
+        it != kept.end() && (it->second == value || (std::isnan(value) && std::isnan(it->second))),
+        absl::StrCat("a number of the input, ", value, ", is ",
+                     it == kept.end() ? std::string("missing from the model")
+                                      : absl::StrCat("read as ", it->second),
+                     "\njson: ", json));
   }
 
   // Round trip through the protobuf wire format.
   v1::Model wire;
-  FUZZ_CHECK(wire.ParseFromString(model.SerializeAsString()),
-             absl::StrCat("a parsed model does not survive the wire format: ",
-                          model.ShortDebugString()));
+  FUZZ_CHECK(
+      wire.ParseFromString(model.SerializeAsString()),
+      absl::StrCat("a parsed model does not survive the wire format: ", model.ShortDebugString()));
   FUZZ_CHECK(modelcatalog::fuzz::SameMessage(model, wire, &diff),
              absl::StrCat("the wire format changed the model: ", diff));
 

@@ -42,26 +42,25 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FUZZ_CHECK(!doc.HasParseError(), "ParseModelList accepted what RapidJSON refuses");
   const rapidjson::Value* records = &doc;
   if (doc.IsObject()) records = &doc.FindMember("data")->value;
-  FUZZ_CHECK(records->IsArray() &&
-                 records->Size() == parsed->models.size() + parsed->rejected.size(),
-             absl::StrCat(parsed->models.size(), " models and ", parsed->rejected.size(),
-                          " rejected records from a list of ",
-                          records->IsArray() ? records->Size() : 0));
+  FUZZ_CHECK(
+      records->IsArray() && records->Size() == parsed->models.size() + parsed->rejected.size(),
+      absl::StrCat(parsed->models.size(), " models and ", parsed->rejected.size(),
+                   " rejected records from a list of ", records->IsArray() ? records->Size() : 0));
 
   // Rejected records: in order, each named by its index.
   bool first = true;
   size_t previous = 0;
   for (const hub::RejectedRecord& r : parsed->rejected) {
-    FUZZ_CHECK(first || r.index > previous, absl::StrCat("rejected index ", r.index, " after ",
-                                                         previous));
+    FUZZ_CHECK(first || r.index > previous,
+               absl::StrCat("rejected index ", r.index, " after ", previous));
     first = false;
     previous = r.index;
     FUZZ_CHECK(r.status.code() == absl::StatusCode::kInvalidArgument, r.status.ToString());
     const std::string name = absl::StrCat("[", r.index, "]");
-    FUZZ_CHECK(absl::StartsWith(r.status.message(), name) ||
-                   absl::StartsWith(r.status.message(), absl::StrCat("data", name)),
-               absl::StrCat("rejection of record ", r.index, " does not name it: ",
-                            r.status.ToString()));
+    FUZZ_CHECK(
+        absl::StartsWith(r.status.message(), name) ||
+            absl::StartsWith(r.status.message(), absl::StrCat("data", name)),
+        absl::StrCat("rejection of record ", r.index, " does not name it: ", r.status.ToString()));
   }
 
   // Models: each round-trips, and the list written back reads the same.
@@ -85,9 +84,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   rewritten += "]}";
   absl::StatusOr<hub::ParsedModelList> reread = hub::ParseModelList(rewritten);
-  FUZZ_CHECK(reread.ok() && reread->rejected.empty() &&
-                 reread->models.size() == parsed->models.size(),
-             absl::StrCat("the rewritten list does not read back whole: ", rewritten));
+  FUZZ_CHECK(
+      reread.ok() && reread->rejected.empty() && reread->models.size() == parsed->models.size(),
+      absl::StrCat("the rewritten list does not read back whole: ", rewritten));
   for (size_t i = 0; i < parsed->models.size(); ++i) {
     FUZZ_CHECK(modelcatalog::fuzz::SameMessage(parsed->models[i], reread->models[i], &diff),
                absl::StrCat("rewritten list, model ", i, ": ", diff));

@@ -3,11 +3,11 @@
 //   or sanitizer report; a cursor it accepts encodes to a token that decodes to it again;
 // - the same bytes read as a cursor (kind, rank, fingerprint, issue time, last id): the token
 //   EncodePageToken makes of it decodes to it, the id cut to the 65,535 bytes a token holds.
+#include <fuzzer/FuzzedDataProvider.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <string>
-
-#include <fuzzer/FuzzedDataProvider.h>
 
 #include "absl/status/status.h"
 #include "absl/strings/escaping.h"
@@ -27,8 +27,8 @@ using ::modelcatalog::catalog::PageKind;
 
 std::string Describe(const PageCursor& c) {
   return absl::StrCat("kind=", static_cast<int>(c.kind), " fingerprint=", c.query_fingerprint,
-                      " rank=", c.rank, " issued_at=", absl::FormatTime(c.issued_at),
-                      " last_id(", c.last_id.size(), ")=", absl::CHexEscape(c.last_id));
+                      " rank=", c.rank, " issued_at=", absl::FormatTime(c.issued_at), " last_id(",
+                      c.last_id.size(), ")=", absl::CHexEscape(c.last_id));
 }
 
 bool Same(const PageCursor& a, const PageCursor& b) {

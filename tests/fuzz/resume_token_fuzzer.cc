@@ -3,11 +3,11 @@
 //   no crash or sanitizer report; a point it accepts encodes to a token that decodes to it again;
 // - the same bytes read as a resume point (instance, revision): the token EncodeResumeToken makes
 //   of it decodes to it.
+#include <fuzzer/FuzzedDataProvider.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <string>
-
-#include <fuzzer/FuzzedDataProvider.h>
 
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
@@ -27,10 +27,10 @@ void CheckRoundTrip(const ResumePoint& point) {
   absl::StatusOr<ResumePoint> decoded = DecodeResumeToken(token);
   FUZZ_CHECK(decoded.ok(), absl::StrCat("a token of ours is refused: ", decoded.status().ToString(),
                                         "\ntoken: ", token));
-  FUZZ_CHECK(decoded->instance == point.instance && decoded->revision == point.revision,
-             absl::StrCat("instance ", point.instance, " revision ", point.revision,
-                          " decoded as instance ", decoded->instance, " revision ",
-                          decoded->revision));
+  FUZZ_CHECK(
+      decoded->instance == point.instance && decoded->revision == point.revision,
+      absl::StrCat("instance ", point.instance, " revision ", point.revision,
+                   " decoded as instance ", decoded->instance, " revision ", decoded->revision));
 }
 
 }  // namespace

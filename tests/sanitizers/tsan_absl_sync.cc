@@ -52,10 +52,9 @@ std::string Mangled(const char* rest) {
 
 // At load time: each definition here must be the one in use, or it annotates nothing.
 __attribute__((constructor)) void CheckLinkOrder() {
-  for (const char* rest :
-       {"5MutexD2Ev", "5Mutex4LockEv", "5Mutex6UnlockEv", "5Mutex8LockWhenERKNS0_9ConditionE",
-        "7CondVar4WaitEPNS0_5MutexE", "12Notification6NotifyEv",
-        "K12Notification19WaitForNotificationEv"}) {
+  for (const char* rest : {"5MutexD2Ev", "5Mutex4LockEv", "5Mutex6UnlockEv",
+                           "5Mutex8LockWhenERKNS0_9ConditionE", "7CondVar4WaitEPNS0_5MutexE",
+                           "12Notification6NotifyEv", "K12Notification19WaitForNotificationEv"}) {
     modelcatalog::tsan::CheckFirst(Mangled(rest));
   }
 }

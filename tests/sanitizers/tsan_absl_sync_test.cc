@@ -58,18 +58,21 @@ TEST(TsanAbslSyncTest, TryLockAndLockWhen) {
     while (!mu.TryLock()) std::this_thread::yield();
     stage = 1;
     mu.Unlock();
-    mu.LockWhen(absl::Condition(+[](int* s) { return *s == 2; }, &stage));
+    mu.LockWhen(absl::Condition(
+        +[](int* s) { return *s == 2; }, &stage));
     stage = 3;
     mu.Unlock();
   });
   {
     absl::MutexLock lock(&mu);
-    mu.Await(absl::Condition(+[](int* s) { return *s == 1; }, &stage));
+    mu.Await(absl::Condition(
+        +[](int* s) { return *s == 1; }, &stage));
     stage = 2;
   }
   {
     absl::MutexLock lock(&mu);
-    EXPECT_TRUE(mu.AwaitWithTimeout(absl::Condition(+[](int* s) { return *s == 3; }, &stage),
+    EXPECT_TRUE(mu.AwaitWithTimeout(absl::Condition(
+                                        +[](int* s) { return *s == 3; }, &stage),
                                     absl::Seconds(30)));
   }
   t.join();

@@ -22,9 +22,9 @@ using ::modelcatalog::tsan::Original;
 
 // At load time: each definition here must be the one in use, or it annotates nothing.
 __attribute__((constructor)) void CheckLinkOrder() {
-  for (const char* name : {"grpc_call_start_batch", "grpc_server_request_call",
-                           "grpc_server_request_registered_call", "grpc_completion_queue_next",
-                           "grpc_completion_queue_pluck"}) {
+  for (const char* name :
+       {"grpc_call_start_batch", "grpc_server_request_call", "grpc_server_request_registered_call",
+        "grpc_completion_queue_next", "grpc_completion_queue_pluck"}) {
     modelcatalog::tsan::CheckFirst(name);
   }
 }
@@ -48,20 +48,21 @@ grpc_call_error grpc_server_request_call(grpc_server* server, grpc_call** call,
                                          grpc_completion_queue* cq_bound_to_call,
                                          grpc_completion_queue* cq_for_notification,
                                          void* tag_new) {
-  static const auto original =
-      Original<grpc_call_error (*)(grpc_server*, grpc_call**, grpc_call_details*,
-                                  grpc_metadata_array*, grpc_completion_queue*,
-                                  grpc_completion_queue*, void*)>("grpc_server_request_call");
+  static const auto original = Original<grpc_call_error (*)(
+      grpc_server*, grpc_call**, grpc_call_details*, grpc_metadata_array*, grpc_completion_queue*,
+      grpc_completion_queue*, void*)>("grpc_server_request_call");
   __tsan_release(tag_new);
   return original(server, call, details, request_metadata, cq_bound_to_call, cq_for_notification,
                   tag_new);
 }
 
-grpc_call_error grpc_server_request_registered_call(
-    grpc_server* server, void* registered_method, grpc_call** call, gpr_timespec* deadline,
-    grpc_metadata_array* request_metadata, grpc_byte_buffer** optional_payload,
-    grpc_completion_queue* cq_bound_to_call, grpc_completion_queue* cq_for_notification,
-    void* tag_new) {
+grpc_call_error grpc_server_request_registered_call(grpc_server* server, void* registered_method,
+                                                    grpc_call** call, gpr_timespec* deadline,
+                                                    grpc_metadata_array* request_metadata,
+                                                    grpc_byte_buffer** optional_payload,
+                                                    grpc_completion_queue* cq_bound_to_call,
+                                                    grpc_completion_queue* cq_for_notification,
+                                                    void* tag_new) {
   static const auto original = Original<grpc_call_error (*)(
       grpc_server*, void*, grpc_call**, gpr_timespec*, grpc_metadata_array*, grpc_byte_buffer**,
       grpc_completion_queue*, grpc_completion_queue*, void*)>(
