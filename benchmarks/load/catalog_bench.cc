@@ -353,7 +353,7 @@ ScenarioResult MergeRounds(std::vector<ScenarioResult>& rounds,
   merged.connections = rounds.front().connections;
   merged.outstanding = rounds.front().outstanding;
   double server_cpu_seconds = 0, client_cpu_seconds = 0;
-  bool cpu_known = true;
+  bool server_known = true, client_known = true;
   std::vector<double> per_round_rates, per_round_ratios;
   double response_bytes = 0;
   for (size_t i = 0; i < rounds.size(); ++i) {
@@ -361,7 +361,8 @@ ScenarioResult MergeRounds(std::vector<ScenarioResult>& rounds,
     merged.seconds += r.seconds;
     for (int c = 0; c < kStatusCodes; ++c) merged.codes[c] += r.codes[c];
     merged.latencies.Append(r.latencies);
-    cpu_known = cpu_known && r.server_cpu >= 0 && r.client_cpu >= 0;
+    server_known = server_known && r.server_cpu >= 0;
+    client_known = client_known && r.client_cpu >= 0;
     server_cpu_seconds += r.server_cpu * r.seconds;
     client_cpu_seconds += r.client_cpu * r.seconds;
     per_round_rates.push_back(r.ok_per_second());
@@ -372,10 +373,8 @@ ScenarioResult MergeRounds(std::vector<ScenarioResult>& rounds,
       per_round_ratios.push_back(r.ok_per_second() / (*health)[i].ok_per_second());
     }
   }
-  if (cpu_known && merged.seconds > 0) {
-    merged.server_cpu = server_cpu_seconds / merged.seconds;
-    merged.client_cpu = client_cpu_seconds / merged.seconds;
-  }
+  if (server_known && merged.seconds > 0) merged.server_cpu = server_cpu_seconds / merged.seconds;
+  if (client_known && merged.seconds > 0) merged.client_cpu = client_cpu_seconds / merged.seconds;
   for (const auto& [key, value] : rounds.front().extra) {
     if (key != "response_bytes_per_call") merged.extra.emplace_back(key, value);
   }
@@ -394,7 +393,7 @@ ScenarioResult MergeRounds(std::vector<ScenarioResult>& rounds,
   }
   // OK calls per CPU-second of the server, against Health.Check's: the cost
   // ratio, steadier than throughput when the server's core is shared.
-  if (health != nullptr && cpu_known && server_cpu_seconds > 0) {
+  if (health != nullptr && server_known && server_cpu_seconds > 0) {
     double health_ok = 0, health_cpu = 0;
     for (const ScenarioResult& h : *health) {
       health_ok += h.ok();

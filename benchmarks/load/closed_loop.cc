@@ -117,10 +117,10 @@ ScenarioResult RunClosedLoop(const ClosedLoopOptions& options, const SlotCallFac
 
   SleepUntilNanos(window.begin);
   const double server_cpu0 = ReadCpuSeconds(options.server_pid);
-  const double client_cpu0 = ReadCpuSeconds(0);
+  const double client_cpu0 = ReadSelfCpuSeconds();
   SleepUntilNanos(window.end);
   const double server_cpu1 = ReadCpuSeconds(options.server_pid);
-  const double client_cpu1 = ReadCpuSeconds(0);
+  const double client_cpu1 = ReadSelfCpuSeconds();
   window.stopping.store(true, std::memory_order_release);
 
   // Every slot stops after its call in flight; a call that does not finish

@@ -10,8 +10,10 @@ namespace modelcatalog::bench {
 // A field of /proc/<pid>/status in KiB ("VmRSS", "VmHWM"); -1 when unreadable.
 int64_t ReadStatusKib(int pid, const char* field);
 
-// User + system CPU seconds of process `pid` (0: this process); -1 when unreadable.
+// User + system CPU seconds of process `pid`; -1 when unreadable or pid <= 0.
 double ReadCpuSeconds(int pid);
+// User + system CPU seconds of this process.
+double ReadSelfCpuSeconds();
 
 // CPU cores busy between two readings: (cpu1 - cpu0) / wall_seconds; -1 if either is unknown.
 double CoresBusy(double cpu0, double cpu1, double wall_seconds);

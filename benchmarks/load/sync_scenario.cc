@@ -181,7 +181,7 @@ std::vector<ScenarioResult> RunSyncScenario(BenchContext& context, const SyncOpt
 
   // The pacer: one call every `period`, whatever happened to the others.
   const double server_cpu0 = ReadCpuSeconds(context.server_pid);
-  const double client_cpu0 = ReadCpuSeconds(0);
+  const double client_cpu0 = ReadSelfCpuSeconds();
   std::mt19937_64 random(7);
   size_t issued = 0;
   while (!stop.load(std::memory_order_relaxed) && issued < capacity) {
@@ -215,7 +215,8 @@ std::vector<ScenarioResult> RunSyncScenario(BenchContext& context, const SyncOpt
   const double wall = (load_end - measure_begin) / 1e9;
   const double server_cpu = CoresBusy(server_cpu0, ReadCpuSeconds(context.server_pid),
                                       (NowNanos() - start) / 1e9);
-  const double client_cpu = CoresBusy(client_cpu0, ReadCpuSeconds(0), (NowNanos() - start) / 1e9);
+  const double client_cpu =
+      CoresBusy(client_cpu0, ReadSelfCpuSeconds(), (NowNanos() - start) / 1e9);
   const absl::Time drain_deadline = absl::Now() + absl::Seconds(15);
   while (finished.load(std::memory_order_acquire) < issued && absl::Now() < drain_deadline) {
     absl::SleepFor(absl::Milliseconds(10));
