@@ -73,11 +73,12 @@ cmake --build "$BUILD_DIR" --target catalog-server hub-emulator catalog-bench ca
 
 # --- pinning ---
 PIN_SERVER=() PIN_LOAD=()
-if command -v taskset >/dev/null && (( $(nproc) >= 2 )); then
+if command -v taskset >/dev/null && (( $(nproc) >= 2 )) &&
+    taskset -c "$SERVER_CPU" true 2>/dev/null && taskset -c "$LOAD_CPU" true 2>/dev/null; then
   PIN_SERVER=(taskset -c "$SERVER_CPU")
   PIN_LOAD=(taskset -c "$LOAD_CPU")
 else
-  log "warning: fewer than 2 cores or no taskset: nothing is pinned, ratios are not comparable"
+  log "warning: fewer than 2 cores, no taskset, or cpus $SERVER_CPU/$LOAD_CPU not allowed here: nothing is pinned, ratios are not comparable"
 fi
 
 mkdir -p "$OUT"
