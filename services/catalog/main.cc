@@ -21,6 +21,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "services/catalog/catalog_server.h"
 #include "services/common/env_flags.h"
@@ -85,6 +86,10 @@ std::string ReadApiKey() {
 }
 
 int Run(int argc, char** argv) {
+  // Debian's abseil is built with deadlock detection on, which costs every
+  // mutex acquisition a graph update (6% of the server's CPU fanning an event
+  // out to 10,000 watchers). Lock order is kept by design and by TSan in CI.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   {
     // --help lists the program's flags: by default abseil shows only those of
     // a source file named after the program, and this one's are elsewhere.
