@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
 #include "google/protobuf/struct.pb.h"
@@ -29,10 +30,13 @@ using ::rapidjson::Value;
 
 // Insitu parsing reads strings in place in a private copy of the text instead of copying
 // each one again. The iterative parser keeps hostile nesting from exhausting the stack.
-// Full precision makes prices read back exactly what ModelToJson wrote. Encoding is checked
-// by CheckText() instead of RapidJSON, which would take as long as the parse itself.
+// Numbers are handed over as text and converted by NumberReader: RapidJSON 1.1.0's own
+// conversion is inexact in its default mode and wrong for some numbers in its full-precision
+// mode ("0e62" reads as 2.6e120, "1e-324" as NaN, "1e-325" as -2.2e307).
+// Encoding is checked by CheckText() instead of RapidJSON, which would take as long as the
+// parse itself.
 constexpr unsigned kParseFlags = rapidjson::kParseInsituFlag | rapidjson::kParseIterativeFlag |
-                                 rapidjson::kParseFullPrecisionFlag;
+                                 rapidjson::kParseNumbersAsStringsFlag;
 
 // --- Paths ---------------------------------------------------------------------------------
 
@@ -644,15 +648,74 @@ absl::Status CheckText(absl::string_view json) {
   return absl::OkStatus();
 }
 
+// Forwards a parse to a Document, converting numbers from their text: integers that fit
+// 64 bits as integers, everything else as the correctly rounded double (absl::SimpleAtod).
+template <typename Document>
+class NumberReader {
+ public:
+  NumberReader(Document& doc, const char* text) : doc_(doc), text_(text) {}
+
+  bool Null() { return doc_.Null(); }
+  bool Bool(bool b) { return doc_.Bool(b); }
+  bool Int(int i) { return doc_.Int(i); }
+  bool Uint(unsigned u) { return doc_.Uint(u); }
+  bool Int64(int64_t i) { return doc_.Int64(i); }
+  bool Uint64(uint64_t u) { return doc_.Uint64(u); }
+  bool Double(double d) { return doc_.Double(d); }
+  bool String(const char* s, rapidjson::SizeType n, bool copy) { return doc_.String(s, n, copy); }
+  bool StartObject() { return doc_.StartObject(); }
+  bool Key(const char* s, rapidjson::SizeType n, bool copy) { return doc_.Key(s, n, copy); }
+  bool EndObject(rapidjson::SizeType n) { return doc_.EndObject(n); }
+  bool StartArray() { return doc_.StartArray(); }
+  bool EndArray(rapidjson::SizeType n) { return doc_.EndArray(n); }
+
+  bool RawNumber(const char* s, rapidjson::SizeType n, bool) {
+    const absl::string_view text(s, n);
+    if (text.find_first_of(".eE") == absl::string_view::npos) {
+      int64_t i;
+      if (absl::SimpleAtoi(text, &i)) return doc_.Int64(i);
+      uint64_t u;
+      if (absl::SimpleAtoi(text, &u)) return doc_.Uint64(u);
+    }
+    double d;
+    if (!absl::SimpleAtod(text, &d) || std::isinf(d)) {
+      too_big_offset_ = static_cast<size_t>(s - text_);
+      return false;
+    }
+    return doc_.Double(d);
+  }
+
+  // Where a number too big for a double starts; npos if none was.
+  size_t too_big_offset() const { return too_big_offset_; }
+
+ private:
+  Document& doc_;
+  const char* const text_;
+  size_t too_big_offset_ = std::string::npos;
+};
+
 // Parses `json` into `doc`, whose strings then point into `buffer`.
 absl::Status ParseDocument(absl::string_view json, std::string* buffer, rapidjson::Document* doc) {
   if (absl::Status status = CheckText(json); !status.ok()) return status;
   buffer->assign(json.data(), json.size());
-  doc->ParseInsitu<kParseFlags>(buffer->data());
-  if (doc->HasParseError()) {
+  rapidjson::ParseResult result;
+  size_t too_big_offset = std::string::npos;
+  auto fill = [&](rapidjson::Document& d) {
+    NumberReader<rapidjson::Document> reader(d, buffer->data());
+    rapidjson::InsituStringStream stream(buffer->data());
+    result = rapidjson::Reader().Parse<kParseFlags>(stream, reader);
+    too_big_offset = reader.too_big_offset();
+    return !result.IsError();
+  };
+  doc->Populate(fill);
+  if (too_big_offset != std::string::npos) {
     return absl::InvalidArgumentError(
-        absl::StrCat("invalid JSON at offset ", doc->GetErrorOffset(), ": ",
-                     rapidjson::GetParseError_En(doc->GetParseError())));
+        absl::StrCat("invalid JSON at offset ", too_big_offset, ": ",
+                     rapidjson::GetParseError_En(rapidjson::kParseErrorNumberTooBig)));
+  }
+  if (result.IsError()) {
+    return absl::InvalidArgumentError(absl::StrCat("invalid JSON at offset ", result.Offset(), ": ",
+                                                   rapidjson::GetParseError_En(result.Code())));
   }
   return absl::OkStatus();
 }

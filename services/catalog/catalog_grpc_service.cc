@@ -87,6 +87,7 @@ class WatchDeploymentsReactor final
   void OnWriteDone(bool ok) override { OnEventWritten(ok); }
   void OnCancel() override { OnStreamCancelled(); }
   void OnDone() override {
+    SyncWithCallbacks();
     if (subscribed_) feed_->Unsubscribe(this);
     if (metrics_ != nullptr) {
       metrics_->RecordCall(Rpc::kWatchDeployments, finish_code_, absl::Now() - start_);

@@ -89,6 +89,11 @@ class WatchStream {
   explicit WatchStream(const std::vector<std::string>& model_ids);
   virtual ~WatchStream() = default;
 
+  // Takes mu_ once. gRPC calls OnDone only after OnCancel and OnWriteDone have returned, but it
+  // orders them with reference counts inside libgrpc++, where ThreadSanitizer cannot see them; an
+  // OnDone that starts with this makes that order visible. No stream callback holds mu_ by then.
+  void SyncWithCallbacks() const ABSL_LOCKS_EXCLUDED(mu_) { absl::MutexLock lock(&mu_); }
+
   WatchStream(const WatchStream&) = delete;
   WatchStream& operator=(const WatchStream&) = delete;
 

@@ -61,6 +61,8 @@ class HealthService::WatchReactor final : public grpc::ServerWriteReactor<Health
   }
 
   void OnDone() override {
+    { absl::MutexLock lock(&mu_); }  // orders OnCancel/OnWriteDone before it, for TSan: see
+                                    // WatchStream::SyncWithCallbacks
     service_->Unregister(this);
     delete this;
   }

@@ -953,3 +953,36 @@ TEST(ModelToJsonTest, ExtraFieldsNeverShadowKnownFields) {
 
 }  // namespace
 }  // namespace modelcatalog::hub
+
+namespace modelcatalog::hub {
+namespace {
+
+// Numbers read as their text says, correctly rounded, including the ones
+// RapidJSON's own conversion gets wrong.
+TEST(ParseNumbersTest, ReadsPricesExactlyAsWritten) {
+  struct Case {
+    const char* text;
+    double value;
+  };
+  for (const Case& c : std::vector<Case>{{"0e62", 0.0},
+                                         {"1e-324", 0.0},
+                                         {"1e-325", 0.0},
+                                         {"5e-324", 4.9406564584124654e-324},
+                                         {"3e-6", 3e-6},
+                                         {"0.1", 0.1},
+                                         {"1.5e-5", 1.5e-5},
+                                         {"12345678901234567890", 12345678901234567890.0}}) {
+    const std::string json = std::string(R"({"id":"m","pricing":{"method":"token","input_cost_per_token":)") +
+                             c.text + "}}";
+    absl::StatusOr<modelcatalog::v1::Model> model = ParseModel(json);
+    ASSERT_TRUE(model.ok()) << c.text << ": " << model.status();
+    EXPECT_EQ(model->pricing().input_cost_per_token(), c.value) << c.text;
+  }
+  absl::StatusOr<modelcatalog::v1::Model> too_big =
+      ParseModel(R"({"id":"m","pricing":{"input_cost_per_token":1e999}})");
+  EXPECT_EQ(too_big.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(too_big.status().message()), ::testing::HasSubstr("Number too big"));
+}
+
+}  // namespace
+}  // namespace modelcatalog::hub
