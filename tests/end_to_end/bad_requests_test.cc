@@ -10,6 +10,7 @@
 #include "gtest/gtest.h"
 #include "modelcatalog/v1/catalog_service.grpc.pb.h"
 #include "services/catalog/catalog_server.h"
+#include "tests/support/catalog_server_for_test.h"
 #include "tests/support/hub_emulator_process.h"
 
 namespace modelcatalog {
@@ -24,16 +25,10 @@ class BadRequestsTest : public ::testing::Test {
     absl::StatusOr<std::unique_ptr<HubEmulatorProcess>> hub = HubEmulatorProcess::Start();
     ASSERT_TRUE(hub.ok()) << hub.status();
     hub_ = *std::move(hub);
-    catalog::CatalogServerOptions options;
-    options.listen = "127.0.0.1:0";
-    options.hub.base_url = hub_->api_url();
-    options.sync_interval = absl::Hours(1);
-    options.max_watchers = 3;
-    absl::StatusOr<std::unique_ptr<catalog::CatalogServer>> server =
-        catalog::CatalogServer::Start(options);
+    absl::StatusOr<std::unique_ptr<catalog::CatalogServer>> server = testing::StartCatalogServer(
+        hub_->api_url(), [](catalog::CatalogServerOptions* o) { o->max_watchers = 3; });
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
-    ASSERT_TRUE(server_->SyncNow().ok());
     stub_ = ModelCatalogService::NewStub(grpc::CreateChannel(
         absl::StrCat("127.0.0.1:", server_->port()), grpc::InsecureChannelCredentials()));
   }

@@ -8,6 +8,7 @@
 #include "gtest/gtest.h"
 #include "modelcatalog/v1/catalog_service.grpc.pb.h"
 #include "services/catalog/catalog_server.h"
+#include "tests/support/catalog_server_for_test.h"
 #include "tests/support/hub_emulator_process.h"
 
 namespace modelcatalog {
@@ -30,17 +31,11 @@ class HubFaultsTest : public ::testing::TestWithParam<Fault> {
     absl::StatusOr<std::unique_ptr<HubEmulatorProcess>> hub = HubEmulatorProcess::Start();
     ASSERT_TRUE(hub.ok()) << hub.status();
     hub_ = *std::move(hub);
-    catalog::CatalogServerOptions options;
-    options.listen = "127.0.0.1:0";
-    options.hub.base_url = hub_->api_url();
-    options.hub.request_timeout = absl::Milliseconds(500);
-    options.sync_interval = absl::Hours(1);
-    options.sync_retry.initial_backoff = absl::Milliseconds(5);
-    absl::StatusOr<std::unique_ptr<catalog::CatalogServer>> server =
-        catalog::CatalogServer::Start(options);
+    absl::StatusOr<std::unique_ptr<catalog::CatalogServer>> server = testing::StartCatalogServer(
+        hub_->api_url(),
+        [](catalog::CatalogServerOptions* o) { o->hub.request_timeout = absl::Milliseconds(500); });
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
-    ASSERT_TRUE(server_->SyncNow().ok());
     stub_ = ModelCatalogService::NewStub(grpc::CreateChannel(
         absl::StrCat("127.0.0.1:", server_->port()), grpc::InsecureChannelCredentials()));
     expected_ids_ = ServedIds();

@@ -12,6 +12,7 @@
 #include "gtest/gtest.h"
 #include "modelcatalog/v1/catalog_service.grpc.pb.h"
 #include "services/catalog/catalog_server.h"
+#include "tests/support/catalog_server_for_test.h"
 #include "tests/support/hub_emulator_process.h"
 
 namespace modelcatalog {
@@ -83,15 +84,7 @@ class SecurityTest : public ::testing::Test {
 
   absl::StatusOr<std::unique_ptr<catalog::CatalogServer>> Start(
       std::function<void(catalog::CatalogServerOptions*)> configure) {
-    catalog::CatalogServerOptions options;
-    options.listen = "127.0.0.1:0";
-    options.hub.base_url = hub_->api_url();
-    options.sync_interval = absl::Hours(1);
-    configure(&options);
-    absl::StatusOr<std::unique_ptr<catalog::CatalogServer>> server =
-        catalog::CatalogServer::Start(options);
-    if (server.ok()) EXPECT_TRUE((*server)->SyncNow().ok());
-    return server;
+    return testing::StartCatalogServer(hub_->api_url(), configure);
   }
 
   grpc::SslCredentialsOptions Trusting(const std::string& ca, bool with_client_cert) {
