@@ -34,11 +34,6 @@ std::vector<std::string> DeploymentPoller::Due() {
   std::vector<std::string> due;
   const std::shared_ptr<const CatalogSnapshot> snapshot = store_->Current();
   if (snapshot == nullptr) return due;
-  // A scan of the snapshot is a few microseconds per thousand models, far
-  // below one hub call; it needs no bookkeeping that could drift.
-  for (size_t i = 0; i < snapshot->size(); ++i) {
-    if (InTransition(snapshot->entry(i).deployments)) due.push_back(snapshot->entry(i).id);
-  }
   const absl::Time now = options_.clock();
   absl::MutexLock lock(&mu_);
   for (auto it = tracked_until_.begin(); it != tracked_until_.end();) {
@@ -51,7 +46,20 @@ std::vector<std::string> DeploymentPoller::Due() {
     ++it;
   }
   std::sort(due.begin(), due.end());
-  due.erase(std::unique(due.begin(), due.end()), due.end());
+  if (due.size() >= options_.max_per_round) {
+    due.resize(options_.max_per_round);
+    return due;
+  }
+  // The rest of the round goes to other models in transition, in id order
+  // from where the last round stopped, wrapping around. A scan of the
+  // snapshot is a few microseconds per thousand models, far below one hub call.
+  const size_t start = snapshot->UpperBound(resume_after_);
+  for (size_t k = 0; k < snapshot->size() && due.size() < options_.max_per_round; ++k) {
+    const CatalogEntry& entry = snapshot->entry((start + k) % snapshot->size());
+    if (!InTransition(entry.deployments) || tracked_until_.contains(entry.id)) continue;
+    due.push_back(entry.id);
+    resume_after_ = entry.id;
+  }
   return due;
 }
 

@@ -28,6 +28,11 @@ struct DeploymentPollerOptions {
   // A model activated or deactivated here is polled at least this long, even
   // while the hub still reports a settled status for it.
   absl::Duration track_for = absl::Seconds(30);
+  // The most models one round asks the hub about. Models activated or
+  // deactivated here come first; the others take turns across rounds, so a
+  // catalog with thousands of deployments stuck in transition costs the hub a
+  // bounded number of calls per interval and still polls every one in time.
+  size_t max_per_round = 64;
   std::function<absl::Time()> clock = [] { return absl::Now(); };
 };
 
@@ -49,9 +54,11 @@ class DeploymentPoller {
   // Polls `id` from now on until it settles, for at least `track_for`.
   void Track(const std::string& id) ABSL_LOCKS_EXCLUDED(mu_);
 
-  // The models the next round polls, in id order.
+  // The models the next round polls: those tracked here first, then the
+  // others in transition from where the last round stopped, at most
+  // max_per_round of them.
   std::vector<std::string> Due() ABSL_LOCKS_EXCLUDED(mu_);
-  // One round: polls every due model once and applies what the hub says.
+  // One round: polls each due model once and applies what the hub says.
   void PollOnce();
 
   void Start();
@@ -65,6 +72,7 @@ class DeploymentPoller {
 
   absl::Mutex mu_;
   absl::flat_hash_map<std::string, absl::Time> tracked_until_ ABSL_GUARDED_BY(mu_);
+  std::string resume_after_ ABSL_GUARDED_BY(mu_);  // last untracked id polled
   absl::Notification stop_;
   std::thread thread_;
 };
