@@ -86,14 +86,12 @@ class CatalogServer {
   // flight get up to `grace` to finish before they are cancelled. Idempotent.
   void Shutdown(absl::Duration grace);
 
-  // For tests: run a sync or a poll round now rather than at the next tick.
+  // For tests: run a sync now rather than at the next tick.
   // Waits for the first background sync first, so the two cannot race.
   absl::Status SyncNow() {
     syncer_->WaitForFirstSync();
     return syncer_->SyncOnce();
   }
-  void PollNow() { poller_.PollOnce(); }
-  const CatalogStore& store() const { return store_; }
   const DeploymentFeed& feed() const { return feed_; }
 
  private:
