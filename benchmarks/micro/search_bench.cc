@@ -21,9 +21,35 @@ void BM_SearchSnapshot(benchmark::State& state, int models, int length) {
       state.iterations() > 0 ? static_cast<double>(hits) / state.iterations() : 0;
 }
 
+// The search index of a snapshot, built again from its folded texts.
+void BM_SearchIndexBuild(benchmark::State& state, int models) {
+  const std::shared_ptr<const catalog::CatalogSnapshot> snapshot = CatalogSnapshotOf(models);
+  const auto text_of = [&snapshot](uint32_t position) {
+    const catalog::CatalogEntry& entry = snapshot->entry(position);
+    return catalog::SearchIndex::SearchText{entry.folded_id, entry.folded_display_name};
+  };
+  size_t bytes = 0;
+  for (auto _ : state) {
+    std::shared_ptr<const catalog::SearchIndex> index =
+        catalog::SearchIndex::Build(snapshot->size(), text_of);
+    bytes = index->MemoryBytes();
+    state.PauseTiming();
+    index.reset();  // freeing it is not part of building it
+    state.ResumeTiming();
+  }
+  state.counters["index_bytes_per_model"] = static_cast<double>(bytes) / models;
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()) * models);
+}
+
 }  // namespace
 
 void RegisterSearchBenchmarks() {
+  for (int models : SelectedSizes()) {
+    benchmark::RegisterBenchmark(("SearchIndex::Build/" + std::to_string(models)).c_str(),
+                                 BM_SearchIndexBuild, models)
+        ->Unit(benchmark::kMillisecond)
+        ->UseRealTime();
+  }
   const int models = LargestSize();
   for (int length : {2, 4, 6}) {
     benchmark::RegisterBenchmark(

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/match.h"
 #include "services/catalog/text_fold.h"
 
@@ -45,25 +46,50 @@ std::vector<SearchHit> SearchSnapshot(const CatalogSnapshot& snapshot,
   // One rank at a time, best first, each from its candidate list in position
   // order; a candidate counts for a rank only if that is its best rank. The
   // walk stops as soon as the page is full.
-  const auto collect = [&](MatchRank rank, const absl::optional<absl::Span<const uint32_t>>& list) {
+  const auto take = [&](MatchRank rank, uint32_t position) {
+    if (RankEntry(snapshot.entry(position), folded_query) == rank) hits.push_back({rank, position});
+  };
+  const auto from_for = [&](MatchRank rank) -> uint32_t {
+    return cursor && rank == cursor->rank ? after_position : 0;
+  };
+  const auto collect = [&](MatchRank rank, absl::Span<const uint32_t> list) {
     if (cursor && rank < cursor->rank) return;  // all on earlier pages
-    const uint32_t from = cursor && rank == cursor->rank ? after_position : 0;
-    const auto take = [&](uint32_t position) {
-      if (RankEntry(snapshot.entry(position), folded_query) == rank) hits.push_back({rank, position});
-    };
-    if (!list) {  // no list narrows it down: every model is a candidate
-      for (uint32_t p = from; p < snapshot.size() && hits.size() < limit; ++p) take(p);
-      return;
-    }
-    for (auto it = std::lower_bound(list->begin(), list->end(), from);
-         it != list->end() && hits.size() < limit; ++it) {
-      take(*it);
+    for (auto it = std::lower_bound(list.begin(), list.end(), from_for(rank));
+         it != list.end() && hits.size() < limit; ++it) {
+      take(rank, *it);
     }
   };
   collect(MatchRank::kExactId, index.ExactIds(folded_query));
   collect(MatchRank::kPrefix, index.Prefixes(folded_query));
   collect(MatchRank::kWordPrefix, index.WordStarts(folded_query));
-  collect(MatchRank::kSubstring, index.Substrings(folded_query));
+
+  // Substrings: a model has the query only if it is on the list of every
+  // 3-byte sequence of it. Walk the shortest list and skip a candidate missing
+  // from any other before reading its text: most candidates of one sequence do
+  // not hold the whole query.
+  const MatchRank substring = MatchRank::kSubstring;
+  if ((cursor && substring < cursor->rank) || hits.size() >= limit) return hits;
+  const SearchIndex::SubstringLists lists = index.Substrings(folded_query);
+  if (lists.empty()) {  // a one-byte query: every model is a candidate
+    for (uint32_t p = from_for(substring); p < snapshot.size() && hits.size() < limit; ++p) {
+      take(substring, p);
+    }
+    return hits;
+  }
+  // Candidates ascend, so each other list is searched from where the last
+  // search in it ended.
+  absl::InlinedVector<const uint32_t*, 8> others;
+  for (size_t i = 1; i < lists.size(); ++i) others.push_back(lists[i].begin());
+  const absl::Span<const uint32_t> shortest = lists[0];
+  for (auto it = std::lower_bound(shortest.begin(), shortest.end(), from_for(substring));
+       it != shortest.end() && hits.size() < limit; ++it) {
+    bool on_every_list = true;
+    for (size_t i = 1; i < lists.size() && on_every_list; ++i) {
+      others[i - 1] = std::lower_bound(others[i - 1], lists[i].end(), *it);
+      on_every_list = others[i - 1] != lists[i].end() && *others[i - 1] == *it;
+    }
+    if (on_every_list) take(substring, *it);
+  }
   return hits;
 }
 

@@ -89,6 +89,26 @@ TEST_F(ModelSearchTest, EmptyQueryOrLimitFindsNothing) {
   EXPECT_TRUE(Search(*snapshot_, "kling", absl::nullopt, 0).empty());
 }
 
+// Each 3-byte sequence of "abcd" is in these models, but never the whole of
+// it in one text: being on every sequence's list is not a match.
+TEST(ModelSearchIndexTest, EverySequenceOfTheQueryIsNotTheQuery) {
+  auto snapshot = CatalogSnapshot::Build(
+      {
+          MakeModel("xabcx-bcdx", "Split in the id"),
+          MakeModel("xabcx", "xbcdx"),  // split between id and display name
+          MakeModel("zabcd", "Whole"),
+          MakeModel("aaaa-1", "Repeats"),
+      },
+      1, absl::UnixEpoch());
+  EXPECT_THAT(Search(*snapshot, "abcd"), ElementsAre("zabcd"));
+  EXPECT_THAT(Search(*snapshot, "bcdx"), ElementsAre("xabcx-bcdx", "xabcx"));
+  // A query made of one repeated sequence.
+  EXPECT_THAT(Search(*snapshot, "aaaa"), ElementsAre("aaaa-1"));
+  EXPECT_THAT(Search(*snapshot, "aaaaa"), ElementsAre());
+  // A sequence no model has ends the search at once.
+  EXPECT_THAT(Search(*snapshot, "abqd"), ElementsAre());
+}
+
 // The index must change nothing but speed: every query, paged through with
 // cursors, finds exactly what ranking every model would.
 TEST(ModelSearchIndexTest, AgreesWithRankingEveryModel) {
