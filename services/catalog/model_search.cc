@@ -20,6 +20,22 @@ absl::optional<MatchRank> RankText(absl::string_view text, absl::string_view que
   return MatchRank::kSubstring;
 }
 
+// The first element at or after `first` that is >= `value`, in a sorted
+// range. Searches a window that doubles from `first`: the next candidate is
+// usually close, and then this costs a few reads instead of a binary search
+// over the whole rest of the list.
+const uint32_t* FirstAtOrAfter(const uint32_t* first, const uint32_t* last, uint32_t value) {
+  if (first == last || *first >= value) return first;
+  size_t step = 1;
+  const uint32_t* below = first;  // *below < value
+  while (static_cast<size_t>(last - below) > step && below[step] < value) {
+    below += step;
+    step *= 2;
+  }
+  const uint32_t* bound = static_cast<size_t>(last - below) > step ? below + step + 1 : last;
+  return std::lower_bound(below + 1, bound, value);
+}
+
 }  // namespace
 
 absl::optional<MatchRank> RankEntry(const CatalogEntry& entry, absl::string_view folded_query) {
@@ -64,9 +80,8 @@ std::vector<SearchHit> SearchSnapshot(const CatalogSnapshot& snapshot,
   collect(MatchRank::kWordPrefix, index.WordStarts(folded_query));
 
   // Substrings: a model has the query only if it is on the list of every
-  // 3-byte sequence of it. Walk the shortest list and skip a candidate missing
-  // from any other before reading its text: most candidates of one sequence do
-  // not hold the whole query.
+  // 3-byte sequence of it, and its text is read only then: most models on one
+  // sequence's list do not hold the whole query.
   const MatchRank substring = MatchRank::kSubstring;
   if ((cursor && substring < cursor->rank) || hits.size() >= limit) return hits;
   const SearchIndex::SubstringLists lists = index.Substrings(folded_query);
@@ -76,19 +91,27 @@ std::vector<SearchHit> SearchSnapshot(const CatalogSnapshot& snapshot,
     }
     return hits;
   }
-  // Candidates ascend, so each other list is searched from where the last
-  // search in it ended.
-  absl::InlinedVector<const uint32_t*, 8> others;
-  for (size_t i = 1; i < lists.size(); ++i) others.push_back(lists[i].begin());
-  const absl::Span<const uint32_t> shortest = lists[0];
-  for (auto it = std::lower_bound(shortest.begin(), shortest.end(), from_for(substring));
-       it != shortest.end() && hits.size() < limit; ++it) {
+  // Leapfrog over the lists: the target is the smallest position that may be
+  // on all of them; each list moves to its first position at or after the
+  // target, and a list that lands past it raises the target. Positions only
+  // grow, so each list is read once, front to back.
+  absl::InlinedVector<const uint32_t*, 8> next;
+  for (const absl::Span<const uint32_t>& list : lists) next.push_back(list.begin());
+  uint32_t target = from_for(substring);
+  while (hits.size() < limit) {
     bool on_every_list = true;
-    for (size_t i = 1; i < lists.size() && on_every_list; ++i) {
-      others[i - 1] = std::lower_bound(others[i - 1], lists[i].end(), *it);
-      on_every_list = others[i - 1] != lists[i].end() && *others[i - 1] == *it;
+    for (size_t i = 0; i < lists.size(); ++i) {
+      next[i] = FirstAtOrAfter(next[i], lists[i].end(), target);
+      if (next[i] == lists[i].end()) return hits;  // a list is exhausted: no more matches
+      if (*next[i] != target) {
+        target = *next[i];
+        on_every_list = false;
+        break;
+      }
     }
-    if (on_every_list) take(substring, *it);
+    if (!on_every_list) continue;
+    take(substring, target);
+    ++target;
   }
   return hits;
 }
