@@ -451,7 +451,7 @@ absl::StatusOr<HubClient::Response> HubClient::Perform(absl::string_view method,
   return response;
 }
 
-absl::StatusOr<ParsedModelList> HubClient::GetModelList(absl::string_view path,
+absl::StatusOr<std::string> HubClient::GetModelListBody(absl::string_view path,
                                                         absl::string_view query) {
   absl::StatusOr<Response> response = Perform("GET", path, query);
   if (!response.ok()) return response.status();
@@ -459,11 +459,20 @@ absl::StatusOr<ParsedModelList> HubClient::GetModelList(absl::string_view path,
     return HttpError(Redact(MessageInBody(response->body)), response->http_status,
                      response->retry_after, response->redirect_url);
   }
-  absl::StatusOr<ParsedModelList> list = ParseModelList(response->body);
-  if (!list.ok()) {
-    return absl::DataLossError(
-        Redact(absl::StrCat("malformed response from GET ", path, ": ", list.status().message())));
-  }
+  return std::move(response->body);
+}
+
+absl::Status HubClient::MalformedList(absl::string_view path, const absl::Status& error) const {
+  return absl::DataLossError(
+      Redact(absl::StrCat("malformed response from GET ", path, ": ", error.message())));
+}
+
+absl::StatusOr<ParsedModelList> HubClient::GetModelList(absl::string_view path,
+                                                        absl::string_view query) {
+  absl::StatusOr<std::string> body = GetModelListBody(path, query);
+  if (!body.ok()) return body.status();
+  absl::StatusOr<ParsedModelList> list = ParseModelList(*body);
+  if (!list.ok()) return MalformedList(path, list.status());
   return list;
 }
 
@@ -483,7 +492,10 @@ absl::StatusOr<v1::Model> HubClient::CallForModel(absl::string_view method, absl
   return model;
 }
 
-absl::StatusOr<ParsedModelList> HubClient::ListModels(const ListModelsFilter& filter) {
+namespace {
+
+// The query string of GET /models for `filter`.
+std::string ListQuery(const ListModelsFilter& filter) {
   std::string query;
   if (!filter.developer_name.empty()) {
     absl::StrAppend(&query, "developer_name=", PercentEncode(filter.developer_name));
@@ -491,7 +503,24 @@ absl::StatusOr<ParsedModelList> HubClient::ListModels(const ListModelsFilter& fi
   if (!filter.action.empty()) {
     absl::StrAppend(&query, query.empty() ? "" : "&", "action=", PercentEncode(filter.action));
   }
-  return GetModelList("/models", query);
+  return query;
+}
+
+}  // namespace
+
+absl::StatusOr<ParsedModelList> HubClient::ListModels(const ListModelsFilter& filter) {
+  return GetModelList("/models", ListQuery(filter));
+}
+
+absl::StatusOr<std::vector<RejectedRecord>> HubClient::ListModels(const ListModelsFilter& filter,
+                                                                   ModelSink on_model) {
+  absl::StatusOr<std::string> body = GetModelListBody("/models", ListQuery(filter));
+  if (!body.ok()) return body.status();
+  // The body is parsed in place and freed on return, before the caller goes on.
+  absl::StatusOr<std::vector<RejectedRecord>> rejected =
+      ParseModelList(*std::move(body), on_model);
+  if (!rejected.ok()) return MalformedList("/models", rejected.status());
+  return rejected;
 }
 
 absl::StatusOr<ParsedModelList> HubClient::SearchModels(absl::string_view query) {

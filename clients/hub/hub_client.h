@@ -86,6 +86,11 @@ class HubClient {
 
   // GET /models. Records the parser rejects come back in `rejected`; the call still succeeds.
   absl::StatusOr<ParsedModelList> ListModels(const ListModelsFilter& filter = {});
+  // GET /models, each readable model handed to `on_model` as soon as it is parsed (see
+  // ParseModelList with a ModelSink): for a caller that keeps something else than the messages.
+  // Returns the rejected records.
+  absl::StatusOr<std::vector<RejectedRecord>> ListModels(const ListModelsFilter& filter,
+                                                         ModelSink on_model);
 
   // GET /models/search?search=<query>.
   absl::StatusOr<ParsedModelList> SearchModels(absl::string_view query);
@@ -120,7 +125,11 @@ class HubClient {
   absl::StatusOr<Response> Perform(absl::string_view method, absl::string_view path,
                                    absl::string_view query,
                                    absl::Time deadline = absl::InfiniteFuture());
+  // The body of a successful GET of a model list; the hub's error otherwise.
+  absl::StatusOr<std::string> GetModelListBody(absl::string_view path, absl::string_view query);
   absl::StatusOr<ParsedModelList> GetModelList(absl::string_view path, absl::string_view query);
+  // The error of a list body that does not parse.
+  absl::Status MalformedList(absl::string_view path, const absl::Status& error) const;
   absl::StatusOr<modelcatalog::v1::Model> CallForModel(absl::string_view method,
                                                        absl::string_view path,
                                                        absl::string_view query,

@@ -5,12 +5,14 @@
 #include <cstdint>
 #include <cstring>
 #include <initializer_list>
+#include <memory>
 #include <utility>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
+#include "google/protobuf/arena.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/timestamp.pb.h"
 #include "google/protobuf/util/time_util.h"
@@ -694,15 +696,14 @@ class NumberReader {
   size_t too_big_offset_ = std::string::npos;
 };
 
-// Parses `json` into `doc`, whose strings then point into `buffer`.
-absl::Status ParseDocument(absl::string_view json, std::string* buffer, rapidjson::Document* doc) {
-  if (absl::Status status = CheckText(json); !status.ok()) return status;
-  buffer->assign(json.data(), json.size());
+// Parses `text` in place into `doc`, whose strings then point into `text`.
+absl::Status ParseDocumentInPlace(std::string* text, rapidjson::Document* doc) {
+  if (absl::Status status = CheckText(*text); !status.ok()) return status;
   rapidjson::ParseResult result;
   size_t too_big_offset = std::string::npos;
   auto fill = [&](rapidjson::Document& d) {
-    NumberReader<rapidjson::Document> reader(d, buffer->data());
-    rapidjson::InsituStringStream stream(buffer->data());
+    NumberReader<rapidjson::Document> reader(d, text->data());
+    rapidjson::InsituStringStream stream(text->data());
     result = rapidjson::Reader().Parse<kParseFlags>(stream, reader);
     too_big_offset = reader.too_big_offset();
     return !result.IsError();
@@ -718,6 +719,12 @@ absl::Status ParseDocument(absl::string_view json, std::string* buffer, rapidjso
                                                    rapidjson::GetParseError_En(result.Code())));
   }
   return absl::OkStatus();
+}
+
+// Parses `json` into `doc`, whose strings then point into `buffer`.
+absl::Status ParseDocument(absl::string_view json, std::string* buffer, rapidjson::Document* doc) {
+  buffer->assign(json.data(), json.size());
+  return ParseDocumentInPlace(buffer, doc);
 }
 
 // --- Writing ---------------------------------------------------------------------------------
@@ -977,51 +984,102 @@ absl::StatusOr<v1::Model> ParseModel(absl::string_view json) {
   return model;
 }
 
+namespace {
+
+// The records of a list document: its `data` array (the document itself when it is a bare
+// array), and the path that array is named by in messages.
+absl::Status FindRecords(const rapidjson::Document& doc, const Value** data, std::string* path) {
+  if (doc.IsArray()) {
+    *data = &doc;
+    path->clear();
+    return absl::OkStatus();
+  }
+  if (!doc.IsObject()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("expected an object with a \"data\" array, found ", Describe(&doc)));
+  }
+  auto it = doc.FindMember("data");
+  const Value* found = it == doc.MemberEnd() ? nullptr : &it->value;
+  if (found == nullptr || !found->IsArray()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("data: expected an array, found ", Describe(found)));
+  }
+  *data = found;
+  *path = "data";
+  return absl::OkStatus();
+}
+
+// Calls `read(record, path)` for each record of `data`, in order, and returns those it failed,
+// with their ids when they have one.
+template <typename ReadRecord>
+std::vector<RejectedRecord> ReadRecords(const Value& data, std::string path, ReadRecord read) {
+  std::vector<RejectedRecord> rejected;
+  const size_t prefix_size = path.size();
+  for (rapidjson::SizeType i = 0; i < data.Size(); ++i) {
+    const Value& record = data[i];
+    path.resize(prefix_size);  // reuses the string's storage: no allocation per record
+    absl::StrAppend(&path, "[", i, "]");
+    absl::Status status = read(record, path);
+    if (status.ok()) continue;
+    RejectedRecord& bad = rejected.emplace_back();
+    bad.index = i;
+    bad.status = std::move(status);
+    if (record.IsObject()) {
+      auto it = record.FindMember("id");
+      if (it != record.MemberEnd() && it->value.IsString()) {
+        bad.id.assign(it->value.GetString(), it->value.GetStringLength());
+      }
+    }
+  }
+  return rejected;
+}
+
+// The arena's own first block, reused after every reset: a generated model with its schema
+// takes a few KiB, so one block holds a record and a reset frees nothing.
+constexpr size_t kRecordArenaBytes = 64 * 1024;
+
+}  // namespace
+
 absl::StatusOr<ParsedModelList> ParseModelList(absl::string_view json) {
   std::string buffer;
   rapidjson::Document doc;
   if (absl::Status status = ParseDocument(json, &buffer, &doc); !status.ok()) return status;
-
   const Value* data = nullptr;
-  std::string path;  // "data" or "" for a bare array; "[i]" is appended per record
-  if (doc.IsArray()) {
-    data = &doc;
-  } else if (doc.IsObject()) {
-    auto it = doc.FindMember("data");
-    const Value* found = it == doc.MemberEnd() ? nullptr : &it->value;
-    if (found == nullptr || !found->IsArray()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("data: expected an array, found ", Describe(found)));
-    }
-    data = found;
-    path = "data";
-  } else {
-    return absl::InvalidArgumentError(
-        absl::StrCat("expected an object with a \"data\" array, found ", Describe(&doc)));
-  }
+  std::string path;
+  if (absl::Status status = FindRecords(doc, &data, &path); !status.ok()) return status;
 
   ParsedModelList result;
   result.models.reserve(data->Size());
-  const size_t prefix_size = path.size();
-  for (rapidjson::SizeType i = 0; i < data->Size(); ++i) {
-    const Value& record = (*data)[i];
-    path.resize(prefix_size);  // reuses the string's storage: no allocation per record
-    absl::StrAppend(&path, "[", i, "]");
+  result.rejected = ReadRecords(*data, std::move(path), [&](const Value& record,
+                                                            const std::string& record_path) {
     v1::Model& model = result.models.emplace_back();
-    absl::Status status = ParseModelValue(record, path, &model);
-    if (status.ok()) continue;
-    result.models.pop_back();
-    RejectedRecord& rejected = result.rejected.emplace_back();
-    rejected.index = i;
-    rejected.status = std::move(status);
-    if (record.IsObject()) {
-      auto it = record.FindMember("id");
-      if (it != record.MemberEnd() && it->value.IsString()) {
-        rejected.id.assign(it->value.GetString(), it->value.GetStringLength());
-      }
-    }
-  }
+    absl::Status status = ParseModelValue(record, record_path, &model);
+    if (!status.ok()) result.models.pop_back();
+    return status;
+  });
   return result;
+}
+
+absl::StatusOr<std::vector<RejectedRecord>> ParseModelList(std::string json, ModelSink on_model) {
+  rapidjson::Document doc;
+  if (absl::Status status = ParseDocumentInPlace(&json, &doc); !status.ok()) return status;
+  const Value* data = nullptr;
+  std::string path;
+  if (absl::Status status = FindRecords(doc, &data, &path); !status.ok()) return status;
+
+  std::unique_ptr<char[]> first_block(new char[kRecordArenaBytes]);
+  google::protobuf::ArenaOptions options;
+  options.initial_block = first_block.get();
+  options.initial_block_size = kRecordArenaBytes;
+  google::protobuf::Arena arena(options);
+  return ReadRecords(*data, std::move(path), [&](const Value& record,
+                                                 const std::string& record_path) {
+    auto* model = google::protobuf::Arena::CreateMessage<v1::Model>(&arena);
+    absl::Status status = ParseModelValue(record, record_path, model);
+    if (status.ok()) on_model(*model);
+    arena.Reset();  // frees the model, and keeps the first block for the next one
+    return status;
+  });
 }
 
 std::string ModelToJson(const v1::Model& model) {

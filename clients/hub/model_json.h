@@ -27,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -60,6 +61,19 @@ struct ParsedModelList {
 // or not of that shape (e.g. `data: expected an array, found null`). A record that is bad on its
 // own does not fail the list: it is reported in `rejected` and the others are kept.
 absl::StatusOr<ParsedModelList> ParseModelList(absl::string_view json);
+
+// Receives each readable model of a list, in the hub's order. The model lives only for the
+// call: the parser reuses its storage for the next record.
+using ModelSink = absl::FunctionRef<void(const modelcatalog::v1::Model&)>;
+
+// Reads the same lists as above with the same rules and messages, for a consumer that turns
+// each model into something else at once (the catalog's sync): a 100,000-model list then never
+// exists as 100,000 messages, whose Struct trees take twice the JSON's bytes. `json` is parsed
+// in place (its strings are read where they lie), so pass the fetched body by std::move rather
+// than have it copied. Each model is read on an arena reset after every record, so its many
+// small objects are not allocated and freed one by one. Returns the rejected records; when the
+// document as a whole is not a list, the error, and `on_model` is never called.
+absl::StatusOr<std::vector<RejectedRecord>> ParseModelList(std::string json, ModelSink on_model);
 
 // Parses one model object, as the hub's retrieve, activate and deactivate return it.
 // Returns INVALID_ARGUMENT when the document is not JSON, not an object, or a field is bad.

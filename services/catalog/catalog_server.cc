@@ -20,6 +20,8 @@ DeploymentFeedOptions FeedOptions(const CatalogServerOptions& options) {
   feed.history_size = options.watch_history;
   feed.progress_interval = options.watch_progress_interval;
   feed.max_streams = options.max_watchers;
+  // A live look-up answers its caller without waiting for the fan-out.
+  feed.deliver_on_thread = true;
   return feed;
 }
 
@@ -122,7 +124,17 @@ absl::StatusOr<std::unique_ptr<CatalogServer>> CatalogServer::Start(CatalogServe
   };
   hub::HubClient* hub = &server->hub_client_;
   server->syncer_ = std::make_unique<CatalogSyncer>(
-      [hub] { return hub->ListModels(); }, &server->updater_, &server->sync_status_,
+      [hub]() -> absl::StatusOr<FetchedCatalog> {
+        // Each model becomes its snapshot entry as it is parsed: the catalog
+        // is never held as 100,000 messages at once.
+        FetchedCatalog fetched;
+        absl::StatusOr<std::vector<hub::RejectedRecord>> rejected = hub->ListModels(
+            {}, [&fetched](const modelcatalog::v1::Model& model) { fetched.models.Add(model); });
+        if (!rejected.ok()) return rejected.status();
+        fetched.rejected = *std::move(rejected);
+        return fetched;
+      },
+      &server->updater_, &server->sync_status_,
       std::move(sync_options));
   server->syncer_->Start();
   server->poller_.Start();

@@ -12,14 +12,16 @@ namespace modelcatalog::catalog {
 
 std::string DeterministicWire(const modelcatalog::v1::Model& model) {
   // Structs are maps, whose wire order is unspecified unless deterministic
-  // serialization is asked for.
-  std::string bytes;
-  bytes.reserve(model.ByteSizeLong());
+  // serialization is asked for. The size is computed once (walking a Struct
+  // tree is not free) and the bytes are written straight into a string of
+  // exactly that size.
+  const size_t size = model.ByteSizeLong();
+  std::string bytes(size, '\0');
   {
-    google::protobuf::io::StringOutputStream stream(&bytes);
-    google::protobuf::io::CodedOutputStream coded(&stream);
+    google::protobuf::io::ArrayOutputStream array(bytes.data(), static_cast<int>(size));
+    google::protobuf::io::CodedOutputStream coded(&array);
     coded.SetSerializationDeterministic(true);
-    model.SerializeToCodedStream(&coded);
+    model.SerializeWithCachedSizes(&coded);
   }
   return bytes;
 }
@@ -37,47 +39,100 @@ modelcatalog::v1::Model CatalogEntry::model() const {
 
 std::shared_ptr<const CatalogSnapshot> CatalogSnapshot::Build(
     std::vector<modelcatalog::v1::Model> models, int64_t revision, absl::Time fetched_at) {
+  Builder builder;
+  for (auto& model : models) {
+    builder.Add(model);
+    model = modelcatalog::v1::Model();  // the entry holds what is needed; free the message
+  }
+  return std::move(builder).Build(revision, fetched_at);
+}
+
+uint32_t CatalogSnapshot::Builder::DeveloperRef(const std::string& name) {
+  auto known = developer_by_name_.find(name);
+  if (known != developer_by_name_.end()) return known->second;
+  // Names that differ only in case share the folded name's list.
+  std::string folded = FoldCase(name);
+  auto [it, inserted] = developer_by_folded_name_.try_emplace(
+      folded, static_cast<uint32_t>(developers_.size()));
+  if (inserted) developers_.push_back(std::move(folded));
+  developer_by_name_.emplace(name, it->second);
+  return it->second;
+}
+
+uint32_t CatalogSnapshot::Builder::ActionRef(const std::string& action) {
+  auto [it, inserted] =
+      action_by_name_.try_emplace(action, static_cast<uint32_t>(actions_.size()));
+  if (inserted) actions_.push_back(action);
+  return it->second;
+}
+
+void CatalogSnapshot::Builder::Add(const modelcatalog::v1::Model& model) {
+  Added& added = added_.emplace_back();
+  auto entry = std::make_shared<CatalogEntry>();
+  entry->id = model.id();
+  entry->folded_id = FoldCase(model.id());
+  entry->folded_display_name = FoldCase(model.display_name());
+  entry->model_type = model.model_type();
+  entry->deployments = model.deployments();
+  entry->wire = DeterministicWire(model);
+  entry->fingerprint = absl::Hash<std::string>{}(entry->wire);
+  added.entry = std::move(entry);
+  if (model.has_developer()) added.developer = DeveloperRef(model.developer().name());
+  added.actions_begin = static_cast<uint32_t>(action_refs_.size());
+  if (model.has_fine_tuning()) {
+    for (const std::string& action : model.fine_tuning().actions()) {
+      const uint32_t ref = ActionRef(action);
+      // An action listed twice must not list the model twice.
+      const auto begin = action_refs_.begin() + added.actions_begin;
+      if (std::find(begin, action_refs_.end(), ref) == action_refs_.end()) {
+        action_refs_.push_back(ref);
+      }
+    }
+  }
+  added.actions_end = static_cast<uint32_t>(action_refs_.size());
+}
+
+std::shared_ptr<const CatalogSnapshot> CatalogSnapshot::Builder::Build(int64_t revision,
+                                                                       absl::Time fetched_at) && {
   std::shared_ptr<CatalogSnapshot> snapshot(new CatalogSnapshot());
   snapshot->revision_ = revision;
   snapshot->fetched_at_ = fetched_at;
 
-  // Stable sort keeps the hub's order among equal ids, so "first record wins" holds.
-  std::stable_sort(models.begin(), models.end(),
-                   [](const auto& a, const auto& b) { return a.id() < b.id(); });
+  // Stable sort keeps the order of addition among equal ids, so "first record
+  // wins" holds. The records sorted are a pointer and three numbers each.
+  std::stable_sort(added_.begin(), added_.end(),
+                   [](const Added& a, const Added& b) { return a.entry->id < b.entry->id; });
   auto indexes = std::make_shared<Indexes>();
   auto& entries = snapshot->entries_;
-  entries.reserve(models.size());
-  indexes->ids.reserve(models.size());
-  for (auto& model : models) {
-    if (!indexes->ids.empty() && indexes->ids.back() == model.id()) {
-      snapshot->duplicate_ids_.push_back(model.id());
+  entries.reserve(added_.size());
+  indexes->ids.reserve(added_.size());
+  std::vector<std::vector<uint32_t>> with_developer(developers_.size());
+  std::vector<std::vector<uint32_t>> with_action(actions_.size());
+  for (Added& added : added_) {
+    if (!indexes->ids.empty() && indexes->ids.back() == added.entry->id) {
+      snapshot->duplicate_ids_.push_back(added.entry->id);
       continue;
     }
     const uint32_t i = static_cast<uint32_t>(entries.size());
-    indexes->ids.push_back(model.id());
-    auto entry = std::make_shared<CatalogEntry>();
-    entry->id = model.id();
-    entry->folded_id = FoldCase(model.id());
-    entry->folded_display_name = FoldCase(model.display_name());
-    entry->model_type = model.model_type();
-    entry->deployments = model.deployments();
-    entry->wire = DeterministicWire(model);
-    entry->fingerprint = absl::Hash<std::string>{}(entry->wire);
-    entries.push_back(std::move(entry));
-    if (model.has_developer()) {
-      indexes->by_developer[FoldCase(model.developer().name())].push_back(i);
+    indexes->ids.push_back(added.entry->id);
+    entries.push_back(std::move(added.entry));
+    if (added.developer != kNoDeveloper) with_developer[added.developer].push_back(i);
+    for (uint32_t a = added.actions_begin; a < added.actions_end; ++a) {
+      with_action[action_refs_[a]].push_back(i);
     }
-    if (model.has_fine_tuning()) {
-      const auto& actions = model.fine_tuning().actions();
-      for (int a = 0; a < actions.size(); ++a) {
-        // An action listed twice must not list the model twice.
-        if (std::find(actions.begin(), actions.begin() + a, actions[a]) != actions.begin() + a) {
-          continue;
-        }
-        indexes->by_action[actions[a]].push_back(i);
-      }
+  }
+  added_.clear();
+  added_.shrink_to_fit();
+  // Only keys of models kept (not of duplicates dropped) get a list.
+  for (size_t d = 0; d < developers_.size(); ++d) {
+    if (!with_developer[d].empty()) {
+      indexes->by_developer.emplace(std::move(developers_[d]), std::move(with_developer[d]));
     }
-    model.Clear();  // the bytes are kept; the message is not needed any more
+  }
+  for (size_t a = 0; a < actions_.size(); ++a) {
+    if (!with_action[a].empty()) {
+      indexes->by_action.emplace(std::move(actions_[a]), std::move(with_action[a]));
+    }
   }
 
   indexes->by_id.reserve(entries.size());

@@ -47,9 +47,12 @@ struct CatalogEntry {
 
 class CatalogSnapshot {
  public:
+  class Builder;
+
   // Builds a snapshot from `models` in any order. Ids are unique in a snapshot:
   // when the hub repeats an id the first record wins and the id is reported in
-  // duplicate_ids().
+  // duplicate_ids(). For catalogs already held as messages; a sync adds each
+  // model to a Builder as it is parsed instead.
   static std::shared_ptr<const CatalogSnapshot> Build(std::vector<modelcatalog::v1::Model> models,
                                                       int64_t revision, absl::Time fetched_at);
 
@@ -119,6 +122,44 @@ class CatalogSnapshot {
   std::shared_ptr<const Indexes> indexes_;
   std::shared_ptr<const SearchIndex> search_index_;  // shared like indexes_
   std::vector<std::string> duplicate_ids_;
+};
+
+// Collects the models of a snapshot, one at a time, in the hub's order. Each
+// model becomes its entry as it is added (serialization, folded text,
+// fingerprint, deployments, and the keys of the developer and action
+// indexes), so the caller can drop or reuse the message at once: a sync never
+// holds its whole catalog as messages, whose Struct trees take more than twice
+// the JSON's bytes. Build() then only orders the entries and indexes them.
+class CatalogSnapshot::Builder {
+ public:
+  // Adds `model`. Among models with the same id the first added wins.
+  void Add(const modelcatalog::v1::Model& model);
+  // How many models were added, duplicates included.
+  size_t size() const { return added_.size(); }
+  // The snapshot of every model added. Consumes the builder.
+  std::shared_ptr<const CatalogSnapshot> Build(int64_t revision, absl::Time fetched_at) &&;
+
+ private:
+  static constexpr uint32_t kNoDeveloper = ~uint32_t{0};
+  struct Added {
+    std::shared_ptr<CatalogEntry> entry;
+    uint32_t developer = kNoDeveloper;  // index into developers_
+    // The model's distinct actions: action_refs_[actions_begin, actions_end).
+    uint32_t actions_begin = 0;
+    uint32_t actions_end = 0;
+  };
+  // Index keys are few (developers, actions) and each is shared by many
+  // models: every distinct key is stored once and models refer to it.
+  uint32_t DeveloperRef(const std::string& name);
+  uint32_t ActionRef(const std::string& action);
+
+  std::vector<Added> added_;
+  std::vector<std::string> developers_;  // folded names
+  absl::flat_hash_map<std::string, uint32_t> developer_by_folded_name_;
+  absl::flat_hash_map<std::string, uint32_t> developer_by_name_;  // saves folding each time
+  std::vector<std::string> actions_;
+  absl::flat_hash_map<std::string, uint32_t> action_by_name_;
+  std::vector<uint32_t> action_refs_;
 };
 
 // The deterministic serialization of a model: equal for equal content,

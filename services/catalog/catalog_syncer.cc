@@ -23,7 +23,7 @@ absl::Status CatalogSyncer::SyncOnce() {
   const hub::Sleeper sleep = options_.sleep ? options_.sleep : [this](absl::Duration delay) {
     return !stop_.WaitForNotificationWithTimeout(delay);
   };
-  absl::StatusOr<hub::ParsedModelList> fetched = hub::CallWithRetries<hub::ParsedModelList>(
+  absl::StatusOr<FetchedCatalog> fetched = hub::CallWithRetries<FetchedCatalog>(
       options_.retry, sleep, [&random] { return absl::Uniform(random, 0.0, 1.0); }, fetch_,
       [](int retry, absl::Duration delay, const absl::Status& error) {
         Log(LogLevel::kInfo, "sync_retrying",
@@ -73,8 +73,8 @@ absl::Status CatalogSyncer::SyncOnce() {
   }
   const CatalogUpdater::SyncResult result =
       updater_->ApplySync(std::move(fetched->models), started, rejected_ids);
-  // A sync parses the whole catalog into messages and drops them again: give
-  // that memory back rather than keep the peak for good.
+  // A sync holds the fetched text, its parsed document and the new snapshot
+  // next to the one served: give the peak back rather than keep it for good.
   if (result.changed) ::malloc_trim(0);
   std::vector<RejectedModel> rejected;
   for (const hub::RejectedRecord& record : fetched->rejected) {

@@ -49,10 +49,18 @@ struct CatalogSyncerOptions {
   hub::Sleeper sleep;
 };
 
+// What one fetch of the hub's complete catalog yields.
+struct FetchedCatalog {
+  // The readable models, each added as soon as it was parsed.
+  CatalogSnapshot::Builder models;
+  // The records that could not be read.
+  std::vector<hub::RejectedRecord> rejected;
+};
+
 class CatalogSyncer {
  public:
   // Returns the hub's complete catalog.
-  using FetchFn = std::function<absl::StatusOr<hub::ParsedModelList>()>;
+  using FetchFn = std::function<absl::StatusOr<FetchedCatalog>()>;
 
   CatalogSyncer(FetchFn fetch, CatalogUpdater* updater, SyncStatusRecorder* status,
                 CatalogSyncerOptions options);

@@ -50,6 +50,17 @@ CatalogUpdater::CatalogUpdater(CatalogStore* store, DeploymentFeed* feed,
 CatalogUpdater::SyncResult CatalogUpdater::ApplySync(std::vector<modelcatalog::v1::Model> models,
                                                      absl::Time fetch_started,
                                                      const std::vector<std::string>& rejected_ids) {
+  CatalogSnapshot::Builder builder;
+  for (auto& model : models) {
+    builder.Add(model);
+    model = modelcatalog::v1::Model();  // the builder keeps what it needs
+  }
+  return ApplySync(std::move(builder), fetch_started, rejected_ids);
+}
+
+CatalogUpdater::SyncResult CatalogUpdater::ApplySync(CatalogSnapshot::Builder models,
+                                                     absl::Time fetch_started,
+                                                     const std::vector<std::string>& rejected_ids) {
   SyncResult result;
   // A record that could not be read says nothing about the model: keep its
   // last good version rather than dropping it from the catalog.
@@ -58,14 +69,14 @@ CatalogUpdater::SyncResult CatalogUpdater::ApplySync(std::vector<modelcatalog::v
     for (const std::string& id : rejected_ids) {
       const CatalogEntry* kept = previous ? previous->Find(id) : nullptr;
       if (kept == nullptr) continue;
-      models.push_back(kept->model());
+      models.Add(kept->model());  // after the hub's records: a valid one wins
       result.kept_previous.push_back(id);
     }
   }
   // The expensive part, building the snapshot, runs before taking the lock so
   // live updates are not held up by it; its revision is settled under the lock.
   std::shared_ptr<const CatalogSnapshot> built =
-      CatalogSnapshot::Build(std::move(models), /*revision=*/0, fetch_started);
+      std::move(models).Build(/*revision=*/0, fetch_started);
 
   absl::MutexLock lock(&mu_);
   const std::shared_ptr<const CatalogSnapshot> previous = store_->Current();

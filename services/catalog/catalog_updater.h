@@ -49,6 +49,11 @@ class CatalogUpdater {
   // Applies the hub's complete catalog, whose fetch began at `fetch_started`.
   // `rejected_ids` are models the hub listed in records that could not be
   // read: their previous version, if any, is kept rather than dropped.
+  // `models` holds the hub's models, added in the hub's order.
+  SyncResult ApplySync(CatalogSnapshot::Builder models, absl::Time fetch_started,
+                       const std::vector<std::string>& rejected_ids = {})
+      ABSL_LOCKS_EXCLUDED(mu_);
+  // The same for a catalog held as messages.
   SyncResult ApplySync(std::vector<modelcatalog::v1::Model> models, absl::Time fetch_started,
                        const std::vector<std::string>& rejected_ids = {})
       ABSL_LOCKS_EXCLUDED(mu_);

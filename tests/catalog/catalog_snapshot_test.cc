@@ -60,6 +60,28 @@ TEST(CatalogSnapshotTest, IndexesDevelopersCaseInsensitivelyAndActionsExactly) {
   EXPECT_TRUE(snapshot->WithAction("Text_Generation").empty());
 }
 
+TEST(CatalogSnapshotTest, ABuilderIndexesOnlyTheRecordsItKeeps) {
+  CatalogSnapshot::Builder builder;
+  builder.Add(MakeModel("m", "First", "Acme", {"text_generation"}));
+  builder.Add(MakeModel("b", "", "ACME"));
+  builder.Add(MakeModel("m", "Second", "Other", {"image_editing"}));  // a repeated id: dropped
+  EXPECT_EQ(builder.size(), 3u);
+  auto snapshot = std::move(builder).Build(3, absl::FromUnixSeconds(5));
+  ASSERT_EQ(snapshot->size(), 2u);
+  EXPECT_EQ(snapshot->revision(), 3);
+  EXPECT_EQ(snapshot->Find("m")->model().display_name(), "First");
+  EXPECT_THAT(snapshot->duplicate_ids(), ElementsAre("m"));
+  EXPECT_THAT(IdsOf(*snapshot, snapshot->WithDeveloper("acme")), ElementsAre("b", "m"));
+  EXPECT_TRUE(snapshot->WithDeveloper("other").empty());
+  EXPECT_THAT(IdsOf(*snapshot, snapshot->WithAction("text_generation")), ElementsAre("m"));
+  EXPECT_TRUE(snapshot->WithAction("image_editing").empty());
+  // The same models as messages give the same catalog.
+  auto same = CatalogSnapshot::Build(
+      {MakeModel("m", "First", "Acme", {"text_generation"}), MakeModel("b", "", "ACME")}, 1,
+      absl::UnixEpoch());
+  EXPECT_EQ(snapshot->fingerprint(), same->fingerprint());
+}
+
 TEST(CatalogSnapshotTest, FoldsIdsAndNamesForSearch) {
   auto snapshot = CatalogSnapshot::Build({MakeModel("Élan-1", "ÉLAN Vision")}, 1, absl::UnixEpoch());
   EXPECT_EQ(snapshot->entry(0).folded_id, "élan-1");

@@ -12,6 +12,15 @@ namespace {
 
 using ::modelcatalog::testing::MakeModel;
 
+// A fetch that found `list`.
+absl::StatusOr<FetchedCatalog> Fetched(const absl::StatusOr<hub::ParsedModelList>& list) {
+  if (!list.ok()) return list.status();
+  FetchedCatalog fetched;
+  for (const modelcatalog::v1::Model& model : list->models) fetched.models.Add(model);
+  fetched.rejected = list->rejected;
+  return fetched;
+}
+
 // The syncer is driven directly through SyncOnce with an in-memory source: no
 // timers, no sleeps.
 class CatalogSyncerTest : public ::testing::Test {
@@ -25,7 +34,7 @@ class CatalogSyncerTest : public ::testing::Test {
       return true;
     };
     updater_.SetOnPublish([this] { publishes_.push_back(store_.Current()->revision()); });
-    syncer_ = std::make_unique<CatalogSyncer>([this] { return next_; }, &updater_, &status_, options);
+    syncer_ = std::make_unique<CatalogSyncer>([this] { return Fetched(next_); }, &updater_, &status_, options);
   }
 
   void HubReturns(std::vector<modelcatalog::v1::Model> models) {
@@ -124,11 +133,11 @@ TEST_F(CatalogSyncerTest, RecoversWithinTheRetries) {
   CatalogSyncerOptions options;
   options.sleep = [](absl::Duration) { return true; };
   CatalogSyncer syncer(
-      [&calls]() -> absl::StatusOr<hub::ParsedModelList> {
+      [&calls]() -> absl::StatusOr<FetchedCatalog> {
         if (++calls < 3) return absl::UnavailableError("flaky");
-        hub::ParsedModelList list;
-        list.models.push_back(MakeModel("a"));
-        return list;
+        FetchedCatalog fetched;
+        fetched.models.Add(MakeModel("a"));
+        return fetched;
       },
       &updater_, &status_, options);
   EXPECT_TRUE(syncer.SyncOnce().ok());
@@ -189,7 +198,7 @@ TEST_F(CatalogSyncerTest, LoopSyncsAtOnceAndStopsPromptly) {
   CatalogUpdater updater(&store, &feed);
   updater.SetOnPublish([&] { published.Notify(); });
   SyncStatusRecorder status("hub");
-  CatalogSyncer syncer([this] { return next_; }, &updater, &status, options);
+  CatalogSyncer syncer([this] { return Fetched(next_); }, &updater, &status, options);
   syncer.Start();
   ASSERT_TRUE(published.WaitForNotificationWithTimeout(absl::Seconds(10)));
   syncer.Stop();  // must not wait for the hour-long interval

@@ -825,6 +825,48 @@ TEST(ParseModelListTest, ADocumentOfTheWrongShapeFails) {
   }
 }
 
+// The sink version reads a list record by record, in place and on a reused arena: it must see
+// exactly the models, rejections and errors the one that keeps every model does.
+TEST(ParseModelListTest, ASinkReceivesTheSameModelsAndRejections) {
+  const std::string json = absl::StrCat(
+      R"({"object": "list", "data": [)", kFullModel, ",", kNullModel,
+      R"(, {"id": "b", "pricing": {"input_cost_per_token": "cheap"}}, "not a model",)",
+      R"({"id": "s", "request_schema": {"type": "object", "properties": {"n": {"enum": [1, "x", null, [true]]}}}},)",
+      R"({"id": "d", "deployments": [{"status": "active", "region": "eu"}]}]})");
+  absl::StatusOr<ParsedModelList> kept = ParseModelList(json);
+  ASSERT_TRUE(kept.ok()) << kept.status();
+  std::vector<std::string> received;  // serializations: the models do not outlive the call
+  absl::StatusOr<std::vector<RejectedRecord>> rejected = ParseModelList(
+      json, [&received](const v1::Model& model) { received.push_back(model.SerializeAsString()); });
+  ASSERT_TRUE(rejected.ok()) << rejected.status();
+  ASSERT_EQ(received.size(), kept->models.size());
+  for (size_t i = 0; i < received.size(); ++i) {
+    v1::Model model;
+    ASSERT_TRUE(model.ParseFromString(received[i]));
+    EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(model, kept->models[i]))
+        << model.DebugString() << "\nvs\n" << kept->models[i].DebugString();
+  }
+  ASSERT_EQ(rejected->size(), kept->rejected.size());
+  for (size_t i = 0; i < rejected->size(); ++i) {
+    EXPECT_EQ((*rejected)[i].index, kept->rejected[i].index);
+    EXPECT_EQ((*rejected)[i].id, kept->rejected[i].id);
+    EXPECT_EQ((*rejected)[i].status, kept->rejected[i].status);
+  }
+}
+
+TEST(ParseModelListTest, ASinkSeesNothingOfADocumentThatIsNotAList) {
+  for (const char* json : {R"({"data": [{"id": "a"}, )", R"({"object": "list", "data": null})",
+                           "[{\"id\": \"a\"}, \"\xff\"]"}) {
+    SCOPED_TRACE(json);
+    int calls = 0;
+    absl::StatusOr<std::vector<RejectedRecord>> rejected =
+        ParseModelList(std::string(json), [&calls](const v1::Model&) { ++calls; });
+    EXPECT_EQ(rejected.status(), ParseModelList(absl::string_view(json)).status());
+    EXPECT_FALSE(rejected.ok());
+    EXPECT_EQ(calls, 0);
+  }
+}
+
 TEST(ParseModelListTest, ReadsAHundredThousandModelCatalog) {
   // The size of a full catalog sync: nothing here may be quadratic.
   constexpr int kModels = 100000;
