@@ -37,7 +37,7 @@ class InstantStream : public catalog::WatchStream {
   uint64_t written() const { return written_.load(std::memory_order_relaxed); }
 
  protected:
-  void StartEventWrite(const WatchEvent* event) override {
+  void StartEventWrite(catalog::EncodedEvent event) override {
     written_.fetch_add(1, std::memory_order_relaxed);
     in_flight_.store(true, std::memory_order_release);
   }

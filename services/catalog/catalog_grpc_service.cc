@@ -1,5 +1,6 @@
 #include "services/catalog/catalog_grpc_service.h"
 
+#include <atomic>
 #include <string>
 #include <vector>
 
@@ -65,10 +66,10 @@ absl::Time DeadlineOf(const grpc::CallbackServerContext* context) {
 }
 
 // One WatchDeployments stream: the feed's WatchStream queue, written to the
-// wire one event at a time. OnDone unsubscribes and frees it.
-class WatchDeploymentsReactor final
-    : public grpc::ServerWriteReactor<modelcatalog::v1::WatchDeploymentsResponse>,
-      public WatchStream {
+// wire one event at a time, as the bytes the feed serialized (shared with
+// every stream that sends the same event). OnDone unsubscribes and frees it.
+class WatchDeploymentsReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer>,
+                                      public WatchStream {
  public:
   WatchDeploymentsReactor(DeploymentFeed* feed, const std::vector<std::string>& model_ids,
                           CatalogMetrics* metrics)
@@ -90,15 +91,26 @@ class WatchDeploymentsReactor final
     SyncWithCallbacks();
     if (subscribed_) feed_->Unsubscribe(this);
     if (metrics_ != nullptr) {
-      metrics_->RecordCall(Rpc::kWatchDeployments, finish_code_, absl::Now() - start_);
+      metrics_->RecordCall(Rpc::kWatchDeployments, finish_code_.load(std::memory_order_acquire),
+                           absl::Now() - start_);
     }
     delete this;
   }
 
  protected:
-  void StartEventWrite(const WatchEvent* event) override { StartWrite(event); }
+  void StartEventWrite(EncodedEvent event) override {
+    // The slice holds a reference to the bytes until gRPC is done with them;
+    // no copy. The buffer stays untouched until OnWriteDone.
+    const std::string& bytes = *event;
+    auto* reference = new EncodedEvent(std::move(event));
+    grpc::Slice slice(const_cast<char*>(bytes.data()), bytes.size(),
+                      [](void* p) { delete static_cast<EncodedEvent*>(p); }, reference);
+    grpc::ByteBuffer(&slice, 1).Swap(&buffer_);
+    StartWrite(&buffer_);
+  }
   void FinishStream(const absl::Status& status) override {
-    finish_code_ = static_cast<int>(status.code());  // read in OnDone, which comes after
+    // Read in OnDone, which comes after.
+    finish_code_.store(static_cast<int>(status.code()), std::memory_order_release);
     Finish(ToGrpcStatus(status));
   }
 
@@ -106,8 +118,9 @@ class WatchDeploymentsReactor final
   DeploymentFeed* const feed_;
   CatalogMetrics* const metrics_;
   const absl::Time start_ = absl::Now();
+  grpc::ByteBuffer buffer_;  // the event being written
   bool subscribed_ = true;
-  int finish_code_ = 0;
+  std::atomic<int> finish_code_{0};
 };
 
 }  // namespace
@@ -250,13 +263,15 @@ grpc::ServerUnaryReactor* CatalogGrpcService::DeactivateModel(
   return reactor;
 }
 
-grpc::ServerWriteReactor<modelcatalog::v1::WatchDeploymentsResponse>*
-CatalogGrpcService::WatchDeployments(grpc::CallbackServerContext* context,
-                                     const modelcatalog::v1::WatchDeploymentsRequest* request) {
+grpc::ServerWriteReactor<grpc::ByteBuffer>* CatalogGrpcService::WatchDeployments(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request) {
+  absl::Status allowed = Authorize(context, Access::kRead);
+  modelcatalog::v1::WatchDeploymentsRequest parsed;
+  if (allowed.ok()) allowed = ParseRequest(request, &parsed);
   auto* reactor = new WatchDeploymentsReactor(
-      feed_, std::vector<std::string>(request->model_ids().begin(), request->model_ids().end()),
+      feed_, std::vector<std::string>(parsed.model_ids().begin(), parsed.model_ids().end()),
       metrics_);
-  reactor->Start(*request, Authorize(context, Access::kRead));
+  reactor->Start(parsed, std::move(allowed));
   return reactor;
 }
 

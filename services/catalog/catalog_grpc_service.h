@@ -7,6 +7,8 @@
 // stored in the snapshot, rather than by copying models into a message that
 // gRPC then serializes again. A model's request_schema (a Struct) makes up
 // most of that cost, and it is paid once per sync instead of once per call.
+// WatchDeployments is raw too: a change fanned out to thousands of streams is
+// serialized once and every stream writes the same bytes.
 #ifndef MODEL_CATALOG_SERVICES_CATALOG_CATALOG_GRPC_SERVICE_H_
 #define MODEL_CATALOG_SERVICES_CATALOG_CATALOG_GRPC_SERVICE_H_
 
@@ -22,7 +24,8 @@ namespace modelcatalog::catalog {
 using CatalogServiceBase = modelcatalog::v1::ModelCatalogService::WithRawCallbackMethod_ListModels<
     modelcatalog::v1::ModelCatalogService::WithRawCallbackMethod_SearchModels<
         modelcatalog::v1::ModelCatalogService::WithRawCallbackMethod_GetModel<
-            modelcatalog::v1::ModelCatalogService::CallbackService>>>;
+            modelcatalog::v1::ModelCatalogService::WithRawCallbackMethod_WatchDeployments<
+                modelcatalog::v1::ModelCatalogService::CallbackService>>>>;
 
 class CatalogGrpcService final : public CatalogServiceBase {
  public:
@@ -49,9 +52,8 @@ class CatalogGrpcService final : public CatalogServiceBase {
   grpc::ServerUnaryReactor* DeactivateModel(
       grpc::CallbackServerContext* context, const modelcatalog::v1::DeactivateModelRequest* request,
       modelcatalog::v1::DeactivateModelResponse* response) override;
-  grpc::ServerWriteReactor<modelcatalog::v1::WatchDeploymentsResponse>* WatchDeployments(
-      grpc::CallbackServerContext* context,
-      const modelcatalog::v1::WatchDeploymentsRequest* request) override;
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* WatchDeployments(
+      grpc::CallbackServerContext* context, const grpc::ByteBuffer* request) override;
 
  private:
   absl::Status Authorize(const grpc::CallbackServerContext* context, Access need) const;

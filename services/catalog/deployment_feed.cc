@@ -30,6 +30,36 @@ void SetStatus(const Deployments& deployments, DeploymentStatus* status, std::st
 constexpr uint8_t kResumeTokenVersion = 1;
 constexpr size_t kResumeTokenSize = 1 + 8 + 8 + 4;
 
+// The event of a change for a stream whose client last knew `first_before`,
+// from a change of kind `first_kind`, now that `latest` is the newest change of
+// the model. The caller has dropped a model added and removed meanwhile.
+void BuildChangeEvent(FeedChange::Kind first_kind, const Deployments& first_before,
+                      const FeedChange& latest, uint64_t instance, WatchEvent* event) {
+  DeploymentStatus status;
+  if (latest.kind == FeedChange::Kind::kRemoved) {
+    event->set_type(modelcatalog::v1::WATCH_EVENT_TYPE_REMOVED);
+  } else {
+    event->set_type(first_kind == FeedChange::Kind::kAdded
+                        ? modelcatalog::v1::WATCH_EVENT_TYPE_ADDED
+                        : modelcatalog::v1::WATCH_EVENT_TYPE_CHANGED);
+    SetStatus(latest.after, &status, event->mutable_status_raw());
+    event->set_status(status);
+    *event->mutable_deployments() = latest.after;
+  }
+  if (first_kind != FeedChange::Kind::kAdded) {
+    SetStatus(first_before, &status, event->mutable_previous_status_raw());
+    event->set_previous_status(status);
+  }
+  event->set_model_id(latest.model_id);
+  ToProtoTimestamp(latest.observed_at, event->mutable_observe_time());
+  event->set_revision(latest.revision);
+  event->set_resume_token(EncodeResumeToken({instance, latest.revision}));
+}
+
+EncodedEvent Serialize(const WatchEvent& event) {
+  return std::make_shared<const std::string>(event.SerializeAsString());
+}
+
 uint64_t RandomInstance() {
   std::random_device random;
   uint64_t instance = 0;
@@ -55,6 +85,12 @@ std::string EncodeResumeToken(const ResumePoint& point) {
   PutLittleEndian(static_cast<uint64_t>(point.revision), 8, &raw);
   PutLittleEndian(StableChecksum(raw), 4, &raw);
   return absl::WebSafeBase64Escape(raw);
+}
+
+EncodedEvent EncodeChange(const FeedChange& change, uint64_t instance) {
+  WatchEvent event;
+  BuildChangeEvent(change.kind, change.before, change, instance, &event);
+  return Serialize(event);
 }
 
 absl::StatusOr<ResumePoint> DecodeResumeToken(absl::string_view token) {
@@ -99,51 +135,74 @@ bool WatchStream::Watches(const FeedChange& change) const {
 void WatchStream::BeginInitial(std::shared_ptr<const CatalogSnapshot> snapshot, uint64_t instance,
                                int64_t revision, bool resync, std::function<absl::Time()> clock,
                                FeedStats* stats) {
-  absl::MutexLock lock(&mu_);
-  clock_ = std::move(clock);
-  stats_ = stats;
-  instance_ = instance;
-  start_revision_ = revision;
-  seen_revision_ = revision;
-  resync_ = resync;
-  initial_ = std::move(snapshot);
-  next_initial_ = 0;
-  PumpLocked();
+  Outgoing out;
+  {
+    absl::MutexLock lock(&mu_);
+    clock_ = std::move(clock);
+    stats_ = stats;
+    instance_ = instance;
+    start_revision_ = revision;
+    seen_revision_ = revision;
+    resync_ = resync;
+    initial_ = std::move(snapshot);
+    next_initial_ = 0;
+    PumpLocked();
+    out = TakeOutgoingLocked();
+  }
+  Send(std::move(out));
 }
 
 void WatchStream::BeginReplay(const std::vector<std::shared_ptr<const FeedChange>>& missed,
                               uint64_t instance, int64_t revision,
                               std::function<absl::Time()> clock, FeedStats* stats) {
-  absl::MutexLock lock(&mu_);
-  clock_ = std::move(clock);
-  stats_ = stats;
-  instance_ = instance;
-  start_revision_ = revision;
-  seen_revision_ = revision;
-  for (const auto& change : missed) {
-    if (Watches(*change)) AddPendingLocked(change);
+  Outgoing out;
+  {
+    absl::MutexLock lock(&mu_);
+    clock_ = std::move(clock);
+    stats_ = stats;
+    instance_ = instance;
+    start_revision_ = revision;
+    seen_revision_ = revision;
+    for (const auto& change : missed) {
+      if (Watches(*change)) AddPendingLocked(change, EncodedEvent());
+    }
+    PumpLocked();
+    out = TakeOutgoingLocked();
   }
-  PumpLocked();
+  Send(std::move(out));
 }
 
-void WatchStream::Offer(const std::shared_ptr<const FeedChange>& change) {
-  absl::MutexLock lock(&mu_);
-  if (finished_) return;
-  seen_revision_ = change->revision;
-  if (!Watches(*change)) return;
-  AddPendingLocked(change);
-  PumpLocked();
+void WatchStream::Offer(const std::shared_ptr<const FeedChange>& change,
+                        const EncodedEvent& encoded) {
+  Outgoing out;
+  {
+    absl::MutexLock lock(&mu_);
+    if (finished_) return;
+    // Delivered from a thread, a change can reach a stream that started after it
+    // was published, with it in its initial state or replay.
+    if (change->revision <= seen_revision_) return;
+    seen_revision_ = change->revision;
+    if (!Watches(*change)) return;
+    AddPendingLocked(change, encoded);
+    PumpLocked();
+    out = TakeOutgoingLocked();
+  }
+  Send(std::move(out));
 }
 
-void WatchStream::AddPendingLocked(const std::shared_ptr<const FeedChange>& change) {
+void WatchStream::AddPendingLocked(const std::shared_ptr<const FeedChange>& change,
+                                   EncodedEvent encoded) {
   auto it = pending_.find(change->model_id);
   if (it == pending_.end()) {
-    pending_.emplace(change->model_id, Pending{change->kind, change->before, change});
+    pending_.emplace(change->model_id,
+                     Pending{change->kind, change->before, change, std::move(encoded)});
   } else {
     // Merge: keep what the client last knew, take the newest state, and move
-    // the entry behind every change older than this one.
+    // the entry behind every change older than this one. The event is this
+    // stream's own from now on.
     pending_order_.erase(it->second.latest->revision);
     it->second.latest = change;
+    it->second.encoded.reset();
     stats_->changes_coalesced.fetch_add(1, std::memory_order_relaxed);
   }
   pending_order_.emplace(change->revision, change->model_id);
@@ -159,13 +218,13 @@ void WatchStream::PumpLocked() {
   if (!marker_sent_) {
     // Replayed changes come before the marker; live ones after it.
     if (NextPendingLocked()) return;
-    event_.Clear();
-    event_.set_type(modelcatalog::v1::WATCH_EVENT_TYPE_INITIAL_STATE_COMPLETE);
-    event_.set_revision(start_revision_);
-    event_.set_resume_token(TokenLocked(start_revision_));
-    event_.set_resync(resync_);
+    WatchEvent event;
+    event.set_type(modelcatalog::v1::WATCH_EVENT_TYPE_INITIAL_STATE_COMPLETE);
+    event.set_revision(start_revision_);
+    event.set_resume_token(TokenLocked(start_revision_));
+    event.set_resync(resync_);
     marker_sent_ = true;
-    WriteLocked();
+    WriteLocked(&event);
     return;
   }
   NextPendingLocked();
@@ -188,16 +247,16 @@ bool WatchStream::NextInitialLocked() {
     initial_.reset();
     return false;
   }
-  event_.Clear();
-  event_.set_type(modelcatalog::v1::WATCH_EVENT_TYPE_INITIAL);
-  event_.set_model_id(entry->id);
+  WatchEvent event;
+  event.set_type(modelcatalog::v1::WATCH_EVENT_TYPE_INITIAL);
+  event.set_model_id(entry->id);
   DeploymentStatus status;
-  SetStatus(entry->deployments, &status, event_.mutable_status_raw());
-  event_.set_status(status);
-  *event_.mutable_deployments() = entry->deployments;
-  event_.set_revision(start_revision_);
-  event_.set_resync(resync_);
-  WriteLocked();
+  SetStatus(entry->deployments, &status, event.mutable_status_raw());
+  event.set_status(status);
+  *event.mutable_deployments() = entry->deployments;
+  event.set_revision(start_revision_);
+  event.set_resync(resync_);
+  WriteLocked(&event);
   return true;
 }
 
@@ -211,86 +270,105 @@ bool WatchStream::NextPendingLocked() {
     pending_order_.erase(first);
 
     const FeedChange& latest = *pending.latest;
-    event_.Clear();
-    DeploymentStatus status;
-    if (latest.kind == FeedChange::Kind::kRemoved) {
-      // Appeared and vanished while the client lagged: it never knew the model.
-      if (pending.first_kind == FeedChange::Kind::kAdded) {
-        stats_->changes_dropped.fetch_add(1, std::memory_order_relaxed);
-        continue;
-      }
-      event_.set_type(modelcatalog::v1::WATCH_EVENT_TYPE_REMOVED);
-    } else {
-      event_.set_type(pending.first_kind == FeedChange::Kind::kAdded
-                          ? modelcatalog::v1::WATCH_EVENT_TYPE_ADDED
-                          : modelcatalog::v1::WATCH_EVENT_TYPE_CHANGED);
-      SetStatus(latest.after, &status, event_.mutable_status_raw());
-      event_.set_status(status);
-      *event_.mutable_deployments() = latest.after;
+    // Appeared and vanished while the client lagged: it never knew the model.
+    if (latest.kind == FeedChange::Kind::kRemoved &&
+        pending.first_kind == FeedChange::Kind::kAdded) {
+      stats_->changes_dropped.fetch_add(1, std::memory_order_relaxed);
+      continue;
     }
-    if (pending.first_kind != FeedChange::Kind::kAdded) {
-      SetStatus(pending.first_before, &status, event_.mutable_previous_status_raw());
-      event_.set_previous_status(status);
+    if (pending.encoded != nullptr) {  // the change as it was published: shared bytes
+      WriteEncodedLocked(std::move(pending.encoded), clock_());
+      return true;
     }
-    event_.set_model_id(latest.model_id);
-    ToProtoTimestamp(latest.observed_at, event_.mutable_observe_time());
-    event_.set_revision(latest.revision);
-    event_.set_resume_token(TokenLocked(latest.revision));
-    WriteLocked();
+    WatchEvent event;
+    BuildChangeEvent(pending.first_kind, pending.first_before, latest, instance_, &event);
+    WriteLocked(&event);
     return true;
   }
   return false;
 }
 
 void WatchStream::MaybeSendProgress(absl::Time now, absl::Duration interval) {
-  absl::MutexLock lock(&mu_);
-  if (finished_ || write_in_flight_ || finish_after_write_ || initial_ != nullptr ||
-      !marker_sent_ || !pending_order_.empty()) {
-    return;
+  Outgoing out;
+  {
+    absl::MutexLock lock(&mu_);
+    if (finished_ || write_in_flight_ || finish_after_write_ || initial_ != nullptr ||
+        !marker_sent_ || !pending_order_.empty()) {
+      return;
+    }
+    if (now - last_write_time_ < interval) return;
+    WatchEvent event;
+    event.set_type(modelcatalog::v1::WATCH_EVENT_TYPE_PROGRESS);
+    event.set_revision(seen_revision_);
+    event.set_resume_token(TokenLocked(seen_revision_));
+    ToProtoTimestamp(now, event.mutable_observe_time());
+    WriteLocked(&event);
+    out = TakeOutgoingLocked();
   }
-  if (now - last_write_time_ < interval) return;
-  event_.Clear();
-  event_.set_type(modelcatalog::v1::WATCH_EVENT_TYPE_PROGRESS);
-  event_.set_revision(seen_revision_);
-  event_.set_resume_token(TokenLocked(seen_revision_));
-  ToProtoTimestamp(now, event_.mutable_observe_time());
-  WriteLocked();
+  Send(std::move(out));
 }
 
-void WatchStream::WriteLocked() {
+void WatchStream::WriteLocked(WatchEvent* event) {
   const absl::Time now = clock_();
-  if (event_.type() != modelcatalog::v1::WATCH_EVENT_TYPE_PROGRESS &&
-      !event_.has_observe_time()) {
-    ToProtoTimestamp(now, event_.mutable_observe_time());
+  if (event->type() != modelcatalog::v1::WATCH_EVENT_TYPE_PROGRESS &&
+      !event->has_observe_time()) {
+    ToProtoTimestamp(now, event->mutable_observe_time());
   }
+  WriteEncodedLocked(Serialize(*event), now);
+}
+
+void WatchStream::WriteEncodedLocked(EncodedEvent event, absl::Time now) {
   write_in_flight_ = true;
   last_write_time_ = now;
   stats_->events_sent.fetch_add(1, std::memory_order_relaxed);
-  StartEventWrite(&event_);
+  outgoing_.write = std::move(event);
 }
 
 std::string WatchStream::TokenLocked(int64_t revision) const {
   return EncodeResumeToken({instance_, revision});
 }
 
+WatchStream::Outgoing WatchStream::TakeOutgoingLocked() { return std::exchange(outgoing_, {}); }
+
+void WatchStream::Send(Outgoing out) {
+  // After FinishStream the transport may free the stream: nothing follows it.
+  if (out.write != nullptr) StartEventWrite(std::move(out.write));
+  if (out.finish) FinishStream(*out.finish);
+}
+
 void WatchStream::OnEventWritten(bool ok) {
-  absl::MutexLock lock(&mu_);
-  write_in_flight_ = false;
-  if (!ok) {
-    FinishLocked(absl::CancelledError("the client went away"));
-    return;
+  Outgoing out;
+  {
+    absl::MutexLock lock(&mu_);
+    write_in_flight_ = false;
+    if (!ok) {
+      FinishLocked(absl::CancelledError("the client went away"));
+    } else {
+      PumpLocked();
+    }
+    out = TakeOutgoingLocked();
   }
-  PumpLocked();
+  Send(std::move(out));
 }
 
 void WatchStream::OnStreamCancelled() {
-  absl::MutexLock lock(&mu_);
-  FinishLocked(absl::CancelledError("the client cancelled the stream"));
+  Outgoing out;
+  {
+    absl::MutexLock lock(&mu_);
+    FinishLocked(absl::CancelledError("the client cancelled the stream"));
+    out = TakeOutgoingLocked();
+  }
+  Send(std::move(out));
 }
 
 void WatchStream::End(const absl::Status& status) {
-  absl::MutexLock lock(&mu_);
-  FinishLocked(status);
+  Outgoing out;
+  {
+    absl::MutexLock lock(&mu_);
+    FinishLocked(status);
+    out = TakeOutgoingLocked();
+  }
+  Send(std::move(out));
 }
 
 void WatchStream::FinishLocked(const absl::Status& status) {
@@ -303,31 +381,96 @@ void WatchStream::FinishLocked(const absl::Status& status) {
   pending_.clear();
   pending_order_.clear();
   initial_.reset();
-  FinishStream(status);
+  outgoing_.finish = status;
 }
 
 // --- DeploymentFeed ---
 
 DeploymentFeed::DeploymentFeed(DeploymentFeedOptions options)
     : options_(std::move(options)),
-      instance_(options_.instance != 0 ? options_.instance : RandomInstance()) {}
+      instance_(options_.instance != 0 ? options_.instance : RandomInstance()) {
+  if (options_.deliver_on_thread) delivery_ = std::thread([this] { DeliveryLoop(); });
+}
 
 DeploymentFeed::~DeploymentFeed() {
   if (!stop_ticker_.HasBeenNotified()) stop_ticker_.Notify();
   if (ticker_.joinable()) ticker_.join();
+  {
+    absl::MutexLock lock(&mu_);
+    stop_delivery_ = true;
+  }
+  if (delivery_.joinable()) delivery_.join();
 }
 
 void DeploymentFeed::Publish(std::shared_ptr<const CatalogSnapshot> snapshot,
                              std::vector<FeedChange> changes) {
-  absl::MutexLock lock(&mu_);
-  current_ = std::move(snapshot);
-  for (FeedChange& change : changes) {
-    change.revision = ++revision_;
-    auto shared = std::make_shared<const FeedChange>(std::move(change));
-    history_.push_back(shared);
-    if (history_.size() > options_.history_size) history_.pop_front();
-    for (WatchStream* stream : streams_) stream->Offer(shared);
+  const auto record = [&](Changes* out) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    current_ = std::move(snapshot);
+    for (FeedChange& change : changes) {
+      change.revision = ++revision_;
+      auto shared = std::make_shared<const FeedChange>(std::move(change));
+      history_.push_back(shared);
+      if (history_.size() > options_.history_size) history_.pop_front();
+      out->push_back(std::move(shared));
+    }
+  };
+  if (options_.deliver_on_thread) {
+    absl::MutexLock lock(&mu_);
+    record(&undelivered_);  // the delivery thread wakes on it
+    return;
   }
+  absl::MutexLock streams_lock(&streams_mu_);
+  Changes published;
+  {
+    absl::MutexLock lock(&mu_);
+    record(&published);
+    delivered_revision_ = revision_;
+  }
+  DeliverLocked(published);
+}
+
+void DeploymentFeed::DeliverLocked(const Changes& changes) {
+  for (const auto& change : changes) {
+    // Serialized once, on the first stream that watches the model.
+    EncodedEvent encoded;
+    for (WatchStream* stream : streams_) {
+      if (encoded == nullptr && stream->Watches(*change)) encoded = EncodeChange(*change, instance_);
+      stream->Offer(change, encoded);
+    }
+  }
+}
+
+void DeploymentFeed::DeliveryLoop() {
+  const auto due = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return stop_delivery_ || !undelivered_.empty();
+  };
+  for (;;) {
+    {
+      absl::MutexLock lock(&mu_);
+      mu_.Await(absl::Condition(&due));
+      if (stop_delivery_) return;
+    }
+    absl::MutexLock streams_lock(&streams_mu_);
+    Changes changes;
+    int64_t through;
+    {
+      absl::MutexLock lock(&mu_);
+      changes.swap(undelivered_);
+      through = revision_;
+    }
+    DeliverLocked(changes);
+    absl::MutexLock lock(&mu_);
+    delivered_revision_ = through;
+  }
+}
+
+void DeploymentFeed::WaitUntilDelivered() {
+  absl::MutexLock lock(&mu_);
+  const int64_t target = revision_;
+  const auto delivered = [this, target]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return delivered_revision_ >= target || stop_delivery_;
+  };
+  mu_.Await(absl::Condition(&delivered));
 }
 
 absl::Status DeploymentFeed::Subscribe(WatchStream* stream, absl::string_view resume_token) {
@@ -337,6 +480,7 @@ absl::Status DeploymentFeed::Subscribe(WatchStream* stream, absl::string_view re
     if (!point.ok()) return point.status();
     resume = *point;
   }
+  absl::MutexLock streams_lock(&streams_mu_);
   absl::MutexLock lock(&mu_);
   if (shut_down_) return absl::UnavailableError("the server is shutting down");
   if (current_ == nullptr) {
@@ -367,12 +511,12 @@ absl::Status DeploymentFeed::Subscribe(WatchStream* stream, absl::string_view re
 }
 
 void DeploymentFeed::Unsubscribe(WatchStream* stream) {
-  absl::MutexLock lock(&mu_);
+  absl::MutexLock lock(&streams_mu_);
   streams_.erase(stream);
 }
 
 void DeploymentFeed::SendProgress() {
-  absl::MutexLock lock(&mu_);
+  absl::MutexLock lock(&streams_mu_);
   const absl::Time now = options_.clock();
   for (WatchStream* stream : streams_) stream->MaybeSendProgress(now, options_.progress_interval);
 }
@@ -388,9 +532,12 @@ void DeploymentFeed::StartProgressTicker() {
 }
 
 void DeploymentFeed::Shutdown() {
-  absl::MutexLock lock(&mu_);
-  if (shut_down_) return;
-  shut_down_ = true;
+  absl::MutexLock streams_lock(&streams_mu_);
+  {
+    absl::MutexLock lock(&mu_);
+    if (shut_down_) return;
+    shut_down_ = true;
+  }
   for (WatchStream* stream : streams_) {
     stream->End(absl::UnavailableError("the server is shutting down"));
   }
@@ -402,7 +549,7 @@ int64_t DeploymentFeed::revision() const {
 }
 
 size_t DeploymentFeed::stream_count() const {
-  absl::MutexLock lock(&mu_);
+  absl::MutexLock lock(&streams_mu_);
   return streams_.size();
 }
 

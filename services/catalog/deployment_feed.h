@@ -36,6 +36,9 @@
 namespace modelcatalog::catalog {
 
 using WatchEvent = modelcatalog::v1::WatchDeploymentsResponse;
+// A WatchEvent as written to the wire: its serialization. A change that reaches
+// many streams unmerged is serialized once and the same bytes go to all of them.
+using EncodedEvent = std::shared_ptr<const std::string>;
 
 // One observed change of one model's deployments.
 struct FeedChange {
@@ -101,10 +104,12 @@ class WatchStream {
   size_t pending_count() const ABSL_LOCKS_EXCLUDED(mu_);
 
  protected:
-  // Starts writing `event`, which stays valid until OnEventWritten. Called with
-  // the stream's lock held: must not block and must not call back into it.
-  virtual void StartEventWrite(const WatchEvent* event) = 0;
-  // Ends the stream. Called once, with the lock held, never during a write.
+  // Starts writing `event` (a serialized WatchEvent, possibly shared with other
+  // streams: never modified). Called without the stream's lock (so a transport
+  // that reports the write done on another thread at once does not find it
+  // held), at most one write at a time; must not block.
+  virtual void StartEventWrite(EncodedEvent event) = 0;
+  // Ends the stream. Called once, without the lock, never during a write.
   virtual void FinishStream(const absl::Status& status) = 0;
 
   // The transport reports a finished write; `ok` false means the client is gone.
@@ -115,33 +120,50 @@ class WatchStream {
  private:
   friend class DeploymentFeed;
 
+  // What a step taken under the lock leaves for the transport, done once the
+  // lock is released: a write to start or the stream to end (never both).
+  struct Outgoing {
+    EncodedEvent write;
+    absl::optional<absl::Status> finish;
+  };
+
   struct Pending {
     FeedChange::Kind first_kind;
     Deployments first_before;  // what the client last knew
     std::shared_ptr<const FeedChange> latest;
+    // The change's own event (see EncodeChange) while nothing merged into it.
+    EncodedEvent encoded;
   };
 
-  // Called by DeploymentFeed with its lock held.
+  // Called by DeploymentFeed with its lock held (so the stream outlives them:
+  // its OnDone unsubscribes first).
   void BeginInitial(std::shared_ptr<const CatalogSnapshot> snapshot, uint64_t instance,
                     int64_t revision, bool resync, std::function<absl::Time()> clock,
                     FeedStats* stats) ABSL_LOCKS_EXCLUDED(mu_);
   void BeginReplay(const std::vector<std::shared_ptr<const FeedChange>>& missed,
                    uint64_t instance, int64_t revision, std::function<absl::Time()> clock,
                    FeedStats* stats) ABSL_LOCKS_EXCLUDED(mu_);
-  void Offer(const std::shared_ptr<const FeedChange>& change) ABSL_LOCKS_EXCLUDED(mu_);
+  // `encoded`: the change's event as EncodeChange makes it, or null.
+  void Offer(const std::shared_ptr<const FeedChange>& change, const EncodedEvent& encoded)
+      ABSL_LOCKS_EXCLUDED(mu_);
   void MaybeSendProgress(absl::Time now, absl::Duration interval) ABSL_LOCKS_EXCLUDED(mu_);
   void End(const absl::Status& status) ABSL_LOCKS_EXCLUDED(mu_);
 
   bool Watches(const FeedChange& change) const;
-  void AddPendingLocked(const std::shared_ptr<const FeedChange>& change)
+  void AddPendingLocked(const std::shared_ptr<const FeedChange>& change, EncodedEvent encoded)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Writes the next event, if any and if no write is in flight.
   void PumpLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool NextInitialLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool NextPendingLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void WriteLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Serializes `event` (its observe_time set to now unless set) and writes it.
+  void WriteLocked(WatchEvent* event) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void WriteEncodedLocked(EncodedEvent event, absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void FinishLocked(const absl::Status& status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   std::string TokenLocked(int64_t revision) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  Outgoing TakeOutgoingLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Hands `out` to the transport. Called without the lock.
+  void Send(Outgoing out) ABSL_LOCKS_EXCLUDED(mu_);
 
   // Sorted ids of an explicit watch; empty when watching every model.
   const std::vector<std::string> model_ids_;
@@ -150,8 +172,8 @@ class WatchStream {
   mutable absl::Mutex mu_;
   std::function<absl::Time()> clock_ ABSL_GUARDED_BY(mu_);  // the feed's
   FeedStats* stats_ ABSL_GUARDED_BY(mu_) = nullptr;          // the feed's
-  WatchEvent event_ ABSL_GUARDED_BY(mu_);  // the event being written
   bool write_in_flight_ ABSL_GUARDED_BY(mu_) = false;
+  Outgoing outgoing_ ABSL_GUARDED_BY(mu_);
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
   absl::optional<absl::Status> finish_after_write_ ABSL_GUARDED_BY(mu_);
   absl::Time last_write_time_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
@@ -180,56 +202,87 @@ struct DeploymentFeedOptions {
   uint64_t instance = 0;
   // Streams open at once; 0: no limit.
   size_t max_streams = 0;
+  // When true, Publish returns once the changes are recorded (revision,
+  // history, the state new streams start from) and a thread of the feed offers
+  // them to the streams, in revision order; so a publisher (a live look-up
+  // answering its caller) does not wait for the fan-out to thousands of
+  // streams. When false, Publish offers them itself before returning.
+  bool deliver_on_thread = false;
 };
+
+// The event a stream sends for `change` when nothing merged into it: the same
+// bytes for every stream of the feed instance `instance`.
+EncodedEvent EncodeChange(const FeedChange& change, uint64_t instance);
 
 class DeploymentFeed {
  public:
   explicit DeploymentFeed(DeploymentFeedOptions options = {});
-  ~DeploymentFeed();  // Stops the progress ticker.
+  ~DeploymentFeed();  // Stops the progress ticker and the delivery thread.
 
   // Records `snapshot` as the state new streams start from, gives each of
   // `changes` the next revision, keeps it for resuming and offers it to every
-  // stream. Never blocks on a stream.
+  // stream (on the delivery thread with `deliver_on_thread`). Never blocks on
+  // a stream.
   void Publish(std::shared_ptr<const CatalogSnapshot> snapshot, std::vector<FeedChange> changes)
-      ABSL_LOCKS_EXCLUDED(mu_);
+      ABSL_LOCKS_EXCLUDED(mu_, streams_mu_);
+
+  // Returns once every change published so far has been offered to the
+  // streams. Immediate without `deliver_on_thread`.
+  void WaitUntilDelivered() ABSL_LOCKS_EXCLUDED(mu_);
 
   // Starts `stream`: with the current state, or after `resume_token` when the
   // changes since are retained, or with a resync. INVALID_ARGUMENT for a token
   // that is not ours; UNAVAILABLE before the first snapshot or after Shutdown;
   // RESOURCE_EXHAUSTED when max_streams are open.
   absl::Status Subscribe(WatchStream* stream, absl::string_view resume_token)
-      ABSL_LOCKS_EXCLUDED(mu_);
+      ABSL_LOCKS_EXCLUDED(mu_, streams_mu_);
   // Forgets `stream`; after this the feed never touches it again.
-  void Unsubscribe(WatchStream* stream) ABSL_LOCKS_EXCLUDED(mu_);
+  void Unsubscribe(WatchStream* stream) ABSL_LOCKS_EXCLUDED(streams_mu_);
 
   // Sends PROGRESS to every stream idle for the progress interval.
-  void SendProgress() ABSL_LOCKS_EXCLUDED(mu_);
+  void SendProgress() ABSL_LOCKS_EXCLUDED(streams_mu_);
   // Calls SendProgress on a background thread, a few times per interval.
   void StartProgressTicker();
 
   // Ends every stream with UNAVAILABLE "the server is shutting down" and
   // refuses new ones. Idempotent.
-  void Shutdown() ABSL_LOCKS_EXCLUDED(mu_);
+  void Shutdown() ABSL_LOCKS_EXCLUDED(mu_, streams_mu_);
 
   int64_t revision() const ABSL_LOCKS_EXCLUDED(mu_);
-  size_t stream_count() const ABSL_LOCKS_EXCLUDED(mu_);
+  size_t stream_count() const ABSL_LOCKS_EXCLUDED(streams_mu_);
   uint64_t instance() const { return instance_; }
   const FeedStats& stats() const { return stats_; }
 
  private:
+  using Changes = std::vector<std::shared_ptr<const FeedChange>>;
+
+  // Offers `changes` to every stream, each serialized once.
+  void DeliverLocked(const Changes& changes) ABSL_EXCLUSIVE_LOCKS_REQUIRED(streams_mu_);
+  void DeliveryLoop() ABSL_LOCKS_EXCLUDED(mu_, streams_mu_);
+
   const DeploymentFeedOptions options_;
   const uint64_t instance_;
+
+  // Lock order: streams_mu_, then mu_. Offering changes to the streams holds
+  // streams_mu_ only, so Publish (mu_) does not wait for a fan-out in progress.
+  mutable absl::Mutex streams_mu_ ABSL_ACQUIRED_BEFORE(mu_);
+  absl::flat_hash_set<WatchStream*> streams_ ABSL_GUARDED_BY(streams_mu_);
 
   mutable absl::Mutex mu_;
   std::shared_ptr<const CatalogSnapshot> current_ ABSL_GUARDED_BY(mu_);
   int64_t revision_ ABSL_GUARDED_BY(mu_) = 0;
   std::deque<std::shared_ptr<const FeedChange>> history_ ABSL_GUARDED_BY(mu_);
-  absl::flat_hash_set<WatchStream*> streams_ ABSL_GUARDED_BY(mu_);
   bool shut_down_ ABSL_GUARDED_BY(mu_) = false;
+  // deliver_on_thread: published changes the delivery thread has not taken yet,
+  // and the revision up to which it has offered every change.
+  Changes undelivered_ ABSL_GUARDED_BY(mu_);
+  int64_t delivered_revision_ ABSL_GUARDED_BY(mu_) = 0;
+  bool stop_delivery_ ABSL_GUARDED_BY(mu_) = false;
 
   FeedStats stats_;
   absl::Notification stop_ticker_;
   std::thread ticker_;
+  std::thread delivery_;
 };
 
 }  // namespace modelcatalog::catalog

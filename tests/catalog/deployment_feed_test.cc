@@ -1,5 +1,6 @@
 #include "services/catalog/deployment_feed.h"
 
+#include <algorithm>
 #include <deque>
 
 #include "gmock/gmock.h"
@@ -22,14 +23,16 @@ class RecordingStream : public WatchStream {
 
   // Completes the write in flight, recording its event; false if none.
   bool Read() {
-    absl::optional<WatchEvent> event;
+    EncodedEvent bytes;
     {
       absl::MutexLock lock(&mu_);
-      if (!in_flight_) return false;
-      event = *in_flight_;
-      in_flight_.reset();
+      if (in_flight_ == nullptr) return false;
+      bytes = std::move(in_flight_);
     }
-    events.push_back(*event);
+    WatchEvent event;
+    EXPECT_TRUE(event.ParseFromString(*bytes));
+    events.push_back(event);
+    written.push_back(bytes);
     OnEventWritten(true);
     return true;
   }
@@ -48,11 +51,12 @@ class RecordingStream : public WatchStream {
   }
 
   std::vector<WatchEvent> events;
+  std::vector<EncodedEvent> written;  // the bytes of each event, as handed to the transport
 
  protected:
-  void StartEventWrite(const WatchEvent* event) override {
+  void StartEventWrite(EncodedEvent event) override {
     absl::MutexLock lock(&mu_);
-    in_flight_ = *event;
+    in_flight_ = std::move(event);
   }
   void FinishStream(const absl::Status& status) override {
     absl::MutexLock lock(&mu_);
@@ -61,7 +65,7 @@ class RecordingStream : public WatchStream {
 
  private:
   absl::Mutex mu_;
-  absl::optional<WatchEvent> in_flight_;
+  EncodedEvent in_flight_;
   absl::optional<absl::Status> finish_status_;
 };
 
@@ -177,6 +181,125 @@ TEST_F(DeploymentFeedTest, ASlowReaderGetsTheLatestStatePerModelInRevisionOrder)
                           "CHANGED b inactive->deploying @2", "CHANGED a active->inactive @3"));
   feed_->Unsubscribe(&slow);
   feed_->Unsubscribe(&fast);
+}
+
+TEST_F(DeploymentFeedTest, StreamsThatSendTheSameEventShareItsBytes) {
+  RecordingStream one;
+  RecordingStream two({"b"});
+  ASSERT_TRUE(feed_->Subscribe(&one, "").ok());
+  ASSERT_TRUE(feed_->Subscribe(&two, "").ok());
+  one.ReadAll();
+  two.ReadAll();
+  feed_->Publish(Snapshot(), {Change("b", "inactive", "deploying")});
+  one.ReadAll();
+  two.ReadAll();
+  ASSERT_EQ(Describe(one.events).back(), "CHANGED b inactive->deploying @1");
+  ASSERT_EQ(Describe(two.events).back(), "CHANGED b inactive->deploying @1");
+  // Serialized once: both streams were handed the very same bytes.
+  EXPECT_EQ(one.written.back().get(), two.written.back().get());
+  FeedChange published = Change("b", "inactive", "deploying");
+  published.revision = 1;
+  EXPECT_EQ(*one.written.back(), *EncodeChange(published, feed_->instance()));
+  // Per-stream events are each stream's own.
+  EXPECT_NE(one.written[0].get(), two.written[0].get());
+  feed_->Unsubscribe(&one);
+  feed_->Unsubscribe(&two);
+}
+
+TEST_F(DeploymentFeedTest, ASlowReaderGetsItsOwnMergedEventAndSharedBytesOtherwise) {
+  RecordingStream slow;
+  RecordingStream fast;
+  ASSERT_TRUE(feed_->Subscribe(&slow, "").ok());
+  ASSERT_TRUE(feed_->Subscribe(&fast, "").ok());
+  fast.ReadAll();
+  // `slow` has its first INITIAL in flight and reads nothing while three changes land.
+  feed_->Publish(Snapshot(), {Change("a", "active", "deactivating")});
+  fast.ReadAll();
+  feed_->Publish(Snapshot(), {Change("b", "inactive", "deploying")});
+  fast.ReadAll();
+  feed_->Publish(Snapshot(), {Change("a", "deactivating", "inactive")});
+  fast.ReadAll();
+  slow.ReadAll();
+  EXPECT_THAT(Describe(fast.events),
+              ElementsAre("INITIAL a active @0", "INITIAL b inactive @0", "INITIAL_STATE_COMPLETE @0",
+                          "CHANGED a active->deactivating @1", "CHANGED b inactive->deploying @2",
+                          "CHANGED a deactivating->inactive @3"));
+  EXPECT_THAT(Describe(slow.events),
+              ElementsAre("INITIAL a active @0", "INITIAL b inactive @0", "INITIAL_STATE_COMPLETE @0",
+                          "CHANGED b inactive->deploying @2", "CHANGED a active->inactive @3"));
+  // b's change reached `slow` unmerged: the bytes `fast` got. a's is merged: its own.
+  EXPECT_EQ(slow.written[3].get(), fast.written[4].get());
+  EXPECT_NE(*slow.written[4], *fast.written[5]);
+  EXPECT_NE(*slow.written[4], *fast.written[3]);
+  feed_->Unsubscribe(&slow);
+  feed_->Unsubscribe(&fast);
+}
+
+TEST(DeploymentFeedOnThreadTest, DeliversEveryChangeOnceInOrderWhateverTheStreamsStart) {
+  DeploymentFeedOptions options;
+  options.deliver_on_thread = true;
+  options.history_size = 100;
+  DeploymentFeed feed(options);
+  const auto snapshot = CatalogSnapshot::Build({Custom("a", "active")}, 1, absl::Now());
+  feed.Publish(snapshot, {});
+  RecordingStream early({"a"});
+  ASSERT_TRUE(feed.Subscribe(&early, "").ok());
+  std::deque<RecordingStream> late;  // each starts right after a publish, delivered or not
+  for (int i = 1; i <= 20; ++i) {
+    feed.Publish(snapshot, {Change("a", i % 2 ? "active" : "error", i % 2 ? "error" : "active")});
+    ASSERT_TRUE(feed.Subscribe(&late.emplace_back(std::initializer_list<std::string>{"a"}), "").ok());
+    early.ReadAll();
+    for (RecordingStream& stream : late) stream.ReadAll();
+  }
+  feed.WaitUntilDelivered();
+  early.ReadAll();
+  for (RecordingStream& stream : late) stream.ReadAll();
+
+  std::vector<int64_t> revisions;
+  for (const WatchEvent& e : early.events) {
+    if (e.type() == modelcatalog::v1::WATCH_EVENT_TYPE_CHANGED) revisions.push_back(e.revision());
+  }
+  // A stream that reads as it goes may get merged changes, never one twice or out of order.
+  ASSERT_FALSE(revisions.empty());
+  EXPECT_TRUE(std::is_sorted(revisions.begin(), revisions.end()));
+  EXPECT_EQ(std::adjacent_find(revisions.begin(), revisions.end()), revisions.end());
+  EXPECT_EQ(revisions.back(), 20);
+  for (size_t i = 0; i < late.size(); ++i) {
+    const int64_t start = static_cast<int64_t>(i) + 1;  // the revision it subscribed at
+    const std::vector<WatchEvent>& events = late[i].events;
+    ASSERT_GE(events.size(), 2u);
+    EXPECT_EQ(Describe({events[0]})[0].substr(0, 9), "INITIAL a");
+    EXPECT_EQ(events[1].type(), modelcatalog::v1::WATCH_EVENT_TYPE_INITIAL_STATE_COMPLETE);
+    EXPECT_EQ(events[1].revision(), start);
+    int64_t last = start;
+    for (size_t j = 2; j < events.size(); ++j) {
+      EXPECT_GT(events[j].revision(), last) << "stream " << i;  // nothing it started with
+      last = events[j].revision();
+    }
+    EXPECT_EQ(last, 20) << "stream " << i;
+  }
+  for (RecordingStream& stream : late) feed.Unsubscribe(&stream);
+  feed.Unsubscribe(&early);
+}
+
+TEST(DeploymentFeedOnThreadTest, ShutdownStillEndsTheStreams) {
+  DeploymentFeedOptions options;
+  options.deliver_on_thread = true;
+  DeploymentFeed feed(options);
+  feed.Publish(CatalogSnapshot::Build({Custom("a", "active")}, 1, absl::Now()), {});
+  RecordingStream stream({"a"});
+  ASSERT_TRUE(feed.Subscribe(&stream, "").ok());
+  feed.Publish(CatalogSnapshot::Build({Custom("a", "error")}, 2, absl::Now()),
+               {Change("a", "active", "error")});
+  feed.WaitUntilDelivered();
+  stream.ReadAll();
+  feed.Shutdown();
+  EXPECT_TRUE(stream.finished());
+  EXPECT_EQ(stream.finish_status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(Describe(stream.events),
+              ElementsAre("INITIAL a active @0", "INITIAL_STATE_COMPLETE @0",
+                          "CHANGED a active->error @1"));
+  feed.Unsubscribe(&stream);
 }
 
 TEST_F(DeploymentFeedTest, ResumeReplaysExactlyTheMissedChangesThenTheMarker) {
