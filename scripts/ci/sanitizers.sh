@@ -26,10 +26,6 @@ ctest_args=("$@")
 
 symbolizer=$(command -v llvm-symbolizer-14 || command -v llvm-symbolizer)
 
-# Tests that measure speed rather than behaviour; instrumented code runs 2 to 15 times slower.
-#   GeneratorTest.HundredThousandModelsListQuickly  a time budget of 5 s for 100,000 models
-skip='^GeneratorTest\.HundredThousandModelsListQuickly$'
-
 failed=0
 run() {
   local flavor=$1 dir="build-$1" sanitize reports
@@ -64,7 +60,7 @@ run() {
         export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:ignore_noninstrumented_modules=1:suppressions=$here/tests/sanitizers/tsan.supp:print_suppressions=0:log_path=$reports/tsan:external_symbolizer_path=$symbolizer"
         ;;
     esac
-    ctest --test-dir "$dir" --output-on-failure -j "$JOBS" -E "$skip" "${ctest_args[@]}"
+    ctest --test-dir "$dir" --output-on-failure -j "$JOBS" "${ctest_args[@]}"
   ) || status=$?
   echo "sanitizers: $flavor tests ran in $((SECONDS - built)) s (ctest exit $status)"
 

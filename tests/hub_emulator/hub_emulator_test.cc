@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "rapidjson/document.h"
@@ -301,18 +301,24 @@ TEST(GeneratorTest, GeneratesVariedConsistentModels) {
   EXPECT_EQ(*GenerateCatalog(1000)[777].json, *models[777].json);
 }
 
-TEST(GeneratorTest, HundredThousandModelsListQuickly) {
-  const absl::Time start = absl::Now();
+// The whole list of a large generated catalog is one well-formed document
+// with every model once. (How fast it is served is measured by
+// `make bench`, not here.)
+TEST(GeneratorTest, HundredThousandModelsListWhole) {
   HubEmulator emulator(GenerateCatalog(100000), HubEmulatorOptions());
   HttpRequest request;
   uint64_t length;
   ASSERT_TRUE(http::ParseRequestHead("GET /api/ai/models HTTP/1.1", &request, &length).ok());
   const HttpResponse response = emulator.Handle(request);
-  const absl::Duration took = absl::Now() - start;
-  EXPECT_EQ(response.status, 200);
-  EXPECT_GT(response.body.size(), 100000u * 500);
-  // Generous for a loaded machine; the point is no per-request serialisation.
-  EXPECT_LT(took, absl::Seconds(5));
+  ASSERT_EQ(response.status, 200);
+  rapidjson::Document doc;
+  doc.Parse(response.body.data(), response.body.size());
+  ASSERT_FALSE(doc.HasParseError());
+  const auto& data = doc["data"];
+  ASSERT_EQ(data.Size(), 100000u);
+  std::set<std::string> ids;
+  for (const auto& model : data.GetArray()) ids.insert(model["id"].GetString());
+  EXPECT_EQ(ids.size(), 100000u);
 }
 
 // ---------------------------------------------------------------------------
