@@ -5,10 +5,13 @@
 //   grow, and each rejection is INVALID_ARGUMENT naming its record (`data[i]` or `[i]`);
 // - every model round-trips: ParseModel(ModelToJson(m)) == m, bit for bit, and survives the
 //   protobuf wire format;
-// - the list written back from the models (ModelToJson of each) reads to the same models.
+// - the list written back from the models (ModelToJson of each) reads to the same models;
+// - the record-by-record reading a sync uses (a model sink, an arena reset per record) gives
+//   the same models and rejections, and the same error for a list it refuses.
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
@@ -28,6 +31,29 @@ namespace v1 = ::modelcatalog::v1;
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const absl::string_view input(reinterpret_cast<const char*>(data), size);
   absl::StatusOr<hub::ParsedModelList> parsed = hub::ParseModelList(input);
+
+  std::vector<v1::Model> sunk;  // copies: the sink's model lives on an arena reset per record
+  absl::StatusOr<std::vector<hub::RejectedRecord>> sink_rejected = hub::ParseModelList(
+      std::string(input), [&sunk](const v1::Model& model) { sunk.push_back(model); });
+  FUZZ_CHECK(sink_rejected.status() == parsed.status(),
+             absl::StrCat("the sink reading ends with ", sink_rejected.status().ToString(),
+                          ", the list reading with ", parsed.status().ToString()));
+  if (parsed.ok()) {
+    FUZZ_CHECK(sunk.size() == parsed->models.size(), "the sink got another number of models");
+    std::string diff;
+    for (size_t i = 0; i < sunk.size(); ++i) {
+      FUZZ_CHECK(modelcatalog::fuzz::SameMessage(sunk[i], parsed->models[i], &diff),
+                 absl::StrCat("the sink's model ", i, ": ", diff));
+    }
+    FUZZ_CHECK(sink_rejected->size() == parsed->rejected.size(),
+               "the sink reading rejected another number of records");
+    for (size_t i = 0; i < sink_rejected->size(); ++i) {
+      FUZZ_CHECK((*sink_rejected)[i].index == parsed->rejected[i].index &&
+                     (*sink_rejected)[i].status == parsed->rejected[i].status,
+                 absl::StrCat("the sink reading's rejection ", i, " differs"));
+    }
+  }
+
   if (!parsed.ok()) {
     FUZZ_CHECK(parsed.status().code() == absl::StatusCode::kInvalidArgument,
                parsed.status().ToString());
