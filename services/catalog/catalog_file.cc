@@ -6,7 +6,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
-#include <sstream>
+#include <limits>
 
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/io/coded_stream.h"
@@ -90,12 +90,19 @@ absl::Status WriteCatalogFile(const std::string& path, const CatalogSnapshot& sn
   return absl::OkStatus();
 }
 
-absl::StatusOr<StoredCatalog> ReadCatalogFile(const std::string& path) {
-  std::ifstream file(path, std::ios::binary);
+absl::StatusOr<CatalogFileHeader> ReadCatalogFile(
+    const std::string& path, absl::FunctionRef<void(const modelcatalog::v1::Model&)> on_model) {
+  std::ifstream file(path, std::ios::binary | std::ios::ate);
   if (!file) return ErrnoError("cannot open", path);
-  std::stringstream contents;
-  contents << file.rdbuf();
-  const std::string data = contents.str();
+  // Read straight into one buffer of the file's size: the file is as large as
+  // the catalog, and a stream's buffer plus a copy of it would double that.
+  const std::streamoff size = file.tellg();
+  if (size < 0) return ErrnoError("cannot read", path);
+  std::string data(static_cast<size_t>(size), '\0');
+  file.seekg(0);
+  if (!file.read(data.data(), static_cast<std::streamsize>(data.size()))) {
+    return ErrnoError("cannot read", path);
+  }
   const auto corrupt = [&](absl::string_view why) {
     return absl::DataLossError(absl::StrCat(path, " is not a usable catalog file: ", why));
   };
@@ -103,9 +110,9 @@ absl::StatusOr<StoredCatalog> ReadCatalogFile(const std::string& path) {
     return corrupt("it does not start with a catalog file header");
   }
   const char* p = data.data() + kMagicSize;
-  StoredCatalog stored;
-  stored.revision = static_cast<int64_t>(GetLittleEndian(p, 8));
-  stored.fetched_at = absl::FromUnixNanos(static_cast<int64_t>(GetLittleEndian(p + 8, 8)));
+  CatalogFileHeader header;
+  header.revision = static_cast<int64_t>(GetLittleEndian(p, 8));
+  header.fetched_at = absl::FromUnixNanos(static_cast<int64_t>(GetLittleEndian(p + 8, 8)));
   const uint64_t payload_size = GetLittleEndian(p + 16, 8);
   const uint64_t checksum = GetLittleEndian(p + 24, 8);
   if (payload_size != data.size() - kHeaderSize) {
@@ -114,12 +121,47 @@ absl::StatusOr<StoredCatalog> ReadCatalogFile(const std::string& path) {
   }
   const absl::string_view payload(data.data() + kHeaderSize, payload_size);
   if (StableHash(payload) != checksum) return corrupt("its checksum does not match its contents");
-  modelcatalog::v1::ListModelsResponse models;
-  if (!models.ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
+
+  // The payload is a ListModelsResponse; its models (field 1) are read one by
+  // one into the same message rather than as one message holding them all,
+  // which would take the catalog's size several times over.
+  using google::protobuf::internal::WireFormatLite;
+  constexpr int kModelsField = 1;
+  if (payload.size() > static_cast<size_t>(std::numeric_limits<int>::max())) {
+    return corrupt("its models are over 2 GiB");
+  }
+  google::protobuf::io::CodedInputStream in(reinterpret_cast<const uint8_t*>(payload.data()),
+                                            static_cast<int>(payload.size()));
+  modelcatalog::v1::Model model;
+  for (uint32_t tag = in.ReadTag(); tag != 0; tag = in.ReadTag()) {
+    if (WireFormatLite::GetTagFieldNumber(tag) != kModelsField ||
+        WireFormatLite::GetTagWireType(tag) != WireFormatLite::WIRETYPE_LENGTH_DELIMITED) {
+      if (!WireFormatLite::SkipField(&in, tag)) return corrupt("its models do not parse");
+      continue;
+    }
+    uint32_t length = 0;
+    if (!in.ReadVarint32(&length) || length > payload.size() - in.CurrentPosition()) {
+      return corrupt("its models do not parse");
+    }
+    if (!model.ParseFromArray(payload.data() + in.CurrentPosition(), static_cast<int>(length))) {
+      return corrupt("its models do not parse");
+    }
+    in.Skip(static_cast<int>(length));
+    on_model(model);
+  }
+  if (in.CurrentPosition() != static_cast<int>(payload.size())) {
     return corrupt("its models do not parse");
   }
-  stored.models.assign(std::make_move_iterator(models.mutable_models()->begin()),
-                       std::make_move_iterator(models.mutable_models()->end()));
+  return header;
+}
+
+absl::StatusOr<StoredCatalog> ReadCatalogFile(const std::string& path) {
+  StoredCatalog stored;
+  absl::StatusOr<CatalogFileHeader> header =
+      ReadCatalogFile(path, [&stored](const modelcatalog::v1::Model& model) { stored.models.push_back(model); });
+  if (!header.ok()) return header.status();
+  stored.revision = header->revision;
+  stored.fetched_at = header->fetched_at;
   return stored;
 }
 

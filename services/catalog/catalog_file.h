@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
@@ -22,6 +23,12 @@
 #include "services/catalog/catalog_store.h"
 
 namespace modelcatalog::catalog {
+
+// What a catalog file says besides its models.
+struct CatalogFileHeader {
+  int64_t revision = 0;
+  absl::Time fetched_at;
+};
 
 struct StoredCatalog {
   std::vector<modelcatalog::v1::Model> models;
@@ -32,8 +39,17 @@ struct StoredCatalog {
 // Writes `snapshot` to `path` atomically.
 absl::Status WriteCatalogFile(const std::string& path, const CatalogSnapshot& snapshot);
 
+// Reads the file at `path` and hands its models to `on_model` one at a time,
+// in the stored order; the message passed is reused for the next one. The
+// whole file is checked (size, checksum) before the first model is handed
+// over; a model that does not parse ends the reading, after those before it.
+// So a caller that builds from the models must drop what it built on error.
 // NOT_FOUND when there is no file; DATA_LOSS naming what is wrong when it is
 // not a complete, intact catalog file; other codes for I/O errors.
+absl::StatusOr<CatalogFileHeader> ReadCatalogFile(
+    const std::string& path, absl::FunctionRef<void(const modelcatalog::v1::Model&)> on_model);
+
+// The same, every model collected in one vector.
 absl::StatusOr<StoredCatalog> ReadCatalogFile(const std::string& path);
 
 // Writes the served catalog to its file in the background whenever it

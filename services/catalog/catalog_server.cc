@@ -228,7 +228,11 @@ absl::Status CatalogServer::StartHttp() {
 void CatalogServer::RestoreFromFile() {
   const std::string& path = options_.snapshot_path;
   if (path.empty()) return;
-  absl::StatusOr<StoredCatalog> stored = ReadCatalogFile(path);
+  // Each stored model becomes its entry as it is read: the file is never
+  // held as messages (see CatalogSnapshot::Builder).
+  CatalogSnapshot::Builder models;
+  absl::StatusOr<CatalogFileHeader> stored =
+      ReadCatalogFile(path, [&models](const modelcatalog::v1::Model& model) { models.Add(model); });
   if (!stored.ok()) {
     // A missing file is the first start; anything else is reported and
     // ignored: the hub is the source of truth, the file only a head start.
@@ -238,8 +242,8 @@ void CatalogServer::RestoreFromFile() {
         {{"path", path}, {"error", stored.status().ToString()}});
     return;
   }
-  const size_t count = stored->models.size();
-  updater_.Restore(std::move(stored->models), stored->revision, stored->fetched_at);
+  const size_t count = models.size();
+  updater_.Restore(std::move(models), stored->revision, stored->fetched_at);
   sync_status_.RecordRestored(stored->fetched_at);
   Log(LogLevel::kInfo, "catalog_restored",
       {{"path", path}, {"models", count}, {"revision", stored->revision},

@@ -110,8 +110,17 @@ CatalogUpdater::SyncResult CatalogUpdater::ApplySync(CatalogSnapshot::Builder mo
 
 void CatalogUpdater::Restore(std::vector<modelcatalog::v1::Model> models, int64_t revision,
                              absl::Time fetched_at) {
-  std::shared_ptr<const CatalogSnapshot> snapshot =
-      CatalogSnapshot::Build(std::move(models), revision, fetched_at);
+  CatalogSnapshot::Builder builder;
+  for (auto& model : models) {
+    builder.Add(model);
+    model = modelcatalog::v1::Model();  // the builder keeps what it needs
+  }
+  Restore(std::move(builder), revision, fetched_at);
+}
+
+void CatalogUpdater::Restore(CatalogSnapshot::Builder models, int64_t revision,
+                             absl::Time fetched_at) {
+  std::shared_ptr<const CatalogSnapshot> snapshot = std::move(models).Build(revision, fetched_at);
   absl::MutexLock lock(&mu_);
   if (store_->Current() != nullptr) return;  // a sync got there first: it is newer
   PublishLocked(std::move(snapshot), {});

@@ -60,6 +60,9 @@ class CatalogUpdater {
 
   // Publishes a catalog read back from the persisted copy at start-up, with
   // the revision and fetch time it was saved with. Only before any sync.
+  void Restore(CatalogSnapshot::Builder models, int64_t revision, absl::Time fetched_at)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  // The same for a catalog held as messages.
   void Restore(std::vector<modelcatalog::v1::Model> models, int64_t revision,
                absl::Time fetched_at) ABSL_LOCKS_EXCLUDED(mu_);
 

@@ -69,6 +69,25 @@ TEST_F(CatalogFileTest, RoundTripsModelsRevisionAndFetchTime) {
   EXPECT_NE(::access(absl::StrCat(path_, ".tmp.", ::getpid()).c_str(), F_OK), 0);
 }
 
+// The reading a server restores from: one model at a time, in the stored
+// order, straight into a snapshot builder.
+TEST_F(CatalogFileTest, HandsOverModelsOneAtATimeInStoredOrder) {
+  auto snapshot = Sample();
+  ASSERT_TRUE(WriteCatalogFile(path_, *snapshot).ok());
+  std::vector<std::string> ids;
+  CatalogSnapshot::Builder builder;
+  absl::StatusOr<CatalogFileHeader> header =
+      ReadCatalogFile(path_, [&](const modelcatalog::v1::Model& model) {
+        ids.push_back(model.id());
+        builder.Add(model);
+      });
+  ASSERT_TRUE(header.ok()) << header.status();
+  EXPECT_EQ(header->revision, 42);
+  EXPECT_EQ(ids, (std::vector<std::string>{snapshot->entry(0).id, snapshot->entry(1).id}));
+  std::shared_ptr<const CatalogSnapshot> restored = std::move(builder).Build(header->revision, header->fetched_at);
+  EXPECT_EQ(restored->fingerprint(), snapshot->fingerprint());
+}
+
 TEST_F(CatalogFileTest, AMissingFileIsNotFound) {
   absl::StatusOr<StoredCatalog> stored = ReadCatalogFile(path_);
   EXPECT_EQ(stored.status().code(), absl::StatusCode::kNotFound);

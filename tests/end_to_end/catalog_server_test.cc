@@ -46,7 +46,9 @@ class CatalogServerTest : public ::testing::Test {
     absl::StatusOr<std::unique_ptr<HubEmulatorProcess>> hub = HubEmulatorProcess::Start();
     ASSERT_TRUE(hub.ok()) << hub.status();
     hub_ = *std::move(hub);
-    hub_client_ = std::make_unique<hub::HubClient>(hub::HubClientOptions{hub_->api_url()});
+    hub::HubClientOptions options;
+    options.base_url = hub_->api_url();
+    hub_client_ = std::make_unique<hub::HubClient>(std::move(options));
   }
 
   // Starts the server; the hub's first answer decides whether it loads a catalog.
