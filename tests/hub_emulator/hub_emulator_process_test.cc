@@ -371,11 +371,11 @@ TEST(HubEmulatorProcessStartTest, SigtermStopsCleanly) {
   FetchOptions impatient;
   impatient.timeout_ms = 100;
   Fetch((*hub)->api_url() + "/models", impatient);
-  const absl::Time start = absl::Now();
+  // Exit code 0: it exited on SIGTERM. Had it waited for the hanging request,
+  // Stop would have killed it after 5 s (exit code 137).
   absl::StatusOr<int> code = (*hub)->Stop();
   ASSERT_TRUE(code.ok()) << code.status();
   EXPECT_EQ(*code, 0);
-  EXPECT_LT(absl::Now() - start, absl::Seconds(2));
 }
 
 TEST(ChildProcessTest, WaitForLineAndExitCodes) {
