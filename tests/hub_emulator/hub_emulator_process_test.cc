@@ -245,11 +245,17 @@ TEST_F(HubEmulatorProcessTest, TruncatedFault) {
 }
 
 TEST_F(HubEmulatorProcessTest, SlowFault) {
-  ASSERT_TRUE(hub_->InjectFault(R"({"fault":"slow","delay_ms":300,"endpoint":"retrieve"})").ok());
+  ASSERT_TRUE(hub_->InjectFault(R"({"fault":"slow","delay_ms":1000,"endpoint":"retrieve"})").ok());
   const FetchResult slow = Fetch(Api("/models/flux-2-dev"));
   EXPECT_EQ(slow.status, 200);
-  EXPECT_GE(slow.elapsed, absl::Milliseconds(300));
-  EXPECT_LT(Fetch(Api("/models/flux-2-dev")).elapsed, absl::Milliseconds(300));
+  EXPECT_GE(slow.elapsed, absl::Milliseconds(1000));
+  // The fault applies once: a second call with a deadline shorter than the
+  // delay is answered.
+  FetchOptions impatient;
+  impatient.timeout_ms = 800;
+  const FetchResult second = Fetch(Api("/models/flux-2-dev"), impatient);
+  EXPECT_EQ(second.code, CURLE_OK);
+  EXPECT_EQ(second.status, 200);
 }
 
 TEST_F(HubEmulatorProcessTest, HangFault) {
