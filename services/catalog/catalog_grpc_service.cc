@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "grpcpp/support/proto_buffer_reader.h"
+#include "grpcpp/support/slice.h"
 #include "services/catalog/grpc_status.h"
 #include "services/catalog/request_limits.h"
 
@@ -59,112 +60,171 @@ void WritePage(const ModelPage& page, grpc::ByteBuffer* response) {
 }
 
 // The caller's deadline; InfiniteFuture when it set none.
-absl::Time DeadlineOf(const grpc::CallbackServerContext* context) {
+absl::Time DeadlineOf(const grpc::ServerContext* context) {
   const auto deadline = context->deadline();
   if (deadline == std::chrono::system_clock::time_point::max()) return absl::InfiniteFuture();
   return absl::FromChrono(deadline);
 }
 
+void WriteModel(absl::string_view wire, grpc::ByteBuffer* response) {
+  std::string bytes;
+  bytes.reserve(wire.size() + 6);
+  AppendField(1, wire, &bytes);  // GetModelResponse.model = 1
+  ToByteBuffer(std::move(bytes), response);
+}
+
+}  // namespace
+
 // One WatchDeployments stream: the feed's WatchStream queue, written to the
 // wire one event at a time, as the bytes the feed serialized (shared with
-// every stream that sends the same event). OnDone unsubscribes and frees it.
-class WatchDeploymentsReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer>,
-                                      public WatchStream {
+// every stream that sends the same event). It lives on a stream queue, which
+// is also its feed shard, so the feed's fan-out to it runs on the thread that
+// drains its write completions.
+class CatalogGrpcService::WatchCall final : public StreamCall<grpc::ByteBuffer, grpc::ByteBuffer>,
+                                            public WatchStream {
  public:
-  WatchDeploymentsReactor(DeploymentFeed* feed, const std::vector<std::string>& model_ids,
-                          CatalogMetrics* metrics)
-      : WatchStream(model_ids), feed_(feed), metrics_(metrics) {}
-
-  void Start(const modelcatalog::v1::WatchDeploymentsRequest& request, absl::Status allowed) {
-    absl::Status subscribed = std::move(allowed);
-    if (subscribed.ok()) subscribed = CheckWatchRequest(request);
-    if (subscribed.ok()) subscribed = feed_->Subscribe(this, request.resume_token());
-    if (!subscribed.ok()) {
-      subscribed_ = false;
-      FinishStream(subscribed);
-    }
+  // Requests the next WatchDeployments call on `call_queue`, bound to the next
+  // stream queue in turn.
+  static void Await(CatalogGrpcService* service, ServingQueues* queues, ServingQueue* call_queue) {
+    const size_t shard = queues->NextStreamQueue();
+    AwaitCall(new WatchCall(service, queues, call_queue, shard));
   }
 
-  void OnWriteDone(bool ok) override { OnEventWritten(ok); }
-  void OnCancel() override { OnStreamCancelled(); }
+ private:
+  WatchCall(CatalogGrpcService* service, ServingQueues* queues, ServingQueue* call_queue,
+            size_t shard)
+      : StreamCall(&service->watch_deployments_, call_queue, &queues->stream_queue(shard)),
+        WatchStream({}, shard),
+        service_(service),
+        queues_(queues),
+        call_queue_(call_queue) {}
+
+  void AwaitNext() override { Await(service_, queues_, call_queue_); }
+
+  void OnStart() override {
+    start_ = absl::Now();
+    absl::Status status = service_->Authorize(context(), Access::kRead);
+    modelcatalog::v1::WatchDeploymentsRequest parsed;
+    if (status.ok()) status = ParseRequest(&request(), &parsed);
+    if (status.ok()) status = CheckWatchRequest(parsed);
+    if (status.ok()) {
+      SetWatchedModels({parsed.model_ids().begin(), parsed.model_ids().end()});
+      status = service_->feed_->Subscribe(this, parsed.resume_token());
+    }
+    // Through WatchStream, which finishes a stream once, whatever else (a
+    // cancellation coming in meanwhile) tries to.
+    if (!status.ok()) End(status);
+  }
+  void OnWritten(bool ok) override { OnEventWritten(ok); }
+  void OnCancelled() override { OnStreamCancelled(); }
   void OnDone() override {
     SyncWithCallbacks();
-    if (subscribed_) feed_->Unsubscribe(this);
-    if (metrics_ != nullptr) {
-      metrics_->RecordCall(Rpc::kWatchDeployments, finish_code_.load(std::memory_order_acquire),
-                           absl::Now() - start_);
+    service_->feed_->Unsubscribe(this);  // a no-op for a stream never subscribed
+    if (service_->metrics_ != nullptr) {
+      service_->metrics_->RecordCall(Rpc::kWatchDeployments,
+                                     finish_code_.load(std::memory_order_acquire),
+                                     absl::Now() - start_);
     }
-    delete this;
   }
 
- protected:
   void StartEventWrite(EncodedEvent event) override {
-    // The slice holds a reference to the bytes until gRPC is done with them;
-    // no copy. The buffer stays untouched until OnWriteDone.
+    // The slice holds a reference to the bytes until gRPC is done with them: no copy.
     const std::string& bytes = *event;
     auto* reference = new EncodedEvent(std::move(event));
     grpc::Slice slice(const_cast<char*>(bytes.data()), bytes.size(),
                       [](void* p) { delete static_cast<EncodedEvent*>(p); }, reference);
-    grpc::ByteBuffer(&slice, 1).Swap(&buffer_);
-    StartWrite(&buffer_);
+    StartWrite(grpc::ByteBuffer(&slice, 1));
   }
   void FinishStream(const absl::Status& status) override {
-    // Read in OnDone, which comes after.
     finish_code_.store(static_cast<int>(status.code()), std::memory_order_release);
-    Finish(ToGrpcStatus(status));
+    StartFinish(ToGrpcStatus(status));
   }
 
- private:
-  DeploymentFeed* const feed_;
-  CatalogMetrics* const metrics_;
-  const absl::Time start_ = absl::Now();
-  grpc::ByteBuffer buffer_;  // the event being written
-  bool subscribed_ = true;
-  std::atomic<int> finish_code_{0};
+  CatalogGrpcService* const service_;
+  ServingQueues* const queues_;
+  ServingQueue* const call_queue_;
+  absl::Time start_;
+  std::atomic<int> finish_code_{0};  // written by FinishStream, read in OnDone
 };
 
-}  // namespace
+CatalogGrpcService::CatalogGrpcService(const CatalogServiceImpl* impl, LiveOperations* live,
+                                       DeploymentFeed* feed, const CallerAuth* auth,
+                                       CatalogMetrics* metrics)
+    : impl_(impl), live_(live), feed_(feed), auth_(auth), metrics_(metrics) {
+  list_models_.request = [this](auto* context, auto* request, auto* responder, auto* queue,
+                                void* tag) {
+    service_.RequestListModels(context, request, responder, queue, queue, tag);
+  };
+  list_models_.handle = [this](RawCall* call) { ListModels(call); };
+  Observe(&list_models_, Rpc::kListModels);
 
-grpc::ServerUnaryReactor* CatalogGrpcService::Finish(grpc::CallbackServerContext* context, Rpc rpc,
-                                                     absl::Time start, const absl::Status& status) {
-  // Reads answer from memory without blocking, so they finish inline on the
-  // thread that received them.
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  reactor->Finish(ToGrpcStatus(status));
-  if (metrics_ != nullptr) metrics_->RecordCall(rpc, static_cast<int>(status.code()), absl::Now() - start);
-  return reactor;
-}
+  search_models_.request = [this](auto* context, auto* request, auto* responder, auto* queue,
+                                  void* tag) {
+    service_.RequestSearchModels(context, request, responder, queue, queue, tag);
+  };
+  search_models_.handle = [this](RawCall* call) { SearchModels(call); };
+  Observe(&search_models_, Rpc::kSearchModels);
 
-template <typename Response>
-LiveOperations::Done CatalogGrpcService::FinishLater(grpc::ServerUnaryReactor* reactor,
-                                                     Response* response, Rpc rpc, absl::Time start) {
-  return [this, reactor, response, rpc, start](absl::StatusOr<Model> model) {
-    if (model.ok()) *response->mutable_model() = *std::move(model);
-    if (metrics_ != nullptr) {
-      metrics_->RecordCall(rpc, static_cast<int>(model.status().code()), absl::Now() - start);
-    }
-    reactor->Finish(ToGrpcStatus(model.status()));
+  get_model_.request = [this](auto* context, auto* request, auto* responder, auto* queue,
+                              void* tag) {
+    service_.RequestGetModel(context, request, responder, queue, queue, tag);
+  };
+  get_model_.handle = [this](RawCall* call) { GetModel(call); };
+  Observe(&get_model_, Rpc::kGetModel);
+
+  get_sync_status_.request = [this](auto* context, auto* request, auto* responder, auto* queue,
+                                    void* tag) {
+    service_.RequestGetSyncStatus(context, request, responder, queue, queue, tag);
+  };
+  get_sync_status_.handle = [this](auto* call) { GetSyncStatus(call); };
+  Observe(&get_sync_status_, Rpc::kGetSyncStatus);
+
+  activate_model_.request = [this](auto* context, auto* request, auto* responder, auto* queue,
+                                   void* tag) {
+    service_.RequestActivateModel(context, request, responder, queue, queue, tag);
+  };
+  activate_model_.handle = [this](auto* call) { SwitchDeployment(/*activate=*/true, call); };
+  Observe(&activate_model_, Rpc::kActivateModel);
+
+  deactivate_model_.request = [this](auto* context, auto* request, auto* responder, auto* queue,
+                                     void* tag) {
+    service_.RequestDeactivateModel(context, request, responder, queue, queue, tag);
+  };
+  deactivate_model_.handle = [this](auto* call) { SwitchDeployment(/*activate=*/false, call); };
+  Observe(&deactivate_model_, Rpc::kDeactivateModel);
+
+  watch_deployments_ = [this](grpc::ServerContext* context, grpc::ByteBuffer* request,
+                              grpc::ServerAsyncWriter<grpc::ByteBuffer>* writer,
+                              grpc::CompletionQueue* call_queue,
+                              grpc::ServerCompletionQueue* notification_queue, void* tag) {
+    service_.RequestWatchDeployments(context, request, writer, call_queue, notification_queue, tag);
   };
 }
 
-LiveOperations::Done CatalogGrpcService::FinishLaterRaw(grpc::ServerUnaryReactor* reactor,
-                                                        grpc::ByteBuffer* response, Rpc rpc,
-                                                        absl::Time start) {
-  return [this, reactor, response, rpc, start](absl::StatusOr<Model> model) {
-    if (model.ok()) {
-      std::string bytes;
-      AppendField(1, DeterministicWire(*model), &bytes);
-      ToByteBuffer(std::move(bytes), response);
-    }
-    if (metrics_ != nullptr) {
-      metrics_->RecordCall(rpc, static_cast<int>(model.status().code()), absl::Now() - start);
-    }
-    reactor->Finish(ToGrpcStatus(model.status()));
+template <typename Method>
+void CatalogGrpcService::Observe(Method* method, Rpc rpc) {
+  if (metrics_ == nullptr) return;
+  method->on_finish = [metrics = metrics_, rpc](const grpc::Status& status, absl::Duration took) {
+    metrics->RecordCall(rpc, static_cast<int>(status.error_code()), took);
   };
 }
 
-absl::Status CatalogGrpcService::Authorize(const grpc::CallbackServerContext* context,
-                                           Access need) const {
+void CatalogGrpcService::Serve(ServingQueues* queues, int backlog) {
+  for (size_t i = 0; i < queues->call_queue_count(); ++i) {
+    ServingQueue* queue = &queues->call_queue(i);
+    for (int n = 0; n < backlog; ++n) {
+      RawCall::Await(&list_models_, queue);
+      RawCall::Await(&search_models_, queue);
+      RawCall::Await(&get_model_, queue);
+      decltype(get_sync_status_)::Call::Await(&get_sync_status_, queue);
+      decltype(activate_model_)::Call::Await(&activate_model_, queue);
+      decltype(deactivate_model_)::Call::Await(&deactivate_model_, queue);
+      WatchCall::Await(this, queues, queue);
+    }
+  }
+}
+
+absl::Status CatalogGrpcService::Authorize(const grpc::ServerContext* context, Access need) const {
   if (auth_ == nullptr) return absl::OkStatus();
   const auto& metadata = context->client_metadata();
   auto it = metadata.find("authorization");
@@ -173,106 +233,75 @@ absl::Status CatalogGrpcService::Authorize(const grpc::CallbackServerContext* co
   return auth_->Check(value, need);
 }
 
-grpc::ServerUnaryReactor* CatalogGrpcService::ListModels(grpc::CallbackServerContext* context,
-                                                         const grpc::ByteBuffer* request,
-                                                         grpc::ByteBuffer* response) {
-  const absl::Time start = absl::Now();
-  absl::Status status = Authorize(context, Access::kRead);
+void CatalogGrpcService::ListModels(RawCall* call) {
+  absl::Status status = Authorize(call->context(), Access::kRead);
   modelcatalog::v1::ListModelsRequest parsed;
-  if (status.ok()) status = ParseRequest(request, &parsed);
+  if (status.ok()) status = ParseRequest(&call->request(), &parsed);
   if (status.ok()) {
     absl::StatusOr<ModelPage> page = impl_->ListPage(parsed);
     status = page.status();
-    if (page.ok()) WritePage(*page, response);
+    if (page.ok()) WritePage(*page, call->response());
   }
-  return Finish(context, Rpc::kListModels, start, status);
+  call->Finish(ToGrpcStatus(status));
 }
 
-grpc::ServerUnaryReactor* CatalogGrpcService::SearchModels(grpc::CallbackServerContext* context,
-                                                           const grpc::ByteBuffer* request,
-                                                           grpc::ByteBuffer* response) {
-  const absl::Time start = absl::Now();
-  absl::Status status = Authorize(context, Access::kRead);
+void CatalogGrpcService::SearchModels(RawCall* call) {
+  absl::Status status = Authorize(call->context(), Access::kRead);
   modelcatalog::v1::SearchModelsRequest parsed;
-  if (status.ok()) status = ParseRequest(request, &parsed);
+  if (status.ok()) status = ParseRequest(&call->request(), &parsed);
   if (status.ok()) {
     absl::StatusOr<ModelPage> page = impl_->SearchPage(parsed);
     status = page.status();
-    if (page.ok()) WritePage(*page, response);
+    if (page.ok()) WritePage(*page, call->response());
   }
-  return Finish(context, Rpc::kSearchModels, start, status);
+  call->Finish(ToGrpcStatus(status));
 }
 
-grpc::ServerUnaryReactor* CatalogGrpcService::GetModel(grpc::CallbackServerContext* context,
-                                                       const grpc::ByteBuffer* request,
-                                                       grpc::ByteBuffer* response) {
-  const absl::Time start = absl::Now();
-  absl::Status status = Authorize(context, Access::kRead);
+void CatalogGrpcService::GetModel(RawCall* call) {
+  absl::Status status = Authorize(call->context(), Access::kRead);
   modelcatalog::v1::GetModelRequest parsed;
-  if (status.ok()) status = ParseRequest(request, &parsed);
+  if (status.ok()) status = ParseRequest(&call->request(), &parsed);
   if (status.ok() && parsed.live()) {
-    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-    live_->GetLive(parsed.id(), FinishLaterRaw(reactor, response, Rpc::kGetModel, start));
-    return reactor;
+    // Answered from the hub, on one of LiveOperations' threads.
+    live_->GetLive(parsed.id(), [call](absl::StatusOr<modelcatalog::v1::Model> model) {
+      if (model.ok()) WriteModel(DeterministicWire(*model), call->response());
+      call->Finish(ToGrpcStatus(model.status()));
+    });
+    return;
   }
   if (status.ok()) {
     absl::StatusOr<ModelRef> model = impl_->FindModel(parsed);
     status = model.status();
-    if (model.ok()) {
-      std::string bytes;
-      bytes.reserve(model->entry().wire.size() + 6);
-      AppendField(1, model->entry().wire, &bytes);  // GetModelResponse.model = 1
-      ToByteBuffer(std::move(bytes), response);
-    }
+    if (model.ok()) WriteModel(model->entry().wire, call->response());
   }
-  return Finish(context, Rpc::kGetModel, start, status);
+  call->Finish(ToGrpcStatus(status));
 }
 
-grpc::ServerUnaryReactor* CatalogGrpcService::GetSyncStatus(
-    grpc::CallbackServerContext* context, const modelcatalog::v1::GetSyncStatusRequest* request,
-    modelcatalog::v1::GetSyncStatusResponse* response) {
-  const absl::Time start = absl::Now();
-  absl::Status status = Authorize(context, Access::kRead);
-  if (status.ok()) status = impl_->GetSyncStatus(*request, response);
-  return Finish(context, Rpc::kGetSyncStatus, start, status);
+void CatalogGrpcService::GetSyncStatus(
+    UnaryMethod<modelcatalog::v1::GetSyncStatusRequest,
+                modelcatalog::v1::GetSyncStatusResponse>::Call* call) {
+  absl::Status status = Authorize(call->context(), Access::kRead);
+  if (status.ok()) status = impl_->GetSyncStatus(call->request(), call->response());
+  call->Finish(ToGrpcStatus(status));
 }
 
-grpc::ServerUnaryReactor* CatalogGrpcService::ActivateModel(
-    grpc::CallbackServerContext* context, const modelcatalog::v1::ActivateModelRequest* request,
-    modelcatalog::v1::ActivateModelResponse* response) {
-  const absl::Time start = absl::Now();
-  if (absl::Status allowed = Authorize(context, Access::kWrite); !allowed.ok()) {
-    return Finish(context, Rpc::kActivateModel, start, allowed);
+template <typename Call>
+void CatalogGrpcService::SwitchDeployment(bool activate, Call* call) {
+  if (absl::Status allowed = Authorize(call->context(), Access::kWrite); !allowed.ok()) {
+    call->Finish(ToGrpcStatus(allowed));
+    return;
   }
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  live_->Activate(request->id(), DeadlineOf(context),
-                  FinishLater(reactor, response, Rpc::kActivateModel, start));
-  return reactor;
-}
-
-grpc::ServerUnaryReactor* CatalogGrpcService::DeactivateModel(
-    grpc::CallbackServerContext* context, const modelcatalog::v1::DeactivateModelRequest* request,
-    modelcatalog::v1::DeactivateModelResponse* response) {
-  const absl::Time start = absl::Now();
-  if (absl::Status allowed = Authorize(context, Access::kWrite); !allowed.ok()) {
-    return Finish(context, Rpc::kDeactivateModel, start, allowed);
+  auto done = [call](absl::StatusOr<modelcatalog::v1::Model> model) {
+    if (model.ok()) *call->response()->mutable_model() = *std::move(model);
+    call->Finish(ToGrpcStatus(model.status()));
+  };
+  const std::string& id = call->request().id();
+  const absl::Time deadline = DeadlineOf(call->context());
+  if (activate) {
+    live_->Activate(id, deadline, std::move(done));
+  } else {
+    live_->Deactivate(id, deadline, std::move(done));
   }
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  live_->Deactivate(request->id(), DeadlineOf(context),
-                    FinishLater(reactor, response, Rpc::kDeactivateModel, start));
-  return reactor;
-}
-
-grpc::ServerWriteReactor<grpc::ByteBuffer>* CatalogGrpcService::WatchDeployments(
-    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request) {
-  absl::Status allowed = Authorize(context, Access::kRead);
-  modelcatalog::v1::WatchDeploymentsRequest parsed;
-  if (allowed.ok()) allowed = ParseRequest(request, &parsed);
-  auto* reactor = new WatchDeploymentsReactor(
-      feed_, std::vector<std::string>(parsed.model_ids().begin(), parsed.model_ids().end()),
-      metrics_);
-  reactor->Start(parsed, std::move(allowed));
-  return reactor;
 }
 
 }  // namespace modelcatalog::catalog

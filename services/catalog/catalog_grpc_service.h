@@ -1,6 +1,7 @@
-// ModelCatalogService on gRPC's callback API. No state and no logic here: each
-// unary method forwards to CatalogServiceImpl or LiveOperations and finishes
-// with their status; WatchDeployments is a WatchStream written to the wire.
+// ModelCatalogService on gRPC's completion-queue API (serving_queues.h says why
+// not the callback API). No state and no logic here: each unary method
+// forwards to CatalogServiceImpl or LiveOperations and finishes with their
+// status; WatchDeployments is a WatchStream written to the wire.
 //
 // ListModels, SearchModels and GetModel are the hot paths. They are "raw"
 // methods: the response is written as bytes from each model's serialization
@@ -12,67 +13,73 @@
 #ifndef MODEL_CATALOG_SERVICES_CATALOG_CATALOG_GRPC_SERVICE_H_
 #define MODEL_CATALOG_SERVICES_CATALOG_CATALOG_GRPC_SERVICE_H_
 
+#include "grpcpp/support/byte_buffer.h"
 #include "modelcatalog/v1/catalog_service.grpc.pb.h"
 #include "services/catalog/caller_auth.h"
 #include "services/catalog/catalog_metrics.h"
 #include "services/catalog/catalog_service_impl.h"
 #include "services/catalog/deployment_feed.h"
 #include "services/catalog/live_operations.h"
+#include "services/catalog/serving_queues.h"
+#include "services/catalog/stream_call.h"
+#include "services/catalog/unary_call.h"
 
 namespace modelcatalog::catalog {
 
-using CatalogServiceBase = modelcatalog::v1::ModelCatalogService::WithRawCallbackMethod_ListModels<
-    modelcatalog::v1::ModelCatalogService::WithRawCallbackMethod_SearchModels<
-        modelcatalog::v1::ModelCatalogService::WithRawCallbackMethod_GetModel<
-            modelcatalog::v1::ModelCatalogService::WithRawCallbackMethod_WatchDeployments<
-                modelcatalog::v1::ModelCatalogService::CallbackService>>>>;
-
-class CatalogGrpcService final : public CatalogServiceBase {
+class CatalogGrpcService {
  public:
-  // `auth` may be null: every caller is let in. `metrics` may be null.
+  // `auth` may be null: every caller is let in. `metrics` may be null. The
+  // feed's shards are the stream queues of the ServingQueues given to Serve.
   CatalogGrpcService(const CatalogServiceImpl* impl, LiveOperations* live, DeploymentFeed* feed,
-                     const CallerAuth* auth, CatalogMetrics* metrics)
-      : impl_(impl), live_(live), feed_(feed), auth_(auth), metrics_(metrics) {}
+                     const CallerAuth* auth, CatalogMetrics* metrics);
 
-  grpc::ServerUnaryReactor* ListModels(grpc::CallbackServerContext* context,
-                                       const grpc::ByteBuffer* request,
-                                       grpc::ByteBuffer* response) override;
-  grpc::ServerUnaryReactor* SearchModels(grpc::CallbackServerContext* context,
-                                         const grpc::ByteBuffer* request,
-                                         grpc::ByteBuffer* response) override;
-  grpc::ServerUnaryReactor* GetModel(grpc::CallbackServerContext* context,
-                                     const grpc::ByteBuffer* request,
-                                     grpc::ByteBuffer* response) override;
-  grpc::ServerUnaryReactor* GetSyncStatus(grpc::CallbackServerContext* context,
-                                          const modelcatalog::v1::GetSyncStatusRequest* request,
-                                          modelcatalog::v1::GetSyncStatusResponse* response) override;
-  grpc::ServerUnaryReactor* ActivateModel(grpc::CallbackServerContext* context,
-                                          const modelcatalog::v1::ActivateModelRequest* request,
-                                          modelcatalog::v1::ActivateModelResponse* response) override;
-  grpc::ServerUnaryReactor* DeactivateModel(
-      grpc::CallbackServerContext* context, const modelcatalog::v1::DeactivateModelRequest* request,
-      modelcatalog::v1::DeactivateModelResponse* response) override;
-  grpc::ServerWriteReactor<grpc::ByteBuffer>* WatchDeployments(
-      grpc::CallbackServerContext* context, const grpc::ByteBuffer* request) override;
+  // What to register with the grpc::ServerBuilder.
+  grpc::Service* service() { return &service_; }
+
+  // Keeps `backlog` calls of every method requested on every call queue of
+  // `queues`, from now until the queues close. After the server is built.
+  void Serve(ServingQueues* queues, int backlog);
 
  private:
-  absl::Status Authorize(const grpc::CallbackServerContext* context, Access need) const;
-  // Finishes a call answered on the spot, counting it.
-  grpc::ServerUnaryReactor* Finish(grpc::CallbackServerContext* context, Rpc rpc, absl::Time start,
-                                   const absl::Status& status);
-  // A callback that finishes a call later, from LiveOperations' threads.
-  template <typename Response>
-  LiveOperations::Done FinishLater(grpc::ServerUnaryReactor* reactor, Response* response, Rpc rpc,
-                                   absl::Time start);
-  // The same for a raw method: the response message is serialized into `response`.
-  LiveOperations::Done FinishLaterRaw(grpc::ServerUnaryReactor* reactor, grpc::ByteBuffer* response,
-                                      Rpc rpc, absl::Time start);
+  using Service = modelcatalog::v1::ModelCatalogService;
+  using AsyncService = Service::WithRawMethod_ListModels<Service::WithRawMethod_SearchModels<
+      Service::WithRawMethod_GetModel<Service::WithRawMethod_WatchDeployments<
+          Service::WithAsyncMethod_GetSyncStatus<Service::WithAsyncMethod_ActivateModel<
+              Service::WithAsyncMethod_DeactivateModel<Service::Service>>>>>>>;
+  using RawMethod = UnaryMethod<grpc::ByteBuffer, grpc::ByteBuffer>;
+  using RawCall = RawMethod::Call;
+  class WatchCall;
+
+  absl::Status Authorize(const grpc::ServerContext* context, Access need) const;
+  // Counts each call of `rpc` as it ends.
+  template <typename Method>
+  void Observe(Method* method, Rpc rpc);
+
+  void ListModels(RawCall* call);
+  void SearchModels(RawCall* call);
+  void GetModel(RawCall* call);
+  void GetSyncStatus(UnaryMethod<modelcatalog::v1::GetSyncStatusRequest,
+                                 modelcatalog::v1::GetSyncStatusResponse>::Call* call);
+  template <typename Call>
+  void SwitchDeployment(bool activate, Call* call);
 
   const CatalogServiceImpl* const impl_;
   LiveOperations* const live_;
   DeploymentFeed* const feed_;
   const CallerAuth* const auth_;
   CatalogMetrics* const metrics_;
+  AsyncService service_;
+
+  RawMethod list_models_;
+  RawMethod search_models_;
+  RawMethod get_model_;
+  UnaryMethod<modelcatalog::v1::GetSyncStatusRequest, modelcatalog::v1::GetSyncStatusResponse>
+      get_sync_status_;
+  UnaryMethod<modelcatalog::v1::ActivateModelRequest, modelcatalog::v1::ActivateModelResponse>
+      activate_model_;
+  UnaryMethod<modelcatalog::v1::DeactivateModelRequest, modelcatalog::v1::DeactivateModelResponse>
+      deactivate_model_;
+  StreamCall<grpc::ByteBuffer, grpc::ByteBuffer>::Requester watch_deployments_;
 };
 
 }  // namespace modelcatalog::catalog

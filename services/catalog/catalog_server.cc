@@ -15,13 +15,30 @@
 namespace modelcatalog::catalog {
 namespace {
 
-DeploymentFeedOptions FeedOptions(const CatalogServerOptions& options) {
+// Calls of each method kept requested on each call queue, so a burst of calls
+// finds them waiting.
+constexpr int kRequestBacklog = 8;
+
+size_t CallThreads(const CatalogServerOptions& options) {
+  return options.call_threads != 0 ? options.call_threads : UsableCpuCount();
+}
+
+size_t StreamThreads(const CatalogServerOptions& options) {
+  return options.stream_threads != 0 ? options.stream_threads
+                                     : std::max<size_t>(2, UsableCpuCount());
+}
+
+// `deliveries`: filled before anything is published.
+DeploymentFeedOptions FeedOptions(const CatalogServerOptions& options,
+                                  const std::vector<QueueTask*>* deliveries) {
   DeploymentFeedOptions feed;
   feed.history_size = options.watch_history;
   feed.progress_interval = options.watch_progress_interval;
   feed.max_streams = options.max_watchers;
-  // A live look-up answers its caller without waiting for the fan-out.
-  feed.deliver_on_thread = true;
+  // A shard per stream queue, whose thread fans a change out to the shard's
+  // streams; a live look-up answers its caller without waiting for that.
+  feed.shards = StreamThreads(options);
+  feed.schedule_delivery = [deliveries](size_t shard) { (*deliveries)[shard]->Schedule(); };
   return feed;
 }
 
@@ -43,15 +60,21 @@ DeploymentPollerOptions PollerOptions(const CatalogServerOptions& options) {
 
 CatalogServer::CatalogServer(CatalogServerOptions options)
     : options_(std::move(options)),
+      serving_(StreamThreads(options_)),
       hub_client_(Observed(options_.hub, &metrics_)),
       sync_status_(options_.hub.base_url),
-      feed_(FeedOptions(options_)),
+      feed_(FeedOptions(options_, &deliveries_)),
       updater_(&store_, &feed_),
       impl_(&store_, &sync_status_),
       poller_([this](const std::string& id) { return hub_client_.RetrieveModel(id, true); },
               &store_, &updater_, PollerOptions(options_)),
       live_(&hub_client_, &store_, &updater_, &poller_),
-      health_({std::string(modelcatalog::v1::ModelCatalogService::service_full_name())}) {}
+      health_({std::string(modelcatalog::v1::ModelCatalogService::service_full_name())}) {
+  for (size_t shard = 0; shard < feed_.shard_count(); ++shard) {
+    deliveries_.push_back(
+        serving_.AddStreamTask(shard, [feed = &feed_, shard] { feed->DeliverShard(shard); }));
+  }
+}
 
 absl::StatusOr<std::unique_ptr<CatalogServer>> CatalogServer::Start(CatalogServerOptions options) {
   std::unique_ptr<CatalogServer> server(new CatalogServer(std::move(options)));
@@ -82,8 +105,9 @@ absl::StatusOr<std::unique_ptr<CatalogServer>> CatalogServer::Start(CatalogServe
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   builder.AddListeningPort(server->options_.listen, *credentials, &server->port_);
-  builder.RegisterService(server->grpc_service_.get());
-  builder.RegisterService(&server->health_);
+  builder.RegisterService(server->grpc_service_->service());
+  builder.RegisterService(server->health_.service());
+  server->serving_.AddCallQueues(&builder, CallThreads(server->options_));
   server->ApplyLimits(&builder);
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr || server->port_ == 0) {
@@ -104,6 +128,9 @@ absl::StatusOr<std::unique_ptr<CatalogServer>> CatalogServer::Start(CatalogServe
     if (!status.last_error.empty()) details.emplace_back("catalog-last-error", status.last_error);
     return details;
   });
+  server->serving_.Start();
+  server->grpc_service_->Serve(&server->serving_, kRequestBacklog);
+  health->Serve(&server->serving_, kRequestBacklog);
   server->RestoreFromFile();
   if (!server->options_.snapshot_path.empty()) {
     server->file_writer_ =
@@ -268,6 +295,8 @@ void CatalogServer::Shutdown(absl::Duration grace) {
   }
   if (http_server_) http_server_->Stop();
   live_.Stop();
+  // Last: until here a call could still be finished (by a hub call ending).
+  serving_.Stop();
 }
 
 }  // namespace modelcatalog::catalog

@@ -28,6 +28,7 @@
 #include "services/catalog/health_service.h"
 #include "services/catalog/live_operations.h"
 #include "services/catalog/server_credentials.h"
+#include "services/catalog/serving_queues.h"
 #include "services/catalog/sync_status.h"
 
 namespace modelcatalog::catalog {
@@ -51,6 +52,13 @@ struct CatalogServerOptions {
   // Callers must present a token from this file; empty: no caller auth.
   std::string auth_tokens_file;
   absl::Duration auth_reload_interval = absl::Seconds(10);
+
+  // Serving threads (see serving_queues.h): call threads poll the sockets and
+  // answer unary calls; stream threads own the watch streams and write their
+  // events. 0: one of each per CPU this process may run on, and at least two
+  // stream threads.
+  size_t call_threads = 0;
+  size_t stream_threads = 0;
 
   // Limits that keep one caller from hurting the others.
   size_t max_watchers = 20000;
@@ -103,6 +111,10 @@ class CatalogServer {
   void RestoreFromFile();
 
   const CatalogServerOptions options_;
+  // Before the feed, whose shards are its stream queues; stopped by Shutdown
+  // after everything that can finish a call.
+  ServingQueues serving_;
+  std::vector<QueueTask*> deliveries_;  // per feed shard: its fan-out, on its stream queue
   CatalogMetrics metrics_;  // before everything that reports to it
   hub::HubClient hub_client_;
   CatalogStore store_;

@@ -118,8 +118,15 @@ std::vector<std::string> SortedUnique(std::vector<std::string> ids) {
 }
 }  // namespace
 
-WatchStream::WatchStream(const std::vector<std::string>& model_ids)
-    : model_ids_(SortedUnique(model_ids)), model_id_set_(model_ids_.begin(), model_ids_.end()) {}
+WatchStream::WatchStream(const std::vector<std::string>& model_ids, size_t shard)
+    : shard_(shard),
+      model_ids_(SortedUnique(model_ids)),
+      model_id_set_(model_ids_.begin(), model_ids_.end()) {}
+
+void WatchStream::SetWatchedModels(const std::vector<std::string>& model_ids) {
+  model_ids_ = SortedUnique(model_ids);
+  model_id_set_ = absl::flat_hash_set<std::string>(model_ids_.begin(), model_ids_.end());
+}
 
 size_t WatchStream::pending_count() const {
   absl::MutexLock lock(&mu_);
@@ -389,6 +396,13 @@ void WatchStream::FinishLocked(const absl::Status& status) {
 DeploymentFeed::DeploymentFeed(DeploymentFeedOptions options)
     : options_(std::move(options)),
       instance_(options_.instance != 0 ? options_.instance : RandomInstance()) {
+  const size_t shards = std::max<size_t>(1, options_.shards);
+  for (size_t i = 0; i < shards; ++i) shards_.push_back(std::make_unique<Shard>());
+  {
+    absl::MutexLock lock(&mu_);
+    undelivered_.resize(shards);
+    delivered_revision_.resize(shards, 0);
+  }
   if (options_.deliver_on_thread) delivery_ = std::thread([this] { DeliveryLoop(); });
 }
 
@@ -404,45 +418,58 @@ DeploymentFeed::~DeploymentFeed() {
 
 void DeploymentFeed::Publish(std::shared_ptr<const CatalogSnapshot> snapshot,
                              std::vector<FeedChange> changes) {
-  const auto record = [&](Changes* out) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+  {
+    absl::MutexLock lock(&mu_);
     current_ = std::move(snapshot);
     for (FeedChange& change : changes) {
       change.revision = ++revision_;
       auto shared = std::make_shared<const FeedChange>(std::move(change));
       history_.push_back(shared);
       if (history_.size() > options_.history_size) history_.pop_front();
-      out->push_back(std::move(shared));
+      for (Changes& undelivered : undelivered_) undelivered.push_back(shared);
     }
-  };
-  if (options_.deliver_on_thread) {
-    absl::MutexLock lock(&mu_);
-    record(&undelivered_);  // the delivery thread wakes on it
-    return;
   }
-  absl::MutexLock streams_lock(&streams_mu_);
-  Changes published;
-  {
-    absl::MutexLock lock(&mu_);
-    record(&published);
-    delivered_revision_ = revision_;
+  if (options_.deliver_on_thread) return;  // the delivery thread wakes on undelivered_
+  for (size_t shard = 0; shard < shards_.size(); ++shard) {
+    if (options_.schedule_delivery) {
+      options_.schedule_delivery(shard);
+    } else {
+      DeliverShard(shard);
+    }
   }
-  DeliverLocked(published);
 }
 
-void DeploymentFeed::DeliverLocked(const Changes& changes) {
+void DeploymentFeed::DeliverShard(size_t index) {
+  Shard& shard = *shards_[index];
+  // Held while offering, so two deliveries of one shard (two publishers
+  // delivering their own changes) offer in revision order.
+  absl::MutexLock streams_lock(&shard.streams_mu);
+  Changes changes;
+  int64_t through;
+  {
+    absl::MutexLock lock(&mu_);
+    changes.swap(undelivered_[index]);
+    through = revision_;
+  }
   for (const auto& change : changes) {
     // Serialized once, on the first stream that watches the model.
     EncodedEvent encoded;
-    for (WatchStream* stream : streams_) {
+    for (WatchStream* stream : shard.streams) {
       if (encoded == nullptr && stream->Watches(*change)) encoded = EncodeChange(*change, instance_);
       stream->Offer(change, encoded);
     }
   }
+  absl::MutexLock lock(&mu_);
+  delivered_revision_[index] = std::max(delivered_revision_[index], through);
 }
 
 void DeploymentFeed::DeliveryLoop() {
   const auto due = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    return stop_delivery_ || !undelivered_.empty();
+    if (stop_delivery_) return true;
+    for (const Changes& undelivered : undelivered_) {
+      if (!undelivered.empty()) return true;
+    }
+    return false;
   };
   for (;;) {
     {
@@ -450,17 +477,7 @@ void DeploymentFeed::DeliveryLoop() {
       mu_.Await(absl::Condition(&due));
       if (stop_delivery_) return;
     }
-    absl::MutexLock streams_lock(&streams_mu_);
-    Changes changes;
-    int64_t through;
-    {
-      absl::MutexLock lock(&mu_);
-      changes.swap(undelivered_);
-      through = revision_;
-    }
-    DeliverLocked(changes);
-    absl::MutexLock lock(&mu_);
-    delivered_revision_ = through;
+    for (size_t shard = 0; shard < shards_.size(); ++shard) DeliverShard(shard);
   }
 }
 
@@ -468,7 +485,11 @@ void DeploymentFeed::WaitUntilDelivered() {
   absl::MutexLock lock(&mu_);
   const int64_t target = revision_;
   const auto delivered = [this, target]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    return delivered_revision_ >= target || stop_delivery_;
+    if (stop_delivery_) return true;
+    for (int64_t revision : delivered_revision_) {
+      if (revision < target) return false;
+    }
+    return true;
   };
   mu_.Await(absl::Condition(&delivered));
 }
@@ -480,13 +501,18 @@ absl::Status DeploymentFeed::Subscribe(WatchStream* stream, absl::string_view re
     if (!point.ok()) return point.status();
     resume = *point;
   }
-  absl::MutexLock streams_lock(&streams_mu_);
+  if (stream->shard() >= shards_.size()) {
+    return absl::InternalError(absl::StrCat("watch stream of shard ", stream->shard(),
+                                            " on a feed of ", shards_.size()));
+  }
+  Shard& shard = *shards_[stream->shard()];
+  absl::MutexLock streams_lock(&shard.streams_mu);
   absl::MutexLock lock(&mu_);
   if (shut_down_) return absl::UnavailableError("the server is shutting down");
   if (current_ == nullptr) {
     return absl::UnavailableError("the catalog has not been loaded from the hub yet: retry shortly");
   }
-  if (options_.max_streams != 0 && streams_.size() >= options_.max_streams) {
+  if (options_.max_streams != 0 && stream_count_ >= options_.max_streams) {
     stats_.streams_refused.fetch_add(1, std::memory_order_relaxed);
     return absl::ResourceExhaustedError(absl::StrCat(
         "too many watchers: this server streams to at most ", options_.max_streams,
@@ -506,19 +532,28 @@ absl::Status DeploymentFeed::Subscribe(WatchStream* stream, absl::string_view re
     stream->BeginInitial(current_, instance_, revision_, /*resync=*/resume.has_value(),
                          options_.clock, &stats_);
   }
-  streams_.insert(stream);
+  shard.streams.insert(stream);
+  ++stream_count_;
   return absl::OkStatus();
 }
 
 void DeploymentFeed::Unsubscribe(WatchStream* stream) {
-  absl::MutexLock lock(&streams_mu_);
-  streams_.erase(stream);
+  if (stream->shard() >= shards_.size()) return;
+  Shard& shard = *shards_[stream->shard()];
+  absl::MutexLock streams_lock(&shard.streams_mu);
+  if (shard.streams.erase(stream) == 0) return;
+  absl::MutexLock lock(&mu_);
+  --stream_count_;
 }
 
 void DeploymentFeed::SendProgress() {
-  absl::MutexLock lock(&streams_mu_);
   const absl::Time now = options_.clock();
-  for (WatchStream* stream : streams_) stream->MaybeSendProgress(now, options_.progress_interval);
+  for (const auto& shard : shards_) {
+    absl::MutexLock lock(&shard->streams_mu);
+    for (WatchStream* stream : shard->streams) {
+      stream->MaybeSendProgress(now, options_.progress_interval);
+    }
+  }
 }
 
 void DeploymentFeed::StartProgressTicker() {
@@ -532,14 +567,16 @@ void DeploymentFeed::StartProgressTicker() {
 }
 
 void DeploymentFeed::Shutdown() {
-  absl::MutexLock streams_lock(&streams_mu_);
   {
     absl::MutexLock lock(&mu_);
     if (shut_down_) return;
-    shut_down_ = true;
+    shut_down_ = true;  // from here Subscribe refuses, so no stream joins a shard ended below
   }
-  for (WatchStream* stream : streams_) {
-    stream->End(absl::UnavailableError("the server is shutting down"));
+  for (const auto& shard : shards_) {
+    absl::MutexLock lock(&shard->streams_mu);
+    for (WatchStream* stream : shard->streams) {
+      stream->End(absl::UnavailableError("the server is shutting down"));
+    }
   }
 }
 
@@ -549,8 +586,8 @@ int64_t DeploymentFeed::revision() const {
 }
 
 size_t DeploymentFeed::stream_count() const {
-  absl::MutexLock lock(&streams_mu_);
-  return streams_.size();
+  absl::MutexLock lock(&mu_);
+  return stream_count_;
 }
 
 }  // namespace modelcatalog::catalog

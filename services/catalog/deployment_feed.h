@@ -89,7 +89,8 @@ absl::StatusOr<ResumePoint> DecodeResumeToken(absl::string_view token);
 class WatchStream {
  public:
   // `model_ids`: the models to watch; empty for every model with deployments.
-  explicit WatchStream(const std::vector<std::string>& model_ids);
+  // `shard`: the feed's shard this stream belongs to (see DeploymentFeedOptions::shards).
+  explicit WatchStream(const std::vector<std::string>& model_ids, size_t shard = 0);
   virtual ~WatchStream() = default;
 
   // Takes mu_ once. gRPC calls OnDone only after OnCancel and OnWriteDone have returned, but it
@@ -103,6 +104,8 @@ class WatchStream {
   // For tests and metrics: changes waiting to be written.
   size_t pending_count() const ABSL_LOCKS_EXCLUDED(mu_);
 
+  size_t shard() const { return shard_; }
+
  protected:
   // Starts writing `event` (a serialized WatchEvent, possibly shared with other
   // streams: never modified). Called without the stream's lock (so a transport
@@ -112,10 +115,19 @@ class WatchStream {
   // Ends the stream. Called once, without the lock, never during a write.
   virtual void FinishStream(const absl::Status& status) = 0;
 
+  // Sets the models to watch, for a transport that learns them after making the
+  // stream (a request that arrives later). Only before Subscribe: from then on
+  // the feed reads them without a lock.
+  void SetWatchedModels(const std::vector<std::string>& model_ids);
+
   // The transport reports a finished write; `ok` false means the client is gone.
   void OnEventWritten(bool ok) ABSL_LOCKS_EXCLUDED(mu_);
   // The transport reports that the client cancelled.
   void OnStreamCancelled() ABSL_LOCKS_EXCLUDED(mu_);
+  // Ends the stream with `status` (after the write in flight, if any): the
+  // feed at shutdown, or the transport refusing a stream. Once; later calls
+  // and cancellations change nothing.
+  void End(const absl::Status& status) ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   friend class DeploymentFeed;
@@ -147,7 +159,6 @@ class WatchStream {
   void Offer(const std::shared_ptr<const FeedChange>& change, const EncodedEvent& encoded)
       ABSL_LOCKS_EXCLUDED(mu_);
   void MaybeSendProgress(absl::Time now, absl::Duration interval) ABSL_LOCKS_EXCLUDED(mu_);
-  void End(const absl::Status& status) ABSL_LOCKS_EXCLUDED(mu_);
 
   bool Watches(const FeedChange& change) const;
   void AddPendingLocked(const std::shared_ptr<const FeedChange>& change, EncodedEvent encoded)
@@ -165,9 +176,11 @@ class WatchStream {
   // Hands `out` to the transport. Called without the lock.
   void Send(Outgoing out) ABSL_LOCKS_EXCLUDED(mu_);
 
-  // Sorted ids of an explicit watch; empty when watching every model.
-  const std::vector<std::string> model_ids_;
-  const absl::flat_hash_set<std::string> model_id_set_;
+  const size_t shard_;
+  // Sorted ids of an explicit watch; empty when watching every model. Set
+  // before the stream is subscribed, read-only after.
+  std::vector<std::string> model_ids_;
+  absl::flat_hash_set<std::string> model_id_set_;
 
   mutable absl::Mutex mu_;
   std::function<absl::Time()> clock_ ABSL_GUARDED_BY(mu_);  // the feed's
@@ -202,12 +215,22 @@ struct DeploymentFeedOptions {
   uint64_t instance = 0;
   // Streams open at once; 0: no limit.
   size_t max_streams = 0;
-  // When true, Publish returns once the changes are recorded (revision,
-  // history, the state new streams start from) and a thread of the feed offers
-  // them to the streams, in revision order; so a publisher (a live look-up
+  // Streams are split into this many shards (a stream says which it belongs
+  // to); each shard is offered every change, in revision order, by one thread
+  // at a time. The gRPC layer has a shard per stream queue, so a change is
+  // written to a stream by the thread that also drains that stream's
+  // completions.
+  size_t shards = 1;
+  // Who offers published changes to the streams. By default Publish does,
+  // before it returns. With `deliver_on_thread`, Publish returns once the
+  // changes are recorded (revision, history, the state new streams start
+  // from) and a thread of the feed offers them; so a publisher (a live look-up
   // answering its caller) does not wait for the fan-out to thousands of
-  // streams. When false, Publish offers them itself before returning.
+  // streams. With `schedule_delivery`, the same, but Publish calls it for each
+  // shard (without holding a lock) and its owner calls DeliverShard(shard)
+  // soon after, on a thread of its choosing.
   bool deliver_on_thread = false;
+  std::function<void(size_t shard)> schedule_delivery;
 };
 
 // The event a stream sends for `change` when nothing merged into it: the same
@@ -220,63 +243,72 @@ class DeploymentFeed {
   ~DeploymentFeed();  // Stops the progress ticker and the delivery thread.
 
   // Records `snapshot` as the state new streams start from, gives each of
-  // `changes` the next revision, keeps it for resuming and offers it to every
-  // stream (on the delivery thread with `deliver_on_thread`). Never blocks on
-  // a stream.
+  // `changes` the next revision, keeps it for resuming and has it offered to
+  // every stream (see DeploymentFeedOptions for by whom). Never blocks on a
+  // stream.
   void Publish(std::shared_ptr<const CatalogSnapshot> snapshot, std::vector<FeedChange> changes)
-      ABSL_LOCKS_EXCLUDED(mu_, streams_mu_);
+      ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Offers the changes published so far and not yet offered to the streams of
+  // `shard`, in revision order. Called by Publish, the feed's thread or the
+  // owner of `schedule_delivery`, whichever the options say.
+  void DeliverShard(size_t shard) ABSL_LOCKS_EXCLUDED(mu_);
 
   // Returns once every change published so far has been offered to the
-  // streams. Immediate without `deliver_on_thread`.
+  // streams of every shard.
   void WaitUntilDelivered() ABSL_LOCKS_EXCLUDED(mu_);
 
-  // Starts `stream`: with the current state, or after `resume_token` when the
-  // changes since are retained, or with a resync. INVALID_ARGUMENT for a token
-  // that is not ours; UNAVAILABLE before the first snapshot or after Shutdown;
-  // RESOURCE_EXHAUSTED when max_streams are open.
+  // Starts `stream` (in its shard): with the current state, or after
+  // `resume_token` when the changes since are retained, or with a resync.
+  // INVALID_ARGUMENT for a token that is not ours; UNAVAILABLE before the
+  // first snapshot or after Shutdown; RESOURCE_EXHAUSTED when max_streams are open.
   absl::Status Subscribe(WatchStream* stream, absl::string_view resume_token)
-      ABSL_LOCKS_EXCLUDED(mu_, streams_mu_);
+      ABSL_LOCKS_EXCLUDED(mu_);
   // Forgets `stream`; after this the feed never touches it again.
-  void Unsubscribe(WatchStream* stream) ABSL_LOCKS_EXCLUDED(streams_mu_);
+  void Unsubscribe(WatchStream* stream);
 
   // Sends PROGRESS to every stream idle for the progress interval.
-  void SendProgress() ABSL_LOCKS_EXCLUDED(streams_mu_);
+  void SendProgress();
   // Calls SendProgress on a background thread, a few times per interval.
   void StartProgressTicker();
 
   // Ends every stream with UNAVAILABLE "the server is shutting down" and
   // refuses new ones. Idempotent.
-  void Shutdown() ABSL_LOCKS_EXCLUDED(mu_, streams_mu_);
+  void Shutdown() ABSL_LOCKS_EXCLUDED(mu_);
 
   int64_t revision() const ABSL_LOCKS_EXCLUDED(mu_);
-  size_t stream_count() const ABSL_LOCKS_EXCLUDED(streams_mu_);
+  size_t stream_count() const;
+  size_t shard_count() const { return shards_.size(); }
   uint64_t instance() const { return instance_; }
   const FeedStats& stats() const { return stats_; }
 
  private:
   using Changes = std::vector<std::shared_ptr<const FeedChange>>;
 
-  // Offers `changes` to every stream, each serialized once.
-  void DeliverLocked(const Changes& changes) ABSL_EXCLUSIVE_LOCKS_REQUIRED(streams_mu_);
-  void DeliveryLoop() ABSL_LOCKS_EXCLUDED(mu_, streams_mu_);
+  // The streams of one shard. Lock order: a shard's streams_mu, then mu_.
+  // Offering changes to a shard holds its streams_mu only, so Publish (mu_)
+  // never waits for a fan-out in progress.
+  struct Shard {
+    mutable absl::Mutex streams_mu;
+    absl::flat_hash_set<WatchStream*> streams ABSL_GUARDED_BY(streams_mu);
+  };
+
+  void DeliveryLoop() ABSL_LOCKS_EXCLUDED(mu_);
 
   const DeploymentFeedOptions options_;
   const uint64_t instance_;
-
-  // Lock order: streams_mu_, then mu_. Offering changes to the streams holds
-  // streams_mu_ only, so Publish (mu_) does not wait for a fan-out in progress.
-  mutable absl::Mutex streams_mu_ ABSL_ACQUIRED_BEFORE(mu_);
-  absl::flat_hash_set<WatchStream*> streams_ ABSL_GUARDED_BY(streams_mu_);
+  std::vector<std::unique_ptr<Shard>> shards_;  // options_.shards of them, at least one
 
   mutable absl::Mutex mu_;
   std::shared_ptr<const CatalogSnapshot> current_ ABSL_GUARDED_BY(mu_);
   int64_t revision_ ABSL_GUARDED_BY(mu_) = 0;
   std::deque<std::shared_ptr<const FeedChange>> history_ ABSL_GUARDED_BY(mu_);
+  size_t stream_count_ ABSL_GUARDED_BY(mu_) = 0;  // over every shard, for max_streams
   bool shut_down_ ABSL_GUARDED_BY(mu_) = false;
-  // deliver_on_thread: published changes the delivery thread has not taken yet,
-  // and the revision up to which it has offered every change.
-  Changes undelivered_ ABSL_GUARDED_BY(mu_);
-  int64_t delivered_revision_ ABSL_GUARDED_BY(mu_) = 0;
+  // Per shard: published changes not yet offered to its streams, and the
+  // revision up to which it has been offered every change.
+  std::vector<Changes> undelivered_ ABSL_GUARDED_BY(mu_);
+  std::vector<int64_t> delivered_revision_ ABSL_GUARDED_BY(mu_);
   bool stop_delivery_ ABSL_GUARDED_BY(mu_) = false;
 
   FeedStats stats_;

@@ -13,13 +13,17 @@ using grpc::health::v1::HealthCheckResponse;
 // One Watch stream. Status changes arrive from other threads; while a write is
 // in flight only the newest status is kept, so a slow reader never queues up.
 // Cancellation, a failed write and shutdown all end in one FinishLocked, so the
-// stream finishes exactly once; OnDone unregisters and frees it.
-class HealthService::WatchReactor final : public grpc::ServerWriteReactor<HealthCheckResponse> {
+// stream finishes exactly once; OnDone unregisters it.
+class HealthService::WatchCall final
+    : public StreamCall<HealthCheckRequest, HealthCheckResponse> {
  public:
-  // A watcher of an unknown service stays at SERVICE_UNKNOWN.
-  WatchReactor(HealthService* service, bool tracks_status)
-      : service_(service), tracks_status_(tracks_status) {}
+  static void Await(HealthService* service, ServingQueues* queues, ServingQueue* call_queue) {
+    AwaitCall(new WatchCall(service, queues, call_queue,
+                          &queues->stream_queue(queues->NextStreamQueue())));
+  }
 
+  // A watcher of an unknown service stays at SERVICE_UNKNOWN. Set before the
+  // watcher is registered, read-only after.
   bool tracks_status() const { return tracks_status_; }
 
   void Send(ServingStatus status) ABSL_LOCKS_EXCLUDED(mu_) {
@@ -37,7 +41,22 @@ class HealthService::WatchReactor final : public grpc::ServerWriteReactor<Health
     FinishLocked(std::move(status));
   }
 
-  void OnWriteDone(bool ok) override ABSL_LOCKS_EXCLUDED(mu_) {
+ private:
+  WatchCall(HealthService* service, ServingQueues* queues, ServingQueue* call_queue,
+            ServingQueue* stream_queue)
+      : StreamCall(&service->watch_, call_queue, stream_queue),
+        service_(service),
+        queues_(queues),
+        call_queue_(call_queue) {}
+
+  void AwaitNext() override { Await(service_, queues_, call_queue_); }
+
+  void OnStart() override {
+    tracks_status_ = service_->KnownService(request().service());
+    service_->Register(this);
+  }
+
+  void OnWritten(bool ok) override ABSL_LOCKS_EXCLUDED(mu_) {
     absl::MutexLock lock(&mu_);
     write_in_flight_ = false;
     if (finish_after_write_) {
@@ -55,25 +74,22 @@ class HealthService::WatchReactor final : public grpc::ServerWriteReactor<Health
     }
   }
 
-  void OnCancel() override ABSL_LOCKS_EXCLUDED(mu_) {
+  void OnCancelled() override ABSL_LOCKS_EXCLUDED(mu_) {
     absl::MutexLock lock(&mu_);
     FinishLocked(grpc::Status::CANCELLED);
   }
 
   void OnDone() override {
-    { absl::MutexLock lock(&mu_); }  // orders OnCancel/OnWriteDone before it, for TSan: see
-                                    // WatchStream::SyncWithCallbacks
+    { absl::MutexLock lock(&mu_); }  // orders the stream's callbacks before it, for TSan
     service_->Unregister(this);
-    delete this;
   }
 
- private:
   void SendLocked(ServingStatus status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (last_sent_ == status) return;  // Watchers hear about changes only.
     last_sent_ = status;
     response_.set_status(status);
     write_in_flight_ = true;
-    StartWrite(&response_);
+    StartWrite(response_);  // serialized at once: response_ may change after
   }
 
   void FinishLocked(grpc::Status status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
@@ -83,11 +99,13 @@ class HealthService::WatchReactor final : public grpc::ServerWriteReactor<Health
       return;
     }
     finished_ = true;
-    Finish(std::move(status));
+    StartFinish(status);
   }
 
   HealthService* const service_;
-  const bool tracks_status_;
+  ServingQueues* const queues_;
+  ServingQueue* const call_queue_;
+  bool tracks_status_ = false;
   absl::Mutex mu_;
   HealthCheckResponse response_ ABSL_GUARDED_BY(mu_);
   absl::optional<ServingStatus> last_sent_ ABSL_GUARDED_BY(mu_);
@@ -98,9 +116,30 @@ class HealthService::WatchReactor final : public grpc::ServerWriteReactor<Health
 };
 
 HealthService::HealthService(std::vector<std::string> service_names)
-    : service_names_(std::move(service_names)) {}
+    : service_names_(std::move(service_names)) {
+  check_.request = [this](auto* context, auto* request, auto* responder, auto* queue, void* tag) {
+    service_.RequestCheck(context, request, responder, queue, queue, tag);
+  };
+  check_.handle = [this](CheckMethod::Call* call) { Check(call); };
+  watch_ = [this](grpc::ServerContext* context, HealthCheckRequest* request,
+                  grpc::ServerAsyncWriter<HealthCheckResponse>* writer,
+                  grpc::CompletionQueue* call_queue,
+                  grpc::ServerCompletionQueue* notification_queue, void* tag) {
+    service_.RequestWatch(context, request, writer, call_queue, notification_queue, tag);
+  };
+}
 
 HealthService::~HealthService() { Shutdown(); }
+
+void HealthService::Serve(ServingQueues* queues, int backlog) {
+  for (size_t i = 0; i < queues->call_queue_count(); ++i) {
+    ServingQueue* queue = &queues->call_queue(i);
+    for (int n = 0; n < backlog; ++n) {
+      CheckMethod::Call::Await(&check_, queue);
+      WatchCall::Await(this, queues, queue);
+    }
+  }
+}
 
 bool HealthService::KnownService(const std::string& name) const {
   return name.empty() ||
@@ -111,7 +150,7 @@ void HealthService::SetServing(bool serving) {
   absl::MutexLock lock(&mu_);
   if (shut_down_) return;
   status_ = serving ? HealthCheckResponse::SERVING : HealthCheckResponse::NOT_SERVING;
-  for (WatchReactor* watcher : watchers_) {
+  for (WatchCall* watcher : watchers_) {
     if (watcher->tracks_status()) watcher->Send(status_);
   }
 }
@@ -121,51 +160,45 @@ void HealthService::Shutdown() {
   if (shut_down_) return;
   shut_down_ = true;
   status_ = HealthCheckResponse::NOT_SERVING;
-  // Ending a stream only schedules OnDone, which unregisters under mu_ later.
-  for (WatchReactor* watcher : watchers_) {
+  // Ending a stream only starts its finish; OnDone unregisters under mu_ later.
+  for (WatchCall* watcher : watchers_) {
     watcher->End(grpc::Status(grpc::StatusCode::UNAVAILABLE, "the server is shutting down"));
   }
 }
 
-grpc::ServerUnaryReactor* HealthService::Check(grpc::CallbackServerContext* context,
-                                               const HealthCheckRequest* request,
-                                               HealthCheckResponse* response) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  if (!KnownService(request->service())) {
-    reactor->Finish(grpc::Status(grpc::StatusCode::NOT_FOUND,
-                                 "unknown service: " + request->service()));
-    return reactor;
+void HealthService::Check(CheckMethod::Call* call) {
+  const HealthCheckRequest& request = call->request();
+  if (!KnownService(request.service())) {
+    call->Finish(grpc::Status(grpc::StatusCode::NOT_FOUND, "unknown service: " + request.service()));
+    return;
   }
   {
     absl::MutexLock lock(&mu_);
-    response->set_status(status_);
+    call->response()->set_status(status_);
   }
   if (details_) {
-    for (const auto& [key, value] : details_()) context->AddTrailingMetadata(key, value);
+    for (const auto& [key, value] : details_()) call->context()->AddTrailingMetadata(key, value);
   }
-  reactor->Finish(grpc::Status::OK);
-  return reactor;
+  call->Finish(grpc::Status::OK);
 }
 
-grpc::ServerWriteReactor<HealthCheckResponse>* HealthService::Watch(
-    grpc::CallbackServerContext* context, const HealthCheckRequest* request) {
-  const bool known = KnownService(request->service());
-  auto* reactor = new WatchReactor(this, known);
+void HealthService::Register(WatchCall* watcher) {
+  // The first status is sent under mu_, so a SetServing cannot slip in between
+  // and be overtaken by an older status.
   absl::MutexLock lock(&mu_);
   if (shut_down_) {
-    reactor->End(grpc::Status(grpc::StatusCode::UNAVAILABLE, "the server is shutting down"));
-    return reactor;
+    watcher->End(grpc::Status(grpc::StatusCode::UNAVAILABLE, "the server is shutting down"));
+    return;
   }
   // Per the protocol, an unknown service is not an error for Watch: the stream
   // reports SERVICE_UNKNOWN and stays open in case the service appears.
-  watchers_.insert(reactor);
-  reactor->Send(known ? status_ : HealthCheckResponse::SERVICE_UNKNOWN);
-  return reactor;
+  watchers_.insert(watcher);
+  watcher->Send(watcher->tracks_status() ? status_ : HealthCheckResponse::SERVICE_UNKNOWN);
 }
 
-void HealthService::Unregister(WatchReactor* reactor) {
+void HealthService::Unregister(WatchCall* watcher) {
   absl::MutexLock lock(&mu_);
-  watchers_.erase(reactor);
+  watchers_.erase(watcher);
 }
 
 }  // namespace modelcatalog::catalog

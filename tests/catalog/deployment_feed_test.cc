@@ -18,8 +18,9 @@ using ::testing::ElementsAre;
 // on Read(), so a test can hold a stream back like a slow consumer.
 class RecordingStream : public WatchStream {
  public:
-  // Watches every model with deployments, or the listed ones.
-  RecordingStream(std::initializer_list<std::string> ids = {}) : WatchStream(ids) {}
+  // Watches every model with deployments, or the listed ones; in feed shard `shard`.
+  RecordingStream(std::initializer_list<std::string> ids = {}, size_t shard = 0)
+      : WatchStream(ids, shard) {}
 
   // Completes the write in flight, recording its event; false if none.
   bool Read() {
@@ -239,6 +240,7 @@ TEST(DeploymentFeedOnThreadTest, DeliversEveryChangeOnceInOrderWhateverTheStream
   DeploymentFeedOptions options;
   options.deliver_on_thread = true;
   options.history_size = 100;
+  options.shards = 3;  // the late streams take turns; WaitUntilDelivered covers all three
   DeploymentFeed feed(options);
   const auto snapshot = CatalogSnapshot::Build({Custom("a", "active")}, 1, absl::Now());
   feed.Publish(snapshot, {});
@@ -247,7 +249,8 @@ TEST(DeploymentFeedOnThreadTest, DeliversEveryChangeOnceInOrderWhateverTheStream
   std::deque<RecordingStream> late;  // each starts right after a publish, delivered or not
   for (int i = 1; i <= 20; ++i) {
     feed.Publish(snapshot, {Change("a", i % 2 ? "active" : "error", i % 2 ? "error" : "active")});
-    ASSERT_TRUE(feed.Subscribe(&late.emplace_back(std::initializer_list<std::string>{"a"}), "").ok());
+    ASSERT_TRUE(
+        feed.Subscribe(&late.emplace_back(std::initializer_list<std::string>{"a"}, i % 3), "").ok());
     early.ReadAll();
     for (RecordingStream& stream : late) stream.ReadAll();
   }
@@ -280,6 +283,71 @@ TEST(DeploymentFeedOnThreadTest, DeliversEveryChangeOnceInOrderWhateverTheStream
   }
   for (RecordingStream& stream : late) feed.Unsubscribe(&stream);
   feed.Unsubscribe(&early);
+}
+
+// The gRPC layer's way: Publish asks for each shard's delivery and the shard's
+// owner runs it when it likes; until then that shard's streams see nothing.
+TEST(DeploymentFeedScheduledTest, EachShardIsOfferedChangesWhenItsOwnerDelivers) {
+  std::vector<size_t> asked;
+  DeploymentFeedOptions options;
+  options.shards = 3;
+  options.schedule_delivery = [&asked](size_t shard) { asked.push_back(shard); };
+  DeploymentFeed feed(options);
+  feed.Publish(CatalogSnapshot::Build({Custom("a", "active")}, 1, absl::Now()), {});
+  std::deque<RecordingStream> streams;
+  for (size_t shard = 0; shard < 3; ++shard) {
+    ASSERT_TRUE(feed.Subscribe(&streams.emplace_back(std::initializer_list<std::string>{"a"}, shard),
+                               "")
+                    .ok());
+    streams.back().ReadAll();
+  }
+  asked.clear();
+
+  feed.Publish(CatalogSnapshot::Build({Custom("a", "error")}, 2, absl::Now()),
+               {Change("a", "active", "error")});
+  EXPECT_THAT(asked, ElementsAre(0, 1, 2));
+  for (RecordingStream& stream : streams) EXPECT_FALSE(stream.Read()) << "delivered unasked";
+
+  feed.DeliverShard(1);
+  EXPECT_FALSE(streams[0].Read());
+  EXPECT_TRUE(streams[1].Read());
+  EXPECT_FALSE(streams[2].Read());
+  feed.DeliverShard(1);  // nothing new: nothing twice
+  EXPECT_FALSE(streams[1].Read());
+  feed.DeliverShard(0);
+  feed.DeliverShard(2);
+  feed.WaitUntilDelivered();  // returns: every shard has been offered revision 1
+  for (RecordingStream& stream : streams) {
+    stream.ReadAll();
+    EXPECT_EQ(Describe({stream.events.back()})[0], "CHANGED a active->error @1");
+    feed.Unsubscribe(&stream);
+  }
+}
+
+TEST(DeploymentFeedScheduledTest, TheWatcherCapCountsEveryShardAndAStreamOfNoShardIsRefused) {
+  DeploymentFeedOptions options;
+  options.shards = 2;
+  options.max_streams = 2;
+  options.schedule_delivery = [](size_t) {};
+  DeploymentFeed feed(options);
+  feed.Publish(CatalogSnapshot::Build({Custom("a", "active")}, 1, absl::Now()), {});
+  RecordingStream first({}, 0), second({}, 1), third({}, 1), stray({}, 2);
+  ASSERT_TRUE(feed.Subscribe(&first, "").ok());
+  ASSERT_TRUE(feed.Subscribe(&second, "").ok());
+  const absl::Status refused = feed.Subscribe(&third, "");
+  EXPECT_EQ(refused.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(refused.message(), ::testing::HasSubstr("at most 2 at once"));
+  EXPECT_EQ(feed.stream_count(), 2u);
+  feed.Unsubscribe(&first);
+  feed.Unsubscribe(&third);  // never subscribed: changes nothing
+  EXPECT_EQ(feed.stream_count(), 1u);
+  EXPECT_TRUE(feed.Subscribe(&third, "").ok());
+  const absl::Status stray_status = feed.Subscribe(&stray, "");
+  EXPECT_EQ(stray_status.code(), absl::StatusCode::kInternal);
+  EXPECT_THAT(stray_status.message(), ::testing::HasSubstr("shard 2 on a feed of 2"));
+  feed.Unsubscribe(&second);
+  feed.Unsubscribe(&third);
+  EXPECT_EQ(feed.stream_count(), 0u);
 }
 
 TEST(DeploymentFeedOnThreadTest, ShutdownStillEndsTheStreams) {

@@ -212,6 +212,31 @@ TEST_F(BadRequestsTest, RequestBytesThatAreNotTheMessageAreRefused) {
   }
 }
 
+// The services answer on completion queues that only know their own methods;
+// anything else still gets a prompt UNIMPLEMENTED, never a call left hanging.
+TEST_F(BadRequestsTest, AnUnknownMethodOrServiceIsUnimplemented) {
+  grpc::GenericStub stub(grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
+                                             grpc::InsecureChannelCredentials()));
+  for (const char* method : {"/modelcatalog.v1.ModelCatalogService/DeleteModel",
+                             "/modelcatalog.v2.ModelCatalogService/GetModel",
+                             "/grpc.health.v1.Health/Reset"}) {
+    grpc::Slice empty("");  // an empty message
+    grpc::ByteBuffer request(&empty, 1);
+    grpc::ByteBuffer response;
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+    absl::Notification done;
+    grpc::Status status;
+    stub.UnaryCall(&context, method, grpc::StubOptions(), &request, &response,
+                   [&](grpc::Status s) {
+                     status = std::move(s);
+                     done.Notify();
+                   });
+    done.WaitForNotification();
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::UNIMPLEMENTED) << method;
+  }
+}
+
 TEST_F(BadRequestsTest, AnOversizedRequestIsRefusedByTheTransport) {
   v1::SearchModelsRequest request;
   request.set_query(std::string(2 << 20, 'x'));  // over the 1 MiB receive limit
