@@ -14,7 +14,8 @@
 #include "benchmarks/load/closed_loop.h"
 #include "benchmarks/load/proc_stats.h"
 #include "benchmarks/load/scenarios.h"
-#include "grpcpp/support/client_callback.h"
+#include "grpcpp/completion_queue.h"
+#include "grpcpp/support/async_stream.h"
 #include "modelcatalog/v1/catalog_service.grpc.pb.h"
 
 namespace modelcatalog::bench {
@@ -30,27 +31,97 @@ struct WatchShared {
   std::atomic<int> markers{0};
   std::atomic<int64_t> deliveries{0};  // CHANGED events of model_id received, all streams
   absl::Mutex mu;
-  int finished ABSL_GUARDED_BY(mu) = 0;  // streams whose OnDone ran
+  int finished ABSL_GUARDED_BY(mu) = 0;  // streams that ended
+};
+
+// The watchers read on gRPC's completion-queue API: each connection's streams
+// complete on a queue of their own, drained by one thread blocked in Next()
+// with no deadline. Not the callback API of the other scenarios: in gRPC 1.51
+// its shared threads nap 100 ms after a quiet second (what catalog-server
+// avoids, see services/catalog/serving_queues.h), which delayed every event of
+// the first round by 100 ms, and each event cost a thread hand-off: the
+// scenario measured its own client (traced: the server had written all 10,000
+// events before the client read the first).
+class ReaderQueue {
+ public:
+  // What a tag on the queue points to.
+  class Tag {
+   public:
+    virtual void Proceed(bool ok) = 0;
+
+   protected:
+    ~Tag() = default;
+  };
+
+  ReaderQueue() : thread_([this] { Drain(); }) {}
+  ~ReaderQueue() {
+    queue_.Shutdown();
+    thread_.join();
+  }
+  grpc::CompletionQueue* queue() { return &queue_; }
+
+ private:
+  void Drain() {
+    void* tag = nullptr;
+    bool ok = false;
+    while (queue_.Next(&tag, &ok)) static_cast<Tag*>(tag)->Proceed(ok);
+  }
+
+  grpc::CompletionQueue queue_;
+  std::thread thread_;
 };
 
 // One stream. Records when the marker came and when each CHANGED event of the
-// watched model arrived; OnDone records how the stream ended.
-class Watcher final : public grpc::ClientReadReactor<WatchDeploymentsResponse> {
+// watched model arrived, and how the stream ended.
+class Watcher {
  public:
   Watcher(WatchShared* shared, int rounds)
       : shared_(shared), rounds_(rounds), arrivals_(new std::atomic<int64_t>[rounds]) {
     for (int i = 0; i < rounds; ++i) arrivals_[i].store(0, std::memory_order_relaxed);
   }
 
-  void Begin(ModelCatalogService::Stub* stub) {
+  void Begin(ModelCatalogService::Stub* stub, grpc::CompletionQueue* queue) {
     request_.add_model_ids(shared_->model_id);
-    stub->async()->WatchDeployments(&context_, &request_, this);
-    StartRead(&event_);
-    StartCall();
+    reader_ = stub->PrepareAsyncWatchDeployments(&context_, request_, queue);
+    reader_->StartCall(&started_);
   }
 
-  void OnReadDone(bool ok) override {
-    if (!ok) return;  // the stream ended; OnDone follows
+  void Cancel() {
+    cancelled_by_us_.store(true, std::memory_order_release);
+    context_.TryCancel();
+  }
+
+  // When this stream received the change of round `round`; 0 if it did not.
+  int64_t Arrival(int round) const { return arrivals_[round].load(std::memory_order_acquire); }
+  // Read once the stream ended (shared->finished counts it).
+  bool ended_by_us() const { return ended_by_us_; }
+  int code() const { return code_; }
+
+ private:
+  // A tag that calls one of the watcher's steps.
+  class Step final : public ReaderQueue::Tag {
+   public:
+    Step(Watcher* watcher, void (Watcher::*step)(bool)) : watcher_(watcher), step_(step) {}
+    void Proceed(bool ok) override { (watcher_->*step_)(ok); }
+
+   private:
+    Watcher* const watcher_;
+    void (Watcher::*const step_)(bool);
+  };
+
+  void Started(bool ok) {
+    if (!ok) {
+      reader_->Finish(&status_, &finished_);
+      return;
+    }
+    reader_->Read(&event_, &read_);
+  }
+
+  void Read(bool ok) {
+    if (!ok) {  // the stream ended: its status follows
+      reader_->Finish(&status_, &finished_);
+      return;
+    }
     const int64_t now = NowNanos();
     if (event_.type() == WatchEventType::WATCH_EVENT_TYPE_INITIAL_STATE_COMPLETE && !marker_) {
       marker_ = true;
@@ -61,39 +132,32 @@ class Watcher final : public grpc::ClientReadReactor<WatchDeploymentsResponse> {
       ++changes_;
       shared_->deliveries.fetch_add(1, std::memory_order_release);
     }
-    StartRead(&event_);
+    reader_->Read(&event_, &read_);
   }
 
-  void OnDone(const grpc::Status& status) override {
-    code_.store(static_cast<int>(status.error_code()), std::memory_order_relaxed);
-    ended_by_us_at_done_ = cancelled_by_us_.load(std::memory_order_acquire);
-    absl::MutexLock lock(&shared_->mu);
+  void Finished(bool) {
+    code_ = static_cast<int>(status_.error_code());
+    ended_by_us_ = cancelled_by_us_.load(std::memory_order_acquire);
+    absl::MutexLock lock(&shared_->mu);  // publishes code_ and ended_by_us_ with the count
     ++shared_->finished;
   }
 
-  void Cancel() {
-    cancelled_by_us_.store(true, std::memory_order_release);
-    context_.TryCancel();
-  }
-
-  // When this stream received the change of round `round`; 0 if it did not.
-  int64_t Arrival(int round) const { return arrivals_[round].load(std::memory_order_acquire); }
-  // Read after OnDone.
-  bool ended_by_us() const { return ended_by_us_at_done_; }
-  int code() const { return code_.load(std::memory_order_relaxed); }
-
- private:
   WatchShared* const shared_;
   const int rounds_;
   grpc::ClientContext context_;
   WatchDeploymentsRequest request_;
   WatchDeploymentsResponse event_;
+  grpc::Status status_;
+  std::unique_ptr<grpc::ClientAsyncReader<WatchDeploymentsResponse>> reader_;
+  Step started_{this, &Watcher::Started};
+  Step read_{this, &Watcher::Read};
+  Step finished_{this, &Watcher::Finished};
   bool marker_ = false;
   int changes_ = 0;
   std::unique_ptr<std::atomic<int64_t>[]> arrivals_;
   std::atomic<bool> cancelled_by_us_{false};
-  bool ended_by_us_at_done_ = false;
-  std::atomic<int> code_{-1};
+  bool ended_by_us_ = false;
+  int code_ = -1;
 };
 
 bool WaitFor(const std::function<bool()>& done, absl::Duration timeout) {
@@ -128,6 +192,8 @@ ScenarioResult RunWatchScenario(BenchContext& context, const WatchOptions& optio
 
   std::vector<std::shared_ptr<grpc::Channel>> channels;
   std::vector<std::unique_ptr<ModelCatalogService::Stub>> stubs;
+  // Declared before the watchers: the queues outlive them (destroyed after).
+  std::vector<std::unique_ptr<ReaderQueue>> queues;
   for (int i = 0; i < options.connections; ++i) {
     channels.push_back(MakeConnection(context.server, 1000 + i));
     if (!Connect(channels.back(), absl::Seconds(30))) {
@@ -135,6 +201,7 @@ ScenarioResult RunWatchScenario(BenchContext& context, const WatchOptions& optio
       return result;
     }
     stubs.push_back(ModelCatalogService::NewStub(channels.back()));
+    queues.push_back(std::make_unique<ReaderQueue>());
   }
   auto control = ModelCatalogService::NewStub(context.control);
 
@@ -147,7 +214,7 @@ ScenarioResult RunWatchScenario(BenchContext& context, const WatchOptions& optio
   const int64_t open_start = NowNanos();
   for (int i = 0; i < options.watchers; ++i) {
     watchers.push_back(std::make_unique<Watcher>(&shared, options.rounds));
-    watchers.back()->Begin(stubs[i % stubs.size()].get());
+    watchers.back()->Begin(stubs[i % stubs.size()].get(), queues[i % queues.size()]->queue());
   }
   const bool all_open = WaitFor(
       [&] {
@@ -249,8 +316,10 @@ ScenarioResult RunWatchScenario(BenchContext& context, const WatchOptions& optio
       absl::Seconds(60));
   if (!all_done) {
     std::fprintf(stderr, "catalog-bench: watch: streams still open 60s after cancelling\n");
-    // The reactors must outlive their streams: leak them rather than crash.
+    // The watchers must outlive their streams, and a queue with operations
+    // pending never drains: leak both rather than crash or hang.
     for (auto& watcher : watchers) watcher.release();
+    for (auto& queue : queues) queue.release();
     return result;
   }
   int64_t incomplete = 0;
