@@ -154,6 +154,11 @@ std::string TimeText(const google::protobuf::Timestamp& t) {
   return google::protobuf::util::TimeUtil::ToString(t);
 }
 
+// "1.234s", "56.7ms": as absl formats durations.
+std::string DurationText(const google::protobuf::Duration& d) {
+  return absl::FormatDuration(absl::Seconds(d.seconds()) + absl::Nanoseconds(d.nanos()));
+}
+
 void PrintModelDetail(const Model& m) {
   std::vector<std::vector<std::string>> rows = {
       {"id", m.id()},
@@ -314,6 +319,10 @@ int Run(int argc, char** argv) {
                   {"last_success", response.has_last_success_time() ? TimeText(response.last_success_time()) : "never"},
                   {"last_attempt", response.has_last_attempt_time() ? TimeText(response.last_attempt_time()) : "never"},
                   {"last_error", response.last_error().empty() ? "-" : response.last_error()},
+                  {"last_sync", response.has_last_sync_apply_duration()
+                                    ? absl::StrCat("fetch ", DurationText(response.last_sync_fetch_duration()),
+                                                   ", apply ", DurationText(response.last_sync_apply_duration()))
+                                    : "-"},
                   {"consecutive_failures", absl::StrCat(response.consecutive_failures())}});
     }
     return 0;

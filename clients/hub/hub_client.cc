@@ -513,9 +513,11 @@ absl::StatusOr<ParsedModelList> HubClient::ListModels(const ListModelsFilter& fi
 }
 
 absl::StatusOr<std::vector<RejectedRecord>> HubClient::ListModels(const ListModelsFilter& filter,
-                                                                   ModelSink on_model) {
+                                                                   ModelSink on_model,
+                                                                   absl::Time* received_at) {
   absl::StatusOr<std::string> body = GetModelListBody("/models", ListQuery(filter));
   if (!body.ok()) return body.status();
+  if (received_at != nullptr) *received_at = absl::Now();
   // The body is parsed in place and freed on return, before the caller goes on.
   absl::StatusOr<std::vector<RejectedRecord>> rejected =
       ParseModelList(*std::move(body), on_model);

@@ -88,9 +88,11 @@ class HubClient {
   absl::StatusOr<ParsedModelList> ListModels(const ListModelsFilter& filter = {});
   // GET /models, each readable model handed to `on_model` as soon as it is parsed (see
   // ParseModelList with a ModelSink): for a caller that keeps something else than the messages.
-  // Returns the rejected records.
+  // Returns the rejected records. `received_at`, when given, is set to when the whole list had
+  // arrived, before the first record was parsed.
   absl::StatusOr<std::vector<RejectedRecord>> ListModels(const ListModelsFilter& filter,
-                                                         ModelSink on_model);
+                                                         ModelSink on_model,
+                                                         absl::Time* received_at = nullptr);
 
   // GET /models/search?search=<query>.
   absl::StatusOr<ParsedModelList> SearchModels(absl::string_view query);

@@ -15,6 +15,7 @@
 #include "modelcatalog/v1/catalog_service.pb.h"
 #include "services/catalog/token_encoding.h"
 #include "services/common/log.h"
+#include "services/common/thread_priority.h"
 
 namespace modelcatalog::catalog {
 namespace {
@@ -166,8 +167,11 @@ absl::StatusOr<StoredCatalog> ReadCatalogFile(const std::string& path) {
 }
 
 CatalogFileWriter::CatalogFileWriter(std::string path, const CatalogStore* store,
-                                     absl::Duration min_interval)
-    : path_(std::move(path)), store_(store), min_interval_(min_interval) {}
+                                     absl::Duration min_interval, bool idle_priority)
+    : path_(std::move(path)),
+      store_(store),
+      min_interval_(min_interval),
+      idle_priority_(idle_priority) {}
 
 CatalogFileWriter::~CatalogFileWriter() { Stop(); }
 
@@ -189,6 +193,11 @@ void CatalogFileWriter::Stop() {
 }
 
 void CatalogFileWriter::Loop() {
+  if (idle_priority_) {
+    if (absl::Status lowered = RunThisThreadAtIdlePriority(); !lowered.ok()) {
+      Log(LogLevel::kWarning, "catalog_file_priority_unchanged", {{"error", lowered.ToString()}});
+    }
+  }
   while (true) {
     bool stopping;
     {

@@ -56,8 +56,9 @@ absl::StatusOr<StoredCatalog> ReadCatalogFile(const std::string& path);
 // changes, at most once per `min_interval`, and once more on Stop.
 class CatalogFileWriter {
  public:
+  // `idle_priority`: write at idle CPU priority (see CatalogSyncerOptions).
   CatalogFileWriter(std::string path, const CatalogStore* store,
-                    absl::Duration min_interval = absl::Seconds(1));
+                    absl::Duration min_interval = absl::Seconds(1), bool idle_priority = false);
   ~CatalogFileWriter();
 
   // The catalog changed: write it soon. Never blocks.
@@ -73,6 +74,7 @@ class CatalogFileWriter {
   const std::string path_;
   const CatalogStore* const store_;
   const absl::Duration min_interval_;
+  const bool idle_priority_;
   absl::Mutex mu_;
   bool dirty_ ABSL_GUARDED_BY(mu_) = false;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;

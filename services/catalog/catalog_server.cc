@@ -133,8 +133,9 @@ absl::StatusOr<std::unique_ptr<CatalogServer>> CatalogServer::Start(CatalogServe
   health->Serve(&server->serving_, kRequestBacklog);
   server->RestoreFromFile();
   if (!server->options_.snapshot_path.empty()) {
-    server->file_writer_ =
-        std::make_unique<CatalogFileWriter>(server->options_.snapshot_path, &server->store_);
+    server->file_writer_ = std::make_unique<CatalogFileWriter>(
+        server->options_.snapshot_path, &server->store_, absl::Seconds(1),
+        server->options_.background_at_idle_priority);
     server->file_writer_->Start();
     CatalogFileWriter* writer = server->file_writer_.get();
     server->updater_.SetOnPublish([health, writer] {
@@ -143,6 +144,7 @@ absl::StatusOr<std::unique_ptr<CatalogServer>> CatalogServer::Start(CatalogServe
     });
   }
   CatalogSyncerOptions sync_options;
+  sync_options.idle_priority = server->options_.background_at_idle_priority;
   sync_options.interval = server->options_.sync_interval;
   sync_options.retry = server->options_.sync_retry;
   CatalogMetrics* metrics = &server->metrics_;
@@ -156,7 +158,8 @@ absl::StatusOr<std::unique_ptr<CatalogServer>> CatalogServer::Start(CatalogServe
         // is never held as 100,000 messages at once.
         FetchedCatalog fetched;
         absl::StatusOr<std::vector<hub::RejectedRecord>> rejected = hub->ListModels(
-            {}, [&fetched](const modelcatalog::v1::Model& model) { fetched.models.Add(model); });
+            {}, [&fetched](const modelcatalog::v1::Model& model) { fetched.models.Add(model); },
+            &fetched.received_at);
         if (!rejected.ok()) return rejected.status();
         fetched.rejected = *std::move(rejected);
         return fetched;

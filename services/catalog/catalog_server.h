@@ -59,6 +59,9 @@ struct CatalogServerOptions {
   // stream threads.
   size_t call_threads = 0;
   size_t stream_threads = 0;
+  // Syncing and writing the catalog file run at idle CPU priority, so they
+  // never delay a call (see CatalogSyncerOptions::idle_priority).
+  bool background_at_idle_priority = true;
 
   // Limits that keep one caller from hurting the others.
   size_t max_watchers = 20000;

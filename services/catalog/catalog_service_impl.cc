@@ -236,11 +236,11 @@ absl::Status CatalogServiceImpl::GetSyncStatus(const GetSyncStatusRequest& reque
       break;
   }
   if (status.last_success_time != absl::InfinitePast()) {
-    const absl::Duration staleness = options_.clock() - status.last_success_time;
-    const int64_t seconds = absl::ToInt64Seconds(staleness);
-    response->mutable_staleness()->set_seconds(seconds);
-    response->mutable_staleness()->set_nanos(
-        static_cast<int32_t>(absl::ToInt64Nanoseconds(staleness - absl::Seconds(seconds))));
+    ToProtoDuration(options_.clock() - status.last_success_time, response->mutable_staleness());
+  }
+  if (status.origin == SyncStatus::Origin::kHub) {
+    ToProtoDuration(status.last_fetch_duration, response->mutable_last_sync_fetch_duration());
+    ToProtoDuration(status.last_apply_duration, response->mutable_last_sync_apply_duration());
   }
   for (const RejectedModel& rejected : status.rejected) {
     modelcatalog::v1::RejectedRecord* record = response->add_rejected_records();

@@ -2,11 +2,13 @@
 
 #include <malloc.h>
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
 #include "services/common/log.h"
+#include "services/common/thread_priority.h"
 
 namespace modelcatalog::catalog {
 
@@ -93,7 +95,9 @@ absl::Status CatalogSyncer::SyncOnce() {
   }
   const absl::Time finished = options_.clock();
   report("success");
-  status_->RecordSuccess(started, std::move(rejected));
+  const absl::Time received =
+      std::clamp(fetched->received_at, started, finished);  // InfinitePast: all applying
+  status_->RecordSuccess(started, std::move(rejected), received - started, finished - received);
   Log(LogLevel::kInfo, "sync_succeeded",
       {{"models", result.model_count},
        {"revision", result.revision},
@@ -115,6 +119,11 @@ void CatalogSyncer::Stop() {
 }
 
 void CatalogSyncer::Loop() {
+  if (options_.idle_priority) {
+    if (absl::Status lowered = RunThisThreadAtIdlePriority(); !lowered.ok()) {
+      Log(LogLevel::kWarning, "sync_priority_unchanged", {{"error", lowered.ToString()}});
+    }
+  }
   // Failures are recorded and logged by SyncOnce; the loop just tries again
   // at the next tick.
   SyncOnce().IgnoreError();

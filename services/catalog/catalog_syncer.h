@@ -47,6 +47,11 @@ struct CatalogSyncerOptions {
   // Waits between retries; returns false to give up (shutdown). Default: a
   // wait that Stop() interrupts. Tests record the delays instead of sleeping.
   hub::Sleeper sleep;
+  // The background thread syncs at idle CPU priority (SCHED_IDLE): it runs
+  // only on CPU time the serving threads leave unused, and any of them that
+  // wakes takes the CPU back at once. A server saturated by calls then syncs
+  // late rather than answer late (the staleness shows in GetSyncStatus).
+  bool idle_priority = false;
 };
 
 // What one fetch of the hub's complete catalog yields.
@@ -55,6 +60,10 @@ struct FetchedCatalog {
   CatalogSnapshot::Builder models;
   // The records that could not be read.
   std::vector<hub::RejectedRecord> rejected;
+  // When the hub's answer had been received, before it was read: what splits a
+  // sync into its fetch and the rest. InfinitePast: not known (then the whole
+  // sync counts as applying).
+  absl::Time received_at = absl::InfinitePast();
 };
 
 class CatalogSyncer {

@@ -61,6 +61,15 @@ ABSL_FLAG(std::string, auth_tokens_file, "",
           "Callers must send 'authorization: Bearer <token>' with a token of this file (one per "
           "line, optionally followed by 'read' to deny Activate/Deactivate). Empty: no caller "
           "auth.");
+ABSL_FLAG(int32_t, call_threads, 0,
+          "Threads that poll the sockets and answer unary calls; 0: one per CPU this process may "
+          "run on.");
+ABSL_FLAG(int32_t, stream_threads, 0,
+          "Threads that own WatchDeployments and Health.Watch streams and write their events; 0: "
+          "one per CPU this process may run on, at least 2.");
+ABSL_FLAG(std::string, sync_priority, "idle",
+          "CPU priority of syncing and of writing --snapshot_path: 'idle' (only CPU time the "
+          "serving threads leave unused, so a sync never delays a call) or 'normal'.");
 ABSL_FLAG(std::string, log_level, "info", "Least level logged: debug, info, warning or error.");
 ABSL_FLAG(std::string, log_format, "keyvalue", "Log lines as 'keyvalue' pairs or 'json' objects.");
 ABSL_FLAG(std::string, metrics_listen, "0.0.0.0:9090",
@@ -107,7 +116,7 @@ int Run(int argc, char** argv) {
                            "max_concurrent_streams", "max_connection_age",
                            "max_connection_age_grace", "tls_cert", "tls_key", "tls_client_ca",
                            "tls_reload_interval", "auth_tokens_file", "log_format",
-                           "metrics_listen"});
+                           "metrics_listen", "call_threads", "stream_threads", "sync_priority"});
   absl::ParseCommandLine(argc, argv);
 
   LogLevel level;
@@ -146,6 +155,16 @@ int Run(int argc, char** argv) {
   }
   options.max_watchers = static_cast<size_t>(absl::GetFlag(FLAGS_max_watchers));
   options.max_concurrent_streams = absl::GetFlag(FLAGS_max_concurrent_streams);
+  if (absl::GetFlag(FLAGS_call_threads) < 0 || absl::GetFlag(FLAGS_stream_threads) < 0) {
+    ExitWithUsageError("--call_threads and --stream_threads must be 0 (one per CPU) or more");
+  }
+  options.call_threads = static_cast<size_t>(absl::GetFlag(FLAGS_call_threads));
+  options.stream_threads = static_cast<size_t>(absl::GetFlag(FLAGS_stream_threads));
+  const std::string sync_priority = absl::GetFlag(FLAGS_sync_priority);
+  if (sync_priority != "idle" && sync_priority != "normal") {
+    ExitWithUsageError("--sync_priority must be idle or normal");
+  }
+  options.background_at_idle_priority = sync_priority == "idle";
   options.max_connection_age = absl::GetFlag(FLAGS_max_connection_age);
   options.max_connection_age_grace = absl::GetFlag(FLAGS_max_connection_age_grace);
   options.tls.cert = absl::GetFlag(FLAGS_tls_cert);

@@ -1,8 +1,9 @@
-// absl::Time to google.protobuf.Timestamp, for responses.
+// absl::Time and absl::Duration to google.protobuf.Timestamp and Duration, for responses.
 #ifndef MODEL_CATALOG_SERVICES_CATALOG_PROTO_TIME_H_
 #define MODEL_CATALOG_SERVICES_CATALOG_PROTO_TIME_H_
 
 #include "absl/time/time.h"
+#include "google/protobuf/duration.pb.h"
 #include "google/protobuf/timestamp.pb.h"
 
 namespace modelcatalog::catalog {
@@ -12,6 +13,12 @@ inline void ToProtoTimestamp(absl::Time t, google::protobuf::Timestamp* out) {
   const int64_t seconds = absl::ToInt64Seconds(since_epoch);
   out->set_seconds(seconds);
   out->set_nanos(static_cast<int32_t>(absl::ToInt64Nanoseconds(since_epoch - absl::Seconds(seconds))));
+}
+
+inline void ToProtoDuration(absl::Duration d, google::protobuf::Duration* out) {
+  const int64_t seconds = absl::ToInt64Seconds(d);
+  out->set_seconds(seconds);
+  out->set_nanos(static_cast<int32_t>(absl::ToInt64Nanoseconds(d - absl::Seconds(seconds))));
 }
 
 }  // namespace modelcatalog::catalog

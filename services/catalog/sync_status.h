@@ -33,14 +33,21 @@ struct SyncStatus {
   std::string last_error;            // empty when the last attempt succeeded
   int64_t consecutive_failures = 0;
   std::vector<RejectedModel> rejected;  // of the last successful sync
+  // The last successful sync's two parts: receiving the hub's answer (retries
+  // included), then reading it into a catalog and swapping it in (parse,
+  // diff, index, swap). Zero before the first.
+  absl::Duration last_fetch_duration;
+  absl::Duration last_apply_duration;
 };
 
 class SyncStatusRecorder {
  public:
   explicit SyncStatusRecorder(std::string source) { status_.source = std::move(source); }
 
-  void RecordSuccess(absl::Time when, std::vector<RejectedModel> rejected = {})
-      ABSL_LOCKS_EXCLUDED(mu_) {
+  // `when` the sync started; `fetch` and `apply` how long its parts took.
+  void RecordSuccess(absl::Time when, std::vector<RejectedModel> rejected = {},
+                     absl::Duration fetch = absl::ZeroDuration(),
+                     absl::Duration apply = absl::ZeroDuration()) ABSL_LOCKS_EXCLUDED(mu_) {
     absl::MutexLock lock(&mu_);
     status_.origin = SyncStatus::Origin::kHub;
     status_.last_attempt_time = when;
@@ -48,6 +55,8 @@ class SyncStatusRecorder {
     status_.last_error.clear();
     status_.consecutive_failures = 0;
     status_.rejected = std::move(rejected);
+    status_.last_fetch_duration = fetch;
+    status_.last_apply_duration = apply;
   }
 
   void RecordFailure(absl::Time when, const absl::Status& error) ABSL_LOCKS_EXCLUDED(mu_) {

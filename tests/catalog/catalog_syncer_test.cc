@@ -1,7 +1,10 @@
 #include "services/catalog/catalog_syncer.h"
 
+#include <atomic>
+
 #include "absl/strings/str_cat.h"
 #include "clients/hub/hub_client.h"
+#include "services/common/thread_priority.h"
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -203,6 +206,68 @@ TEST_F(CatalogSyncerTest, LoopSyncsAtOnceAndStopsPromptly) {
   ASSERT_TRUE(published.WaitForNotificationWithTimeout(absl::Seconds(10)));
   syncer.Stop();  // must not wait for the hour-long interval
   EXPECT_EQ(store.Current()->size(), 1u);
+}
+
+TEST_F(CatalogSyncerTest, RecordsHowLongTheFetchAndTheApplyingTook) {
+  HubReturns({MakeModel("a")});
+  const absl::Time started = now_;
+  CatalogSyncerOptions options;
+  options.clock = [this] { return now_; };
+  CatalogSyncer syncer(
+      [this] {
+        now_ += absl::Seconds(3);  // the hub takes 3 s to answer...
+        absl::StatusOr<FetchedCatalog> fetched = Fetched(next_);
+        fetched->received_at = now_;
+        now_ += absl::Milliseconds(1500);  // ...and reading its answer 1.5 s
+        return fetched;
+      },
+      &updater_, &status_, options);
+  ASSERT_TRUE(syncer.SyncOnce().ok());
+  const SyncStatus status = status_.Get();
+  EXPECT_EQ(status.last_attempt_time, started);
+  EXPECT_EQ(status.last_fetch_duration, absl::Seconds(3));
+  EXPECT_EQ(status.last_apply_duration, absl::Milliseconds(1500));
+}
+
+TEST_F(CatalogSyncerTest, AnAnswerOfUnknownArrivalCountsAsApplyingAllAlong) {
+  HubReturns({MakeModel("a")});
+  CatalogSyncerOptions options;
+  options.clock = [this] { return now_; };
+  CatalogSyncer syncer(
+      [this] {
+        now_ += absl::Seconds(2);
+        return Fetched(next_);  // received_at left unknown
+      },
+      &updater_, &status_, options);
+  ASSERT_TRUE(syncer.SyncOnce().ok());
+  EXPECT_EQ(status_.Get().last_fetch_duration, absl::ZeroDuration());
+  EXPECT_EQ(status_.Get().last_apply_duration, absl::Seconds(2));
+}
+
+// The loop's thread syncs at idle CPU priority when asked to, and only then.
+TEST_F(CatalogSyncerTest, TheLoopRunsAtIdlePriorityWhenAsked) {
+  for (const bool idle : {true, false}) {
+    HubReturns({MakeModel("a")});
+    CatalogSyncerOptions options;
+    options.interval = absl::Hours(1);
+    options.idle_priority = idle;
+    std::atomic<int> fetched_at_idle{-1};
+    CatalogStore store;
+    DeploymentFeed feed;
+    CatalogUpdater updater(&store, &feed);
+    SyncStatusRecorder status("hub");
+    CatalogSyncer syncer(
+        [&] {
+          fetched_at_idle = ThisThreadRunsAtIdlePriority() ? 1 : 0;
+          return Fetched(next_);
+        },
+        &updater, &status, options);
+    syncer.Start();
+    syncer.WaitForFirstSync();
+    syncer.Stop();
+    EXPECT_EQ(fetched_at_idle.load(), idle ? 1 : 0) << "idle_priority " << idle;
+  }
+  EXPECT_FALSE(ThisThreadRunsAtIdlePriority());  // the test's own thread is untouched
 }
 
 }  // namespace

@@ -309,6 +309,25 @@ TEST_F(CatalogServerTest, KeepsServingTheLastGoodCatalogWhenTheHubFails) {
   EXPECT_EQ(status.revision(), 1);
 }
 
+// A sync's two parts are told apart: a hub that takes 300 ms to answer shows
+// in the fetch, and what the server does with the answer in the apply.
+TEST_F(CatalogServerTest, SyncStatusSplitsTheLastSyncIntoFetchAndApply) {
+  StartServing();
+  ASSERT_TRUE(hub_->InjectFault(R"({"fault":"slow","delay_ms":300,"endpoint":"list"})").ok());
+  ASSERT_TRUE(server_->SyncNow().ok());
+  GetSyncStatusResponse status;
+  ASSERT_TRUE(stub_->GetSyncStatus(Deadline().get(), {}, &status).ok());
+  ASSERT_TRUE(status.has_last_sync_fetch_duration());
+  ASSERT_TRUE(status.has_last_sync_apply_duration());
+  const auto millis = [](const google::protobuf::Duration& d) {
+    return d.seconds() * 1000 + d.nanos() / 1000000;
+  };
+  EXPECT_GE(millis(status.last_sync_fetch_duration()), 300);  // the hub's delay is in the fetch
+  EXPECT_GT(status.last_sync_apply_duration().seconds() * 1000000000LL +
+                status.last_sync_apply_duration().nanos(),
+            0);
+}
+
 TEST_F(CatalogServerTest, RevisionGrowsOnlyWhenTheCatalogChanges) {
   StartServing();
   ASSERT_TRUE(server_->SyncNow().ok());
@@ -353,6 +372,7 @@ TEST_F(CatalogServerTest, ARestartWithTheHubDownServesThePersistedCatalog) {
   GetSyncStatusResponse status;
   ASSERT_TRUE(stub_->GetSyncStatus(Deadline().get(), {}, &status).ok());
   EXPECT_EQ(status.origin(), v1::CATALOG_ORIGIN_SNAPSHOT_FILE);
+  EXPECT_FALSE(status.has_last_sync_apply_duration());  // this process has not synced
   EXPECT_TRUE(status.has_staleness());
   EXPECT_TRUE(status.has_last_success_time());
   std::system(absl::StrCat("rm -rf ", dir).c_str());
