@@ -135,7 +135,9 @@ def main():
         v = during["p99_during_over_idle"]
         rows.append((f"GetModel p99 while a {int(largest):,}-model sync is applied / idle p99", "≤ 2",
                      f"{v:.2f} ({during['during_p99_us'] / 1000:.2f} ms / {during['idle_p99_us'] / 1000:.2f} ms,"
-                     f" {during.get('syncs_applied', 0)} syncs applied)", v <= 2))
+                     f" {during.get('syncs_applied', 0)} syncs applied; while fetching:"
+                     f" {during.get('fetch_p99_us', 0) / 1000:.2f} ms; sender late by"
+                     f" {during.get('send_lag_p99_us', 0) / 1000:.2f} ms at p99)", v <= 2))
     else:
         rows.append(("GetModel p99 while a sync is applied / idle p99", "≤ 2", "not measured", None))
 

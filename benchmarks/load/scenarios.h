@@ -41,12 +41,13 @@ struct SyncOptions {
   absl::Duration settle = absl::Milliseconds(250);
 };
 
-// GetModel latency while full syncs run (the server runs with a short
-// --sync_interval), against the same load between syncs. Sync windows are read
-// from GetSyncStatus; before each sync one model is edited on the hub so that
-// every sync changes the catalog and is applied (new revision, swap).
-// Returns two results: "sync_idle" (calls clear of every sync) and
-// "sync_during" (calls that overlapped a sync).
+// GetModel latency while full syncs are applied (the server runs with a short
+// --sync_interval), against the same load between syncs. Sync windows, split
+// into fetch and apply, are read from GetSyncStatus; before each sync one
+// model is edited on the hub so that every sync changes the catalog and is
+// applied (new revision, swap). Returns three results: "sync_idle" (calls
+// clear of every sync), "sync_during" (calls that overlapped an apply) and
+// "sync_fetch" (calls that overlapped only a fetch).
 std::vector<ScenarioResult> RunSyncScenario(BenchContext& context, const SyncOptions& options);
 
 // The server's resident memory now and the size of the catalog JSON the hub
