@@ -20,6 +20,9 @@
 #   BENCH_SERVER_CPU=0 BENCH_LOAD_CPU=1   cores for the server and for everything else
 #   BENCH_OUT=<dir>        where results go (default <build_dir>/bench)
 #   BENCH_COMMIT=<text>    the code's version to record, when the tree is not a git checkout
+#   BENCH_SERVER_BIN=<path>  measure this catalog-server instead of the build's (another
+#                          version, same harness); BENCH_COMMIT should then name it
+#   BENCH_MICRO=0          skip the micro-benchmarks (they measure the build's own code)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -149,7 +152,7 @@ start_hub() {
 # one hub call each, every 2 s, on the measured core (see BENCHMARKS.md).
 start_server() {
   local name=$1 sync_interval=$2
-  "${PIN_SERVER[@]}" "$BIN/catalog-server" --listen=127.0.0.1:0 --metrics_listen=127.0.0.1:0 \
+  "${PIN_SERVER[@]}" "${BENCH_SERVER_BIN:-$BIN/catalog-server}" --listen=127.0.0.1:0 --metrics_listen=127.0.0.1:0 \
     --hub_url="$HUB_URL/api/ai" --sync_interval="$sync_interval" --deployment_poll_interval=1h \
     --log_level=warning >"$OUT/server-$name.out" 2>"$OUT/server-$name.err" &
   SERVER_PID=$!
@@ -202,11 +205,13 @@ EOF
   stop_pid "$HUB_PID"; HUB_PID=""
 done
 
-log "--- micro-benchmarks ---"
-if ! "${PIN_SERVER[@]}" "$BIN/catalog-micro-bench" "${MICRO_ARGS[@]}" \
-    --benchmark_out="$OUT/micro.json" --benchmark_out_format=json | tee "$OUT/micro.txt"; then
-  log "catalog-micro-bench failed"
-  status=1
+if [[ "${BENCH_MICRO:-1}" != 0 ]]; then
+  log "--- micro-benchmarks ---"
+  if ! "${PIN_SERVER[@]}" "$BIN/catalog-micro-bench" "${MICRO_ARGS[@]}" \
+      --benchmark_out="$OUT/micro.json" --benchmark_out_format=json | tee "$OUT/micro.txt"; then
+    log "catalog-micro-bench failed"
+    status=1
+  fi
 fi
 
 echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$OUT/machine.txt"
