@@ -20,8 +20,10 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 0' INT TERM
 
-# Starts a server in the background and echoes the address from its
-# "... listening on ADDRESS" line.
+# Starts a server in the background and sets `address` from its
+# "... listening on ADDRESS" line. Called directly, not in $(...): a subshell
+# would record the server's pid in a copy of `pids`, and this script would then
+# neither wait for the server nor stop it.
 start() {
   local name=$1 out="$run_dir/$1.out"
   shift
@@ -29,7 +31,7 @@ start() {
   pids+=("$!")
   for _ in $(seq 1 100); do
     if grep -q 'listening on' "$out" 2>/dev/null; then
-      sed -n 's/.* listening on //p' "$out" | head -n 1
+      address=$(sed -n 's/.* listening on //p' "$out" | head -n 1)
       return 0
     fi
     kill -0 "${pids[-1]}" 2>/dev/null || { echo "$name exited; see its messages above" >&2; exit 1; }
@@ -45,12 +47,13 @@ if [[ -n "${OXEN_API_KEY:-}" ]]; then
 else
   key_file="$run_dir/hub.key"
   head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$key_file"
-  hub=$(start hub-emulator "$bin/hub-emulator" --listen=127.0.0.1:0 --api_key_file="$key_file")
+  start hub-emulator "$bin/hub-emulator" --listen=127.0.0.1:0 --api_key_file="$key_file"
+  hub=$address
   echo "hub emulator (bundled sample catalog): $hub/api/ai"
   server_args+=(--hub_url="$hub/api/ai" --hub_api_key_file="$key_file")
 fi
 
-address=$(start catalog-server "$bin/catalog-server" "${server_args[@]}")
+start catalog-server "$bin/catalog-server" "${server_args[@]}"
 port=${address##*:}
 cat <<EOT
 catalog-server listening on $address

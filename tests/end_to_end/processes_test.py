@@ -296,6 +296,74 @@ class CatalogctlAuthTest(unittest.TestCase):
 
 
 class ShutdownTest(unittest.TestCase):
+    # --- make run ---
+
+    def test_make_run_serves_until_interrupted_and_leaves_nothing_running(self):
+        """scripts/run.sh, behind `make run`: it starts the hub emulator and
+        catalog-server, stays in the foreground while they serve, and Ctrl-C
+        stops both and exits 0."""
+        root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        env = {**os.environ, "MODEL_CATALOG_LISTEN": "127.0.0.1:0",
+               "MODEL_CATALOG_METRICS_LISTEN": "127.0.0.1:0"}
+        env.pop("OXEN_API_KEY", None)
+        # A session of its own: whatever it starts can be found by session id.
+        script = subprocess.Popen([os.path.join(root, "scripts", "run.sh"),
+                                   os.path.dirname(BIN_DIR)],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                  env=env, start_new_session=True)
+
+        def session_processes():
+            found = []
+            for entry in os.listdir("/proc"):
+                if not entry.isdigit() or int(entry) == script.pid:
+                    continue
+                try:
+                    with open(f"/proc/{entry}/stat") as f:
+                        fields = f.read().rsplit(")", 1)[1].split()
+                    with open(f"/proc/{entry}/comm") as f:
+                        name = f.read().strip()
+                except OSError:
+                    continue  # gone meanwhile
+                if int(fields[3]) == script.pid and fields[0] != "Z":  # session id, not a zombie
+                    found.append(name)
+            return sorted(found)
+
+        try:
+            address = None
+            for line in script.stdout:
+                if line.startswith("catalog-server listening on "):
+                    address = line.split(" listening on ")[1].strip()
+                if line.startswith("Ctrl-C stops it."):
+                    break
+            self.assertIsNotNone(address, "run.sh printed no address")
+            with grpc.insecure_channel(f"127.0.0.1:{address.rsplit(':', 1)[1]}") as channel:
+                wait_serving(channel)
+                models = catalog_grpc.ModelCatalogServiceStub(channel).ListModels(
+                    catalog_pb2.ListModelsRequest(page_size=1000), timeout=5).models
+                with open(os.path.join(root, "services", "hub_emulator", "sample_catalog.json")) as f:
+                    sample_ids = sorted(m["id"] for m in json.load(f)["data"])
+                self.assertEqual(sorted(m.id for m in models), sample_ids)  # the bundled catalog
+            self.assertIsNone(script.poll(), "run.sh returned while its servers were running")
+            self.assertEqual(session_processes(), ["catalog-server", "hub-emulator"])
+
+            script.send_signal(signal.SIGINT)
+            self.assertEqual(script.wait(timeout=30), 0, script.stderr.read())
+            deadline = time.monotonic() + 10
+            while session_processes() and time.monotonic() < deadline:
+                time.sleep(0.05)  # the children finish their own shutdown
+            self.assertEqual(session_processes(), [], "run.sh left processes running")
+        finally:
+            if script.poll() is None:
+                script.kill()
+            for entry in os.listdir("/proc"):  # never leave the servers behind a failed test
+                try:
+                    if entry.isdigit() and os.getsid(int(entry)) == script.pid:
+                        os.kill(int(entry), signal.SIGKILL)
+                except OSError:
+                    pass
+            script.stdout.close()
+            script.stderr.close()
+
     def test_sigterm_stops_the_server_cleanly(self):
         server = Server([os.path.join(BIN_DIR, "catalog-server"), "--listen=127.0.0.1:0",
                          "--hub_url=http://127.0.0.1:9/api/ai"])
