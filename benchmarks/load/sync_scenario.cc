@@ -187,8 +187,8 @@ std::vector<ScenarioResult> RunSyncScenario(BenchContext& context, const SyncOpt
   // The monitor: sync windows, and a hub edit after each so the next applies.
   std::vector<SyncWindow> windows;
   std::thread monitor([&] {
-    int64_t last_attempt = first.last_attempt_time().seconds() * 1000000000LL +
-                           first.last_attempt_time().nanos();
+    int64_t last_attempt =
+        first.last_attempt_time().seconds() * 1000000000LL + first.last_attempt_time().nanos();
     int64_t revision = first.revision();
     int seen = 0;
     while (!stop.load()) {
@@ -197,8 +197,8 @@ std::vector<ScenarioResult> RunSyncScenario(BenchContext& context, const SyncOpt
       GetSyncStatusResponse status;
       if (!read_status(&status)) continue;
       const int64_t observed = NowNanos();
-      const int64_t attempt = status.last_attempt_time().seconds() * 1000000000LL +
-                              status.last_attempt_time().nanos();
+      const int64_t attempt =
+          status.last_attempt_time().seconds() * 1000000000LL + status.last_attempt_time().nanos();
       if (attempt == last_attempt) continue;
       SyncWindow window;
       window.failed = !status.last_error().empty();
@@ -245,8 +245,8 @@ std::vector<ScenarioResult> RunSyncScenario(BenchContext& context, const SyncOpt
     call->context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
     call->sample = &samples[issued];
     call->sample->scheduled = scheduled;
-    call->reader = stubs[issued % stubs.size()]->PrepareAsyncGetModel(
-        &call->context, call->request, completions->queue());
+    call->reader = stubs[issued % stubs.size()]->PrepareAsyncGetModel(&call->context, call->request,
+                                                                      completions->queue());
     call->sample->sent = NowNanos();
     call->reader->StartCall();
     call->reader->Finish(&call->response, &call->status, call);
@@ -257,8 +257,8 @@ std::vector<ScenarioResult> RunSyncScenario(BenchContext& context, const SyncOpt
   monitor.join();
   const int64_t load_end = stop_at.load() != 0 ? stop_at.load() : NowNanos();
   const double wall = (load_end - measure_begin) / 1e9;
-  const double server_cpu = CoresBusy(server_cpu0, ReadCpuSeconds(context.server_pid),
-                                      (NowNanos() - start) / 1e9);
+  const double server_cpu =
+      CoresBusy(server_cpu0, ReadCpuSeconds(context.server_pid), (NowNanos() - start) / 1e9);
   const double client_cpu =
       CoresBusy(client_cpu0, ReadSelfCpuSeconds(), (NowNanos() - start) / 1e9);
   const absl::Time drain_deadline = absl::Now() + absl::Seconds(15);
@@ -280,11 +280,11 @@ std::vector<ScenarioResult> RunSyncScenario(BenchContext& context, const SyncOpt
     if (w.end < measure_begin) continue;
     ++during_windows;
     applied += w.applied ? 1 : 0;
-    absl::StrAppend(&window_text, window_text.empty() ? "" : " ",
-                    absl::StrFormat("%.2fs@%.1fs", (w.end - w.start) / 1e9,
-                                    (w.start - measure_begin) / 1e9),
-                    absl::StrFormat("(fetch %.2fs)", (w.fetch_end - w.start) / 1e9),
-                    w.applied ? "" : "(not applied)", w.failed ? "(failed)" : "");
+    absl::StrAppend(
+        &window_text, window_text.empty() ? "" : " ",
+        absl::StrFormat("%.2fs@%.1fs", (w.end - w.start) / 1e9, (w.start - measure_begin) / 1e9),
+        absl::StrFormat("(fetch %.2fs)", (w.fetch_end - w.start) / 1e9),
+        w.applied ? "" : "(not applied)", w.failed ? "(failed)" : "");
   }
   int64_t unclassified = 0;
   for (size_t i = 0; i < issued; ++i) {

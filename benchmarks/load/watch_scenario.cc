@@ -179,8 +179,9 @@ ScenarioResult RunWatchScenario(BenchContext& context, const WatchOptions& optio
   std::fprintf(stderr, "catalog-bench: watch (%d streams over %d connections, %d changes)...\n",
                options.watchers, options.connections, options.rounds);
   if (context.hub == nullptr || context.catalog.custom_ids.empty()) {
-    std::fprintf(stderr, "catalog-bench: watch needs --hub_url and a custom model with a "
-                         "settled deployment in the catalog\n");
+    std::fprintf(stderr,
+                 "catalog-bench: watch needs --hub_url and a custom model with a "
+                 "settled deployment in the catalog\n");
     return result;
   }
   WatchShared shared;

@@ -41,8 +41,8 @@ void AppendField(int number, absl::string_view bytes, std::string* out) {
 
 void ToByteBuffer(std::string bytes, grpc::ByteBuffer* buffer) {
   auto* owned = new std::string(std::move(bytes));
-  grpc::Slice slice(owned->data(), owned->size(),
-                    [](void* p) { delete static_cast<std::string*>(p); }, owned);
+  grpc::Slice slice(
+      owned->data(), owned->size(), [](void* p) { delete static_cast<std::string*>(p); }, owned);
   grpc::ByteBuffer(&slice, 1).Swap(buffer);
 }
 
@@ -228,8 +228,9 @@ absl::Status CatalogGrpcService::Authorize(const grpc::ServerContext* context, A
   if (auth_ == nullptr) return absl::OkStatus();
   const auto& metadata = context->client_metadata();
   auto it = metadata.find("authorization");
-  const absl::string_view value =
-      it == metadata.end() ? absl::string_view() : absl::string_view(it->second.data(), it->second.size());
+  const absl::string_view value = it == metadata.end()
+                                      ? absl::string_view()
+                                      : absl::string_view(it->second.data(), it->second.size());
   return auth_->Check(value, need);
 }
 

@@ -14,12 +14,11 @@ using grpc::health::v1::HealthCheckResponse;
 // in flight only the newest status is kept, so a slow reader never queues up.
 // Cancellation, a failed write and shutdown all end in one FinishLocked, so the
 // stream finishes exactly once; OnDone unregisters it.
-class HealthService::WatchCall final
-    : public StreamCall<HealthCheckRequest, HealthCheckResponse> {
+class HealthService::WatchCall final : public StreamCall<HealthCheckRequest, HealthCheckResponse> {
  public:
   static void Await(HealthService* service, ServingQueues* queues, ServingQueue* call_queue) {
     AwaitCall(new WatchCall(service, queues, call_queue,
-                          &queues->stream_queue(queues->NextStreamQueue())));
+                            &queues->stream_queue(queues->NextStreamQueue())));
   }
 
   // A watcher of an unknown service stays at SERVICE_UNKNOWN. Set before the
@@ -169,7 +168,8 @@ void HealthService::Shutdown() {
 void HealthService::Check(CheckMethod::Call* call) {
   const HealthCheckRequest& request = call->request();
   if (!KnownService(request.service())) {
-    call->Finish(grpc::Status(grpc::StatusCode::NOT_FOUND, "unknown service: " + request.service()));
+    call->Finish(
+        grpc::Status(grpc::StatusCode::NOT_FOUND, "unknown service: " + request.service()));
     return;
   }
   {

@@ -16,9 +16,9 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/types/optional.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/types/optional.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "services/catalog/serving_queues.h"
 #include "services/catalog/stream_call.h"

@@ -44,8 +44,8 @@ class UnaryCall final : public QueueTag {
   static void Await(const Method* method, ServingQueue* queue) {
     auto* call = new UnaryCall(method, queue);
     const bool requested = queue->IfOpen([call, method, queue] {
-      method->request(&call->context_, &call->request_, &call->responder_,
-                      queue->server_queue(), call);
+      method->request(&call->context_, &call->request_, &call->responder_, queue->server_queue(),
+                      call);
     });
     if (!requested) delete call;
   }

@@ -14,9 +14,8 @@ absl::Status RunThisThreadAtIdlePriority() {
   param.sched_priority = 0;  // the only value SCHED_IDLE takes
   // pid 0: the calling thread, on Linux, not the whole process.
   if (sched_setscheduler(0, SCHED_IDLE, &param) != 0) {
-    return absl::PermissionDeniedError(
-        absl::StrCat("cannot run at idle CPU priority (sched_setscheduler SCHED_IDLE): ",
-                     std::strerror(errno)));
+    return absl::PermissionDeniedError(absl::StrCat(
+        "cannot run at idle CPU priority (sched_setscheduler SCHED_IDLE): ", std::strerror(errno)));
   }
   return absl::OkStatus();
 }
