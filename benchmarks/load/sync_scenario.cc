@@ -27,9 +27,6 @@
 // the load side as much as the server; "idle" when it is clear of every
 // window by `settle`.
 #include <sys/prctl.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -44,6 +41,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "benchmarks/load/client_queue.h"
 #include "benchmarks/load/closed_loop.h"
 #include "benchmarks/load/proc_stats.h"
 #include "benchmarks/load/scenarios.h"
@@ -66,15 +64,23 @@ struct Sample {
   int code = -1;
 };
 
-// One GetModel call in flight; its completion-queue tag. Freed by the
-// completion thread once it has finished.
-struct OpenCall {
+// One GetModel call in flight, the tag of its completion: records the call's
+// end in its sample and frees itself.
+struct OpenCall final : ClientQueue::Tag {
+  void Proceed(bool) override {
+    sample->code = static_cast<int>(status.error_code());
+    sample->end.store(NowNanos(), std::memory_order_release);
+    finished->fetch_add(1, std::memory_order_release);
+    delete this;
+  }
+
   grpc::ClientContext context;
   GetModelRequest request;
   GetModelResponse response;
   grpc::Status status;
   std::unique_ptr<grpc::ClientAsyncResponseReader<GetModelResponse>> reader;
   Sample* sample = nullptr;
+  std::atomic<size_t>* finished = nullptr;
 };
 
 struct SyncWindow {
@@ -91,38 +97,6 @@ int64_t WallNanos() {
              std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
-
-// Drains the calls' completion queue: records each call's end and frees it.
-// At a lower priority than the sender (nice +5), so that the sender, woken
-// for its next call, does not wait for a batch of completions to be handled.
-class CompletionThread {
- public:
-  explicit CompletionThread(std::atomic<size_t>* finished)
-      : finished_(finished), thread_([this] { Drain(); }) {}
-  ~CompletionThread() {
-    queue_.Shutdown();
-    thread_.join();
-  }
-  grpc::CompletionQueue* queue() { return &queue_; }
-
- private:
-  void Drain() {
-    setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), 5);
-    void* tag = nullptr;
-    bool ok = false;
-    while (queue_.Next(&tag, &ok)) {
-      auto* call = static_cast<OpenCall*>(tag);
-      call->sample->code = static_cast<int>(call->status.error_code());
-      call->sample->end.store(NowNanos(), std::memory_order_release);
-      delete call;
-      finished_->fetch_add(1, std::memory_order_release);
-    }
-  }
-
-  std::atomic<size_t>* const finished_;
-  grpc::CompletionQueue queue_;
-  std::thread thread_;
-};
 
 }  // namespace
 
@@ -177,7 +151,9 @@ std::vector<ScenarioResult> RunSyncScenario(BenchContext& context, const SyncOpt
   const size_t capacity = static_cast<size_t>(max_ns / period) + 16;
   std::unique_ptr<Sample[]> samples(new Sample[capacity]);
   std::atomic<size_t> finished{0};
-  auto completions = std::make_unique<CompletionThread>(&finished);
+  // Completions are taken at nice 5, below the sender: woken for its next
+  // call, the sender does not wait for a batch of them to be handled.
+  auto completions = std::make_unique<ClientQueue>(/*nice=*/5);
 
   const int64_t start = NowNanos();
   const int64_t measure_begin = start + absl::ToInt64Nanoseconds(options.warmup);
@@ -245,6 +221,7 @@ std::vector<ScenarioResult> RunSyncScenario(BenchContext& context, const SyncOpt
     call->context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
     call->sample = &samples[issued];
     call->sample->scheduled = scheduled;
+    call->finished = &finished;
     call->reader = stubs[issued % stubs.size()]->PrepareAsyncGetModel(&call->context, call->request,
                                                                       completions->queue());
     call->sample->sent = NowNanos();

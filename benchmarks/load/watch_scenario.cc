@@ -11,10 +11,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "benchmarks/load/client_queue.h"
 #include "benchmarks/load/closed_loop.h"
 #include "benchmarks/load/proc_stats.h"
 #include "benchmarks/load/scenarios.h"
-#include "grpcpp/completion_queue.h"
 #include "grpcpp/support/async_stream.h"
 #include "modelcatalog/v1/catalog_service.grpc.pb.h"
 
@@ -34,43 +34,10 @@ struct WatchShared {
   int finished ABSL_GUARDED_BY(mu) = 0;  // streams that ended
 };
 
-// The watchers read on gRPC's completion-queue API: each connection's streams
-// complete on a queue of their own, drained by one thread blocked in Next()
-// with no deadline. Not the callback API of the other scenarios: in gRPC 1.51
-// its shared threads nap 100 ms after a quiet second (what catalog-server
-// avoids, see services/catalog/serving_queues.h), which delayed every event of
-// the first round by 100 ms, and each event cost a thread hand-off: the
-// scenario measured its own client (traced: the server had written all 10,000
-// events before the client read the first).
-class ReaderQueue {
- public:
-  // What a tag on the queue points to.
-  class Tag {
-   public:
-    virtual void Proceed(bool ok) = 0;
-
-   protected:
-    ~Tag() = default;
-  };
-
-  ReaderQueue() : thread_([this] { Drain(); }) {}
-  ~ReaderQueue() {
-    queue_.Shutdown();
-    thread_.join();
-  }
-  grpc::CompletionQueue* queue() { return &queue_; }
-
- private:
-  void Drain() {
-    void* tag = nullptr;
-    bool ok = false;
-    while (queue_.Next(&tag, &ok)) static_cast<Tag*>(tag)->Proceed(ok);
-  }
-
-  grpc::CompletionQueue queue_;
-  std::thread thread_;
-};
-
+// The watchers read on completion queues of catalog-bench (ClientQueue), one
+// per connection. With callback reactors, as a first version had, the
+// client's own callback threads napped 100 ms before the first round: traced,
+// the server had written all 10,000 events before the client read the first.
 // One stream. Records when the marker came and when each CHANGED event of the
 // watched model arrived, and how the stream ended.
 class Watcher {
@@ -99,7 +66,7 @@ class Watcher {
 
  private:
   // A tag that calls one of the watcher's steps.
-  class Step final : public ReaderQueue::Tag {
+  class Step final : public ClientQueue::Tag {
    public:
     Step(Watcher* watcher, void (Watcher::*step)(bool)) : watcher_(watcher), step_(step) {}
     void Proceed(bool ok) override { (watcher_->*step_)(ok); }
@@ -194,7 +161,7 @@ ScenarioResult RunWatchScenario(BenchContext& context, const WatchOptions& optio
   std::vector<std::shared_ptr<grpc::Channel>> channels;
   std::vector<std::unique_ptr<ModelCatalogService::Stub>> stubs;
   // Declared before the watchers: the queues outlive them (destroyed after).
-  std::vector<std::unique_ptr<ReaderQueue>> queues;
+  std::vector<std::unique_ptr<ClientQueue>> queues;
   for (int i = 0; i < options.connections; ++i) {
     channels.push_back(MakeConnection(context.server, 1000 + i));
     if (!Connect(channels.back(), absl::Seconds(30))) {
@@ -202,7 +169,7 @@ ScenarioResult RunWatchScenario(BenchContext& context, const WatchOptions& optio
       return result;
     }
     stubs.push_back(ModelCatalogService::NewStub(channels.back()));
-    queues.push_back(std::make_unique<ReaderQueue>());
+    queues.push_back(std::make_unique<ClientQueue>());
   }
   auto control = ModelCatalogService::NewStub(context.control);
 

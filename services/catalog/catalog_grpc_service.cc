@@ -147,65 +147,40 @@ class CatalogGrpcService::WatchCall final : public StreamCall<grpc::ByteBuffer, 
   std::atomic<int> finish_code_{0};  // written by FinishStream, read in OnDone
 };
 
+template <typename Method, typename Request, typename Handle>
+void CatalogGrpcService::Bind(Method* method, Request request, Rpc rpc, Handle handle) {
+  method->request = [this, request](auto* context, auto* message, auto* responder, auto* queue,
+                                    void* tag) {
+    (service_.*request)(context, message, responder, queue, queue, tag);
+  };
+  method->handle = std::move(handle);
+  if (metrics_ == nullptr) return;
+  method->on_finish = [metrics = metrics_, rpc](const grpc::Status& status, absl::Duration took) {
+    metrics->RecordCall(rpc, static_cast<int>(status.error_code()), took);
+  };
+}
+
 CatalogGrpcService::CatalogGrpcService(const CatalogServiceImpl* impl, LiveOperations* live,
                                        DeploymentFeed* feed, const CallerAuth* auth,
                                        CatalogMetrics* metrics)
     : impl_(impl), live_(live), feed_(feed), auth_(auth), metrics_(metrics) {
-  list_models_.request = [this](auto* context, auto* request, auto* responder, auto* queue,
-                                void* tag) {
-    service_.RequestListModels(context, request, responder, queue, queue, tag);
-  };
-  list_models_.handle = [this](RawCall* call) { ListModels(call); };
-  Observe(&list_models_, Rpc::kListModels);
-
-  search_models_.request = [this](auto* context, auto* request, auto* responder, auto* queue,
-                                  void* tag) {
-    service_.RequestSearchModels(context, request, responder, queue, queue, tag);
-  };
-  search_models_.handle = [this](RawCall* call) { SearchModels(call); };
-  Observe(&search_models_, Rpc::kSearchModels);
-
-  get_model_.request = [this](auto* context, auto* request, auto* responder, auto* queue,
-                              void* tag) {
-    service_.RequestGetModel(context, request, responder, queue, queue, tag);
-  };
-  get_model_.handle = [this](RawCall* call) { GetModel(call); };
-  Observe(&get_model_, Rpc::kGetModel);
-
-  get_sync_status_.request = [this](auto* context, auto* request, auto* responder, auto* queue,
-                                    void* tag) {
-    service_.RequestGetSyncStatus(context, request, responder, queue, queue, tag);
-  };
-  get_sync_status_.handle = [this](auto* call) { GetSyncStatus(call); };
-  Observe(&get_sync_status_, Rpc::kGetSyncStatus);
-
-  activate_model_.request = [this](auto* context, auto* request, auto* responder, auto* queue,
-                                   void* tag) {
-    service_.RequestActivateModel(context, request, responder, queue, queue, tag);
-  };
-  activate_model_.handle = [this](auto* call) { SwitchDeployment(/*activate=*/true, call); };
-  Observe(&activate_model_, Rpc::kActivateModel);
-
-  deactivate_model_.request = [this](auto* context, auto* request, auto* responder, auto* queue,
-                                     void* tag) {
-    service_.RequestDeactivateModel(context, request, responder, queue, queue, tag);
-  };
-  deactivate_model_.handle = [this](auto* call) { SwitchDeployment(/*activate=*/false, call); };
-  Observe(&deactivate_model_, Rpc::kDeactivateModel);
-
+  Bind(&list_models_, &AsyncService::RequestListModels, Rpc::kListModels,
+       [this](RawCall* call) { ListModels(call); });
+  Bind(&search_models_, &AsyncService::RequestSearchModels, Rpc::kSearchModels,
+       [this](RawCall* call) { SearchModels(call); });
+  Bind(&get_model_, &AsyncService::RequestGetModel, Rpc::kGetModel,
+       [this](RawCall* call) { GetModel(call); });
+  Bind(&get_sync_status_, &AsyncService::RequestGetSyncStatus, Rpc::kGetSyncStatus,
+       [this](auto* call) { GetSyncStatus(call); });
+  Bind(&activate_model_, &AsyncService::RequestActivateModel, Rpc::kActivateModel,
+       [this](auto* call) { SwitchDeployment(/*activate=*/true, call); });
+  Bind(&deactivate_model_, &AsyncService::RequestDeactivateModel, Rpc::kDeactivateModel,
+       [this](auto* call) { SwitchDeployment(/*activate=*/false, call); });
   watch_deployments_ = [this](grpc::ServerContext* context, grpc::ByteBuffer* request,
                               grpc::ServerAsyncWriter<grpc::ByteBuffer>* writer,
                               grpc::CompletionQueue* call_queue,
                               grpc::ServerCompletionQueue* notification_queue, void* tag) {
     service_.RequestWatchDeployments(context, request, writer, call_queue, notification_queue, tag);
-  };
-}
-
-template <typename Method>
-void CatalogGrpcService::Observe(Method* method, Rpc rpc) {
-  if (metrics_ == nullptr) return;
-  method->on_finish = [metrics = metrics_, rpc](const grpc::Status& status, absl::Duration took) {
-    metrics->RecordCall(rpc, static_cast<int>(status.error_code()), took);
   };
 }
 

@@ -51,9 +51,10 @@ class CatalogGrpcService {
   class WatchCall;
 
   absl::Status Authorize(const grpc::ServerContext* context, Access need) const;
-  // Counts each call of `rpc` as it ends.
-  template <typename Method>
-  void Observe(Method* method, Rpc rpc);
+  // Sets up `method`: requested with `request` (the service's generated
+  // Request<Method>), answered by `handle`, each call counted as `rpc` as it ends.
+  template <typename Method, typename Request, typename Handle>
+  void Bind(Method* method, Request request, Rpc rpc, Handle handle);
 
   void ListModels(RawCall* call);
   void SearchModels(RawCall* call);

@@ -79,8 +79,8 @@ CatalogUpdater::SyncResult CatalogUpdater::ApplySync(CatalogSnapshot::Builder mo
       std::move(models).Build(/*revision=*/0, fetch_started);
 
   // Declared before the lock, so destroyed after it is released: freeing the
-  // replaced catalog (100,000 entries take tens of milliseconds) must not hold
-  // up a live update waiting for the lock.
+  // replaced catalog, one entry at a time, must not hold up a live update
+  // waiting for the lock.
   std::shared_ptr<const CatalogSnapshot> retired;
   absl::MutexLock lock(&mu_);
   const std::shared_ptr<const CatalogSnapshot> previous = store_->Current();

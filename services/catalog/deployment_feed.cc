@@ -398,22 +398,13 @@ DeploymentFeed::DeploymentFeed(DeploymentFeedOptions options)
       instance_(options_.instance != 0 ? options_.instance : RandomInstance()) {
   const size_t shards = std::max<size_t>(1, options_.shards);
   for (size_t i = 0; i < shards; ++i) shards_.push_back(std::make_unique<Shard>());
-  {
-    absl::MutexLock lock(&mu_);
-    undelivered_.resize(shards);
-    delivered_revision_.resize(shards, 0);
-  }
-  if (options_.deliver_on_thread) delivery_ = std::thread([this] { DeliveryLoop(); });
+  absl::MutexLock lock(&mu_);
+  undelivered_.resize(shards);
 }
 
 DeploymentFeed::~DeploymentFeed() {
   if (!stop_ticker_.HasBeenNotified()) stop_ticker_.Notify();
   if (ticker_.joinable()) ticker_.join();
-  {
-    absl::MutexLock lock(&mu_);
-    stop_delivery_ = true;
-  }
-  if (delivery_.joinable()) delivery_.join();
 }
 
 void DeploymentFeed::Publish(std::shared_ptr<const CatalogSnapshot> snapshot,
@@ -429,7 +420,6 @@ void DeploymentFeed::Publish(std::shared_ptr<const CatalogSnapshot> snapshot,
       for (Changes& undelivered : undelivered_) undelivered.push_back(shared);
     }
   }
-  if (options_.deliver_on_thread) return;  // the delivery thread wakes on undelivered_
   for (size_t shard = 0; shard < shards_.size(); ++shard) {
     if (options_.schedule_delivery) {
       options_.schedule_delivery(shard);
@@ -445,11 +435,9 @@ void DeploymentFeed::DeliverShard(size_t index) {
   // delivering their own changes) offer in revision order.
   absl::MutexLock streams_lock(&shard.streams_mu);
   Changes changes;
-  int64_t through;
   {
     absl::MutexLock lock(&mu_);
     changes.swap(undelivered_[index]);
-    through = revision_;
   }
   for (const auto& change : changes) {
     // Serialized once, on the first stream that watches the model.
@@ -459,39 +447,6 @@ void DeploymentFeed::DeliverShard(size_t index) {
       stream->Offer(change, encoded);
     }
   }
-  absl::MutexLock lock(&mu_);
-  delivered_revision_[index] = std::max(delivered_revision_[index], through);
-}
-
-void DeploymentFeed::DeliveryLoop() {
-  const auto due = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    if (stop_delivery_) return true;
-    for (const Changes& undelivered : undelivered_) {
-      if (!undelivered.empty()) return true;
-    }
-    return false;
-  };
-  for (;;) {
-    {
-      absl::MutexLock lock(&mu_);
-      mu_.Await(absl::Condition(&due));
-      if (stop_delivery_) return;
-    }
-    for (size_t shard = 0; shard < shards_.size(); ++shard) DeliverShard(shard);
-  }
-}
-
-void DeploymentFeed::WaitUntilDelivered() {
-  absl::MutexLock lock(&mu_);
-  const int64_t target = revision_;
-  const auto delivered = [this, target]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    if (stop_delivery_) return true;
-    for (int64_t revision : delivered_revision_) {
-      if (revision < target) return false;
-    }
-    return true;
-  };
-  mu_.Await(absl::Condition(&delivered));
 }
 
 absl::Status DeploymentFeed::Subscribe(WatchStream* stream, absl::string_view resume_token) {

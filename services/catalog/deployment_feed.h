@@ -93,9 +93,10 @@ class WatchStream {
   explicit WatchStream(const std::vector<std::string>& model_ids, size_t shard = 0);
   virtual ~WatchStream() = default;
 
-  // Takes mu_ once. gRPC calls OnDone only after OnCancel and OnWriteDone have returned, but it
-  // orders them with reference counts inside libgrpc++, where ThreadSanitizer cannot see them; an
-  // OnDone that starts with this makes that order visible. No stream callback holds mu_ by then.
+  // Takes mu_ once. A transport that frees the stream once its last callback has returned
+  // (StreamCall counts them) still has other threads that reached it under mu_ (the feed's
+  // fan-out, the progress ticker); a final step that starts with this orders their work before
+  // the stream is freed, for ThreadSanitizer too. No one holds mu_ by then.
   void SyncWithCallbacks() const ABSL_LOCKS_EXCLUDED(mu_) { absl::MutexLock lock(&mu_); }
 
   WatchStream(const WatchStream&) = delete;
@@ -222,14 +223,12 @@ struct DeploymentFeedOptions {
   // completions.
   size_t shards = 1;
   // Who offers published changes to the streams. By default Publish does,
-  // before it returns. With `deliver_on_thread`, Publish returns once the
+  // before it returns. With `schedule_delivery`, Publish returns once the
   // changes are recorded (revision, history, the state new streams start
-  // from) and a thread of the feed offers them; so a publisher (a live look-up
-  // answering its caller) does not wait for the fan-out to thousands of
-  // streams. With `schedule_delivery`, the same, but Publish calls it for each
-  // shard (without holding a lock) and its owner calls DeliverShard(shard)
-  // soon after, on a thread of its choosing.
-  bool deliver_on_thread = false;
+  // from) and calls it for each shard, without holding a lock; its owner then
+  // calls DeliverShard(shard) soon, on a thread of its choosing. So a
+  // publisher (a live look-up answering its caller) does not wait for the
+  // fan-out to thousands of streams.
   std::function<void(size_t shard)> schedule_delivery;
 };
 
@@ -240,7 +239,7 @@ EncodedEvent EncodeChange(const FeedChange& change, uint64_t instance);
 class DeploymentFeed {
  public:
   explicit DeploymentFeed(DeploymentFeedOptions options = {});
-  ~DeploymentFeed();  // Stops the progress ticker and the delivery thread.
+  ~DeploymentFeed();  // Stops the progress ticker.
 
   // Records `snapshot` as the state new streams start from, gives each of
   // `changes` the next revision, keeps it for resuming and has it offered to
@@ -250,13 +249,9 @@ class DeploymentFeed {
       ABSL_LOCKS_EXCLUDED(mu_);
 
   // Offers the changes published so far and not yet offered to the streams of
-  // `shard`, in revision order. Called by Publish, the feed's thread or the
-  // owner of `schedule_delivery`, whichever the options say.
+  // `shard`, in revision order. Called by Publish, or by the owner of
+  // `schedule_delivery`.
   void DeliverShard(size_t shard) ABSL_LOCKS_EXCLUDED(mu_);
-
-  // Returns once every change published so far has been offered to the
-  // streams of every shard.
-  void WaitUntilDelivered() ABSL_LOCKS_EXCLUDED(mu_);
 
   // Starts `stream` (in its shard): with the current state, or after
   // `resume_token` when the changes since are retained, or with a resync.
@@ -293,8 +288,6 @@ class DeploymentFeed {
     absl::flat_hash_set<WatchStream*> streams ABSL_GUARDED_BY(streams_mu);
   };
 
-  void DeliveryLoop() ABSL_LOCKS_EXCLUDED(mu_);
-
   const DeploymentFeedOptions options_;
   const uint64_t instance_;
   std::vector<std::unique_ptr<Shard>> shards_;  // options_.shards of them, at least one
@@ -305,16 +298,12 @@ class DeploymentFeed {
   std::deque<std::shared_ptr<const FeedChange>> history_ ABSL_GUARDED_BY(mu_);
   size_t stream_count_ ABSL_GUARDED_BY(mu_) = 0;  // over every shard, for max_streams
   bool shut_down_ ABSL_GUARDED_BY(mu_) = false;
-  // Per shard: published changes not yet offered to its streams, and the
-  // revision up to which it has been offered every change.
+  // Per shard: published changes not yet offered to its streams.
   std::vector<Changes> undelivered_ ABSL_GUARDED_BY(mu_);
-  std::vector<int64_t> delivered_revision_ ABSL_GUARDED_BY(mu_);
-  bool stop_delivery_ ABSL_GUARDED_BY(mu_) = false;
 
   FeedStats stats_;
   absl::Notification stop_ticker_;
   std::thread ticker_;
-  std::thread delivery_;
 };
 
 }  // namespace modelcatalog::catalog

@@ -236,25 +236,32 @@ TEST_F(DeploymentFeedTest, ASlowReaderGetsItsOwnMergedEventAndSharedBytesOtherwi
   feed_->Unsubscribe(&fast);
 }
 
-TEST(DeploymentFeedOnThreadTest, DeliversEveryChangeOnceInOrderWhateverTheStreamsStart) {
+// Delivered by its owner, a change can reach a stream that subscribed after it
+// was published, with it already in its initial state: never sent twice, never
+// out of order, whenever the shards deliver.
+TEST(DeploymentFeedScheduledTest, DeliversEveryChangeOnceInOrderWhateverTheStreamsStart) {
   DeploymentFeedOptions options;
-  options.deliver_on_thread = true;
   options.history_size = 100;
-  options.shards = 3;  // the late streams take turns; WaitUntilDelivered covers all three
+  options.shards = 3;  // the late streams take turns
+  options.schedule_delivery = [](size_t) {};  // delivered below, when the test says
   DeploymentFeed feed(options);
+  const auto deliver_all = [&feed] {
+    for (size_t shard = 0; shard < 3; ++shard) feed.DeliverShard(shard);
+  };
   const auto snapshot = CatalogSnapshot::Build({Custom("a", "active")}, 1, absl::Now());
   feed.Publish(snapshot, {});
   RecordingStream early({"a"});
   ASSERT_TRUE(feed.Subscribe(&early, "").ok());
-  std::deque<RecordingStream> late;  // each starts right after a publish, delivered or not
+  std::deque<RecordingStream> late;  // each starts after a publish, before its delivery
   for (int i = 1; i <= 20; ++i) {
     feed.Publish(snapshot, {Change("a", i % 2 ? "active" : "error", i % 2 ? "error" : "active")});
     ASSERT_TRUE(
         feed.Subscribe(&late.emplace_back(std::initializer_list<std::string>{"a"}, i % 3), "").ok());
+    if (i % 3 == 0) deliver_all();  // some changes wait for two more publishes
     early.ReadAll();
     for (RecordingStream& stream : late) stream.ReadAll();
   }
-  feed.WaitUntilDelivered();
+  deliver_all();
   early.ReadAll();
   for (RecordingStream& stream : late) stream.ReadAll();
 
@@ -316,7 +323,6 @@ TEST(DeploymentFeedScheduledTest, EachShardIsOfferedChangesWhenItsOwnerDelivers)
   EXPECT_FALSE(streams[1].Read());
   feed.DeliverShard(0);
   feed.DeliverShard(2);
-  feed.WaitUntilDelivered();  // returns: every shard has been offered revision 1
   for (RecordingStream& stream : streams) {
     stream.ReadAll();
     EXPECT_EQ(Describe({stream.events.back()})[0], "CHANGED a active->error @1");
@@ -350,23 +356,25 @@ TEST(DeploymentFeedScheduledTest, TheWatcherCapCountsEveryShardAndAStreamOfNoSha
   EXPECT_EQ(feed.stream_count(), 0u);
 }
 
-TEST(DeploymentFeedOnThreadTest, ShutdownStillEndsTheStreams) {
+// A delivery that runs after shutdown (its task was already scheduled) finds
+// every stream ended and writes nothing more.
+TEST(DeploymentFeedScheduledTest, ShutdownEndsTheStreamsAndALateDeliveryWritesNothing) {
   DeploymentFeedOptions options;
-  options.deliver_on_thread = true;
+  options.schedule_delivery = [](size_t) {};
   DeploymentFeed feed(options);
   feed.Publish(CatalogSnapshot::Build({Custom("a", "active")}, 1, absl::Now()), {});
   RecordingStream stream({"a"});
   ASSERT_TRUE(feed.Subscribe(&stream, "").ok());
+  stream.ReadAll();
   feed.Publish(CatalogSnapshot::Build({Custom("a", "error")}, 2, absl::Now()),
                {Change("a", "active", "error")});
-  feed.WaitUntilDelivered();
-  stream.ReadAll();
   feed.Shutdown();
+  feed.DeliverShard(0);
+  EXPECT_FALSE(stream.Read());
   EXPECT_TRUE(stream.finished());
   EXPECT_EQ(stream.finish_status().code(), absl::StatusCode::kUnavailable);
   EXPECT_THAT(Describe(stream.events),
-              ElementsAre("INITIAL a active @0", "INITIAL_STATE_COMPLETE @0",
-                          "CHANGED a active->error @1"));
+              ElementsAre("INITIAL a active @0", "INITIAL_STATE_COMPLETE @0"));
   feed.Unsubscribe(&stream);
 }
 
