@@ -50,7 +50,7 @@ FROM ${DEBIAN_IMAGE} AS runtime
 # (/usr/lib/locale/C.utf8), which every Debian image has; image.sh checks it.
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      ca-certificates libgrpc++1.51 libprotobuf32 libabsl20220623 libcurl4 \
+      ca-certificates libgrpc++1.51 libprotobuf32 libabsl20220623 libcurl4 libcpp-httplib0.11 \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/archives/*.deb /var/log/apt /var/log/dpkg.log \
  && test -d /usr/lib/locale/C.utf8 \
  && groupadd --system --gid 65532 catalog \
@@ -64,8 +64,9 @@ WORKDIR /var/lib/model-catalog
 ENV LANG=C.UTF-8
 # Numeric, so that Kubernetes' runAsNonRoot can verify it without /etc/passwd.
 USER 65532:65532
-# 50051: gRPC (catalog, health, reflection). 9090: metrics (Prometheus /metrics, GET /v1/models).
-EXPOSE 50051 9090
+# 50051: gRPC (catalog, health, reflection). 8080: the JSON view (GET /v1/models), with
+# the gRPC port's TLS and tokens. 9090: Prometheus /metrics and the /healthz probe.
+EXPOSE 50051 8080 9090
 # catalog-server exits 0 on SIGTERM after --shutdown_grace.
 STOPSIGNAL SIGTERM
 ENTRYPOINT ["/usr/local/bin/catalog-server"]

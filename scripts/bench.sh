@@ -152,7 +152,9 @@ start_hub() {
 # one hub call each, every 2 s, on the measured core (see BENCHMARKS.md).
 start_server() {
   local name=$1 sync_interval=$2
-  "${PIN_SERVER[@]}" "${BENCH_SERVER_BIN:-$BIN/catalog-server}" --listen=127.0.0.1:0 --metrics_listen=127.0.0.1:0 \
+  # No JSON view (set in the environment, which a server build without one ignores).
+  MODEL_CATALOG_HTTP_LISTEN= "${PIN_SERVER[@]}" "${BENCH_SERVER_BIN:-$BIN/catalog-server}" \
+    --listen=127.0.0.1:0 --metrics_listen=127.0.0.1:0 \
     --hub_url="$HUB_URL/api/ai" --sync_interval="$sync_interval" --deployment_poll_interval=1h \
     --log_level=warning >"$OUT/server-$name.out" 2>"$OUT/server-$name.err" &
   SERVER_PID=$!

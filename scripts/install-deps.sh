@@ -19,7 +19,7 @@ set -euo pipefail
 build_packages=(
   build-essential cmake ninja-build pkg-config ca-certificates
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler grpc-proto
-  libabsl-dev libcurl4-openssl-dev rapidjson-dev
+  libabsl-dev libcurl4-openssl-dev rapidjson-dev libcpp-httplib-dev libssl-dev
 )
 test_packages=(
   libgtest-dev libgmock-dev libbenchmark-dev

@@ -55,8 +55,12 @@ fi
 
 start catalog-server "$bin/catalog-server" "${server_args[@]}"
 port=${address##*:}
+json_view=$(sed -n 's/^catalog-server JSON view on //p' "$run_dir/catalog-server.out" | head -n 1)
+metrics=$(sed -n 's/^catalog-server metrics on //p' "$run_dir/catalog-server.out" | head -n 1)
 cat <<EOT
 catalog-server listening on $address
+${json_view:+JSON view: $json_view}
+${metrics:+metrics:   $metrics}
 
 Try it:
   grpcurl -plaintext localhost:$port list
@@ -64,6 +68,7 @@ Try it:
   grpcurl -plaintext localhost:$port grpc.health.v1.Health/Check
   $bin/catalogctl --server=localhost:$port list
   $bin/catalogctl --server=localhost:$port get claude-sonnet-4-6
+${json_view:+  curl -s $json_view/claude-sonnet-4-6}
 (no grpcurl? npx buf curl --protocol grpc --http2-prior-knowledge http://localhost:$port/modelcatalog.v1.ModelCatalogService/ListModels)
 
 Ctrl-C stops it.

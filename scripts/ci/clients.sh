@@ -82,7 +82,7 @@ go_example() {
   printf 'go-token\n' >"$work/token"
   start "$work/hub.out" "$bin_dir/hub-emulator" --listen=127.0.0.1:0 || return 1
   hub=$(cat "$work/hub.out.address")
-  start "$work/server.out" env MODEL_CATALOG_METRICS_LISTEN=127.0.0.1:0 \
+  start "$work/server.out" env MODEL_CATALOG_METRICS_LISTEN=127.0.0.1:0 MODEL_CATALOG_HTTP_LISTEN=127.0.0.1:0 \
     "$bin_dir/catalog-server" --listen=127.0.0.1:0 --hub_url="$hub/api/ai" --sync_interval=1h \
     --auth_tokens_file="$work/tokens" || return 1
   server=$(cat "$work/server.out.address")

@@ -229,6 +229,7 @@ start hub-emulator "$work/hub.out" -v "$secrets:/etc/model-catalog/secrets:ro" \
 hub=$(cat "$work/hub.address")
 start catalog-server "$work/server.out" -v "$secrets:/etc/model-catalog/secrets:ro" \
   --env MODEL_CATALOG_LISTEN=127.0.0.1:0 --env MODEL_CATALOG_METRICS_LISTEN=127.0.0.1:0 \
+  --env MODEL_CATALOG_HTTP_LISTEN=127.0.0.1:0 \
   --env MODEL_CATALOG_HUB_URL="$hub/api/ai" \
   --env MODEL_CATALOG_HUB_API_KEY_FILE=/etc/model-catalog/secrets/hub-api-key \
   "$server_container" -- /usr/local/bin/catalog-server >"$work/server.address"
@@ -254,21 +255,25 @@ print(f"image check: {len(ids)} models listed, Unicode search ok")
 EOF
 ok
 
-# The metrics listener, from servers that have one ("catalog-server metrics on URL").
+# The HTTP listeners ("catalog-server metrics on URL", "catalog-server JSON view on URL").
 metrics=$(sed -n 's/^catalog-server metrics on //p' "$work/server.out" | head -n 1)
-if [[ -n "$metrics" ]]; then
-  /usr/bin/python3 - "$metrics" <<'EOF' || fail "the metrics listener did not answer as expected"
-import json, sys, urllib.request
+json_view=$(sed -n 's/^catalog-server JSON view on //p' "$work/server.out" | head -n 1)
+[[ -n "$metrics" && -n "$json_view" ]] || fail "catalog-server did not print its HTTP listeners"
+/usr/bin/python3 - "$metrics" "$json_view" <<'EOF' || fail "the HTTP listeners did not answer as expected"
+import json, sys, urllib.error, urllib.request
 metrics = urllib.request.urlopen(sys.argv[1], timeout=10).read().decode()
 assert "modelcatalog_catalog_models 17" in metrics, metrics[:2000]
-models = json.load(urllib.request.urlopen(sys.argv[1].replace("/metrics", "/v1/models"), timeout=10))
+models = json.load(urllib.request.urlopen(sys.argv[2], timeout=10))
 assert len(models["data"]) == 17, models
+# The catalog's content is on the JSON view's port only.
+try:
+    urllib.request.urlopen(sys.argv[1].replace("/metrics", "/v1/models"), timeout=10)
+    raise AssertionError("the metrics port served /v1/models")
+except urllib.error.HTTPError as error:
+    assert error.code == 404, error
 print("image check: /metrics and /v1/models ok")
 EOF
-  ok
-else
-  step "no metrics listener in this server version: skipped"
-fi
+ok
 
 step "stopping catalog-server with SIGTERM"
 server_process=$(descendant_named "$server_pid" catalog-server)

@@ -1,7 +1,5 @@
 #include "services/catalog/caller_auth.h"
 
-#include <sys/stat.h>
-
 #include <fstream>
 #include <sstream>
 
@@ -21,14 +19,6 @@ bool ConstantTimeEquals(absl::string_view a, absl::string_view b) {
   unsigned char diff = 0;
   for (size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
   return diff == 0;
-}
-
-// The file's size and modification time: cheap to compare, changes on rewrite.
-std::string Signature(const std::string& path) {
-  struct stat info;
-  if (::stat(path.c_str(), &info) != 0) return "";
-  return absl::StrCat(info.st_size, ":", info.st_mtim.tv_sec, ".", info.st_mtim.tv_nsec, ":",
-                      info.st_ino);
 }
 
 }  // namespace
@@ -59,19 +49,13 @@ absl::StatusOr<std::unique_ptr<CallerAuth>> CallerAuth::FromFile(std::string pat
   std::unique_ptr<CallerAuth> auth(new CallerAuth(std::move(path)));
   if (absl::Status loaded = auth->Load(); !loaded.ok()) return loaded;
   CallerAuth* raw = auth.get();
-  auth->reloader_ = std::thread([raw, reload_interval] {
-    while (!raw->stop_.WaitForNotificationWithTimeout(reload_interval)) raw->ReloadIfChanged();
-  });
+  auth->reloader_ =
+      std::make_unique<PeriodicTask>(reload_interval, [raw] { raw->ReloadIfChanged(); });
   return auth;
 }
 
-CallerAuth::~CallerAuth() {
-  stop_.Notify();
-  if (reloader_.joinable()) reloader_.join();
-}
-
 absl::Status CallerAuth::Load() {
-  const std::string signature = Signature(path_);
+  const std::string signature = FileSignature(path_);
   std::ifstream file(path_);
   if (!file) return absl::InvalidArgumentError(absl::StrCat("cannot read tokens file ", path_));
   std::stringstream contents;
@@ -89,7 +73,7 @@ absl::Status CallerAuth::Load() {
 void CallerAuth::ReloadIfChanged() {
   {
     absl::MutexLock lock(&mu_);
-    if (Signature(path_) == loaded_signature_) return;
+    if (FileSignature(path_) == loaded_signature_) return;
   }
   absl::Status loaded = Load();
   if (loaded.ok()) {
@@ -104,7 +88,7 @@ absl::Status CallerAuth::Check(absl::string_view authorization, Access need) con
   constexpr absl::string_view kBearer = "Bearer ";
   if (!absl::StartsWithIgnoreCase(authorization, kBearer)) {
     return absl::UnauthenticatedError(
-        "missing bearer token: send the metadata 'authorization: Bearer <token>'");
+        "missing bearer token: send 'authorization: Bearer <token>'");
   }
   const absl::string_view token = absl::StripAsciiWhitespace(authorization.substr(kBearer.size()));
   absl::MutexLock lock(&mu_);

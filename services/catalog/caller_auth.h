@@ -13,7 +13,6 @@
 
 #include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -21,8 +20,8 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
-#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
+#include "services/common/periodic_task.h"
 
 namespace modelcatalog::catalog {
 
@@ -44,7 +43,6 @@ class CallerAuth {
   // old tokens stay in force.
   static absl::StatusOr<std::unique_ptr<CallerAuth>> FromFile(std::string path,
                                                               absl::Duration reload_interval);
-  ~CallerAuth();
 
   // OK when `authorization` (the header's value) carries a token with `need`.
   // UNAUTHENTICATED for a missing or unknown token, PERMISSION_DENIED for a
@@ -61,9 +59,8 @@ class CallerAuth {
   const std::string path_;
   mutable absl::Mutex mu_;
   std::vector<TokenGrant> grants_ ABSL_GUARDED_BY(mu_);
-  std::string loaded_signature_ ABSL_GUARDED_BY(mu_);  // size and mtime when read
-  absl::Notification stop_;
-  std::thread reloader_;
+  std::string loaded_signature_ ABSL_GUARDED_BY(mu_);  // FileSignature when read
+  std::unique_ptr<PeriodicTask> reloader_;               // last: stopped first
 };
 
 }  // namespace modelcatalog::catalog

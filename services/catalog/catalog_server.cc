@@ -4,7 +4,6 @@
 #include <cstdint>
 #include <utility>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/security/server_credentials.h"
@@ -239,23 +238,32 @@ void CatalogServer::RegisterComputedMetrics() {
 }
 
 absl::Status CatalogServer::StartHttp() {
-  if (options_.metrics_listen.empty()) return absl::OkStatus();
-  const absl::string_view listen = options_.metrics_listen;
-  const size_t colon = listen.rfind(':');
-  int port = 0;
-  if (colon == absl::string_view::npos || !absl::SimpleAtoi(listen.substr(colon + 1), &port)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--metrics_listen must be host:port, got ", options_.metrics_listen));
+  if (!options_.metrics_listen.empty()) {
+    ops_endpoints_ = std::make_unique<OpsEndpoints>(&store_, &metrics_.registry());
+    HttpListenerOptions listen;
+    listen.listen = options_.metrics_listen;
+    listen.flag = "--metrics_listen";
+    absl::StatusOr<std::unique_ptr<HttpListener>> listener = HttpListener::Start(
+        std::move(listen),
+        [endpoints = ops_endpoints_.get()](const HttpRequest& request) {
+          return endpoints->Handle(request);
+        });
+    if (!listener.ok()) return listener.status();
+    ops_listener_ = *std::move(listener);
   }
-  http_endpoints_ = std::make_unique<HttpEndpoints>(&store_, &metrics_.registry());
-  HttpEndpoints* endpoints = http_endpoints_.get();
-  http_server_ = std::make_unique<http::HttpServer>(
-      [endpoints](const http::HttpRequest& request) { return endpoints->Handle(request); });
-  absl::StatusOr<int> bound = http_server_->Start(listen.substr(0, colon), port);
-  if (!bound.ok()) {
-    return absl::UnavailableError(absl::StrCat("--metrics_listen: ", bound.status().message()));
+  if (!options_.http_listen.empty()) {
+    // Catalog data: the gRPC port's TLS and caller tokens hold here too.
+    json_view_ = std::make_unique<JsonView>(&store_, auth_.get());
+    HttpListenerOptions listen;
+    listen.listen = options_.http_listen;
+    listen.flag = "--http_listen";
+    listen.tls = options_.tls;
+    absl::StatusOr<std::unique_ptr<HttpListener>> listener = HttpListener::Start(
+        std::move(listen),
+        [view = json_view_.get()](const HttpRequest& request) { return view->Handle(request); });
+    if (!listener.ok()) return listener.status();
+    json_listener_ = *std::move(listener);
   }
-  metrics_port_ = *bound;
   return absl::OkStatus();
 }
 
@@ -300,7 +308,8 @@ void CatalogServer::Shutdown(absl::Duration grace) {
     server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
     server_->Wait();
   }
-  if (http_server_) http_server_->Stop();
+  if (ops_listener_) ops_listener_->Stop();
+  if (json_listener_) json_listener_->Stop();
   live_.Stop();
   // Last: until here a call could still be finished (by a hub call ending).
   serving_.Stop();

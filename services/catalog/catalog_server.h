@@ -15,8 +15,9 @@
 #include "grpcpp/server_builder.h"
 #include "services/catalog/caller_auth.h"
 #include "services/catalog/catalog_metrics.h"
-#include "services/catalog/http_endpoints.h"
-#include "services/common/http/http_server.h"
+#include "services/catalog/http/http_listener.h"
+#include "services/catalog/http/json_view.h"
+#include "services/catalog/http/ops_endpoints.h"
 #include "services/catalog/catalog_file.h"
 #include "services/catalog/catalog_grpc_service.h"
 #include "services/catalog/catalog_service_impl.h"
@@ -44,8 +45,11 @@ struct CatalogServerOptions {
   // Where the last good catalog is kept across restarts; empty: nowhere.
   std::string snapshot_path;
 
-  // host:port of the HTTP listener for /metrics and the JSON view; empty: none.
+  // host:port of the plaintext HTTP listener for /metrics and /healthz; empty: none.
   std::string metrics_listen;
+  // host:port of the HTTP listener of the JSON view (/v1/models), with the
+  // gRPC port's TLS and caller tokens; empty: none.
+  std::string http_listen;
 
   // Transport security; plaintext by default.
   TlsFiles tls;
@@ -91,7 +95,9 @@ class CatalogServer {
   // The bound port.
   int port() const { return port_; }
   // The bound port of the metrics listener; 0 without one.
-  int metrics_port() const { return metrics_port_; }
+  int metrics_port() const { return ops_listener_ ? ops_listener_->port() : 0; }
+  // The bound port of the JSON view's listener; 0 without one.
+  int http_port() const { return json_listener_ ? json_listener_->port() : 0; }
 
   // Health goes NOT_SERVING and streams end with UNAVAILABLE; then calls in
   // flight get up to `grace` to finish before they are cancelled. Idempotent.
@@ -133,10 +139,11 @@ class CatalogServer {
   std::unique_ptr<CatalogFileWriter> file_writer_;
   std::unique_ptr<CatalogSyncer> syncer_;
   std::unique_ptr<grpc::Server> server_;
-  std::unique_ptr<HttpEndpoints> http_endpoints_;
-  std::unique_ptr<http::HttpServer> http_server_;
+  std::unique_ptr<OpsEndpoints> ops_endpoints_;
+  std::unique_ptr<JsonView> json_view_;
+  std::unique_ptr<HttpListener> ops_listener_;
+  std::unique_ptr<HttpListener> json_listener_;
   int port_ = 0;
-  int metrics_port_ = 0;
   bool shut_down_ = false;
 };
 

@@ -73,8 +73,11 @@ ABSL_FLAG(std::string, sync_priority, "idle",
 ABSL_FLAG(std::string, log_level, "info", "Least level logged: debug, info, warning or error.");
 ABSL_FLAG(std::string, log_format, "keyvalue", "Log lines as 'keyvalue' pairs or 'json' objects.");
 ABSL_FLAG(std::string, metrics_listen, "0.0.0.0:9090",
-          "Address of the HTTP listener for Prometheus /metrics and the JSON view /v1/models; "
-          "empty: none.");
+          "Address of the plaintext HTTP listener for Prometheus /metrics and the /healthz probe "
+          "(no model data, no token); empty: none.");
+ABSL_FLAG(std::string, http_listen, "0.0.0.0:8080",
+          "Address of the HTTP listener for the JSON view of the catalog (/v1/models), with the "
+          "gRPC port's TLS (--tls_*) and caller tokens (--auth_tokens_file); empty: none.");
 
 namespace modelcatalog {
 namespace {
@@ -116,7 +119,7 @@ int Run(int argc, char** argv) {
                            "max_concurrent_streams", "max_connection_age",
                            "max_connection_age_grace", "tls_cert", "tls_key", "tls_client_ca",
                            "tls_reload_interval", "auth_tokens_file", "log_format",
-                           "metrics_listen", "call_threads", "stream_threads", "sync_priority"});
+                           "metrics_listen", "http_listen", "call_threads", "stream_threads", "sync_priority"});
   absl::ParseCommandLine(argc, argv);
 
   LogLevel level;
@@ -173,6 +176,7 @@ int Run(int argc, char** argv) {
   options.tls.reload_interval = absl::GetFlag(FLAGS_tls_reload_interval);
   options.auth_tokens_file = absl::GetFlag(FLAGS_auth_tokens_file);
   options.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
+  options.http_listen = absl::GetFlag(FLAGS_http_listen);
   options.hub.base_url = absl::GetFlag(FLAGS_hub_url);
   options.hub.api_key = ReadApiKey();
   options.hub.request_timeout = absl::GetFlag(FLAGS_hub_timeout);
@@ -184,11 +188,17 @@ int Run(int argc, char** argv) {
   const absl::string_view listen = options.listen;
   const std::string host(listen.substr(0, listen.rfind(':')));
   std::printf("catalog-server listening on %s:%d\n", host.c_str(), (*server)->port());
+  const auto host_of = [](absl::string_view address) {
+    return std::string(address.substr(0, address.rfind(':')));
+  };
   if ((*server)->metrics_port() != 0) {
-    const absl::string_view metrics_listen = options.metrics_listen;
     std::printf("catalog-server metrics on http://%s:%d/metrics\n",
-                std::string(metrics_listen.substr(0, metrics_listen.rfind(':'))).c_str(),
-                (*server)->metrics_port());
+                host_of(options.metrics_listen).c_str(), (*server)->metrics_port());
+  }
+  if ((*server)->http_port() != 0) {
+    std::printf("catalog-server JSON view on %s://%s:%d/v1/models\n",
+                options.tls.enabled() ? "https" : "http", host_of(options.http_listen).c_str(),
+                (*server)->http_port());
   }
   std::fflush(stdout);
   Log(LogLevel::kInfo, "started",

@@ -1,7 +1,5 @@
 #include "services/catalog/server_credentials.h"
 
-#include <unistd.h>
-
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
@@ -9,33 +7,10 @@
 #include "grpcpp/security/tls_credentials_options.h"
 
 namespace modelcatalog::catalog {
-namespace {
-
-absl::Status CheckReadable(absl::string_view flag, const std::string& path) {
-  if (::access(path.c_str(), R_OK) != 0) {
-    return absl::InvalidArgumentError(absl::StrCat(flag, ": cannot read ", path));
-  }
-  return absl::OkStatus();
-}
-
-}  // namespace
 
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(const TlsFiles& tls) {
-  if (tls.cert.empty() && tls.key.empty()) {
-    if (!tls.client_ca.empty()) {
-      return absl::InvalidArgumentError("--tls_client_ca needs --tls_cert and --tls_key");
-    }
-    return grpc::InsecureServerCredentials();
-  }
-  if (tls.cert.empty() || tls.key.empty()) {
-    return absl::InvalidArgumentError("--tls_cert and --tls_key go together");
-  }
-  for (const auto& [flag, path] : {std::make_pair("--tls_cert", tls.cert),
-                                   std::make_pair("--tls_key", tls.key),
-                                   std::make_pair("--tls_client_ca", tls.client_ca)}) {
-    if (path.empty()) continue;
-    if (absl::Status readable = CheckReadable(flag, path); !readable.ok()) return readable;
-  }
+  if (absl::Status usable = CheckTlsFiles(tls); !usable.ok()) return usable;
+  if (!tls.enabled()) return grpc::InsecureServerCredentials();
   const unsigned int refresh_seconds = static_cast<unsigned int>(
       std::max<int64_t>(1, absl::ToInt64Seconds(tls.reload_interval)));
   // The provider re-reads the files every refresh interval and hands new

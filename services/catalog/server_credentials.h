@@ -8,17 +8,10 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "absl/time/time.h"
 #include "grpcpp/security/server_credentials.h"
+#include "services/common/tls_files.h"
 
 namespace modelcatalog::catalog {
-
-struct TlsFiles {
-  std::string cert;       // PEM certificate chain; empty: plaintext
-  std::string key;        // PEM private key
-  std::string client_ca;  // PEM CA bundle; set: clients must present a certificate it signed
-  absl::Duration reload_interval = absl::Seconds(10);
-};
 
 // Plaintext without `cert`; otherwise TLS (mutual TLS with `client_ca`).
 // INVALID_ARGUMENT naming the flag when the files are incomplete or unreadable.

@@ -1,5 +1,6 @@
-// The HTTP listener of catalog-server: Prometheus metrics that count what
-// happened, and the JSON view of the catalog in the hub's own shape.
+// The HTTP listeners of catalog-server: on the metrics port, Prometheus metrics
+// that count what happened and a health probe, and nothing of the catalog's
+// content; on its own port, the JSON view of the catalog in the hub's own shape.
 #include "absl/strings/str_cat.h"
 #include "clients/hub/model_json.h"
 #include "gmock/gmock.h"
@@ -26,16 +27,26 @@ class HttpEndpointsTest : public ::testing::Test {
     ASSERT_TRUE(hub.ok()) << hub.status();
     hub_ = *std::move(hub);
     absl::StatusOr<std::unique_ptr<catalog::CatalogServer>> server = testing::StartCatalogServer(
-        hub_->api_url(), [](catalog::CatalogServerOptions* o) { o->metrics_listen = "127.0.0.1:0"; });
+        hub_->api_url(), [](catalog::CatalogServerOptions* o) {
+          o->metrics_listen = "127.0.0.1:0";
+          o->http_listen = "127.0.0.1:0";
+        });
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
     ASSERT_NE(server_->metrics_port(), 0);
+    ASSERT_NE(server_->http_port(), 0);
+    ASSERT_NE(server_->http_port(), server_->metrics_port());
     stub_ = v1::ModelCatalogService::NewStub(grpc::CreateChannel(
         absl::StrCat("127.0.0.1:", server_->port()), grpc::InsecureChannelCredentials()));
   }
 
-  std::string Url(const std::string& path) {
+  // On the metrics port.
+  std::string OpsUrl(const std::string& path) {
     return absl::StrCat("http://127.0.0.1:", server_->metrics_port(), path);
+  }
+  // On the JSON view's port.
+  std::string Url(const std::string& path) {
+    return absl::StrCat("http://127.0.0.1:", server_->http_port(), path);
   }
 
   std::unique_ptr<HubEmulatorProcess> hub_;
@@ -55,7 +66,7 @@ TEST_F(HttpEndpointsTest, MetricsCountCallsSyncsAndHubRequests) {
   v1::GetModelResponse response;
   EXPECT_FALSE(stub_->GetModel(&context, missing, &response).ok());
 
-  auto metrics = Fetch(Url("/metrics"));
+  auto metrics = Fetch(OpsUrl("/metrics"));
   ASSERT_EQ(metrics.status, 200);
   EXPECT_THAT(metrics.Header("Content-Type"), HasSubstr("text/plain; version=0.0.4"));
   const std::string& text = metrics.body;
@@ -101,18 +112,47 @@ TEST_F(HttpEndpointsTest, FiltersAndErrorsLikeTheHub) {
   ASSERT_EQ(models->models.size(), 2u);
   for (const auto& m : models->models) EXPECT_EQ(m.developer().name(), "Pixel Studio");
 
-  auto healthz = Fetch(Url("/healthz"));
-  EXPECT_EQ(healthz.status, 200);
-  EXPECT_EQ(healthz.body, "SERVING\n");
-
   auto missing = Fetch(Url("/v1/models/no-such-model"));
   EXPECT_EQ(missing.status, 404);
   EXPECT_EQ(missing.body, R"({"status":"error","status_message":"Model not found: no-such-model"})");
   auto elsewhere = Fetch(Url("/nothing-here"));
   EXPECT_EQ(elsewhere.status, 404);
+  EXPECT_EQ(elsewhere.body, R"({"status":"error","status_message":"Not found: /nothing-here"})");
   testing::FetchOptions post;
   post.method = "POST";
-  EXPECT_EQ(Fetch(Url("/v1/models"), post).status, 405);
+  auto posted = Fetch(Url("/v1/models"), post);
+  EXPECT_EQ(posted.status, 405);
+  EXPECT_EQ(posted.Header("Allow"), "GET, HEAD");
+  EXPECT_EQ(posted.body, R"({"status":"error","status_message":"Method not allowed: POST"})");
+  testing::FetchOptions head;
+  head.method = "HEAD";
+  auto headed = Fetch(Url("/v1/models/claude-sonnet-4-6"), head);
+  EXPECT_EQ(headed.status, 200);
+  EXPECT_TRUE(headed.body.empty());
+  EXPECT_NE(headed.Header("Content-Length"), "");
+  EXPECT_NE(headed.Header("Content-Length"), "0");
+}
+
+TEST_F(HttpEndpointsTest, TheMetricsPortServesProbesAndScrapersButNoModelData) {
+  auto healthz = Fetch(OpsUrl("/healthz"));
+  EXPECT_EQ(healthz.status, 200);
+  EXPECT_EQ(healthz.body, "SERVING\n");
+  // The catalog's content is not on this port, whatever the path.
+  for (const std::string path : {"/v1/models", "/v1/models/claude-sonnet-4-6"}) {
+    auto models = Fetch(OpsUrl(path));
+    EXPECT_EQ(models.status, 404) << path;
+    EXPECT_EQ(models.body,
+              absl::StrCat(R"({"status":"error","status_message":"Not found: )", path, "\"}"));
+  }
+  // Nor in the metrics: counts and codes, never an id, a name or a price.
+  auto metrics = Fetch(OpsUrl("/metrics"));
+  ASSERT_EQ(metrics.status, 200);
+  for (const char* model_data : {"claude", "sonnet", "Anthropic", "flux", "3e-06", "0.000003"}) {
+    EXPECT_THAT(metrics.body, ::testing::Not(HasSubstr(model_data))) << model_data;
+  }
+  // And the JSON view's port serves neither metrics nor the probe.
+  EXPECT_EQ(Fetch(Url("/metrics")).status, 404);
+  EXPECT_EQ(Fetch(Url("/healthz")).status, 404);
 }
 
 }  // namespace

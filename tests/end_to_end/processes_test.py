@@ -34,9 +34,11 @@ class Server:
     """A child process that prints '<name> listening on <address>' once bound."""
 
     def __init__(self, argv, env=None):
-        if os.path.basename(argv[0]) == "catalog-server" and not any(
-                a.startswith("--metrics_listen") for a in argv):
-            argv = [*argv, "--metrics_listen=127.0.0.1:0"]  # tests run side by side
+        if os.path.basename(argv[0]) == "catalog-server":
+            # Tests run side by side: free ports rather than the defaults every server shares.
+            for flag in ("--metrics_listen", "--http_listen"):
+                if not any(a.startswith(flag) for a in argv):
+                    argv = [*argv, f"{flag}=127.0.0.1:0"]
         self.process = subprocess.Popen(
             argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
             env={**os.environ, **(env or {})})
@@ -304,7 +306,8 @@ class ShutdownTest(unittest.TestCase):
         stops both and exits 0."""
         root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
         env = {**os.environ, "MODEL_CATALOG_LISTEN": "127.0.0.1:0",
-               "MODEL_CATALOG_METRICS_LISTEN": "127.0.0.1:0"}
+               "MODEL_CATALOG_METRICS_LISTEN": "127.0.0.1:0",
+               "MODEL_CATALOG_HTTP_LISTEN": "127.0.0.1:0"}
         env.pop("OXEN_API_KEY", None)
         # A session of its own: whatever it starts can be found by session id.
         script = subprocess.Popen([os.path.join(root, "scripts", "run.sh"),
@@ -405,12 +408,13 @@ class ShutdownTest(unittest.TestCase):
 
     def test_bad_configuration_is_fatal_with_a_message(self):
         result = subprocess.run([os.path.join(BIN_DIR, "catalog-server"), "--sync_interval=0s",
-                                 "--metrics_listen="],
+                                 "--metrics_listen=", "--http_listen="],
                                 capture_output=True, text=True, timeout=30)
         self.assertEqual(result.returncode, 2)
         self.assertIn("--sync_interval must be positive", result.stderr)
         env = {**os.environ, "MODEL_CATALOG_SYNC_INTERVAL": "soon"}
-        result = subprocess.run([os.path.join(BIN_DIR, "catalog-server"), "--metrics_listen="], env=env,
+        result = subprocess.run([os.path.join(BIN_DIR, "catalog-server"), "--metrics_listen=",
+                                 "--http_listen="], env=env,
                                 capture_output=True, text=True, timeout=30)
         self.assertEqual(result.returncode, 2)
         self.assertIn("MODEL_CATALOG_SYNC_INTERVAL", result.stderr)

@@ -13,63 +13,20 @@
 #include "modelcatalog/v1/catalog_service.grpc.pb.h"
 #include "services/catalog/catalog_server.h"
 #include "tests/support/catalog_server_for_test.h"
+#include "tests/support/curl_fetch.h"
 #include "tests/support/hub_emulator_process.h"
+#include "tests/support/pki.h"
 
 namespace modelcatalog {
 namespace {
 
+using ::modelcatalog::testing::Fetch;
+using ::modelcatalog::testing::FetchOptions;
 using ::modelcatalog::testing::HubEmulatorProcess;
+using ::modelcatalog::testing::Pki;
+using ::modelcatalog::testing::ReadFile;
+using ::modelcatalog::testing::WriteFile;
 using ::modelcatalog::v1::ModelCatalogService;
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-void WriteFile(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::trunc);
-  out << text;
-}
-
-// A scratch directory with a CA, and certificates it signs.
-class Pki {
- public:
-  Pki() {
-    char pattern[] = "/tmp/security_test.XXXXXX";
-    dir_ = ::mkdtemp(pattern);
-  }
-  ~Pki() { std::system(absl::StrCat("rm -rf ", dir_).c_str()); }
-
-  std::string Path(const std::string& name) const { return absl::StrCat(dir_, "/", name); }
-
-  // A self-signed CA named `name`.
-  bool MakeCa(const std::string& name) {
-    return Run(absl::StrCat("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 "
-                            "-nodes -days 2 -subj /CN=", name, " -keyout ", Path(name + ".key"),
-                            " -out ", Path(name + ".pem")));
-  }
-
-  // A certificate for localhost / 127.0.0.1 signed by `ca`, as <name>.pem and <name>.key.
-  bool MakeCert(const std::string& ca, const std::string& name, bool client) {
-    WriteFile(Path(name + ".ext"),
-              client ? "extendedKeyUsage=clientAuth\n"
-                     : "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n");
-    return Run(absl::StrCat("openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
-                            "-subj /CN=", name, " -keyout ", Path(name + ".key"), " -out ",
-                            Path(name + ".csr"))) &&
-           Run(absl::StrCat("openssl x509 -req -days 2 -in ", Path(name + ".csr"), " -CA ",
-                            Path(ca + ".pem"), " -CAkey ", Path(ca + ".key"), " -CAcreateserial -out ",
-                            Path(name + ".pem"), " -extfile ", Path(name + ".ext")));
-  }
-
- private:
-  static bool Run(const std::string& command) {
-    return std::system((command + " >/dev/null 2>&1").c_str()) == 0;
-  }
-  std::string dir_;
-};
 
 class SecurityTest : public ::testing::Test {
  protected:
@@ -175,7 +132,7 @@ TEST_F(SecurityTest, BearerTokensGuardTheCatalogAndWritesNeedAWriteToken) {
 
   grpc::Status none = List(port, insecure);
   EXPECT_EQ(none.error_code(), grpc::StatusCode::UNAUTHENTICATED);
-  EXPECT_EQ(none.error_message(), "missing bearer token: send the metadata 'authorization: Bearer <token>'");
+  EXPECT_EQ(none.error_message(), "missing bearer token: send 'authorization: Bearer <token>'");
   grpc::Status wrong = List(port, insecure, "guess");
   EXPECT_EQ(wrong.error_code(), grpc::StatusCode::UNAUTHENTICATED);
   EXPECT_EQ(wrong.error_message(), "invalid bearer token");
@@ -233,6 +190,143 @@ TEST_F(SecurityTest, TokensAreReloadedWhenTheFileChanges) {
   EXPECT_EQ(List(port, insecure, "old-token").error_code(), grpc::StatusCode::UNAUTHENTICATED);
 }
 
+// --- The JSON view: the catalog over HTTP holds to the gRPC port's rules. ---
+
+TEST_F(SecurityTest, TheJsonViewNeedsACallerTokenWhereGrpcDoes) {
+  const std::string tokens = pki_.Path("tokens");
+  WriteFile(tokens, "reader-token read\nwriter-token\n");
+  auto server = Start([&](auto* o) {
+    o->auth_tokens_file = tokens;
+    o->http_listen = "127.0.0.1:0";
+    o->metrics_listen = "127.0.0.1:0";
+  });
+  ASSERT_TRUE(server.ok()) << server.status();
+  for (const std::string path : {"/v1/models", "/v1/models/claude-sonnet-4-6", "/v1/models/nope"}) {
+    const std::string url = absl::StrCat("http://127.0.0.1:", (*server)->http_port(), path);
+    SCOPED_TRACE(path);
+    auto none = Fetch(url);
+    EXPECT_EQ(none.status, 401);
+    EXPECT_EQ(none.Header("WWW-Authenticate"), R"(Bearer realm="model-catalog")");
+    EXPECT_EQ(none.body,
+              R"({"status":"error","status_message":"missing bearer token: send 'authorization: Bearer <token>'"})");
+    EXPECT_THAT(none.body, ::testing::Not(::testing::HasSubstr("claude")));
+
+    FetchOptions wrong;
+    wrong.headers = {"Authorization: Bearer guess"};
+    auto refused = Fetch(url, wrong);
+    EXPECT_EQ(refused.status, 401);
+    EXPECT_EQ(refused.Header("WWW-Authenticate"),
+              R"(Bearer realm="model-catalog", error="invalid_token")");
+    EXPECT_EQ(refused.body, R"({"status":"error","status_message":"invalid bearer token"})");
+
+    for (const std::string token : {"reader-token", "writer-token"}) {
+      FetchOptions with_token;
+      with_token.headers = {"Authorization: Bearer " + token};
+      auto served = Fetch(url, with_token);
+      EXPECT_EQ(served.status, path == "/v1/models/nope" ? 404 : 200) << token;
+      EXPECT_TRUE(served.Header("WWW-Authenticate").empty());
+    }
+  }
+  // Probes and scrapers need no token, and get no model data.
+  auto healthz = Fetch(absl::StrCat("http://127.0.0.1:", (*server)->metrics_port(), "/healthz"));
+  EXPECT_EQ(healthz.status, 200);
+  auto metrics = Fetch(absl::StrCat("http://127.0.0.1:", (*server)->metrics_port(), "/metrics"));
+  EXPECT_EQ(metrics.status, 200);
+  EXPECT_THAT(metrics.body, ::testing::Not(::testing::HasSubstr("claude")));
+}
+
+TEST_F(SecurityTest, TheJsonViewServesTlsWhenTheGrpcPortDoes) {
+  auto server = Start([&](auto* o) {
+    o->tls.cert = pki_.Path("server.pem");
+    o->tls.key = pki_.Path("server.key");
+    o->http_listen = "127.0.0.1:0";
+    o->metrics_listen = "127.0.0.1:0";
+  });
+  ASSERT_TRUE(server.ok()) << server.status();
+  const int http_port = (*server)->http_port();
+  // Both listeners of catalog data speak TLS, with the same certificate.
+  EXPECT_TRUE(List((*server)->port(), grpc::SslCredentials(Trusting("ca", false))).ok());
+  FetchOptions trusting;
+  trusting.ca_file = pki_.Path("ca.pem");
+  auto served = Fetch(absl::StrCat("https://localhost:", http_port, "/v1/models"), trusting);
+  EXPECT_EQ(served.code, CURLE_OK);
+  EXPECT_EQ(served.status, 200);
+  EXPECT_THAT(served.body, ::testing::HasSubstr("claude-sonnet-4-6"));
+  // No plaintext, and no client that does not trust the CA.
+  auto plaintext = Fetch(absl::StrCat("http://localhost:", http_port, "/v1/models"));
+  EXPECT_NE(plaintext.code, CURLE_OK);
+  EXPECT_EQ(plaintext.status, 0);
+  EXPECT_THAT(plaintext.body, ::testing::Not(::testing::HasSubstr("claude")));
+  ASSERT_TRUE(pki_.MakeCa("other"));
+  FetchOptions distrusting;
+  distrusting.ca_file = pki_.Path("other.pem");
+  auto untrusted = Fetch(absl::StrCat("https://localhost:", http_port, "/v1/models"), distrusting);
+  EXPECT_EQ(untrusted.code, CURLE_PEER_FAILED_VERIFICATION);
+  // The metrics port stays plaintext for scrapers and probes.
+  EXPECT_EQ(Fetch(absl::StrCat("http://127.0.0.1:", (*server)->metrics_port(), "/healthz")).status,
+            200);
+}
+
+TEST_F(SecurityTest, TheJsonViewRequiresClientCertificatesUnderMutualTls) {
+  auto server = Start([&](auto* o) {
+    o->tls.cert = pki_.Path("server.pem");
+    o->tls.key = pki_.Path("server.key");
+    o->tls.client_ca = pki_.Path("ca.pem");
+    o->http_listen = "127.0.0.1:0";
+  });
+  ASSERT_TRUE(server.ok()) << server.status();
+  const std::string url = absl::StrCat("https://localhost:", (*server)->http_port(), "/v1/models");
+  FetchOptions anonymous;
+  anonymous.ca_file = pki_.Path("ca.pem");
+  auto refused = Fetch(url, anonymous);
+  EXPECT_NE(refused.code, CURLE_OK);
+  EXPECT_EQ(refused.status, 0);
+  FetchOptions with_certificate = anonymous;
+  with_certificate.client_cert = pki_.Path("client.pem");
+  with_certificate.client_key = pki_.Path("client.key");
+  auto served = Fetch(url, with_certificate);
+  EXPECT_EQ(served.code, CURLE_OK);
+  EXPECT_EQ(served.status, 200);
+  // A certificate from another CA is refused as well.
+  ASSERT_TRUE(pki_.MakeCa("other"));
+  ASSERT_TRUE(pki_.MakeCert("other", "stranger", true));
+  FetchOptions stranger = anonymous;
+  stranger.client_cert = pki_.Path("stranger.pem");
+  stranger.client_key = pki_.Path("stranger.key");
+  EXPECT_EQ(Fetch(url, stranger).status, 0);
+}
+
+TEST_F(SecurityTest, TheJsonViewsCertificateIsReloadedWhenTheFilesChange) {
+  auto server = Start([&](auto* o) {
+    o->tls.cert = pki_.Path("server.pem");
+    o->tls.key = pki_.Path("server.key");
+    o->tls.reload_interval = absl::Milliseconds(200);
+    o->http_listen = "127.0.0.1:0";
+  });
+  ASSERT_TRUE(server.ok()) << server.status();
+  const std::string url = absl::StrCat("https://localhost:", (*server)->http_port(), "/v1/models");
+  ASSERT_TRUE(pki_.MakeCa("next"));
+  FetchOptions trusting_next;
+  trusting_next.ca_file = pki_.Path("next.pem");
+  EXPECT_NE(Fetch(url, trusting_next).code, CURLE_OK);
+  // A half-written key is not taken: the old certificate keeps being served.
+  WriteFile(pki_.Path("server.key"), "-----BEGIN PRIVATE KEY-----\n");
+  absl::SleepFor(absl::Milliseconds(600));
+  FetchOptions trusting_first;
+  trusting_first.ca_file = pki_.Path("ca.pem");
+  EXPECT_EQ(Fetch(url, trusting_first).status, 200);
+  // Rotate: a certificate from the next CA replaces the served one.
+  ASSERT_TRUE(pki_.MakeCert("next", "rotated", false));
+  ASSERT_EQ(std::rename(pki_.Path("rotated.key").c_str(), pki_.Path("server.key").c_str()), 0);
+  ASSERT_EQ(std::rename(pki_.Path("rotated.pem").c_str(), pki_.Path("server.pem").c_str()), 0);
+  bool rotated = false;
+  for (int attempt = 0; attempt < 100 && !rotated; ++attempt) {
+    rotated = Fetch(url, trusting_next).status == 200;
+    if (!rotated) absl::SleepFor(absl::Milliseconds(100));
+  }
+  EXPECT_TRUE(rotated) << "the new certificate was never served";
+}
+
 TEST_F(SecurityTest, BadSecurityConfigurationIsRefusedAtStart) {
   struct Case {
     std::function<void(catalog::CatalogServerOptions*)> configure;
@@ -249,6 +343,15 @@ TEST_F(SecurityTest, BadSecurityConfigurationIsRefusedAtStart) {
        absl::StrCat("--tls_cert: cannot read ", pki_.Path("missing.pem"))},
       {[&](auto* o) { o->auth_tokens_file = pki_.Path("no-such-tokens"); },
        absl::StrCat("cannot read tokens file ", pki_.Path("no-such-tokens"))},
+      {[&](auto* o) { o->http_listen = "nonsense"; },
+       "--http_listen must be host:port, got \"nonsense\""},
+      {[&](auto* o) {
+         o->http_listen = "127.0.0.1:0";
+         o->tls.cert = pki_.Path("server.pem");
+         o->tls.key = pki_.Path("client.key");
+       },
+       absl::StrCat("--tls_key does not match --tls_cert (", pki_.Path("client.key"), ", ",
+                    pki_.Path("server.pem"), ")")},
   };
   for (const Case& c : cases) {
     auto server = Start(c.configure);

@@ -20,7 +20,8 @@ const BIN_DIR = process.env.MODEL_CATALOG_BIN_DIR || path.join(REPO, 'build', 'b
 // Starts a binary that prints "<name> listening on <address>" once bound.
 function startProcess(binary, args) {
   // A free port for the metrics listener, not the default 9090 every server would share.
-  const env = { ...process.env, MODEL_CATALOG_METRICS_LISTEN: '127.0.0.1:0' };
+  const env = { ...process.env, MODEL_CATALOG_METRICS_LISTEN: '127.0.0.1:0',
+    MODEL_CATALOG_HTTP_LISTEN: '127.0.0.1:0' };
   const child = spawn(path.join(BIN_DIR, binary), args, { stdio: ['ignore', 'pipe', 'ignore'], env });
   return new Promise((resolve, reject) => {
     const lines = readline.createInterface({ input: child.stdout });

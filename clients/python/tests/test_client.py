@@ -62,7 +62,8 @@ def start_catalog_server(hub_address, key_file, listen="127.0.0.1:0", extra_args
          "--sync_interval=1h", "--watch_progress_interval=1s", "--shutdown_grace=1s",
          *extra_args],
         # A free port for the metrics listener, not the default 9090 every server would share.
-        env={"MODEL_CATALOG_METRICS_LISTEN": "127.0.0.1:0"})
+        env={"MODEL_CATALOG_METRICS_LISTEN": "127.0.0.1:0",
+             "MODEL_CATALOG_HTTP_LISTEN": "127.0.0.1:0"})
 
 
 class ClientTest(unittest.TestCase):

@@ -134,7 +134,7 @@ Fails rendering on values that cannot work together.
 {{- if and .Values.tls.enabled (not .Values.tls.secretName) }}
 {{- fail "tls.enabled needs tls.secretName (a kubernetes.io/tls Secret)" }}
 {{- end }}
-{{- range $flag := list "listen" "metrics_listen" "hub_api_key_file" "snapshot_path" "auth_tokens_file" "tls_cert" "tls_key" "tls_client_ca" }}
+{{- range $flag := list "listen" "http_listen" "metrics_listen" "hub_api_key_file" "snapshot_path" "auth_tokens_file" "tls_cert" "tls_key" "tls_client_ca" }}
 {{- if hasKey $.Values.config $flag }}
 {{- fail (printf "config.%s is set by the chart (from ports, hubApiKey, persistence, authTokens or tls)" $flag) }}
 {{- end }}

@@ -107,9 +107,10 @@ function checkDeployment(d, where) {
   if (Object.keys(env).length !== (c.env || []).length) problem(where, 'an environment variable is set twice');
   if (env.OXEN_API_KEY?.value) problem(where, 'the hub key is in the pod spec');
   const ports = Object.fromEntries((c.ports || []).map((p) => [p.name, p.containerPort]));
-  if (!ports.grpc || !ports.metrics) problem(where, 'container ports grpc and metrics are not both named');
+  if (!ports.grpc || !ports.http || !ports.metrics) problem(where, 'container ports grpc, http and metrics are not all named');
   if (env.MODEL_CATALOG_LISTEN?.value !== `0.0.0.0:${ports.grpc}`) problem(where, 'MODEL_CATALOG_LISTEN is not the grpc port');
   if (env.MODEL_CATALOG_METRICS_LISTEN?.value !== `0.0.0.0:${ports.metrics}`) problem(where, 'MODEL_CATALOG_METRICS_LISTEN is not the metrics port');
+  if (env.MODEL_CATALOG_HTTP_LISTEN?.value !== `0.0.0.0:${ports.http}`) problem(where, 'MODEL_CATALOG_HTTP_LISTEN is not the http port');
 
   const tls = Boolean(env.MODEL_CATALOG_TLS_CERT);
   for (const name of ['startupProbe', 'livenessProbe', 'readinessProbe']) {
@@ -158,6 +159,7 @@ function checkAgainstPods(doc, where, podLabels, deploymentName) {
       const grpc = doc.spec.ports.find((p) => p.name === 'grpc');
       if (!grpc || grpc.appProtocol !== 'grpc' || grpc.targetPort !== 'grpc') problem(where, 'no port grpc (appProtocol grpc, targetPort grpc)');
       if (doc.spec.clusterIP !== 'None' && !doc.spec.ports.some((p) => p.name === 'metrics')) problem(where, 'no port metrics');
+      if (doc.spec.clusterIP !== 'None' && !doc.spec.ports.some((p) => p.name === 'http')) problem(where, 'no port http');
       break;
     }
     case 'PodDisruptionBudget':
