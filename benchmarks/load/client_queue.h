@@ -2,7 +2,7 @@
 // blocked in Next() with no deadline: how the watch and sync scenarios take
 // their calls' completions. Not the callback API of the closed-loop scenarios:
 // in gRPC 1.51 its shared threads nap 100 ms after a quiet second (what
-// catalog-server avoids, see services/catalog/serving_queues.h) and cost a
+// catalog-server avoids, see services/catalog/grpc/serving_queues.h) and cost a
 // thread hand-off per completion, which those two scenarios would measure.
 #ifndef MODEL_CATALOG_BENCHMARKS_LOAD_CLIENT_QUEUE_H_
 #define MODEL_CATALOG_BENCHMARKS_LOAD_CLIENT_QUEUE_H_

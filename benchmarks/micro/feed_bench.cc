@@ -8,7 +8,7 @@
 #include "benchmark/benchmark.h"
 #include "benchmarks/micro/fixtures.h"
 #include "benchmarks/micro/registry.h"
-#include "services/catalog/deployment_feed.h"
+#include "services/catalog/watch/deployment_feed.h"
 
 namespace modelcatalog::bench {
 extern int g_watchers;  // micro_main.cc

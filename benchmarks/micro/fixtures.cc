@@ -8,7 +8,7 @@
 
 #include "absl/time/clock.h"
 #include "clients/hub/model_json.h"
-#include "services/catalog/text_fold.h"
+#include "services/catalog/model/text_fold.h"
 #include "services/hub_emulator/catalog.h"
 #include "services/hub_emulator/generator.h"
 

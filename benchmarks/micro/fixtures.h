@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "modelcatalog/v1/model.pb.h"
-#include "services/catalog/catalog_snapshot.h"
+#include "services/catalog/model/catalog_snapshot.h"
 
 namespace modelcatalog::bench {
 

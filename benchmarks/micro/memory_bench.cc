@@ -14,7 +14,7 @@
 #include "benchmarks/micro/fixtures.h"
 #include "benchmarks/micro/registry.h"
 #include "clients/hub/model_json.h"
-#include "services/catalog/catalog_snapshot.h"
+#include "services/catalog/model/catalog_snapshot.h"
 
 namespace modelcatalog::bench {
 namespace {

@@ -1,8 +1,8 @@
-// Ranked search over a snapshot (services/catalog/model_search.h), by query length.
+// Ranked search over a snapshot (services/catalog/model/model_search.h), by query length.
 #include "benchmark/benchmark.h"
 #include "benchmarks/micro/fixtures.h"
 #include "benchmarks/micro/registry.h"
-#include "services/catalog/model_search.h"
+#include "services/catalog/model/model_search.h"
 
 namespace modelcatalog::bench {
 namespace {

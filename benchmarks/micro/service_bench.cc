@@ -14,9 +14,9 @@
 #include "benchmark/benchmark.h"
 #include "benchmarks/micro/fixtures.h"
 #include "benchmarks/micro/registry.h"
-#include "services/catalog/catalog_service_impl.h"
-#include "services/catalog/catalog_store.h"
-#include "services/catalog/sync_status.h"
+#include "services/catalog/api/catalog_service_impl.h"
+#include "services/catalog/model/catalog_store.h"
+#include "services/catalog/sync/sync_status.h"
 
 namespace modelcatalog::bench {
 namespace {

@@ -3,7 +3,7 @@
 #include "benchmark/benchmark.h"
 #include "benchmarks/micro/fixtures.h"
 #include "benchmarks/micro/registry.h"
-#include "services/catalog/catalog_snapshot.h"
+#include "services/catalog/model/catalog_snapshot.h"
 
 namespace modelcatalog::bench {
 namespace {

@@ -9,9 +9,9 @@
 #include "benchmarks/micro/fixtures.h"
 #include "benchmarks/micro/registry.h"
 #include "clients/hub/model_json.h"
-#include "services/catalog/catalog_store.h"
-#include "services/catalog/catalog_updater.h"
-#include "services/catalog/deployment_feed.h"
+#include "services/catalog/model/catalog_store.h"
+#include "services/catalog/sync/catalog_updater.h"
+#include "services/catalog/watch/deployment_feed.h"
 
 namespace modelcatalog::bench {
 namespace {

@@ -1,7 +1,7 @@
 // catalog-server in-process over real sockets, syncing over real HTTP from the
 // real hub emulator (a separate process): every RPC and every error code as a
 // gRPC client sees them.
-#include "services/catalog/catalog_server.h"
+#include "services/catalog/server/catalog_server.h"
 
 #include <algorithm>
 #include <cstdio>

@@ -7,7 +7,7 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "modelcatalog/v1/catalog_service.grpc.pb.h"
-#include "services/catalog/catalog_server.h"
+#include "services/catalog/server/catalog_server.h"
 #include "tests/support/catalog_server_for_test.h"
 #include "tests/support/hub_emulator_process.h"
 

@@ -15,7 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "services/catalog/page_token.h"
+#include "services/catalog/api/page_token.h"
 #include "tests/fuzz/fuzz_check.h"
 
 namespace {

@@ -9,7 +9,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "services/catalog/catalog_server.h"
+#include "services/catalog/server/catalog_server.h"
 
 namespace modelcatalog::testing {
 

@@ -6,7 +6,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "clients/hub/model_json.h"
-#include "services/catalog/text_fold.h"
+#include "services/catalog/model/text_fold.h"
 #include "services/common/json_text.h"
 
 namespace modelcatalog::catalog {

@@ -19,8 +19,8 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
-#include "services/catalog/caller_auth.h"
-#include "services/catalog/catalog_store.h"
+#include "services/catalog/api/caller_auth.h"
+#include "services/catalog/model/catalog_store.h"
 #include "services/catalog/http/http_listener.h"
 
 namespace modelcatalog::catalog {

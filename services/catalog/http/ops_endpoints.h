@@ -8,7 +8,7 @@
 #ifndef MODEL_CATALOG_SERVICES_CATALOG_HTTP_OPS_ENDPOINTS_H_
 #define MODEL_CATALOG_SERVICES_CATALOG_HTTP_OPS_ENDPOINTS_H_
 
-#include "services/catalog/catalog_store.h"
+#include "services/catalog/model/catalog_store.h"
 #include "services/catalog/http/http_listener.h"
 #include "services/common/metrics.h"
 

@@ -1,0 +1,67 @@
+#include "services/catalog/api/catalog_metrics.h"
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+
+namespace modelcatalog::catalog {
+namespace {
+
+constexpr const char* kRpcNames[kRpcCount] = {
+    "ListModels",       "SearchModels",  "GetModel",       "GetSyncStatus",
+    "WatchDeployments", "ActivateModel", "DeactivateModel"};
+
+}  // namespace
+
+CatalogMetrics::CatalogMetrics() {
+  // Every (method, code) series exists from the start: the hot path only
+  // increments an atomic, never looks a series up.
+  for (int r = 0; r < kRpcCount; ++r) {
+    for (int c = 0; c < kStatusCodeCount; ++c) {
+      calls_[r][c] = registry_.GetCounter(
+          "modelcatalog_rpc_calls_total", "Calls handled, by method and status code.",
+          {{"method", kRpcNames[r]},
+           {"code", absl::StatusCodeToString(static_cast<absl::StatusCode>(c))}});
+    }
+    latency_[r] = registry_.GetHistogram("modelcatalog_rpc_latency_seconds",
+                                         "Time from a call's arrival to its answer, by method "
+                                         "(for WatchDeployments, the stream's lifetime).",
+                                         {{"method", kRpcNames[r]}}, metrics::LatencyBounds());
+  }
+}
+
+void CatalogMetrics::RecordCall(Rpc rpc, int code, absl::Duration latency) {
+  const int r = static_cast<int>(rpc);
+  if (code < 0 || code >= kStatusCodeCount) code = static_cast<int>(absl::StatusCode::kUnknown);
+  calls_[r][code]->Increment();
+  latency_[r]->Observe(absl::ToDoubleSeconds(latency));
+}
+
+void CatalogMetrics::RecordSync(absl::string_view outcome, absl::Duration took) {
+  registry_
+      .GetCounter("modelcatalog_syncs_total", "Full syncs with the hub, by outcome.",
+                  {{"outcome", std::string(outcome)}})
+      ->Increment();
+  registry_
+      .GetHistogram("modelcatalog_sync_duration_seconds",
+                    "Time a full sync took, retries and applying included.", {},
+                    {0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120})
+      ->Observe(absl::ToDoubleSeconds(took));
+}
+
+void CatalogMetrics::RecordHubResponse(absl::string_view endpoint, int http_status,
+                                       absl::Duration took) {
+  registry_
+      .GetCounter("modelcatalog_hub_requests_total",
+                  "Requests to the hub, by endpoint and HTTP status (0: no answer).",
+                  {{"endpoint", std::string(endpoint)}, {"status", absl::StrCat(http_status)}})
+      ->Increment();
+  registry_
+      .GetHistogram("modelcatalog_hub_request_duration_seconds",
+                    "Time hub requests took, by endpoint.", {{"endpoint", std::string(endpoint)}},
+                    metrics::LatencyBounds())
+      ->Observe(absl::ToDoubleSeconds(took));
+}
+
+}  // namespace modelcatalog::catalog

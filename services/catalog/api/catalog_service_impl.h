@@ -1,0 +1,85 @@
+// The logic of ModelCatalogService, free of gRPC: each method takes the request,
+// fills the response and returns a status. The gRPC layer (catalog_grpc_service.h)
+// only forwards to it, so everything here is tested with plain calls.
+#ifndef MODEL_CATALOG_SERVICES_CATALOG_API_CATALOG_SERVICE_IMPL_H_
+#define MODEL_CATALOG_SERVICES_CATALOG_API_CATALOG_SERVICE_IMPL_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "modelcatalog/v1/catalog_service.pb.h"
+#include "services/catalog/model/catalog_store.h"
+#include "services/catalog/sync/sync_status.h"
+
+namespace modelcatalog::catalog {
+
+struct CatalogServiceOptions {
+  int32_t default_page_size = 50;
+  int32_t max_page_size = 1000;
+  // A page token older than this is refused: long enough for any client that
+  // walks pages, short enough that stale cursors do not linger.
+  absl::Duration page_token_lifetime = absl::Hours(1);
+  std::function<absl::Time()> clock = [] { return absl::Now(); };
+};
+
+// A page of models: positions in the snapshot that was read, in answer order.
+struct ModelPage {
+  std::shared_ptr<const CatalogSnapshot> snapshot;
+  std::vector<uint32_t> positions;
+  std::string next_page_token;
+};
+
+// One model of a snapshot.
+struct ModelRef {
+  std::shared_ptr<const CatalogSnapshot> snapshot;
+  uint32_t position = 0;
+  const CatalogEntry& entry() const { return snapshot->entry(position); }
+};
+
+class CatalogServiceImpl {
+ public:
+  CatalogServiceImpl(const CatalogStore* store, const SyncStatusRecorder* sync_status,
+                     CatalogServiceOptions options = {});
+
+  // INVALID_ARGUMENT for a negative page_size or a page_token that is malformed,
+  // expired or of another query; UNAVAILABLE before the first catalog is loaded.
+  absl::Status ListModels(const modelcatalog::v1::ListModelsRequest& request,
+                          modelcatalog::v1::ListModelsResponse* response) const;
+
+  // As ListModels, and INVALID_ARGUMENT for an empty query.
+  absl::Status SearchModels(const modelcatalog::v1::SearchModelsRequest& request,
+                            modelcatalog::v1::SearchModelsResponse* response) const;
+
+  // INVALID_ARGUMENT for an empty id; NOT_FOUND "Model not found: <id>";
+  // UNAVAILABLE before the first catalog is loaded.
+  absl::Status GetModel(const modelcatalog::v1::GetModelRequest& request,
+                        modelcatalog::v1::GetModelResponse* response) const;
+
+  // Never fails.
+  absl::Status GetSyncStatus(const modelcatalog::v1::GetSyncStatusRequest& request,
+                             modelcatalog::v1::GetSyncStatusResponse* response) const;
+
+  // The same answers as positions in a snapshot, for callers that write the
+  // models' stored serialization rather than copying messages (the gRPC layer).
+  absl::StatusOr<ModelPage> ListPage(const modelcatalog::v1::ListModelsRequest& request) const;
+  absl::StatusOr<ModelPage> SearchPage(const modelcatalog::v1::SearchModelsRequest& request) const;
+  absl::StatusOr<ModelRef> FindModel(const modelcatalog::v1::GetModelRequest& request) const;
+
+ private:
+  absl::StatusOr<std::shared_ptr<const CatalogSnapshot>> LoadedSnapshot() const;
+  absl::StatusOr<int32_t> PageSize(int32_t requested) const;
+
+  const CatalogStore* const store_;
+  const SyncStatusRecorder* const sync_status_;
+  const CatalogServiceOptions options_;
+};
+
+}  // namespace modelcatalog::catalog
+
+#endif  // MODEL_CATALOG_SERVICES_CATALOG_API_CATALOG_SERVICE_IMPL_H_

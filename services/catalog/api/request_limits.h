@@ -1,0 +1,48 @@
+// Bounds on what a caller may send, checked before any work is done. Errors
+// are INVALID_ARGUMENT and name the field.
+#ifndef MODEL_CATALOG_SERVICES_CATALOG_API_REQUEST_LIMITS_H_
+#define MODEL_CATALOG_SERVICES_CATALOG_API_REQUEST_LIMITS_H_
+
+#include <cstddef>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "modelcatalog/v1/catalog_service.pb.h"
+
+namespace modelcatalog::catalog {
+
+// Ids of the hub's models are short slugs; these leave room for any real one.
+inline constexpr size_t kMaxIdBytes = 256;
+inline constexpr size_t kMaxQueryBytes = 256;
+inline constexpr size_t kMaxFilterBytes = 256;  // developer_name, action
+inline constexpr size_t kMaxPageTokenBytes = 1024;
+inline constexpr size_t kMaxResumeTokenBytes = 128;
+inline constexpr int kMaxWatchedModels = 1000;
+
+inline absl::Status CheckLength(absl::string_view field, absl::string_view value, size_t max) {
+  if (value.size() <= max) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat(field, " is ", value.size(), " bytes long; at most ", max, " are allowed"));
+}
+
+// model_ids: at most kMaxWatchedModels, none empty or too long; resume_token's length.
+inline absl::Status CheckWatchRequest(const modelcatalog::v1::WatchDeploymentsRequest& request) {
+  if (request.model_ids_size() > kMaxWatchedModels) {
+    return absl::InvalidArgumentError(absl::StrCat("model_ids lists ", request.model_ids_size(),
+                                                   " models; at most ", kMaxWatchedModels,
+                                                   " may be watched by one stream"));
+  }
+  for (int i = 0; i < request.model_ids_size(); ++i) {
+    const std::string& id = request.model_ids(i);
+    if (id.empty()) return absl::InvalidArgumentError(absl::StrCat("model_ids[", i, "] is empty"));
+    if (absl::Status s = CheckLength(absl::StrCat("model_ids[", i, "]"), id, kMaxIdBytes); !s.ok()) {
+      return s;
+    }
+  }
+  return CheckLength("resume_token", request.resume_token(), kMaxResumeTokenBytes);
+}
+
+}  // namespace modelcatalog::catalog
+
+#endif  // MODEL_CATALOG_SERVICES_CATALOG_API_REQUEST_LIMITS_H_

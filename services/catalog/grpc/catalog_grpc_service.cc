@@ -1,0 +1,283 @@
+#include "services/catalog/grpc/catalog_grpc_service.h"
+
+#include <atomic>
+#include <string>
+#include <vector>
+
+#include "grpcpp/support/proto_buffer_reader.h"
+#include "grpcpp/support/slice.h"
+#include "services/catalog/grpc/grpc_status.h"
+#include "services/catalog/api/request_limits.h"
+
+namespace modelcatalog::catalog {
+namespace {
+
+using ::modelcatalog::v1::Model;
+
+// Reads a request message from its bytes.
+absl::Status ParseRequest(const grpc::ByteBuffer* request, google::protobuf::Message* message) {
+  grpc::ProtoBufferReader reader(const_cast<grpc::ByteBuffer*>(request));
+  if (!message->ParseFromZeroCopyStream(&reader)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the request is not a valid ", message->GetDescriptor()->full_name()));
+  }
+  return absl::OkStatus();
+}
+
+void AppendVarint(uint64_t value, std::string* out) {
+  while (value >= 0x80) {
+    out->push_back(static_cast<char>(value | 0x80));
+    value >>= 7;
+  }
+  out->push_back(static_cast<char>(value));
+}
+
+// A length-delimited field: what a message field or a string field is on the wire.
+void AppendField(int number, absl::string_view bytes, std::string* out) {
+  AppendVarint(static_cast<uint64_t>(number) << 3 | 2, out);
+  AppendVarint(bytes.size(), out);
+  out->append(bytes.data(), bytes.size());
+}
+
+void ToByteBuffer(std::string bytes, grpc::ByteBuffer* buffer) {
+  auto* owned = new std::string(std::move(bytes));
+  grpc::Slice slice(
+      owned->data(), owned->size(), [](void* p) { delete static_cast<std::string*>(p); }, owned);
+  grpc::ByteBuffer(&slice, 1).Swap(buffer);
+}
+
+// ListModelsResponse and SearchModelsResponse alike: models = 1, next_page_token = 2.
+void WritePage(const ModelPage& page, grpc::ByteBuffer* response) {
+  size_t size = page.next_page_token.size() + 16;
+  for (uint32_t position : page.positions) size += page.snapshot->entry(position).wire.size() + 6;
+  std::string bytes;
+  bytes.reserve(size);
+  for (uint32_t position : page.positions) {
+    AppendField(1, page.snapshot->entry(position).wire, &bytes);
+  }
+  if (!page.next_page_token.empty()) AppendField(2, page.next_page_token, &bytes);
+  ToByteBuffer(std::move(bytes), response);
+}
+
+// The caller's deadline; InfiniteFuture when it set none.
+absl::Time DeadlineOf(const grpc::ServerContext* context) {
+  const auto deadline = context->deadline();
+  if (deadline == std::chrono::system_clock::time_point::max()) return absl::InfiniteFuture();
+  return absl::FromChrono(deadline);
+}
+
+void WriteModel(absl::string_view wire, grpc::ByteBuffer* response) {
+  std::string bytes;
+  bytes.reserve(wire.size() + 6);
+  AppendField(1, wire, &bytes);  // GetModelResponse.model = 1
+  ToByteBuffer(std::move(bytes), response);
+}
+
+}  // namespace
+
+// One WatchDeployments stream: the feed's WatchStream queue, written to the
+// wire one event at a time, as the bytes the feed serialized (shared with
+// every stream that sends the same event). It lives on a stream queue, which
+// is also its feed shard, so the feed's fan-out to it runs on the thread that
+// drains its write completions.
+class CatalogGrpcService::WatchCall final : public StreamCall<grpc::ByteBuffer, grpc::ByteBuffer>,
+                                            public WatchStream {
+ public:
+  // Requests the next WatchDeployments call on `call_queue`, bound to the next
+  // stream queue in turn.
+  static void Await(CatalogGrpcService* service, ServingQueues* queues, ServingQueue* call_queue) {
+    const size_t shard = queues->NextStreamQueue();
+    AwaitCall(new WatchCall(service, queues, call_queue, shard));
+  }
+
+ private:
+  WatchCall(CatalogGrpcService* service, ServingQueues* queues, ServingQueue* call_queue,
+            size_t shard)
+      : StreamCall(&service->watch_deployments_, call_queue, &queues->stream_queue(shard)),
+        WatchStream({}, shard),
+        service_(service),
+        queues_(queues),
+        call_queue_(call_queue) {}
+
+  void AwaitNext() override { Await(service_, queues_, call_queue_); }
+
+  void OnStart() override {
+    start_ = absl::Now();
+    absl::Status status = service_->Authorize(context(), Access::kRead);
+    modelcatalog::v1::WatchDeploymentsRequest parsed;
+    if (status.ok()) status = ParseRequest(&request(), &parsed);
+    if (status.ok()) status = CheckWatchRequest(parsed);
+    if (status.ok()) {
+      SetWatchedModels({parsed.model_ids().begin(), parsed.model_ids().end()});
+      status = service_->feed_->Subscribe(this, parsed.resume_token());
+    }
+    // Through WatchStream, which finishes a stream once, whatever else (a
+    // cancellation coming in meanwhile) tries to.
+    if (!status.ok()) End(status);
+  }
+  void OnWritten(bool ok) override { OnEventWritten(ok); }
+  void OnCancelled() override { OnStreamCancelled(); }
+  void OnDone() override {
+    SyncWithCallbacks();
+    service_->feed_->Unsubscribe(this);  // a no-op for a stream never subscribed
+    if (service_->metrics_ != nullptr) {
+      service_->metrics_->RecordCall(Rpc::kWatchDeployments,
+                                     finish_code_.load(std::memory_order_acquire),
+                                     absl::Now() - start_);
+    }
+  }
+
+  void StartEventWrite(EncodedEvent event) override {
+    // Copied into a slice of gRPC's own: an event is a few hundred bytes, and a
+    // slice that referred to the shared bytes would cost as many allocations
+    // (its refcount object and our reference) and be freed by whichever gRPC
+    // thread drops it last.
+    grpc::Slice slice(event->data(), event->size());
+    StartWrite(grpc::ByteBuffer(&slice, 1));
+  }
+  void FinishStream(const absl::Status& status) override {
+    finish_code_.store(static_cast<int>(status.code()), std::memory_order_release);
+    StartFinish(ToGrpcStatus(status));
+  }
+
+  CatalogGrpcService* const service_;
+  ServingQueues* const queues_;
+  ServingQueue* const call_queue_;
+  absl::Time start_;
+  std::atomic<int> finish_code_{0};  // written by FinishStream, read in OnDone
+};
+
+template <typename Method, typename Request, typename Handle>
+void CatalogGrpcService::Bind(Method* method, Request request, Rpc rpc, Handle handle) {
+  method->request = [this, request](auto* context, auto* message, auto* responder, auto* queue,
+                                    void* tag) {
+    (service_.*request)(context, message, responder, queue, queue, tag);
+  };
+  method->handle = std::move(handle);
+  if (metrics_ == nullptr) return;
+  method->on_finish = [metrics = metrics_, rpc](const grpc::Status& status, absl::Duration took) {
+    metrics->RecordCall(rpc, static_cast<int>(status.error_code()), took);
+  };
+}
+
+CatalogGrpcService::CatalogGrpcService(const CatalogServiceImpl* impl, LiveOperations* live,
+                                       DeploymentFeed* feed, const CallerAuth* auth,
+                                       CatalogMetrics* metrics)
+    : impl_(impl), live_(live), feed_(feed), auth_(auth), metrics_(metrics) {
+  Bind(&list_models_, &AsyncService::RequestListModels, Rpc::kListModels,
+       [this](RawCall* call) { ListModels(call); });
+  Bind(&search_models_, &AsyncService::RequestSearchModels, Rpc::kSearchModels,
+       [this](RawCall* call) { SearchModels(call); });
+  Bind(&get_model_, &AsyncService::RequestGetModel, Rpc::kGetModel,
+       [this](RawCall* call) { GetModel(call); });
+  Bind(&get_sync_status_, &AsyncService::RequestGetSyncStatus, Rpc::kGetSyncStatus,
+       [this](auto* call) { GetSyncStatus(call); });
+  Bind(&activate_model_, &AsyncService::RequestActivateModel, Rpc::kActivateModel,
+       [this](auto* call) { SwitchDeployment(/*activate=*/true, call); });
+  Bind(&deactivate_model_, &AsyncService::RequestDeactivateModel, Rpc::kDeactivateModel,
+       [this](auto* call) { SwitchDeployment(/*activate=*/false, call); });
+  watch_deployments_ = [this](grpc::ServerContext* context, grpc::ByteBuffer* request,
+                              grpc::ServerAsyncWriter<grpc::ByteBuffer>* writer,
+                              grpc::CompletionQueue* call_queue,
+                              grpc::ServerCompletionQueue* notification_queue, void* tag) {
+    service_.RequestWatchDeployments(context, request, writer, call_queue, notification_queue, tag);
+  };
+}
+
+void CatalogGrpcService::Serve(ServingQueues* queues, int backlog) {
+  for (size_t i = 0; i < queues->call_queue_count(); ++i) {
+    ServingQueue* queue = &queues->call_queue(i);
+    for (int n = 0; n < backlog; ++n) {
+      RawCall::Await(&list_models_, queue);
+      RawCall::Await(&search_models_, queue);
+      RawCall::Await(&get_model_, queue);
+      decltype(get_sync_status_)::Call::Await(&get_sync_status_, queue);
+      decltype(activate_model_)::Call::Await(&activate_model_, queue);
+      decltype(deactivate_model_)::Call::Await(&deactivate_model_, queue);
+      WatchCall::Await(this, queues, queue);
+    }
+  }
+}
+
+absl::Status CatalogGrpcService::Authorize(const grpc::ServerContext* context, Access need) const {
+  if (auth_ == nullptr) return absl::OkStatus();
+  const auto& metadata = context->client_metadata();
+  auto it = metadata.find("authorization");
+  const absl::string_view value = it == metadata.end()
+                                      ? absl::string_view()
+                                      : absl::string_view(it->second.data(), it->second.size());
+  return auth_->Check(value, need);
+}
+
+void CatalogGrpcService::ListModels(RawCall* call) {
+  absl::Status status = Authorize(call->context(), Access::kRead);
+  modelcatalog::v1::ListModelsRequest parsed;
+  if (status.ok()) status = ParseRequest(&call->request(), &parsed);
+  if (status.ok()) {
+    absl::StatusOr<ModelPage> page = impl_->ListPage(parsed);
+    status = page.status();
+    if (page.ok()) WritePage(*page, call->response());
+  }
+  call->Finish(ToGrpcStatus(status));
+}
+
+void CatalogGrpcService::SearchModels(RawCall* call) {
+  absl::Status status = Authorize(call->context(), Access::kRead);
+  modelcatalog::v1::SearchModelsRequest parsed;
+  if (status.ok()) status = ParseRequest(&call->request(), &parsed);
+  if (status.ok()) {
+    absl::StatusOr<ModelPage> page = impl_->SearchPage(parsed);
+    status = page.status();
+    if (page.ok()) WritePage(*page, call->response());
+  }
+  call->Finish(ToGrpcStatus(status));
+}
+
+void CatalogGrpcService::GetModel(RawCall* call) {
+  absl::Status status = Authorize(call->context(), Access::kRead);
+  modelcatalog::v1::GetModelRequest parsed;
+  if (status.ok()) status = ParseRequest(&call->request(), &parsed);
+  if (status.ok() && parsed.live()) {
+    // Answered from the hub, on one of LiveOperations' threads.
+    live_->GetLive(parsed.id(), [call](absl::StatusOr<modelcatalog::v1::Model> model) {
+      if (model.ok()) WriteModel(DeterministicWire(*model), call->response());
+      call->Finish(ToGrpcStatus(model.status()));
+    });
+    return;
+  }
+  if (status.ok()) {
+    absl::StatusOr<ModelRef> model = impl_->FindModel(parsed);
+    status = model.status();
+    if (model.ok()) WriteModel(model->entry().wire, call->response());
+  }
+  call->Finish(ToGrpcStatus(status));
+}
+
+void CatalogGrpcService::GetSyncStatus(
+    UnaryMethod<modelcatalog::v1::GetSyncStatusRequest,
+                modelcatalog::v1::GetSyncStatusResponse>::Call* call) {
+  absl::Status status = Authorize(call->context(), Access::kRead);
+  if (status.ok()) status = impl_->GetSyncStatus(call->request(), call->response());
+  call->Finish(ToGrpcStatus(status));
+}
+
+template <typename Call>
+void CatalogGrpcService::SwitchDeployment(bool activate, Call* call) {
+  if (absl::Status allowed = Authorize(call->context(), Access::kWrite); !allowed.ok()) {
+    call->Finish(ToGrpcStatus(allowed));
+    return;
+  }
+  auto done = [call](absl::StatusOr<modelcatalog::v1::Model> model) {
+    if (model.ok()) *call->response()->mutable_model() = *std::move(model);
+    call->Finish(ToGrpcStatus(model.status()));
+  };
+  const std::string& id = call->request().id();
+  const absl::Time deadline = DeadlineOf(call->context());
+  if (activate) {
+    live_->Activate(id, deadline, std::move(done));
+  } else {
+    live_->Deactivate(id, deadline, std::move(done));
+  }
+}
+
+}  // namespace modelcatalog::catalog

@@ -1,0 +1,217 @@
+#include "services/catalog/model/catalog_snapshot.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/hash/hash.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "services/catalog/model/text_fold.h"
+
+namespace modelcatalog::catalog {
+
+std::string DeterministicWire(const modelcatalog::v1::Model& model) {
+  // Structs are maps, whose wire order is unspecified unless deterministic
+  // serialization is asked for. The size is computed once (walking a Struct
+  // tree is not free) and the bytes are written straight into a string of
+  // exactly that size.
+  const size_t size = model.ByteSizeLong();
+  std::string bytes(size, '\0');
+  {
+    google::protobuf::io::ArrayOutputStream array(bytes.data(), static_cast<int>(size));
+    google::protobuf::io::CodedOutputStream coded(&array);
+    coded.SetSerializationDeterministic(true);
+    model.SerializeWithCachedSizes(&coded);
+  }
+  return bytes;
+}
+
+uint64_t CombineFingerprints(uint64_t accumulated, uint64_t model_fingerprint) {
+  return absl::Hash<std::pair<uint64_t, uint64_t>>{}({accumulated, model_fingerprint});
+}
+
+modelcatalog::v1::Model CatalogEntry::model() const {
+  modelcatalog::v1::Model model;
+  // The bytes were serialized by this process from a valid message.
+  model.ParseFromString(wire);
+  return model;
+}
+
+std::shared_ptr<const CatalogSnapshot> CatalogSnapshot::Build(
+    std::vector<modelcatalog::v1::Model> models, int64_t revision, absl::Time fetched_at) {
+  Builder builder;
+  for (auto& model : models) {
+    builder.Add(model);
+    model = modelcatalog::v1::Model();  // the entry holds what is needed; free the message
+  }
+  return std::move(builder).Build(revision, fetched_at);
+}
+
+uint32_t CatalogSnapshot::Builder::DeveloperRef(const std::string& name) {
+  auto known = developer_by_name_.find(name);
+  if (known != developer_by_name_.end()) return known->second;
+  // Names that differ only in case share the folded name's list.
+  std::string folded = FoldCase(name);
+  auto [it, inserted] = developer_by_folded_name_.try_emplace(
+      folded, static_cast<uint32_t>(developers_.size()));
+  if (inserted) developers_.push_back(std::move(folded));
+  developer_by_name_.emplace(name, it->second);
+  return it->second;
+}
+
+uint32_t CatalogSnapshot::Builder::ActionRef(const std::string& action) {
+  auto [it, inserted] =
+      action_by_name_.try_emplace(action, static_cast<uint32_t>(actions_.size()));
+  if (inserted) actions_.push_back(action);
+  return it->second;
+}
+
+void CatalogSnapshot::Builder::Add(const modelcatalog::v1::Model& model) {
+  Added& added = added_.emplace_back();
+  auto entry = std::make_shared<CatalogEntry>();
+  entry->id = model.id();
+  entry->folded_id = FoldCase(model.id());
+  entry->folded_display_name = FoldCase(model.display_name());
+  entry->model_type = model.model_type();
+  entry->deployments = model.deployments();
+  entry->wire = DeterministicWire(model);
+  entry->fingerprint = absl::Hash<std::string>{}(entry->wire);
+  added.entry = std::move(entry);
+  if (model.has_developer()) added.developer = DeveloperRef(model.developer().name());
+  added.actions_begin = static_cast<uint32_t>(action_refs_.size());
+  if (model.has_fine_tuning()) {
+    for (const std::string& action : model.fine_tuning().actions()) {
+      const uint32_t ref = ActionRef(action);
+      // An action listed twice must not list the model twice.
+      const auto begin = action_refs_.begin() + added.actions_begin;
+      if (std::find(begin, action_refs_.end(), ref) == action_refs_.end()) {
+        action_refs_.push_back(ref);
+      }
+    }
+  }
+  added.actions_end = static_cast<uint32_t>(action_refs_.size());
+}
+
+std::shared_ptr<const CatalogSnapshot> CatalogSnapshot::Builder::Build(int64_t revision,
+                                                                       absl::Time fetched_at) && {
+  std::shared_ptr<CatalogSnapshot> snapshot(new CatalogSnapshot());
+  snapshot->revision_ = revision;
+  snapshot->fetched_at_ = fetched_at;
+
+  // Stable sort keeps the order of addition among equal ids, so "first record
+  // wins" holds. The records sorted are a pointer and three numbers each.
+  std::stable_sort(added_.begin(), added_.end(),
+                   [](const Added& a, const Added& b) { return a.entry->id < b.entry->id; });
+  auto indexes = std::make_shared<Indexes>();
+  auto& entries = snapshot->entries_;
+  entries.reserve(added_.size());
+  indexes->ids.reserve(added_.size());
+  std::vector<std::vector<uint32_t>> with_developer(developers_.size());
+  std::vector<std::vector<uint32_t>> with_action(actions_.size());
+  for (Added& added : added_) {
+    if (!indexes->ids.empty() && indexes->ids.back() == added.entry->id) {
+      snapshot->duplicate_ids_.push_back(added.entry->id);
+      continue;
+    }
+    const uint32_t i = static_cast<uint32_t>(entries.size());
+    indexes->ids.push_back(added.entry->id);
+    entries.push_back(std::move(added.entry));
+    if (added.developer != kNoDeveloper) with_developer[added.developer].push_back(i);
+    for (uint32_t a = added.actions_begin; a < added.actions_end; ++a) {
+      with_action[action_refs_[a]].push_back(i);
+    }
+  }
+  added_.clear();
+  added_.shrink_to_fit();
+  // Only keys of models kept (not of duplicates dropped) get a list.
+  for (size_t d = 0; d < developers_.size(); ++d) {
+    if (!with_developer[d].empty()) {
+      indexes->by_developer.emplace(std::move(developers_[d]), std::move(with_developer[d]));
+    }
+  }
+  for (size_t a = 0; a < actions_.size(); ++a) {
+    if (!with_action[a].empty()) {
+      indexes->by_action.emplace(std::move(actions_[a]), std::move(with_action[a]));
+    }
+  }
+
+  indexes->by_id.reserve(entries.size());
+  uint64_t fingerprint = entries.size();
+  for (uint32_t i = 0; i < entries.size(); ++i) {
+    indexes->by_id.emplace(indexes->ids[i], i);
+    // Entries are in id order, so the combination is independent of the hub's order.
+    fingerprint = CombineFingerprints(fingerprint, entries[i]->fingerprint);
+  }
+  snapshot->fingerprint_ = fingerprint;
+  snapshot->indexes_ = std::move(indexes);
+  snapshot->search_index_ = SearchIndex::Build(entries);
+  return snapshot;
+}
+
+std::shared_ptr<CatalogSnapshot> CatalogSnapshot::ShareWithRevision(int64_t revision) const {
+  std::shared_ptr<CatalogSnapshot> copy(new CatalogSnapshot());
+  copy->revision_ = revision;
+  copy->fetched_at_ = fetched_at_;
+  copy->fingerprint_ = fingerprint_;
+  copy->indexes_ = indexes_;
+  copy->search_index_ = search_index_;
+  copy->duplicate_ids_ = duplicate_ids_;
+  copy->entries_ = entries_;  // pointers: the entries themselves are shared
+  return copy;
+}
+
+std::shared_ptr<const CatalogSnapshot> CatalogSnapshot::WithRevision(int64_t revision) const {
+  return ShareWithRevision(revision);
+}
+
+std::shared_ptr<const CatalogSnapshot> CatalogSnapshot::WithDeployments(
+    size_t position,
+    const google::protobuf::RepeatedPtrField<modelcatalog::v1::Deployment>& deployments,
+    int64_t revision) const {
+  std::shared_ptr<CatalogSnapshot> patched = ShareWithRevision(revision);
+  auto entry = std::make_shared<CatalogEntry>(*entries_[position]);
+  modelcatalog::v1::Model model = entry->model();
+  *model.mutable_deployments() = deployments;
+  entry->deployments = deployments;
+  entry->wire = DeterministicWire(model);
+  entry->fingerprint = absl::Hash<std::string>{}(entry->wire);
+  patched->entries_[position] = std::move(entry);
+  // Deployments change no index; only the fingerprint needs the new content.
+  uint64_t fingerprint = patched->entries_.size();
+  for (const auto& e : patched->entries_) fingerprint = CombineFingerprints(fingerprint, e->fingerprint);
+  patched->fingerprint_ = fingerprint;
+  return patched;
+}
+
+const CatalogEntry* CatalogSnapshot::Find(absl::string_view id) const {
+  auto it = indexes_->by_id.find(id);
+  return it == indexes_->by_id.end() ? nullptr : entries_[it->second].get();
+}
+
+absl::optional<size_t> CatalogSnapshot::PositionOf(absl::string_view id) const {
+  auto it = indexes_->by_id.find(id);
+  if (it == indexes_->by_id.end()) return absl::nullopt;
+  return it->second;
+}
+
+size_t CatalogSnapshot::UpperBound(absl::string_view id) const {
+  const std::vector<std::string>& ids = indexes_->ids;
+  auto it = std::upper_bound(ids.begin(), ids.end(), id,
+                             [](absl::string_view key, const std::string& e) { return key < e; });
+  return static_cast<size_t>(it - ids.begin());
+}
+
+absl::Span<const uint32_t> CatalogSnapshot::WithDeveloper(
+    absl::string_view folded_developer_name) const {
+  auto it = indexes_->by_developer.find(folded_developer_name);
+  if (it == indexes_->by_developer.end()) return {};
+  return it->second;
+}
+
+absl::Span<const uint32_t> CatalogSnapshot::WithAction(absl::string_view action) const {
+  auto it = indexes_->by_action.find(action);
+  if (it == indexes_->by_action.end()) return {};
+  return it->second;
+}
+
+}  // namespace modelcatalog::catalog

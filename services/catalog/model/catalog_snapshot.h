@@ -1,0 +1,174 @@
+// An immutable, complete view of the catalog at one sync.
+//
+// A sync builds a new snapshot from the full list the hub returned and swaps it
+// in whole (see CatalogStore): readers hold a shared_ptr to the snapshot they
+// started with, so they never wait for a sync and never see half of one.
+// Everything a read needs is precomputed here, once per sync: models in id
+// order (the List order and the pagination key), the id index, the filter
+// postings, and the folded text search matches against.
+#ifndef MODEL_CATALOG_SERVICES_CATALOG_MODEL_CATALOG_SNAPSHOT_H_
+#define MODEL_CATALOG_SERVICES_CATALOG_MODEL_CATALOG_SNAPSHOT_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "absl/types/optional.h"
+#include "absl/types/span.h"
+#include "modelcatalog/v1/model.pb.h"
+#include "services/catalog/model/search_index.h"
+
+namespace modelcatalog::catalog {
+
+using Deployments = google::protobuf::RepeatedPtrField<modelcatalog::v1::Deployment>;
+
+// One model, kept as its serialization plus the few fields the read paths
+// look at. The serialization is written as is into responses, so each model
+// is serialized once per snapshot, not once per call; and a catalog held as
+// bytes takes a fraction of the memory of the same models held as messages
+// (a request_schema Struct is a tree of small heap objects).
+struct CatalogEntry {
+  std::string id;
+  std::string folded_id;            // FoldCase(id)
+  std::string folded_display_name;  // FoldCase(display_name)
+  modelcatalog::v1::ModelType model_type = modelcatalog::v1::MODEL_TYPE_UNSPECIFIED;
+  Deployments deployments;
+  std::string wire;                 // the model's deterministic serialization
+  uint64_t fingerprint = 0;         // hash of `wire`
+
+  // The whole model, read back from `wire`: for the paths that need a message
+  // (the hot ones write `wire` directly).
+  modelcatalog::v1::Model model() const;
+};
+
+class CatalogSnapshot {
+ public:
+  class Builder;
+
+  // Builds a snapshot from `models` in any order. Ids are unique in a snapshot:
+  // when the hub repeats an id the first record wins and the id is reported in
+  // duplicate_ids(). For catalogs already held as messages; a sync adds each
+  // model to a Builder as it is parsed instead.
+  static std::shared_ptr<const CatalogSnapshot> Build(std::vector<modelcatalog::v1::Model> models,
+                                                      int64_t revision, absl::Time fetched_at);
+
+  // Grows by one each time a sync changes the catalog's content.
+  int64_t revision() const { return revision_; }
+  // When this content was first fetched from the hub. A later sync that finds
+  // the same content keeps the snapshot (and this time) and only updates the
+  // sync status.
+  absl::Time fetched_at() const { return fetched_at_; }
+  // Order-independent hash of every model: equal catalogs have equal fingerprints.
+  uint64_t fingerprint() const { return fingerprint_; }
+
+  size_t size() const { return entries_.size(); }
+  // The i-th model in ascending id order.
+  const CatalogEntry& entry(size_t i) const { return *entries_[i]; }
+
+  // The entry with this exact id, or nullptr.
+  const CatalogEntry* Find(absl::string_view id) const;
+  // The position of the model with this exact id, or nullopt.
+  absl::optional<size_t> PositionOf(absl::string_view id) const;
+  // Position of the first entry whose id sorts after `id` (keyset pagination).
+  size_t UpperBound(absl::string_view id) const;
+
+  // Positions (ascending) of the models whose developer name folds to
+  // `folded_developer_name`; empty when none.
+  absl::Span<const uint32_t> WithDeveloper(absl::string_view folded_developer_name) const;
+  // Positions (ascending) of the models whose fine-tuning actions include `action`.
+  absl::Span<const uint32_t> WithAction(absl::string_view action) const;
+
+  const std::vector<std::string>& duplicate_ids() const { return duplicate_ids_; }
+
+  // The search candidate lists of this snapshot's ids and display names.
+  const SearchIndex& search_index() const { return *search_index_; }
+
+  // A copy of this snapshot with another revision; everything else is shared.
+  std::shared_ptr<const CatalogSnapshot> WithRevision(int64_t revision) const;
+
+  // A copy of this snapshot in which the model at `position` has `deployments`
+  // and the revision is `revision`. Everything else, indexes included, is
+  // shared with this snapshot, so a live status change costs a pointer copy per
+  // model, not a rebuild.
+  std::shared_ptr<const CatalogSnapshot> WithDeployments(
+      size_t position,
+      const google::protobuf::RepeatedPtrField<modelcatalog::v1::Deployment>& deployments,
+      int64_t revision) const;
+
+ private:
+  CatalogSnapshot() = default;
+  CatalogSnapshot(const CatalogSnapshot&) = delete;
+  CatalogSnapshot& operator=(const CatalogSnapshot&) = delete;
+  // A copy sharing everything, under another revision.
+  std::shared_ptr<CatalogSnapshot> ShareWithRevision(int64_t revision) const;
+
+  // What depends only on ids, developers and actions: shared by every snapshot
+  // patched from the same sync.
+  struct Indexes {
+    std::vector<std::string> ids;  // ascending; ids[i] is entry(i)'s id
+    absl::flat_hash_map<absl::string_view, uint32_t> by_id;  // keys point into `ids`
+    absl::flat_hash_map<std::string, std::vector<uint32_t>> by_developer;
+    absl::flat_hash_map<std::string, std::vector<uint32_t>> by_action;
+  };
+
+  int64_t revision_ = 0;
+  absl::Time fetched_at_;
+  uint64_t fingerprint_ = 0;
+  std::vector<std::shared_ptr<const CatalogEntry>> entries_;
+  std::shared_ptr<const Indexes> indexes_;
+  std::shared_ptr<const SearchIndex> search_index_;  // shared like indexes_
+  std::vector<std::string> duplicate_ids_;
+};
+
+// Collects the models of a snapshot, one at a time, in the hub's order. Each
+// model becomes its entry as it is added (serialization, folded text,
+// fingerprint, deployments, and the keys of the developer and action
+// indexes), so the caller can drop or reuse the message at once: a sync never
+// holds its whole catalog as messages, whose Struct trees take more than twice
+// the JSON's bytes. Build() then only orders the entries and indexes them.
+class CatalogSnapshot::Builder {
+ public:
+  // Adds `model`. Among models with the same id the first added wins.
+  void Add(const modelcatalog::v1::Model& model);
+  // How many models were added, duplicates included.
+  size_t size() const { return added_.size(); }
+  // The snapshot of every model added. Consumes the builder.
+  std::shared_ptr<const CatalogSnapshot> Build(int64_t revision, absl::Time fetched_at) &&;
+
+ private:
+  static constexpr uint32_t kNoDeveloper = ~uint32_t{0};
+  struct Added {
+    std::shared_ptr<CatalogEntry> entry;
+    uint32_t developer = kNoDeveloper;  // index into developers_
+    // The model's distinct actions: action_refs_[actions_begin, actions_end).
+    uint32_t actions_begin = 0;
+    uint32_t actions_end = 0;
+  };
+  // Index keys are few (developers, actions) and each is shared by many
+  // models: every distinct key is stored once and models refer to it.
+  uint32_t DeveloperRef(const std::string& name);
+  uint32_t ActionRef(const std::string& action);
+
+  std::vector<Added> added_;
+  std::vector<std::string> developers_;  // folded names
+  absl::flat_hash_map<std::string, uint32_t> developer_by_folded_name_;
+  absl::flat_hash_map<std::string, uint32_t> developer_by_name_;  // saves folding each time
+  std::vector<std::string> actions_;
+  absl::flat_hash_map<std::string, uint32_t> action_by_name_;
+  std::vector<uint32_t> action_refs_;
+};
+
+// The deterministic serialization of a model: equal for equal content,
+// whatever the map order inside its Structs.
+std::string DeterministicWire(const modelcatalog::v1::Model& model);
+
+// Combines per-model fingerprints, in id order, into a catalog fingerprint.
+uint64_t CombineFingerprints(uint64_t accumulated, uint64_t model_fingerprint);
+
+}  // namespace modelcatalog::catalog
+
+#endif  // MODEL_CATALOG_SERVICES_CATALOG_MODEL_CATALOG_SNAPSHOT_H_

@@ -1,0 +1,152 @@
+// The whole catalog-server in one object: store, feed, updater, syncer, poller,
+// live operations, and the gRPC server with reflection and health. main() only
+// parses flags and waits for a signal; tests start a CatalogServer in-process
+// on port 0.
+#ifndef MODEL_CATALOG_SERVICES_CATALOG_SERVER_CATALOG_SERVER_H_
+#define MODEL_CATALOG_SERVICES_CATALOG_SERVER_CATALOG_SERVER_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "clients/hub/hub_client.h"
+#include "grpcpp/server.h"
+#include "grpcpp/server_builder.h"
+#include "services/catalog/api/caller_auth.h"
+#include "services/catalog/api/catalog_metrics.h"
+#include "services/catalog/http/http_listener.h"
+#include "services/catalog/http/json_view.h"
+#include "services/catalog/http/ops_endpoints.h"
+#include "services/catalog/sync/catalog_file.h"
+#include "services/catalog/grpc/catalog_grpc_service.h"
+#include "services/catalog/api/catalog_service_impl.h"
+#include "services/catalog/model/catalog_store.h"
+#include "services/catalog/sync/catalog_syncer.h"
+#include "services/catalog/sync/catalog_updater.h"
+#include "services/catalog/watch/deployment_feed.h"
+#include "services/catalog/sync/deployment_poller.h"
+#include "services/catalog/grpc/health_service.h"
+#include "services/catalog/sync/live_operations.h"
+#include "services/catalog/grpc/server_credentials.h"
+#include "services/catalog/grpc/serving_queues.h"
+#include "services/catalog/sync/sync_status.h"
+
+namespace modelcatalog::catalog {
+
+struct CatalogServerOptions {
+  std::string listen = "0.0.0.0:50051";  // host:port; port 0 picks a free one
+  hub::HubClientOptions hub;
+  absl::Duration sync_interval = absl::Seconds(30);
+  hub::RetryPolicy sync_retry;
+  absl::Duration deployment_poll_interval = absl::Seconds(2);
+  absl::Duration watch_progress_interval = absl::Seconds(10);
+  size_t watch_history = 10000;
+  // Where the last good catalog is kept across restarts; empty: nowhere.
+  std::string snapshot_path;
+
+  // host:port of the plaintext HTTP listener for /metrics and /healthz; empty: none.
+  std::string metrics_listen;
+  // host:port of the HTTP listener of the JSON view (/v1/models), with the
+  // gRPC port's TLS and caller tokens; empty: none.
+  std::string http_listen;
+
+  // Transport security; plaintext by default.
+  TlsFiles tls;
+  // Callers must present a token from this file; empty: no caller auth.
+  std::string auth_tokens_file;
+  absl::Duration auth_reload_interval = absl::Seconds(10);
+
+  // Serving threads (see serving_queues.h): call threads poll the sockets and
+  // answer unary calls; stream threads own the watch streams and write their
+  // events. 0: one of each per CPU this process may run on, and at least two
+  // stream threads.
+  size_t call_threads = 0;
+  size_t stream_threads = 0;
+  // Syncing and writing the catalog file run at idle CPU priority, so they
+  // never delay a call (see CatalogSyncerOptions::idle_priority).
+  bool background_at_idle_priority = true;
+
+  // Limits that keep one caller from hurting the others.
+  size_t max_watchers = 20000;
+  int max_concurrent_streams = 1000;           // per connection
+  int max_receive_message_bytes = 1 << 20;     // requests are small
+  int max_send_message_bytes = 64 << 20;       // a full page of large models fits
+  // Connections are closed (gracefully) after this age, so load balancers can
+  // spread long-lived streams again; streams then get `grace` to finish, and
+  // clients resume them elsewhere with their token.
+  absl::Duration max_connection_age = absl::Minutes(30);
+  absl::Duration max_connection_age_grace = absl::Minutes(5);
+  // Clients may ping at most this often without sending data.
+  absl::Duration min_client_ping_interval = absl::Seconds(10);
+  // The server pings idle connections this often and drops them if the ping
+  // is not answered within the timeout.
+  absl::Duration keepalive_time = absl::Minutes(1);
+  absl::Duration keepalive_timeout = absl::Seconds(20);
+};
+
+class CatalogServer {
+ public:
+  // Binds, starts serving (health NOT_SERVING), then starts syncing; health turns
+  // SERVING when the first catalog is published. Fails if the address cannot be bound.
+  static absl::StatusOr<std::unique_ptr<CatalogServer>> Start(CatalogServerOptions options);
+  ~CatalogServer();
+
+  // The bound port.
+  int port() const { return port_; }
+  // The bound port of the metrics listener; 0 without one.
+  int metrics_port() const { return ops_listener_ ? ops_listener_->port() : 0; }
+  // The bound port of the JSON view's listener; 0 without one.
+  int http_port() const { return json_listener_ ? json_listener_->port() : 0; }
+
+  // Health goes NOT_SERVING and streams end with UNAVAILABLE; then calls in
+  // flight get up to `grace` to finish before they are cancelled. Idempotent.
+  void Shutdown(absl::Duration grace);
+
+  // For tests: run a sync now rather than at the next tick.
+  // Waits for the first background sync first, so the two cannot race.
+  absl::Status SyncNow() {
+    syncer_->WaitForFirstSync();
+    return syncer_->SyncOnce();
+  }
+  const DeploymentFeed& feed() const { return feed_; }
+
+ private:
+  explicit CatalogServer(CatalogServerOptions options);
+  void ApplyLimits(grpc::ServerBuilder* builder) const;
+  void RegisterComputedMetrics();
+  absl::Status StartHttp();
+  // Serves the catalog persisted at options_.snapshot_path, if any is usable.
+  void RestoreFromFile();
+
+  const CatalogServerOptions options_;
+  // Before the feed, whose shards are its stream queues; stopped by Shutdown
+  // after everything that can finish a call.
+  ServingQueues serving_;
+  std::vector<QueueTask*> deliveries_;  // per feed shard: its fan-out, on its stream queue
+  CatalogMetrics metrics_;  // before everything that reports to it
+  hub::HubClient hub_client_;
+  CatalogStore store_;
+  SyncStatusRecorder sync_status_;
+  DeploymentFeed feed_;
+  CatalogUpdater updater_;
+  CatalogServiceImpl impl_;
+  DeploymentPoller poller_;
+  LiveOperations live_;
+  std::unique_ptr<CallerAuth> auth_;
+  std::unique_ptr<CatalogGrpcService> grpc_service_;
+  HealthService health_;
+  std::unique_ptr<CatalogFileWriter> file_writer_;
+  std::unique_ptr<CatalogSyncer> syncer_;
+  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<OpsEndpoints> ops_endpoints_;
+  std::unique_ptr<JsonView> json_view_;
+  std::unique_ptr<HttpListener> ops_listener_;
+  std::unique_ptr<HttpListener> json_listener_;
+  int port_ = 0;
+  bool shut_down_ = false;
+};
+
+}  // namespace modelcatalog::catalog
+
+#endif  // MODEL_CATALOG_SERVICES_CATALOG_SERVER_CATALOG_SERVER_H_

@@ -1,0 +1,136 @@
+#include "services/catalog/model/catalog_snapshot.h"
+
+#include "gmock/gmock.h"
+#include "google/protobuf/util/json_util.h"
+#include "gtest/gtest.h"
+#include "tests/catalog/test_models.h"
+
+namespace modelcatalog::catalog {
+namespace {
+
+using ::modelcatalog::testing::MakeModel;
+using ::testing::ElementsAre;
+
+std::vector<std::string> IdsOf(const CatalogSnapshot& s, absl::Span<const uint32_t> positions) {
+  std::vector<std::string> ids;
+  for (uint32_t p : positions) ids.push_back(s.entry(p).model().id());
+  return ids;
+}
+
+TEST(CatalogSnapshotTest, OrdersByIdAndFindsById) {
+  auto snapshot = CatalogSnapshot::Build(
+      {MakeModel("gpt-5"), MakeModel("claude-sonnet-4-6"), MakeModel("flux-2-dev")}, 7,
+      absl::FromUnixSeconds(100));
+  ASSERT_EQ(snapshot->size(), 3u);
+  EXPECT_EQ(snapshot->entry(0).model().id(), "claude-sonnet-4-6");
+  EXPECT_EQ(snapshot->entry(2).model().id(), "gpt-5");
+  EXPECT_EQ(snapshot->revision(), 7);
+  EXPECT_EQ(snapshot->fetched_at(), absl::FromUnixSeconds(100));
+  ASSERT_NE(snapshot->Find("flux-2-dev"), nullptr);
+  EXPECT_EQ(snapshot->Find("flux-2-dev")->model().id(), "flux-2-dev");
+  EXPECT_EQ(snapshot->Find("flux"), nullptr);
+}
+
+TEST(CatalogSnapshotTest, UpperBoundIsThePositionAfterAnId) {
+  auto snapshot = CatalogSnapshot::Build({MakeModel("a"), MakeModel("c"), MakeModel("e")}, 1,
+                                         absl::UnixEpoch());
+  EXPECT_EQ(snapshot->UpperBound(""), 0u);
+  EXPECT_EQ(snapshot->UpperBound("a"), 1u);
+  EXPECT_EQ(snapshot->UpperBound("b"), 1u);   // an id that is gone still has a place
+  EXPECT_EQ(snapshot->UpperBound("e"), 3u);
+}
+
+TEST(CatalogSnapshotTest, KeepsTheFirstOfRepeatedIdsAndReportsThem) {
+  auto snapshot = CatalogSnapshot::Build(
+      {MakeModel("m", "First"), MakeModel("x"), MakeModel("m", "Second")}, 1, absl::UnixEpoch());
+  ASSERT_EQ(snapshot->size(), 2u);
+  EXPECT_EQ(snapshot->Find("m")->model().display_name(), "First");
+  EXPECT_THAT(snapshot->duplicate_ids(), ElementsAre("m"));
+}
+
+TEST(CatalogSnapshotTest, IndexesDevelopersCaseInsensitivelyAndActionsExactly) {
+  auto snapshot = CatalogSnapshot::Build(
+      {MakeModel("c", "", "Anthropic", {"text_generation"}), MakeModel("a", "", "anthropic"),
+       MakeModel("b", "", "OpenAI", {"text_generation", "text_generation", "image_editing"})},
+      1, absl::UnixEpoch());
+  EXPECT_THAT(IdsOf(*snapshot, snapshot->WithDeveloper("anthropic")), ElementsAre("a", "c"));
+  EXPECT_THAT(IdsOf(*snapshot, snapshot->WithDeveloper("openai")), ElementsAre("b"));
+  EXPECT_TRUE(snapshot->WithDeveloper("Anthropic").empty());  // callers pass folded names
+  EXPECT_THAT(IdsOf(*snapshot, snapshot->WithAction("text_generation")), ElementsAre("b", "c"));
+  EXPECT_TRUE(snapshot->WithAction("Text_Generation").empty());
+}
+
+TEST(CatalogSnapshotTest, ABuilderIndexesOnlyTheRecordsItKeeps) {
+  CatalogSnapshot::Builder builder;
+  builder.Add(MakeModel("m", "First", "Acme", {"text_generation"}));
+  builder.Add(MakeModel("b", "", "ACME"));
+  builder.Add(MakeModel("m", "Second", "Other", {"image_editing"}));  // a repeated id: dropped
+  EXPECT_EQ(builder.size(), 3u);
+  auto snapshot = std::move(builder).Build(3, absl::FromUnixSeconds(5));
+  ASSERT_EQ(snapshot->size(), 2u);
+  EXPECT_EQ(snapshot->revision(), 3);
+  EXPECT_EQ(snapshot->Find("m")->model().display_name(), "First");
+  EXPECT_THAT(snapshot->duplicate_ids(), ElementsAre("m"));
+  EXPECT_THAT(IdsOf(*snapshot, snapshot->WithDeveloper("acme")), ElementsAre("b", "m"));
+  EXPECT_TRUE(snapshot->WithDeveloper("other").empty());
+  EXPECT_THAT(IdsOf(*snapshot, snapshot->WithAction("text_generation")), ElementsAre("m"));
+  EXPECT_TRUE(snapshot->WithAction("image_editing").empty());
+  // The same models as messages give the same catalog.
+  auto same = CatalogSnapshot::Build(
+      {MakeModel("m", "First", "Acme", {"text_generation"}), MakeModel("b", "", "ACME")}, 1,
+      absl::UnixEpoch());
+  EXPECT_EQ(snapshot->fingerprint(), same->fingerprint());
+}
+
+TEST(CatalogSnapshotTest, FoldsIdsAndNamesForSearch) {
+  auto snapshot = CatalogSnapshot::Build({MakeModel("Élan-1", "ÉLAN Vision")}, 1, absl::UnixEpoch());
+  EXPECT_EQ(snapshot->entry(0).folded_id, "élan-1");
+  EXPECT_EQ(snapshot->entry(0).folded_display_name, "élan vision");
+}
+
+modelcatalog::v1::Model WithSchema(const std::string& id, const std::string& schema_json) {
+  modelcatalog::v1::Model model = MakeModel(id);
+  EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(schema_json, model.mutable_request_schema()).ok());
+  return model;
+}
+
+TEST(CatalogSnapshotTest, FingerprintDependsOnContentOnly) {
+  // Same content in a different order, and Struct keys inserted in another order.
+  auto a = CatalogSnapshot::Build({WithSchema("x", R"({"a":1,"b":{"c":[1,2]}})"), MakeModel("y")},
+                                  1, absl::UnixEpoch());
+  auto b = CatalogSnapshot::Build({MakeModel("y"), WithSchema("x", R"({"b":{"c":[1,2]},"a":1})")},
+                                  2, absl::FromUnixSeconds(5));
+  EXPECT_EQ(a->fingerprint(), b->fingerprint());
+  auto c = CatalogSnapshot::Build({WithSchema("x", R"({"a":1,"b":{"c":[1,3]}})"), MakeModel("y")},
+                                  1, absl::UnixEpoch());
+  EXPECT_NE(a->fingerprint(), c->fingerprint());
+  auto d = CatalogSnapshot::Build({WithSchema("x", R"({"a":1,"b":{"c":[1,2]}})")}, 1, absl::UnixEpoch());
+  EXPECT_NE(a->fingerprint(), d->fingerprint());
+}
+
+TEST(CatalogSnapshotTest, PatchingDeploymentsChangesOneModelAndKeepsTheOriginal) {
+  modelcatalog::v1::Model custom = MakeModel("custom", "Custom", "Acme", {"text_generation"});
+  custom.add_deployments()->set_status_raw("inactive");
+  auto original = CatalogSnapshot::Build({MakeModel("base"), custom}, 4, absl::FromUnixSeconds(9));
+  google::protobuf::RepeatedPtrField<modelcatalog::v1::Deployment> deployments;
+  deployments.Add()->set_status_raw("deploying");
+  const size_t position = *original->PositionOf("custom");
+  auto patched = original->WithDeployments(position, deployments, 5);
+
+  EXPECT_EQ(patched->revision(), 5);
+  EXPECT_EQ(patched->fetched_at(), original->fetched_at());
+  EXPECT_EQ(patched->Find("custom")->model().deployments(0).status_raw(), "deploying");
+  EXPECT_EQ(patched->Find("custom")->model().display_name(), "Custom");
+  EXPECT_EQ(original->Find("custom")->model().deployments(0).status_raw(), "inactive");
+  EXPECT_EQ(&patched->entry(0), &original->entry(0));  // untouched models are shared
+  EXPECT_NE(patched->fingerprint(), original->fingerprint());
+  EXPECT_THAT(IdsOf(*patched, patched->WithDeveloper("acme")), ElementsAre("custom"));
+  EXPECT_EQ(patched->PositionOf("nope"), absl::nullopt);
+
+  // Patching back gives the fingerprint of the original content.
+  auto restored = patched->WithDeployments(position, original->Find("custom")->model().deployments(), 6);
+  EXPECT_EQ(restored->fingerprint(), original->fingerprint());
+}
+
+}  // namespace
+}  // namespace modelcatalog::catalog

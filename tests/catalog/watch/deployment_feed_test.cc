@@ -1,0 +1,487 @@
+#include "services/catalog/watch/deployment_feed.h"
+
+#include <algorithm>
+#include <deque>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/catalog/test_models.h"
+
+namespace modelcatalog::catalog {
+namespace {
+
+using ::modelcatalog::testing::MakeModel;
+using ::modelcatalog::v1::WatchEventType;
+using ::testing::ElementsAre;
+
+// A stream whose "client" reads only when the test says so: writes complete
+// on Read(), so a test can hold a stream back like a slow consumer.
+class RecordingStream : public WatchStream {
+ public:
+  // Watches every model with deployments, or the listed ones; in feed shard `shard`.
+  RecordingStream(std::initializer_list<std::string> ids = {}, size_t shard = 0)
+      : WatchStream(ids, shard) {}
+
+  // Completes the write in flight, recording its event; false if none.
+  bool Read() {
+    EncodedEvent bytes;
+    {
+      absl::MutexLock lock(&mu_);
+      if (in_flight_ == nullptr) return false;
+      bytes = std::move(in_flight_);
+    }
+    WatchEvent event;
+    EXPECT_TRUE(event.ParseFromString(*bytes));
+    events.push_back(event);
+    written.push_back(bytes);
+    OnEventWritten(true);
+    return true;
+  }
+  void ReadAll() {
+    while (Read()) {
+    }
+  }
+  void Cancel() { OnStreamCancelled(); }
+  bool finished() {
+    absl::MutexLock lock(&mu_);
+    return finish_status_.has_value();
+  }
+  absl::Status finish_status() {
+    absl::MutexLock lock(&mu_);
+    return *finish_status_;
+  }
+
+  std::vector<WatchEvent> events;
+  std::vector<EncodedEvent> written;  // the bytes of each event, as handed to the transport
+
+ protected:
+  void StartEventWrite(EncodedEvent event) override {
+    absl::MutexLock lock(&mu_);
+    in_flight_ = std::move(event);
+  }
+  void FinishStream(const absl::Status& status) override {
+    absl::MutexLock lock(&mu_);
+    finish_status_ = status;
+  }
+
+ private:
+  absl::Mutex mu_;
+  EncodedEvent in_flight_;
+  absl::optional<absl::Status> finish_status_;
+};
+
+modelcatalog::v1::Model Custom(const std::string& id, const std::string& status) {
+  modelcatalog::v1::Model model = MakeModel(id);
+  model.set_model_type_raw("custom");
+  auto* deployment = model.add_deployments();
+  deployment->set_status_raw(status);
+  return model;
+}
+
+Deployments DeploymentsWith(const std::string& status) {
+  Deployments deployments;
+  deployments.Add()->set_status_raw(status);
+  return deployments;
+}
+
+FeedChange Change(const std::string& id, const std::string& from, const std::string& to) {
+  FeedChange change;
+  change.model_id = id;
+  change.kind = from.empty() ? FeedChange::Kind::kAdded
+                             : (to.empty() ? FeedChange::Kind::kRemoved : FeedChange::Kind::kChanged);
+  if (!from.empty()) change.before = DeploymentsWith(from);
+  if (!to.empty()) change.after = DeploymentsWith(to);
+  change.observed_at = absl::FromUnixSeconds(1764000000);
+  return change;
+}
+
+std::vector<std::string> Describe(const std::vector<WatchEvent>& events) {
+  std::vector<std::string> out;
+  for (const WatchEvent& e : events) {
+    std::string text = modelcatalog::v1::WatchEventType_Name(e.type()).substr(17);  // drop prefix
+    if (!e.model_id().empty()) text += " " + e.model_id();
+    if (!e.previous_status_raw().empty()) text += " " + e.previous_status_raw() + "->";
+    if (!e.status_raw().empty()) text += (e.previous_status_raw().empty() ? " " : "") + e.status_raw();
+    text += " @" + std::to_string(e.revision());
+    if (e.resync()) text += " resync";
+    out.push_back(text);
+  }
+  return out;
+}
+
+class DeploymentFeedTest : public ::testing::Test {
+ protected:
+  DeploymentFeedTest() {
+    DeploymentFeedOptions options;
+    options.history_size = 4;
+    options.progress_interval = absl::Seconds(10);
+    options.clock = [this] { return now_; };
+    feed_ = std::make_unique<DeploymentFeed>(options);
+    feed_->Publish(CatalogSnapshot::Build({Custom("a", "active"), Custom("b", "inactive"),
+                                           MakeModel("base")},
+                                          1, now_),
+                   {});
+  }
+
+  std::shared_ptr<const CatalogSnapshot> Snapshot() {
+    return CatalogSnapshot::Build({Custom("a", "active"), Custom("b", "inactive")}, 1, now_);
+  }
+
+  absl::Time now_ = absl::FromUnixSeconds(1764000000);
+  std::unique_ptr<DeploymentFeed> feed_;
+};
+
+TEST_F(DeploymentFeedTest, StartsWithInitialStateThenMarkerThenChanges) {
+  RecordingStream stream;
+  ASSERT_TRUE(feed_->Subscribe(&stream, "").ok());
+  stream.ReadAll();
+  feed_->Publish(Snapshot(), {Change("b", "inactive", "deploying")});
+  stream.ReadAll();
+  EXPECT_THAT(Describe(stream.events),
+              ElementsAre("INITIAL a active @0", "INITIAL b inactive @0",
+                          "INITIAL_STATE_COMPLETE @0", "CHANGED b inactive->deploying @1"));
+  EXPECT_TRUE(stream.events[0].resume_token().empty());   // INITIAL: no token
+  EXPECT_FALSE(stream.events[2].resume_token().empty());  // marker: token
+  EXPECT_FALSE(stream.events[3].resume_token().empty());
+  feed_->Unsubscribe(&stream);
+}
+
+TEST_F(DeploymentFeedTest, ExplicitIdsIncludeModelsWithoutDeploymentsAndFutureOnes) {
+  RecordingStream stream({"base", "b", "later"});
+  ASSERT_TRUE(feed_->Subscribe(&stream, "").ok());
+  stream.ReadAll();
+  feed_->Publish(Snapshot(), {Change("a", "active", "error"), Change("later", "", "deploying")});
+  stream.ReadAll();
+  EXPECT_THAT(Describe(stream.events),
+              ElementsAre("INITIAL b inactive @0", "INITIAL base @0", "INITIAL_STATE_COMPLETE @0",
+                          "ADDED later deploying @2"));
+  feed_->Unsubscribe(&stream);
+}
+
+TEST_F(DeploymentFeedTest, ASlowReaderGetsTheLatestStatePerModelInRevisionOrder) {
+  RecordingStream slow;
+  RecordingStream fast;
+  ASSERT_TRUE(feed_->Subscribe(&slow, "").ok());
+  ASSERT_TRUE(feed_->Subscribe(&fast, "").ok());
+  fast.ReadAll();
+  // `slow` reads nothing while five changes land.
+  feed_->Publish(Snapshot(), {Change("a", "active", "deactivating"), Change("b", "inactive", "deploying")});
+  fast.ReadAll();
+  feed_->Publish(Snapshot(), {Change("a", "deactivating", "inactive")});
+  fast.ReadAll();
+  feed_->Publish(Snapshot(), {Change("c", "", "deploying")});
+  fast.ReadAll();
+  feed_->Publish(Snapshot(), {Change("c", "deploying", "")});
+  fast.ReadAll();
+  EXPECT_EQ(fast.events.size(), 3u + 5u);
+  EXPECT_LE(slow.pending_count(), 3u);  // one entry per model, never one per change
+  slow.ReadAll();
+  EXPECT_THAT(Describe(slow.events),
+              ElementsAre("INITIAL a active @0", "INITIAL b inactive @0", "INITIAL_STATE_COMPLETE @0",
+                          // b's change (2) now precedes a's merged one (3); c came and went.
+                          "CHANGED b inactive->deploying @2", "CHANGED a active->inactive @3"));
+  feed_->Unsubscribe(&slow);
+  feed_->Unsubscribe(&fast);
+}
+
+TEST_F(DeploymentFeedTest, StreamsThatSendTheSameEventShareItsBytes) {
+  RecordingStream one;
+  RecordingStream two({"b"});
+  ASSERT_TRUE(feed_->Subscribe(&one, "").ok());
+  ASSERT_TRUE(feed_->Subscribe(&two, "").ok());
+  one.ReadAll();
+  two.ReadAll();
+  feed_->Publish(Snapshot(), {Change("b", "inactive", "deploying")});
+  one.ReadAll();
+  two.ReadAll();
+  ASSERT_EQ(Describe(one.events).back(), "CHANGED b inactive->deploying @1");
+  ASSERT_EQ(Describe(two.events).back(), "CHANGED b inactive->deploying @1");
+  // Serialized once: both streams were handed the very same bytes.
+  EXPECT_EQ(one.written.back().get(), two.written.back().get());
+  FeedChange published = Change("b", "inactive", "deploying");
+  published.revision = 1;
+  EXPECT_EQ(*one.written.back(), *EncodeChange(published, feed_->instance()));
+  // Per-stream events are each stream's own.
+  EXPECT_NE(one.written[0].get(), two.written[0].get());
+  feed_->Unsubscribe(&one);
+  feed_->Unsubscribe(&two);
+}
+
+TEST_F(DeploymentFeedTest, ASlowReaderGetsItsOwnMergedEventAndSharedBytesOtherwise) {
+  RecordingStream slow;
+  RecordingStream fast;
+  ASSERT_TRUE(feed_->Subscribe(&slow, "").ok());
+  ASSERT_TRUE(feed_->Subscribe(&fast, "").ok());
+  fast.ReadAll();
+  // `slow` has its first INITIAL in flight and reads nothing while three changes land.
+  feed_->Publish(Snapshot(), {Change("a", "active", "deactivating")});
+  fast.ReadAll();
+  feed_->Publish(Snapshot(), {Change("b", "inactive", "deploying")});
+  fast.ReadAll();
+  feed_->Publish(Snapshot(), {Change("a", "deactivating", "inactive")});
+  fast.ReadAll();
+  slow.ReadAll();
+  EXPECT_THAT(Describe(fast.events),
+              ElementsAre("INITIAL a active @0", "INITIAL b inactive @0", "INITIAL_STATE_COMPLETE @0",
+                          "CHANGED a active->deactivating @1", "CHANGED b inactive->deploying @2",
+                          "CHANGED a deactivating->inactive @3"));
+  EXPECT_THAT(Describe(slow.events),
+              ElementsAre("INITIAL a active @0", "INITIAL b inactive @0", "INITIAL_STATE_COMPLETE @0",
+                          "CHANGED b inactive->deploying @2", "CHANGED a active->inactive @3"));
+  // b's change reached `slow` unmerged: the bytes `fast` got. a's is merged: its own.
+  EXPECT_EQ(slow.written[3].get(), fast.written[4].get());
+  EXPECT_NE(*slow.written[4], *fast.written[5]);
+  EXPECT_NE(*slow.written[4], *fast.written[3]);
+  feed_->Unsubscribe(&slow);
+  feed_->Unsubscribe(&fast);
+}
+
+// Delivered by its owner, a change can reach a stream that subscribed after it
+// was published, with it already in its initial state: never sent twice, never
+// out of order, whenever the shards deliver.
+TEST(DeploymentFeedScheduledTest, DeliversEveryChangeOnceInOrderWhateverTheStreamsStart) {
+  DeploymentFeedOptions options;
+  options.history_size = 100;
+  options.shards = 3;  // the late streams take turns
+  options.schedule_delivery = [](size_t) {};  // delivered below, when the test says
+  DeploymentFeed feed(options);
+  const auto deliver_all = [&feed] {
+    for (size_t shard = 0; shard < 3; ++shard) feed.DeliverShard(shard);
+  };
+  const auto snapshot = CatalogSnapshot::Build({Custom("a", "active")}, 1, absl::Now());
+  feed.Publish(snapshot, {});
+  RecordingStream early({"a"});
+  ASSERT_TRUE(feed.Subscribe(&early, "").ok());
+  std::deque<RecordingStream> late;  // each starts after a publish, before its delivery
+  for (int i = 1; i <= 20; ++i) {
+    feed.Publish(snapshot, {Change("a", i % 2 ? "active" : "error", i % 2 ? "error" : "active")});
+    ASSERT_TRUE(
+        feed.Subscribe(&late.emplace_back(std::initializer_list<std::string>{"a"}, i % 3), "").ok());
+    if (i % 3 == 0) deliver_all();  // some changes wait for two more publishes
+    early.ReadAll();
+    for (RecordingStream& stream : late) stream.ReadAll();
+  }
+  deliver_all();
+  early.ReadAll();
+  for (RecordingStream& stream : late) stream.ReadAll();
+
+  std::vector<int64_t> revisions;
+  for (const WatchEvent& e : early.events) {
+    if (e.type() == modelcatalog::v1::WATCH_EVENT_TYPE_CHANGED) revisions.push_back(e.revision());
+  }
+  // A stream that reads as it goes may get merged changes, never one twice or out of order.
+  ASSERT_FALSE(revisions.empty());
+  EXPECT_TRUE(std::is_sorted(revisions.begin(), revisions.end()));
+  EXPECT_EQ(std::adjacent_find(revisions.begin(), revisions.end()), revisions.end());
+  EXPECT_EQ(revisions.back(), 20);
+  for (size_t i = 0; i < late.size(); ++i) {
+    const int64_t start = static_cast<int64_t>(i) + 1;  // the revision it subscribed at
+    const std::vector<WatchEvent>& events = late[i].events;
+    ASSERT_GE(events.size(), 2u);
+    EXPECT_EQ(Describe({events[0]})[0].substr(0, 9), "INITIAL a");
+    EXPECT_EQ(events[1].type(), modelcatalog::v1::WATCH_EVENT_TYPE_INITIAL_STATE_COMPLETE);
+    EXPECT_EQ(events[1].revision(), start);
+    int64_t last = start;
+    for (size_t j = 2; j < events.size(); ++j) {
+      EXPECT_GT(events[j].revision(), last) << "stream " << i;  // nothing it started with
+      last = events[j].revision();
+    }
+    EXPECT_EQ(last, 20) << "stream " << i;
+  }
+  for (RecordingStream& stream : late) feed.Unsubscribe(&stream);
+  feed.Unsubscribe(&early);
+}
+
+// The gRPC layer's way: Publish asks for each shard's delivery and the shard's
+// owner runs it when it likes; until then that shard's streams see nothing.
+TEST(DeploymentFeedScheduledTest, EachShardIsOfferedChangesWhenItsOwnerDelivers) {
+  std::vector<size_t> asked;
+  DeploymentFeedOptions options;
+  options.shards = 3;
+  options.schedule_delivery = [&asked](size_t shard) { asked.push_back(shard); };
+  DeploymentFeed feed(options);
+  feed.Publish(CatalogSnapshot::Build({Custom("a", "active")}, 1, absl::Now()), {});
+  std::deque<RecordingStream> streams;
+  for (size_t shard = 0; shard < 3; ++shard) {
+    ASSERT_TRUE(feed.Subscribe(&streams.emplace_back(std::initializer_list<std::string>{"a"}, shard),
+                               "")
+                    .ok());
+    streams.back().ReadAll();
+  }
+  asked.clear();
+
+  feed.Publish(CatalogSnapshot::Build({Custom("a", "error")}, 2, absl::Now()),
+               {Change("a", "active", "error")});
+  EXPECT_THAT(asked, ElementsAre(0, 1, 2));
+  for (RecordingStream& stream : streams) EXPECT_FALSE(stream.Read()) << "delivered unasked";
+
+  feed.DeliverShard(1);
+  EXPECT_FALSE(streams[0].Read());
+  EXPECT_TRUE(streams[1].Read());
+  EXPECT_FALSE(streams[2].Read());
+  feed.DeliverShard(1);  // nothing new: nothing twice
+  EXPECT_FALSE(streams[1].Read());
+  feed.DeliverShard(0);
+  feed.DeliverShard(2);
+  for (RecordingStream& stream : streams) {
+    stream.ReadAll();
+    EXPECT_EQ(Describe({stream.events.back()})[0], "CHANGED a active->error @1");
+    feed.Unsubscribe(&stream);
+  }
+}
+
+TEST(DeploymentFeedScheduledTest, TheWatcherCapCountsEveryShardAndAStreamOfNoShardIsRefused) {
+  DeploymentFeedOptions options;
+  options.shards = 2;
+  options.max_streams = 2;
+  options.schedule_delivery = [](size_t) {};
+  DeploymentFeed feed(options);
+  feed.Publish(CatalogSnapshot::Build({Custom("a", "active")}, 1, absl::Now()), {});
+  RecordingStream first({}, 0), second({}, 1), third({}, 1), stray({}, 2);
+  ASSERT_TRUE(feed.Subscribe(&first, "").ok());
+  ASSERT_TRUE(feed.Subscribe(&second, "").ok());
+  const absl::Status refused = feed.Subscribe(&third, "");
+  EXPECT_EQ(refused.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(refused.message(), ::testing::HasSubstr("at most 2 at once"));
+  EXPECT_EQ(feed.stream_count(), 2u);
+  feed.Unsubscribe(&first);
+  feed.Unsubscribe(&third);  // never subscribed: changes nothing
+  EXPECT_EQ(feed.stream_count(), 1u);
+  EXPECT_TRUE(feed.Subscribe(&third, "").ok());
+  const absl::Status stray_status = feed.Subscribe(&stray, "");
+  EXPECT_EQ(stray_status.code(), absl::StatusCode::kInternal);
+  EXPECT_THAT(stray_status.message(), ::testing::HasSubstr("shard 2 on a feed of 2"));
+  feed.Unsubscribe(&second);
+  feed.Unsubscribe(&third);
+  EXPECT_EQ(feed.stream_count(), 0u);
+}
+
+// A delivery that runs after shutdown (its task was already scheduled) finds
+// every stream ended and writes nothing more.
+TEST(DeploymentFeedScheduledTest, ShutdownEndsTheStreamsAndALateDeliveryWritesNothing) {
+  DeploymentFeedOptions options;
+  options.schedule_delivery = [](size_t) {};
+  DeploymentFeed feed(options);
+  feed.Publish(CatalogSnapshot::Build({Custom("a", "active")}, 1, absl::Now()), {});
+  RecordingStream stream({"a"});
+  ASSERT_TRUE(feed.Subscribe(&stream, "").ok());
+  stream.ReadAll();
+  feed.Publish(CatalogSnapshot::Build({Custom("a", "error")}, 2, absl::Now()),
+               {Change("a", "active", "error")});
+  feed.Shutdown();
+  feed.DeliverShard(0);
+  EXPECT_FALSE(stream.Read());
+  EXPECT_TRUE(stream.finished());
+  EXPECT_EQ(stream.finish_status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(Describe(stream.events),
+              ElementsAre("INITIAL a active @0", "INITIAL_STATE_COMPLETE @0"));
+  feed.Unsubscribe(&stream);
+}
+
+TEST_F(DeploymentFeedTest, ResumeReplaysExactlyTheMissedChangesThenTheMarker) {
+  RecordingStream first;
+  ASSERT_TRUE(feed_->Subscribe(&first, "").ok());
+  feed_->Publish(Snapshot(), {Change("a", "active", "deactivating")});
+  first.ReadAll();
+  const std::string token = first.events.back().resume_token();
+  feed_->Unsubscribe(&first);
+  // Missed while disconnected:
+  feed_->Publish(Snapshot(), {Change("a", "deactivating", "inactive"), Change("b", "inactive", "deploying")});
+  RecordingStream resumed;
+  ASSERT_TRUE(feed_->Subscribe(&resumed, token).ok());
+  resumed.ReadAll();
+  EXPECT_THAT(Describe(resumed.events),
+              ElementsAre("CHANGED a deactivating->inactive @2", "CHANGED b inactive->deploying @3",
+                          "INITIAL_STATE_COMPLETE @3"));
+  feed_->Unsubscribe(&resumed);
+}
+
+TEST_F(DeploymentFeedTest, ATokenTooOldOrFromAnotherInstanceGetsAResync) {
+  RecordingStream first;
+  ASSERT_TRUE(feed_->Subscribe(&first, "").ok());
+  first.ReadAll();
+  const std::string old_token = first.events.back().resume_token();  // revision 0
+  feed_->Unsubscribe(&first);
+  for (int i = 0; i < 5; ++i) {  // more than the 4 retained
+    feed_->Publish(Snapshot(), {Change("a", i % 2 ? "error" : "active", i % 2 ? "active" : "error")});
+  }
+  RecordingStream stale;
+  ASSERT_TRUE(feed_->Subscribe(&stale, old_token).ok());
+  stale.ReadAll();
+  EXPECT_THAT(Describe(stale.events),
+              ElementsAre("INITIAL a active @5 resync", "INITIAL b inactive @5 resync",
+                          "INITIAL_STATE_COMPLETE @5 resync"));
+  feed_->Unsubscribe(&stale);
+
+  RecordingStream foreign;
+  ASSERT_TRUE(feed_->Subscribe(&foreign, EncodeResumeToken({feed_->instance() + 1, 5})).ok());
+  foreign.ReadAll();
+  EXPECT_TRUE(foreign.events.back().resync());
+  feed_->Unsubscribe(&foreign);
+}
+
+TEST_F(DeploymentFeedTest, RefusesAGarbageToken) {
+  RecordingStream stream;
+  absl::Status status = feed_->Subscribe(&stream, "garbage");
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(status.message(),
+            "resume_token is not a valid resume token: pass the resume_token of an event unchanged");
+  EXPECT_EQ(feed_->stream_count(), 0u);
+}
+
+TEST_F(DeploymentFeedTest, SendsProgressOnlyToIdleStreams) {
+  RecordingStream idle;
+  RecordingStream busy;
+  ASSERT_TRUE(feed_->Subscribe(&idle, "").ok());
+  ASSERT_TRUE(feed_->Subscribe(&busy, "").ok());
+  idle.ReadAll();
+  feed_->Publish(Snapshot(), {Change("zz", "", "")});  // a change nobody watches moves the revision
+  now_ += absl::Seconds(9);
+  feed_->SendProgress();
+  idle.ReadAll();
+  EXPECT_EQ(idle.events.back().type(), modelcatalog::v1::WATCH_EVENT_TYPE_INITIAL_STATE_COMPLETE);
+  now_ += absl::Seconds(2);
+  feed_->SendProgress();
+  idle.ReadAll();
+  EXPECT_EQ(idle.events.back().type(), modelcatalog::v1::WATCH_EVENT_TYPE_PROGRESS);
+  EXPECT_EQ(idle.events.back().revision(), 1);
+  EXPECT_FALSE(idle.events.back().resume_token().empty());
+  // `busy` still has a write in flight: no progress for it.
+  busy.ReadAll();
+  for (const WatchEvent& e : busy.events) EXPECT_NE(e.type(), modelcatalog::v1::WATCH_EVENT_TYPE_PROGRESS);
+  feed_->Unsubscribe(&idle);
+  feed_->Unsubscribe(&busy);
+}
+
+TEST_F(DeploymentFeedTest, ShutdownEndsStreamsOnlyBetweenWrites) {
+  RecordingStream stream;
+  ASSERT_TRUE(feed_->Subscribe(&stream, "").ok());
+  feed_->Shutdown();
+  EXPECT_FALSE(stream.finished());  // a write is in flight
+  stream.Read();
+  EXPECT_TRUE(stream.finished());
+  EXPECT_EQ(stream.finish_status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(stream.finish_status().message(), "the server is shutting down");
+  RecordingStream late;
+  EXPECT_EQ(feed_->Subscribe(&late, "").code(), absl::StatusCode::kUnavailable);
+  feed_->Unsubscribe(&stream);
+}
+
+TEST(DeploymentFeedEmptyTest, RefusesStreamsBeforeTheFirstCatalog) {
+  DeploymentFeed feed;
+  RecordingStream stream;
+  absl::Status status = feed.Subscribe(&stream, "");
+  EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable);
+}
+
+TEST(DeploymentStatusesDifferTest, ComparesCountAndStatuses) {
+  EXPECT_FALSE(DeploymentStatusesDiffer(DeploymentsWith("active"), DeploymentsWith("active")));
+  EXPECT_TRUE(DeploymentStatusesDiffer(DeploymentsWith("active"), DeploymentsWith("error")));
+  EXPECT_TRUE(DeploymentStatusesDiffer(DeploymentsWith("active"), Deployments()));
+  Deployments with_other_fields = DeploymentsWith("active");
+  (*with_other_fields[0].mutable_extra_fields()->mutable_fields())["id"].set_string_value("d1");
+  EXPECT_FALSE(DeploymentStatusesDiffer(DeploymentsWith("active"), with_other_fields));
+}
+
+}  // namespace
+}  // namespace modelcatalog::catalog
