@@ -14,20 +14,22 @@ namespace modelcatalog::bench {
 extern int g_watchers;  // micro_main.cc
 namespace {
 
+using catalog::DeploymentChange;
 using catalog::Deployments;
-using catalog::FeedChange;
 using catalog::WatchEvent;
 
 // A stream whose client reads everything at once: a write is taken as soon as
 // Complete() is called.
-class InstantStream : public catalog::WatchStream {
+class InstantStream : public catalog::WatchSink {
  public:
-  explicit InstantStream(const std::vector<std::string>& ids) : WatchStream(ids) {}
+  explicit InstantStream(const std::vector<std::string>& ids) : stream_(this, ids) {}
+
+  catalog::WatchStream* watch() { return &stream_; }
 
   // Completes the write in flight; false when there is none.
   bool Complete() {
     if (!in_flight_.exchange(false, std::memory_order_acq_rel)) return false;
-    OnEventWritten(true);
+    stream_.OnEventWritten(true);
     return true;
   }
   void CompleteAll() {
@@ -36,14 +38,14 @@ class InstantStream : public catalog::WatchStream {
   }
   uint64_t written() const { return written_.load(std::memory_order_relaxed); }
 
- protected:
+ private:
   void StartEventWrite(catalog::EncodedEvent event) override {
     written_.fetch_add(1, std::memory_order_relaxed);
     in_flight_.store(true, std::memory_order_release);
   }
   void FinishStream(const absl::Status& status) override {}
 
- private:
+  catalog::WatchStream stream_;
   std::atomic<bool> in_flight_{false};
   std::atomic<uint64_t> written_{0};
 };
@@ -74,7 +76,7 @@ void BM_FanOut(benchmark::State& state, int models, int watchers) {
   std::vector<std::unique_ptr<InstantStream>> streams;
   for (int i = 0; i < watchers; ++i) {
     streams.push_back(std::make_unique<InstantStream>(std::vector<std::string>{model.id()}));
-    if (!feed.Subscribe(streams.back().get(), "").ok()) {
+    if (!feed.Subscribe(streams.back()->watch(), "").ok()) {
       state.SkipWithError("Subscribe failed");
       return;
     }
@@ -86,14 +88,14 @@ void BM_FanOut(benchmark::State& state, int models, int watchers) {
   uint64_t before = 0;
   for (const auto& stream : streams) before += stream->written();
   for (auto _ : state) {
-    FeedChange change;
-    change.kind = FeedChange::Kind::kChanged;
+    DeploymentChange change;
+    change.kind = DeploymentChange::Kind::kChanged;
     change.model_id = model.id();
     change.observed_at = absl::Now();
     change.before = to_error ? active : error;
     change.after = to_error ? error : active;
     to_error = !to_error;
-    std::vector<FeedChange> changes;
+    std::vector<DeploymentChange> changes;
     changes.push_back(std::move(change));
     feed.Publish(snapshot, std::move(changes));
     for (const auto& stream : streams) stream->CompleteAll();
@@ -103,7 +105,7 @@ void BM_FanOut(benchmark::State& state, int models, int watchers) {
   state.counters["events_per_iteration"] =
       state.iterations() > 0 ? static_cast<double>(after - before) / state.iterations() : 0;
   state.SetItemsProcessed(static_cast<int64_t>(after - before));
-  for (const auto& stream : streams) feed.Unsubscribe(stream.get());
+  for (const auto& stream : streams) feed.Unsubscribe(stream->watch());
 }
 
 }  // namespace
@@ -111,8 +113,8 @@ void BM_FanOut(benchmark::State& state, int models, int watchers) {
 void RegisterFeedBenchmarks() {
   const int models = *std::min_element(SelectedSizes().begin(), SelectedSizes().end());
   benchmark::RegisterBenchmark(
-      ("DeploymentFeed::Publish+deliver/watchers:" + std::to_string(g_watchers)).c_str(),
-      BM_FanOut, models, g_watchers)
+      ("DeploymentFeed::Publish+deliver/watchers:" + std::to_string(g_watchers)).c_str(), BM_FanOut,
+      models, g_watchers)
       ->Unit(benchmark::kMillisecond)
       ->UseRealTime();
 }

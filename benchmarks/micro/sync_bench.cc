@@ -1,6 +1,6 @@
 // The sync pipeline, fetch excluded: parse the hub's list into a
-// CatalogSnapshot::Builder, model by model, then CatalogUpdater::ApplySync (build the snapshot and its indexes, diff against
-// the catalog served, publish: swap and feed), as one step. The catalog
+// CatalogSnapshot::Builder, model by model, then CatalogUpdater::ApplySync (build the snapshot and
+// its indexes, diff against the catalog served, publish: swap and feed), as one step. The catalog
 // served is the previous iteration's, which differs in one model, so every
 // iteration publishes a new revision.
 #include "absl/strings/str_cat.h"
@@ -30,7 +30,7 @@ void BM_SyncPipeline(benchmark::State& state, int models) {
   const std::string edited = Edited(original);
   catalog::CatalogStore store;
   catalog::DeploymentFeed feed;
-  catalog::CatalogUpdater updater(&store, &feed);
+  catalog::CatalogUpdater updater(&store, {&feed});
   {
     absl::StatusOr<hub::ParsedModelList> first = hub::ParseModelList(original);
     updater.ApplySync(std::move(first->models), absl::Now());
@@ -65,7 +65,7 @@ void BM_ApplySync(benchmark::State& state, int models) {
   edited.front().set_description(edited.front().description() + " (edited)");
   catalog::CatalogStore store;
   catalog::DeploymentFeed feed;
-  catalog::CatalogUpdater updater(&store, &feed);
+  catalog::CatalogUpdater updater(&store, {&feed});
   updater.ApplySync(parsed, absl::Now());
   bool use_edited = true;
   for (auto _ : state) {

@@ -6,8 +6,8 @@
 
 #include "grpcpp/support/proto_buffer_reader.h"
 #include "grpcpp/support/slice.h"
-#include "services/catalog/grpc/grpc_status.h"
 #include "services/catalog/api/request_limits.h"
+#include "services/catalog/grpc/grpc_status.h"
 
 namespace modelcatalog::catalog {
 namespace {
@@ -75,13 +75,14 @@ void WriteModel(absl::string_view wire, grpc::ByteBuffer* response) {
 
 }  // namespace
 
-// One WatchDeployments stream: the feed's WatchStream queue, written to the
-// wire one event at a time, as the bytes the feed serialized (shared with
-// every stream that sends the same event). It lives on a stream queue, which
-// is also its feed shard, so the feed's fan-out to it runs on the thread that
-// drains its write completions.
+// One WatchDeployments stream: a WatchStream of the feed, whose events this
+// call writes to the wire one at a time, as the bytes the feed serialized
+// (shared with every stream that sends the same event). The call is the
+// stream's sink; the feed knows only the stream. It lives on a stream queue,
+// which is also its feed shard, so the feed's fan-out to it runs on the thread
+// that drains its write completions.
 class CatalogGrpcService::WatchCall final : public StreamCall<grpc::ByteBuffer, grpc::ByteBuffer>,
-                                            public WatchStream {
+                                            public WatchSink {
  public:
   // Requests the next WatchDeployments call on `call_queue`, bound to the next
   // stream queue in turn.
@@ -94,7 +95,7 @@ class CatalogGrpcService::WatchCall final : public StreamCall<grpc::ByteBuffer, 
   WatchCall(CatalogGrpcService* service, ServingQueues* queues, ServingQueue* call_queue,
             size_t shard)
       : StreamCall(&service->watch_deployments_, call_queue, &queues->stream_queue(shard)),
-        WatchStream({}, shard),
+        stream_(this, {}, shard),
         service_(service),
         queues_(queues),
         call_queue_(call_queue) {}
@@ -108,18 +109,18 @@ class CatalogGrpcService::WatchCall final : public StreamCall<grpc::ByteBuffer, 
     if (status.ok()) status = ParseRequest(&request(), &parsed);
     if (status.ok()) status = CheckWatchRequest(parsed);
     if (status.ok()) {
-      SetWatchedModels({parsed.model_ids().begin(), parsed.model_ids().end()});
-      status = service_->feed_->Subscribe(this, parsed.resume_token());
+      stream_.SetWatchedModels({parsed.model_ids().begin(), parsed.model_ids().end()});
+      status = service_->feed_->Subscribe(&stream_, parsed.resume_token());
     }
-    // Through WatchStream, which finishes a stream once, whatever else (a
-    // cancellation coming in meanwhile) tries to.
-    if (!status.ok()) End(status);
+    // Through the stream, which finishes once, whatever else (a cancellation
+    // coming in meanwhile) tries to.
+    if (!status.ok()) stream_.End(status);
   }
-  void OnWritten(bool ok) override { OnEventWritten(ok); }
-  void OnCancelled() override { OnStreamCancelled(); }
+  void OnWritten(bool ok) override { stream_.OnEventWritten(ok); }
+  void OnCancelled() override { stream_.OnStreamCancelled(); }
   void OnDone() override {
-    SyncWithCallbacks();
-    service_->feed_->Unsubscribe(this);  // a no-op for a stream never subscribed
+    stream_.SyncWithCallbacks();
+    service_->feed_->Unsubscribe(&stream_);  // a no-op for a stream never subscribed
     if (service_->metrics_ != nullptr) {
       service_->metrics_->RecordCall(Rpc::kWatchDeployments,
                                      finish_code_.load(std::memory_order_acquire),
@@ -127,6 +128,7 @@ class CatalogGrpcService::WatchCall final : public StreamCall<grpc::ByteBuffer, 
     }
   }
 
+  // WatchSink:
   void StartEventWrite(EncodedEvent event) override {
     // Copied into a slice of gRPC's own: an event is a few hundred bytes, and a
     // slice that referred to the shared bytes would cost as many allocations
@@ -140,6 +142,7 @@ class CatalogGrpcService::WatchCall final : public StreamCall<grpc::ByteBuffer, 
     StartFinish(ToGrpcStatus(status));
   }
 
+  WatchStream stream_;
   CatalogGrpcService* const service_;
   ServingQueues* const queues_;
   ServingQueue* const call_queue_;

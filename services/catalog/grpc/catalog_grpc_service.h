@@ -1,7 +1,9 @@
 // ModelCatalogService on gRPC's completion-queue API (serving_queues.h says why
-// not the callback API). No state and no logic here: each unary method
-// forwards to CatalogServiceImpl or LiveOperations and finishes with their
-// status; WatchDeployments is a WatchStream written to the wire.
+// not the callback API). The transport only: each unary method checks the
+// caller (CallerAuth), parses the request, forwards it to CatalogServiceImpl
+// or LiveOperations, writes what they answer and counts the call; the request
+// logic lives there. WatchDeployments writes a WatchStream of the feed to the
+// wire. What it holds is per call (the calls in flight) and the wiring below.
 //
 // ListModels, SearchModels and GetModel are the hot paths. They are "raw"
 // methods: the response is written as bytes from each model's serialization
@@ -18,11 +20,13 @@
 #include "services/catalog/api/caller_auth.h"
 #include "services/catalog/api/catalog_metrics.h"
 #include "services/catalog/api/catalog_service_impl.h"
-#include "services/catalog/watch/deployment_feed.h"
-#include "services/catalog/sync/live_operations.h"
 #include "services/catalog/grpc/serving_queues.h"
 #include "services/catalog/grpc/stream_call.h"
 #include "services/catalog/grpc/unary_call.h"
+#include "services/catalog/sync/live_operations.h"
+#include "services/catalog/watch/deployment_feed.h"
+#include "services/catalog/watch/watch_sink.h"
+#include "services/catalog/watch/watch_stream.h"
 
 namespace modelcatalog::catalog {
 

@@ -114,8 +114,8 @@ class HealthService::WatchCall final : public StreamCall<HealthCheckRequest, Hea
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
 };
 
-HealthService::HealthService(std::vector<std::string> service_names)
-    : service_names_(std::move(service_names)) {
+HealthService::HealthService(std::vector<std::string> service_names, Details details)
+    : service_names_(std::move(service_names)), details_(std::move(details)) {
   check_.request = [this](auto* context, auto* request, auto* responder, auto* queue, void* tag) {
     service_.RequestCheck(context, request, responder, queue, queue, tag);
   };

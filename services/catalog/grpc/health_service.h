@@ -33,7 +33,14 @@ class HealthService {
  public:
   using ServingStatus = grpc::health::v1::HealthCheckResponse::ServingStatus;
 
-  explicit HealthService(std::vector<std::string> service_names);
+  // Details to send with each Check as trailing metadata (key, value), e.g.
+  // how stale the catalog is and why: a probe sees only SERVING, a person
+  // running `grpcurl -v` sees the rest.
+  using Details = std::function<std::vector<std::pair<std::string, std::string>>()>;
+
+  // Answers for the whole server ("") and each of `service_names`. `details`
+  // may be empty.
+  explicit HealthService(std::vector<std::string> service_names, Details details = nullptr);
   ~HealthService();
 
   // What to register with the grpc::ServerBuilder.
@@ -42,13 +49,6 @@ class HealthService {
   // Keeps `backlog` calls of Check and Watch requested on every call queue of
   // `queues`, from now until the queues close. After the server is built.
   void Serve(ServingQueues* queues, int backlog);
-
-  // Called on each Check for details to send as trailing metadata (key, value),
-  // e.g. how stale the catalog is and why: a probe sees only SERVING, a
-  // person running `grpcurl -v` sees the rest. Before Serve.
-  void SetDetails(std::function<std::vector<std::pair<std::string, std::string>>()> details) {
-    details_ = std::move(details);
-  }
 
   // Sets the status of every service and tells every watcher.
   void SetServing(bool serving) ABSL_LOCKS_EXCLUDED(mu_);
@@ -69,7 +69,7 @@ class HealthService {
   void Unregister(WatchCall* watcher) ABSL_LOCKS_EXCLUDED(mu_);
 
   const std::vector<std::string> service_names_;
-  std::function<std::vector<std::pair<std::string, std::string>>()> details_;
+  const Details details_;
   grpc::health::v1::Health::AsyncService service_;
   CheckMethod check_;
   StreamCall<grpc::health::v1::HealthCheckRequest, grpc::health::v1::HealthCheckResponse>::Requester

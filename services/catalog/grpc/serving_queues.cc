@@ -65,10 +65,12 @@ void QueueTask::Proceed(bool ok) {
   if (ok) run_();
 }
 
-ServingQueues::ServingQueues(size_t stream_queues) {
+ServingQueues::ServingQueues(size_t stream_queues, std::function<void(size_t index)> stream_task) {
   for (size_t i = 0; i < std::max<size_t>(1, stream_queues); ++i) {
     stream_queues_.push_back(std::make_unique<ServingQueue>(
         absl::StrCat("grpc-streams-", i), std::make_unique<NonPollingQueue>(), nullptr));
+    stream_tasks_.push_back(std::make_unique<QueueTask>(stream_queues_.back().get(),
+                                                        [stream_task, i] { stream_task(i); }));
   }
 }
 
@@ -81,11 +83,6 @@ void ServingQueues::AddCallQueues(grpc::ServerBuilder* builder, size_t count) {
     call_queues_.push_back(std::make_unique<ServingQueue>(
         absl::StrCat("grpc-calls-", call_queues_.size()), std::move(queue), server_queue));
   }
-}
-
-QueueTask* ServingQueues::AddStreamTask(size_t index, std::function<void()> run) {
-  tasks_.push_back(std::make_unique<QueueTask>(stream_queues_[index].get(), std::move(run)));
-  return tasks_.back().get();
 }
 
 void ServingQueues::Start() {

@@ -12,9 +12,10 @@
 //    poll the sockets. A unary call is read, answered and written by the same thread,
 //    with no hand-off, unless its answer comes from elsewhere (a hub call).
 //  - Stream queues do not poll; each owns the long-lived streams bound to it
-//    (WatchDeployments, Health.Watch) and is the feed shard of its watch streams. A change
-//    is written to a shard's streams by the shard's own thread, which then finds the write
-//    completions on its own queue without waking anyone. Keeping long-lived streams off
+//    (WatchDeployments, Health.Watch) and is the feed shard of its watch streams. Every
+//    event of a shard's watch streams (changes and PROGRESS alike) is written by the
+//    shard's own thread, woken by its stream task (see the constructor), which then finds
+//    the write completions on its own queue without waking anyone. Keeping long-lived streams off
 //    the call queues also keeps unary calls cheap: each open call holds one tag on its
 //    queue for its whole life, and gRPC's debug bookkeeping (which Debian's build keeps)
 //    scans a queue's outstanding tags on every completion.
@@ -120,8 +121,10 @@ class QueueTask final : public QueueTag {
 
 class ServingQueues {
  public:
-  // Makes `stream_queues` stream queues (at least one).
-  explicit ServingQueues(size_t stream_queues);
+  // Makes `stream_queues` stream queues (at least one). `stream_task(i)` runs
+  // on stream queue i's thread whenever WakeStreamQueue(i) asks for it (asks
+  // made while a run is pending merge into it).
+  ServingQueues(size_t stream_queues, std::function<void(size_t index)> stream_task);
   ~ServingQueues();  // Stop()
   ServingQueues(const ServingQueues&) = delete;
   ServingQueues& operator=(const ServingQueues&) = delete;
@@ -138,8 +141,8 @@ class ServingQueues {
     return next_stream_queue_.fetch_add(1, std::memory_order_relaxed) % stream_queues_.size();
   }
 
-  // A task run on stream queue `index`'s thread; owned here, it lives until Stop.
-  QueueTask* AddStreamTask(size_t index, std::function<void()> run);
+  // Has stream queue `index`'s thread run the stream task soon. From any thread.
+  void WakeStreamQueue(size_t index) { stream_tasks_[index]->Schedule(); }
 
   // One thread per queue.
   void Start();
@@ -151,7 +154,7 @@ class ServingQueues {
  private:
   std::vector<std::unique_ptr<ServingQueue>> call_queues_;
   std::vector<std::unique_ptr<ServingQueue>> stream_queues_;
-  std::vector<std::unique_ptr<QueueTask>> tasks_;
+  std::vector<std::unique_ptr<QueueTask>> stream_tasks_;  // one per stream queue
   std::atomic<size_t> next_stream_queue_{0};
   bool started_ = false;
   bool stopped_ = false;

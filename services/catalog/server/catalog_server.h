@@ -1,36 +1,45 @@
-// The whole catalog-server in one object: store, feed, updater, syncer, poller,
-// live operations, and the gRPC server with reflection and health. main() only
-// parses flags and waits for a signal; tests start a CatalogServer in-process
-// on port 0.
+// The whole catalog-server in one object: every part, built complete in the
+// constructor and wired to the others there (each receives what it needs; no
+// part is changed after it is built), then started in one written order by
+// Start. main() only parses flags and waits for a signal; tests start a
+// CatalogServer in-process on port 0.
+//
+// The data flows one way: hub -> HubCatalogSource -> CatalogSyncer ->
+// CatalogUpdater -> snapshot in the CatalogStore -> the RPCs and the JSON view;
+// and each change the updater publishes -> DeploymentFeed -> watch streams.
 #ifndef MODEL_CATALOG_SERVICES_CATALOG_SERVER_CATALOG_SERVER_H_
 #define MODEL_CATALOG_SERVICES_CATALOG_SERVER_CATALOG_SERVER_H_
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "clients/hub/hub_client.h"
+#include "clients/hub/retry.h"
+#include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server.h"
-#include "grpcpp/server_builder.h"
 #include "services/catalog/api/caller_auth.h"
 #include "services/catalog/api/catalog_metrics.h"
+#include "services/catalog/api/catalog_service_impl.h"
+#include "services/catalog/grpc/catalog_grpc_service.h"
+#include "services/catalog/grpc/health_service.h"
+#include "services/catalog/grpc/serving_queues.h"
 #include "services/catalog/http/http_listener.h"
 #include "services/catalog/http/json_view.h"
 #include "services/catalog/http/ops_endpoints.h"
-#include "services/catalog/sync/catalog_file.h"
-#include "services/catalog/grpc/catalog_grpc_service.h"
-#include "services/catalog/api/catalog_service_impl.h"
 #include "services/catalog/model/catalog_store.h"
+#include "services/catalog/model/deployment_change.h"
+#include "services/catalog/sync/catalog_file.h"
 #include "services/catalog/sync/catalog_syncer.h"
 #include "services/catalog/sync/catalog_updater.h"
-#include "services/catalog/watch/deployment_feed.h"
 #include "services/catalog/sync/deployment_poller.h"
-#include "services/catalog/grpc/health_service.h"
+#include "services/catalog/sync/hub_catalog_source.h"
 #include "services/catalog/sync/live_operations.h"
-#include "services/catalog/grpc/server_credentials.h"
-#include "services/catalog/grpc/serving_queues.h"
 #include "services/catalog/sync/sync_status.h"
+#include "services/catalog/watch/deployment_feed.h"
+#include "services/common/tls_files.h"
 
 namespace modelcatalog::catalog {
 
@@ -69,9 +78,9 @@ struct CatalogServerOptions {
 
   // Limits that keep one caller from hurting the others.
   size_t max_watchers = 20000;
-  int max_concurrent_streams = 1000;           // per connection
-  int max_receive_message_bytes = 1 << 20;     // requests are small
-  int max_send_message_bytes = 64 << 20;       // a full page of large models fits
+  int max_concurrent_streams = 1000;        // per connection
+  int max_receive_message_bytes = 1 << 20;  // requests are small
+  int max_send_message_bytes = 64 << 20;    // a full page of large models fits
   // Connections are closed (gracefully) after this age, so load balancers can
   // spread long-lived streams again; streams then get `grace` to finish, and
   // clients resume them elsewhere with their token.
@@ -85,10 +94,25 @@ struct CatalogServerOptions {
   absl::Duration keepalive_timeout = absl::Seconds(20);
 };
 
+// Turns health SERVING when the first catalog is published.
+class HealthFollowsCatalog final : public CatalogListener {
+ public:
+  explicit HealthFollowsCatalog(HealthService* health) : health_(health) {}
+  void OnCatalogPublished(const std::shared_ptr<const CatalogSnapshot>& snapshot,
+                          const std::vector<DeploymentChange>& changes) override {
+    health_->SetServing(true);
+  }
+
+ private:
+  HealthService* const health_;
+};
+
 class CatalogServer {
  public:
-  // Binds, starts serving (health NOT_SERVING), then starts syncing; health turns
-  // SERVING when the first catalog is published. Fails if the address cannot be bound.
+  // Builds every part, binds, starts serving (health NOT_SERVING), then starts
+  // syncing; health turns SERVING when the first catalog is published.
+  // INVALID_ARGUMENT naming the flag for bad configuration (TLS files, the
+  // tokens file, an address); UNAVAILABLE when an address cannot be bound.
   static absl::StatusOr<std::unique_ptr<CatalogServer>> Start(CatalogServerOptions options);
   ~CatalogServer();
 
@@ -106,43 +130,48 @@ class CatalogServer {
   // For tests: run a sync now rather than at the next tick.
   // Waits for the first background sync first, so the two cannot race.
   absl::Status SyncNow() {
-    syncer_->WaitForFirstSync();
-    return syncer_->SyncOnce();
+    syncer_.WaitForFirstSync();
+    return syncer_.SyncOnce();
   }
   const DeploymentFeed& feed() const { return feed_; }
 
  private:
-  explicit CatalogServer(CatalogServerOptions options);
+  CatalogServer(CatalogServerOptions options, std::shared_ptr<grpc::ServerCredentials> credentials,
+                std::unique_ptr<CallerAuth> auth);
+  // Binds the listeners and starts every thread, in order.
+  absl::Status Serve();
+  std::vector<CatalogListener*> PublishListeners();
   void ApplyLimits(grpc::ServerBuilder* builder) const;
   void RegisterComputedMetrics();
-  absl::Status StartHttp();
-  // Serves the catalog persisted at options_.snapshot_path, if any is usable.
-  void RestoreFromFile();
 
+  // Members are built in this order, each from those above it.
   const CatalogServerOptions options_;
-  // Before the feed, whose shards are its stream queues; stopped by Shutdown
-  // after everything that can finish a call.
+  const std::shared_ptr<grpc::ServerCredentials> credentials_;
+  const std::unique_ptr<CallerAuth> auth_;  // null: every caller is let in
+  // Each stream queue's task delivers its shard of the feed (built below; no
+  // task runs before Serve starts the queues). Stopped by Shutdown after
+  // everything that can finish a call.
   ServingQueues serving_;
-  std::vector<QueueTask*> deliveries_;  // per feed shard: its fan-out, on its stream queue
   CatalogMetrics metrics_;  // before everything that reports to it
   hub::HubClient hub_client_;
+  HubCatalogSource source_;
   CatalogStore store_;
   SyncStatusRecorder sync_status_;
   DeploymentFeed feed_;
-  CatalogUpdater updater_;
+  HealthService health_;
+  HealthFollowsCatalog health_follows_catalog_;
+  const std::unique_ptr<CatalogFile> catalog_file_;  // null without --snapshot_path
+  CatalogUpdater updater_;                           // publishes to the three above
   CatalogServiceImpl impl_;
   DeploymentPoller poller_;
   LiveOperations live_;
-  std::unique_ptr<CallerAuth> auth_;
-  std::unique_ptr<CatalogGrpcService> grpc_service_;
-  HealthService health_;
-  std::unique_ptr<CatalogFileWriter> file_writer_;
-  std::unique_ptr<CatalogSyncer> syncer_;
-  std::unique_ptr<grpc::Server> server_;
-  std::unique_ptr<OpsEndpoints> ops_endpoints_;
-  std::unique_ptr<JsonView> json_view_;
-  std::unique_ptr<HttpListener> ops_listener_;
-  std::unique_ptr<HttpListener> json_listener_;
+  CatalogGrpcService grpc_service_;
+  CatalogSyncer syncer_;
+  OpsEndpoints ops_endpoints_;
+  JsonView json_view_;
+  std::unique_ptr<HttpListener> ops_listener_;   // set by Serve
+  std::unique_ptr<HttpListener> json_listener_;  // set by Serve
+  std::unique_ptr<grpc::Server> server_;         // set by Serve
   int port_ = 0;
   bool shut_down_ = false;
 };

@@ -117,8 +117,9 @@ absl::StatusOr<CatalogFileHeader> ReadCatalogFile(
   const uint64_t payload_size = GetLittleEndian(p + 16, 8);
   const uint64_t checksum = GetLittleEndian(p + 24, 8);
   if (payload_size != data.size() - kHeaderSize) {
-    return corrupt(absl::StrCat("it holds ", data.size() - kHeaderSize, " bytes of models where its header says ",
-                                payload_size, " (truncated or appended to)"));
+    return corrupt(absl::StrCat("it holds ", data.size() - kHeaderSize,
+                                " bytes of models where its header says ", payload_size,
+                                " (truncated or appended to)"));
   }
   const absl::string_view payload(data.data() + kHeaderSize, payload_size);
   if (StableHash(payload) != checksum) return corrupt("its checksum does not match its contents");
@@ -158,33 +159,63 @@ absl::StatusOr<CatalogFileHeader> ReadCatalogFile(
 
 absl::StatusOr<StoredCatalog> ReadCatalogFile(const std::string& path) {
   StoredCatalog stored;
-  absl::StatusOr<CatalogFileHeader> header =
-      ReadCatalogFile(path, [&stored](const modelcatalog::v1::Model& model) { stored.models.push_back(model); });
+  absl::StatusOr<CatalogFileHeader> header = ReadCatalogFile(
+      path, [&stored](const modelcatalog::v1::Model& model) { stored.models.push_back(model); });
   if (!header.ok()) return header.status();
   stored.revision = header->revision;
   stored.fetched_at = header->fetched_at;
   return stored;
 }
 
-CatalogFileWriter::CatalogFileWriter(std::string path, const CatalogStore* store,
-                                     absl::Duration min_interval, bool idle_priority)
+CatalogFile::CatalogFile(std::string path, const CatalogStore* store, absl::Duration min_interval,
+                         bool idle_priority)
     : path_(std::move(path)),
       store_(store),
       min_interval_(min_interval),
       idle_priority_(idle_priority) {}
 
-CatalogFileWriter::~CatalogFileWriter() { Stop(); }
+CatalogFile::~CatalogFile() { Stop(); }
 
-void CatalogFileWriter::MarkDirty() {
+void CatalogFile::Restore(CatalogUpdater* updater, SyncStatusRecorder* status) {
+  // Each stored model becomes its entry as it is read: the file is never
+  // held as messages (see CatalogSnapshot::Builder).
+  CatalogSnapshot::Builder models;
+  absl::StatusOr<CatalogFileHeader> stored = ReadCatalogFile(
+      path_, [&models](const modelcatalog::v1::Model& model) { models.Add(model); });
+  if (!stored.ok()) {
+    const bool first_start = absl::IsNotFound(stored.status());
+    Log(first_start ? LogLevel::kInfo : LogLevel::kWarning,
+        first_start ? "catalog_file_absent" : "catalog_file_unusable",
+        {{"path", path_}, {"error", stored.status().ToString()}});
+    return;
+  }
+  const size_t count = models.size();
+  updater->Restore(std::move(models), stored->revision, stored->fetched_at);
+  status->RecordRestored(stored->fetched_at);
+  if (const std::shared_ptr<const CatalogSnapshot> served = store_->Current();
+      served != nullptr && served->revision() == stored->revision) {
+    absl::MutexLock lock(&mu_);
+    on_disk_revision_ = served->revision();
+    on_disk_fingerprint_ = served->fingerprint();
+  }
+  Log(LogLevel::kInfo, "catalog_restored",
+      {{"path", path_},
+       {"models", count},
+       {"revision", stored->revision},
+       {"fetched", absl::FormatTime(stored->fetched_at)}});
+}
+
+void CatalogFile::OnCatalogPublished(const std::shared_ptr<const CatalogSnapshot>& snapshot,
+                                     const std::vector<DeploymentChange>& changes) {
   absl::MutexLock lock(&mu_);
   dirty_ = true;
 }
 
-void CatalogFileWriter::Start() {
+void CatalogFile::Start() {
   if (!thread_.joinable()) thread_ = std::thread([this] { Loop(); });
 }
 
-void CatalogFileWriter::Stop() {
+void CatalogFile::Stop() {
   {
     absl::MutexLock lock(&mu_);
     stopping_ = true;
@@ -192,7 +223,7 @@ void CatalogFileWriter::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-void CatalogFileWriter::Loop() {
+void CatalogFile::Loop() {
   if (idle_priority_) {
     if (absl::Status lowered = RunThisThreadAtIdlePriority(); !lowered.ok()) {
       Log(LogLevel::kWarning, "catalog_file_priority_unchanged", {{"error", lowered.ToString()}});
@@ -203,7 +234,7 @@ void CatalogFileWriter::Loop() {
     {
       absl::MutexLock lock(&mu_);
       mu_.Await(absl::Condition(
-          +[](CatalogFileWriter* w) ABSL_NO_THREAD_SAFETY_ANALYSIS { return w->dirty_ || w->stopping_; },
+          +[](CatalogFile* f) ABSL_NO_THREAD_SAFETY_ANALYSIS { return f->dirty_ || f->stopping_; },
           this));
       stopping = stopping_;
       if (!dirty_) return;  // stopping with nothing to write
@@ -217,17 +248,32 @@ void CatalogFileWriter::Loop() {
   }
 }
 
-void CatalogFileWriter::WriteCurrent() {
+void CatalogFile::WriteCurrent() {
   const std::shared_ptr<const CatalogSnapshot> snapshot = store_->Current();
   if (snapshot == nullptr) return;
+  {
+    absl::MutexLock lock(&mu_);
+    if (snapshot->revision() == on_disk_revision_ &&
+        snapshot->fingerprint() == on_disk_fingerprint_) {
+      return;  // the file holds it already
+    }
+  }
   const absl::Time started = absl::Now();
   absl::Status written = WriteCatalogFile(path_, *snapshot);
   if (!written.ok()) {
-    Log(LogLevel::kWarning, "catalog_file_write_failed", {{"path", path_}, {"error", written.ToString()}});
+    Log(LogLevel::kWarning, "catalog_file_write_failed",
+        {{"path", path_}, {"error", written.ToString()}});
     return;
   }
+  {
+    absl::MutexLock lock(&mu_);
+    on_disk_revision_ = snapshot->revision();
+    on_disk_fingerprint_ = snapshot->fingerprint();
+  }
   Log(LogLevel::kDebug, "catalog_file_written",
-      {{"path", path_}, {"models", snapshot->size()}, {"revision", snapshot->revision()},
+      {{"path", path_},
+       {"models", snapshot->size()},
+       {"revision", snapshot->revision()},
        {"took", absl::FormatDuration(absl::Now() - started)}});
 }
 

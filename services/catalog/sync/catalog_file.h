@@ -21,6 +21,9 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "services/catalog/model/catalog_store.h"
+#include "services/catalog/model/deployment_change.h"
+#include "services/catalog/sync/catalog_updater.h"
+#include "services/catalog/sync/sync_status.h"
 
 namespace modelcatalog::catalog {
 
@@ -52,24 +55,35 @@ absl::StatusOr<CatalogFileHeader> ReadCatalogFile(
 // The same, every model collected in one vector.
 absl::StatusOr<StoredCatalog> ReadCatalogFile(const std::string& path);
 
-// Writes the served catalog to its file in the background whenever it
-// changes, at most once per `min_interval`, and once more on Stop.
-class CatalogFileWriter {
+// The catalog's file: read back once at start-up, then written in the
+// background whenever the catalog changes (it listens to the updater), at
+// most once per `min_interval`, and once more on Stop. A catalog the file
+// already holds (the one just restored from it) is not written again.
+class CatalogFile final : public CatalogListener {
  public:
   // `idle_priority`: write at idle CPU priority (see CatalogSyncerOptions).
-  CatalogFileWriter(std::string path, const CatalogStore* store,
-                    absl::Duration min_interval = absl::Seconds(1), bool idle_priority = false);
-  ~CatalogFileWriter();
+  CatalogFile(std::string path, const CatalogStore* store,
+              absl::Duration min_interval = absl::Seconds(1), bool idle_priority = false);
+  ~CatalogFile() override;
+
+  // Serves the catalog the file holds, through `updater`, and records it in
+  // `status`, if the file is usable. A missing file is the first start; a
+  // corrupt or unreadable one is reported and ignored: the hub is the source
+  // of truth, the file only a head start. Before Start.
+  void Restore(CatalogUpdater* updater, SyncStatusRecorder* status) ABSL_LOCKS_EXCLUDED(mu_);
 
   // The catalog changed: write it soon. Never blocks.
-  void MarkDirty() ABSL_LOCKS_EXCLUDED(mu_);
+  void OnCatalogPublished(const std::shared_ptr<const CatalogSnapshot>& snapshot,
+                          const std::vector<DeploymentChange>& changes) override
+      ABSL_LOCKS_EXCLUDED(mu_);
+
   void Start();
   // Writes what is pending, then stops. Idempotent.
   void Stop() ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   void Loop() ABSL_LOCKS_EXCLUDED(mu_);
-  void WriteCurrent();
+  void WriteCurrent() ABSL_LOCKS_EXCLUDED(mu_);
 
   const std::string path_;
   const CatalogStore* const store_;
@@ -78,6 +92,9 @@ class CatalogFileWriter {
   absl::Mutex mu_;
   bool dirty_ ABSL_GUARDED_BY(mu_) = false;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  // The revision and fingerprint of the catalog the file holds; -1: unknown.
+  int64_t on_disk_revision_ ABSL_GUARDED_BY(mu_) = -1;
+  uint64_t on_disk_fingerprint_ ABSL_GUARDED_BY(mu_) = 0;
   std::thread thread_;
 };
 

@@ -12,9 +12,9 @@
 
 namespace modelcatalog::catalog {
 
-CatalogSyncer::CatalogSyncer(FetchFn fetch, CatalogUpdater* updater, SyncStatusRecorder* status,
-                             CatalogSyncerOptions options)
-    : fetch_(std::move(fetch)), updater_(updater), status_(status), options_(std::move(options)) {}
+CatalogSyncer::CatalogSyncer(CatalogSource* source, CatalogUpdater* updater,
+                             SyncStatusRecorder* status, CatalogSyncerOptions options)
+    : source_(source), updater_(updater), status_(status), options_(std::move(options)) {}
 
 CatalogSyncer::~CatalogSyncer() { Stop(); }
 
@@ -25,11 +25,21 @@ absl::Status CatalogSyncer::SyncOnce() {
   const hub::Sleeper sleep = options_.sleep ? options_.sleep : [this](absl::Duration delay) {
     return !stop_.WaitForNotificationWithTimeout(delay);
   };
+  // When the attempt that succeeded began: the moment the catalog it fetched
+  // describes. A live observation made during earlier, failed attempts is
+  // newer than it and must not be undone by it.
+  absl::Time attempt_started = started;
   absl::StatusOr<FetchedCatalog> fetched = hub::CallWithRetries<FetchedCatalog>(
-      options_.retry, sleep, [&random] { return absl::Uniform(random, 0.0, 1.0); }, fetch_,
+      options_.retry, sleep, [&random] { return absl::Uniform(random, 0.0, 1.0); },
+      [&] {
+        attempt_started = options_.clock();
+        return source_->FetchCatalog();
+      },
       [](int retry, absl::Duration delay, const absl::Status& error) {
         Log(LogLevel::kInfo, "sync_retrying",
-            {{"retry", retry}, {"delay", absl::FormatDuration(delay)}, {"error", error.ToString()}});
+            {{"retry", retry},
+             {"delay", absl::FormatDuration(delay)},
+             {"error", error.ToString()}});
       });
 
   const auto report = [&](absl::string_view outcome) {
@@ -43,8 +53,8 @@ absl::Status CatalogSyncer::SyncOnce() {
     Log(LogLevel::kWarning, "sync_failed",
         {{"error", error.ToString()},
          {"serving", serving ? "last good catalog" : "nothing yet"},
-         {"staleness", serving ? absl::FormatDuration(options_.clock() - status.last_success_time)
-                               : "-"},
+         {"staleness",
+          serving ? absl::FormatDuration(options_.clock() - status.last_success_time) : "-"},
          {"consecutive_failures", status.consecutive_failures}});
     return error;
   };
@@ -56,13 +66,13 @@ absl::Status CatalogSyncer::SyncOnce() {
   const size_t before = current ? current->size() : 0;
   const size_t after = fetched->models.size() + fetched->rejected.size();
   const bool mass_removal = before >= options_.mass_removal_min_models &&
-                            static_cast<double>(after) <
-                                static_cast<double>(before) * (1.0 - options_.mass_removal_fraction);
+                            static_cast<double>(after) < static_cast<double>(before) *
+                                                             (1.0 - options_.mass_removal_fraction);
   if (mass_removal && !suspect_pending_) {
     suspect_pending_ = true;
-    return fail(absl::FailedPreconditionError(absl::StrCat(
-        "suspect sync: the hub listed ", after, " models where the catalog has ", before,
-        "; not applied unless the next sync shows the same")));
+    return fail(absl::FailedPreconditionError(
+        absl::StrCat("suspect sync: the hub listed ", after, " models where the catalog has ",
+                     before, "; not applied unless the next sync shows the same")));
   }
   if (mass_removal) {
     Log(LogLevel::kWarning, "sync_mass_removal_confirmed", {{"before", before}, {"after", after}});
@@ -74,7 +84,7 @@ absl::Status CatalogSyncer::SyncOnce() {
     if (!rejected.id.empty()) rejected_ids.push_back(rejected.id);
   }
   const CatalogUpdater::SyncResult result =
-      updater_->ApplySync(std::move(fetched->models), started, rejected_ids);
+      updater_->ApplySync(std::move(fetched->models), attempt_started, rejected_ids);
   // A sync holds the fetched text, its parsed document and the new snapshot
   // next to the one served: give the peak back rather than keep it for good.
   if (result.changed) ::malloc_trim(0);
@@ -87,7 +97,9 @@ absl::Status CatalogSyncer::SyncOnce() {
     model.kept_previous = std::find(result.kept_previous.begin(), result.kept_previous.end(),
                                     record.id) != result.kept_previous.end();
     Log(LogLevel::kWarning, "sync_record_rejected",
-        {{"index", record.index}, {"id", record.id}, {"error", model.error},
+        {{"index", record.index},
+         {"id", record.id},
+         {"error", model.error},
          {"kept_previous", model.kept_previous}});
   }
   for (const std::string& id : result.duplicate_ids) {
@@ -97,7 +109,8 @@ absl::Status CatalogSyncer::SyncOnce() {
   report("success");
   const absl::Time received =
       std::clamp(fetched->received_at, started, finished);  // InfinitePast: all applying
-  status_->RecordSuccess(started, std::move(rejected), received - started, finished - received);
+  status_->RecordSuccess(attempt_started, std::move(rejected), received - started,
+                         finished - received);
   Log(LogLevel::kInfo, "sync_succeeded",
       {{"models", result.model_count},
        {"revision", result.revision},

@@ -25,8 +25,8 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "clients/hub/model_json.h"
 #include "clients/hub/retry.h"
+#include "services/catalog/sync/catalog_source.h"
 #include "services/catalog/sync/catalog_updater.h"
 #include "services/catalog/sync/sync_status.h"
 
@@ -54,24 +54,9 @@ struct CatalogSyncerOptions {
   bool idle_priority = false;
 };
 
-// What one fetch of the hub's complete catalog yields.
-struct FetchedCatalog {
-  // The readable models, each added as soon as it was parsed.
-  CatalogSnapshot::Builder models;
-  // The records that could not be read.
-  std::vector<hub::RejectedRecord> rejected;
-  // When the hub's answer had been received, before it was read: what splits a
-  // sync into its fetch and the rest. InfinitePast: not known (then the whole
-  // sync counts as applying).
-  absl::Time received_at = absl::InfinitePast();
-};
-
 class CatalogSyncer {
  public:
-  // Returns the hub's complete catalog.
-  using FetchFn = std::function<absl::StatusOr<FetchedCatalog>()>;
-
-  CatalogSyncer(FetchFn fetch, CatalogUpdater* updater, SyncStatusRecorder* status,
+  CatalogSyncer(CatalogSource* source, CatalogUpdater* updater, SyncStatusRecorder* status,
                 CatalogSyncerOptions options);
   ~CatalogSyncer();  // Stops the loop.
 
@@ -93,7 +78,7 @@ class CatalogSyncer {
  private:
   void Loop();
 
-  const FetchFn fetch_;
+  CatalogSource* const source_;
   CatalogUpdater* const updater_;
   SyncStatusRecorder* const status_;
   const CatalogSyncerOptions options_;

@@ -6,46 +6,9 @@
 
 namespace modelcatalog::catalog {
 
-std::vector<FeedChange> DiffDeployments(const CatalogSnapshot* before, const CatalogSnapshot& after,
-                                        absl::Time observed_at) {
-  std::vector<FeedChange> changes;
-  if (before == nullptr) return changes;
-  // Both snapshots are in id order: one merge pass finds additions, removals
-  // and changes without a hash look-up per model.
-  size_t i = 0, j = 0;
-  const auto emit = [&](FeedChange::Kind kind, const CatalogEntry* old_entry,
-                        const CatalogEntry* new_entry) {
-    FeedChange& change = changes.emplace_back();
-    change.kind = kind;
-    change.model_id = (new_entry != nullptr ? new_entry : old_entry)->id;
-    change.observed_at = observed_at;
-    if (old_entry != nullptr) change.before = old_entry->deployments;
-    if (new_entry != nullptr) change.after = new_entry->deployments;
-  };
-  while (i < before->size() || j < after.size()) {
-    const CatalogEntry* old_entry = i < before->size() ? &before->entry(i) : nullptr;
-    const CatalogEntry* new_entry = j < after.size() ? &after.entry(j) : nullptr;
-    if (new_entry == nullptr || (old_entry != nullptr && old_entry->id < new_entry->id)) {
-      emit(FeedChange::Kind::kRemoved, old_entry, nullptr);
-      ++i;
-    } else if (old_entry == nullptr || new_entry->id < old_entry->id) {
-      emit(FeedChange::Kind::kAdded, nullptr, new_entry);
-      ++j;
-    } else {
-      if (old_entry->fingerprint != new_entry->fingerprint &&
-          DeploymentStatusesDiffer(old_entry->deployments, new_entry->deployments)) {
-        emit(FeedChange::Kind::kChanged, old_entry, new_entry);
-      }
-      ++i;
-      ++j;
-    }
-  }
-  return changes;
-}
-
-CatalogUpdater::CatalogUpdater(CatalogStore* store, DeploymentFeed* feed,
+CatalogUpdater::CatalogUpdater(CatalogStore* store, std::vector<CatalogListener*> listeners,
                                std::function<absl::Time()> clock)
-    : store_(store), feed_(feed), clock_(std::move(clock)) {}
+    : store_(store), listeners_(std::move(listeners)), clock_(std::move(clock)) {}
 
 CatalogUpdater::SyncResult CatalogUpdater::ApplySync(std::vector<modelcatalog::v1::Model> models,
                                                      absl::Time fetch_started,
@@ -108,7 +71,7 @@ CatalogUpdater::SyncResult CatalogUpdater::ApplySync(CatalogSnapshot::Builder mo
   }
   result.revision = previous ? previous->revision() + 1 : 1;
   next = next->WithRevision(result.revision);
-  std::vector<FeedChange> changes = DiffDeployments(previous.get(), *next, clock_());
+  std::vector<DeploymentChange> changes = DiffDeployments(previous.get(), *next, clock_());
   PublishLocked(std::move(next), std::move(changes));
   return result;
 }
@@ -144,10 +107,10 @@ absl::StatusOr<modelcatalog::v1::Model> CatalogUpdater::ApplyLive(
   const CatalogEntry& updated = next->entry(*position);
   if (updated.fingerprint == entry.fingerprint) return entry.model();  // nothing new
 
-  std::vector<FeedChange> changes;
+  std::vector<DeploymentChange> changes;
   if (DeploymentStatusesDiffer(entry.deployments, model.deployments())) {
-    FeedChange& change = changes.emplace_back();
-    change.kind = FeedChange::Kind::kChanged;
+    DeploymentChange& change = changes.emplace_back();
+    change.kind = DeploymentChange::Kind::kChanged;
     change.model_id = model.id();
     change.observed_at = observed_at;
     change.before = entry.deployments;
@@ -159,10 +122,9 @@ absl::StatusOr<modelcatalog::v1::Model> CatalogUpdater::ApplyLive(
 }
 
 void CatalogUpdater::PublishLocked(std::shared_ptr<const CatalogSnapshot> snapshot,
-                                   std::vector<FeedChange> changes) {
+                                   const std::vector<DeploymentChange>& changes) {
   store_->Publish(snapshot);
-  feed_->Publish(std::move(snapshot), std::move(changes));
-  if (on_publish_) on_publish_();
+  for (CatalogListener* listener : listeners_) listener->OnCatalogPublished(snapshot, changes);
 }
 
 }  // namespace modelcatalog::catalog

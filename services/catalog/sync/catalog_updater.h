@@ -2,9 +2,10 @@
 // - a full sync: the hub's whole catalog, fetched at some moment;
 // - a live observation of one model: a live look-up, an activation or
 //   deactivation, or a poll of a deployment in transition.
-// Each becomes a new snapshot published to the store, and every change of a
-// model's deployments becomes a FeedChange for watchers, in one step under one
-// lock, so the store and the feed never disagree.
+// Each becomes a new snapshot published to the store and told to the
+// listeners given at construction (the watch feed, health, the catalog file)
+// with every change of a model's deployments, in one step under one lock, so
+// the store and the listeners never disagree.
 //
 // A sync fetched before a live observation must not undo it: for a model
 // observed live after the sync's fetch began, the newer live deployments are
@@ -22,49 +23,46 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "services/catalog/model/catalog_store.h"
-#include "services/catalog/watch/deployment_feed.h"
+#include "services/catalog/model/deployment_change.h"
 
 namespace modelcatalog::catalog {
 
 class CatalogUpdater {
  public:
   struct SyncResult {
-    bool changed = false;     // a new snapshot was published
-    int64_t revision = 0;     // the revision now served
+    bool changed = false;  // a new snapshot was published
+    int64_t revision = 0;  // the revision now served
     size_t model_count = 0;
     std::vector<std::string> duplicate_ids;
     // Of the rejected ids, those whose previous version is kept.
     std::vector<std::string> kept_previous;
   };
 
-  CatalogUpdater(CatalogStore* store, DeploymentFeed* feed,
-                 std::function<absl::Time()> clock = [] { return absl::Now(); });
+  // `listeners` hear of every publish, in this order.
+  CatalogUpdater(
+      CatalogStore* store, std::vector<CatalogListener*> listeners,
+      std::function<absl::Time()> clock = [] { return absl::Now(); });
 
   // The snapshot being served; nullptr before the first.
   std::shared_ptr<const CatalogSnapshot> Current() const { return store_->Current(); }
-
-  // Called after every publish (e.g. to turn health SERVING).
-  void SetOnPublish(std::function<void()> on_publish) { on_publish_ = std::move(on_publish); }
 
   // Applies the hub's complete catalog, whose fetch began at `fetch_started`.
   // `rejected_ids` are models the hub listed in records that could not be
   // read: their previous version, if any, is kept rather than dropped.
   // `models` holds the hub's models, added in the hub's order.
   SyncResult ApplySync(CatalogSnapshot::Builder models, absl::Time fetch_started,
-                       const std::vector<std::string>& rejected_ids = {})
-      ABSL_LOCKS_EXCLUDED(mu_);
+                       const std::vector<std::string>& rejected_ids = {}) ABSL_LOCKS_EXCLUDED(mu_);
   // The same for a catalog held as messages.
   SyncResult ApplySync(std::vector<modelcatalog::v1::Model> models, absl::Time fetch_started,
-                       const std::vector<std::string>& rejected_ids = {})
-      ABSL_LOCKS_EXCLUDED(mu_);
+                       const std::vector<std::string>& rejected_ids = {}) ABSL_LOCKS_EXCLUDED(mu_);
 
   // Publishes a catalog read back from the persisted copy at start-up, with
   // the revision and fetch time it was saved with. Only before any sync.
   void Restore(CatalogSnapshot::Builder models, int64_t revision, absl::Time fetched_at)
       ABSL_LOCKS_EXCLUDED(mu_);
   // The same for a catalog held as messages.
-  void Restore(std::vector<modelcatalog::v1::Model> models, int64_t revision,
-               absl::Time fetched_at) ABSL_LOCKS_EXCLUDED(mu_);
+  void Restore(std::vector<modelcatalog::v1::Model> models, int64_t revision, absl::Time fetched_at)
+      ABSL_LOCKS_EXCLUDED(mu_);
 
   // Applies the deployments of `model` as the hub reported them at
   // `observed_at`, and returns the model as now served. NOT_FOUND when the
@@ -75,23 +73,18 @@ class CatalogUpdater {
 
  private:
   void PublishLocked(std::shared_ptr<const CatalogSnapshot> snapshot,
-                     std::vector<FeedChange> changes) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+                     const std::vector<DeploymentChange>& changes)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   CatalogStore* const store_;
-  DeploymentFeed* const feed_;
+  const std::vector<CatalogListener*> listeners_;
   const std::function<absl::Time()> clock_;
-  std::function<void()> on_publish_;
 
   absl::Mutex mu_;
   // When each model was last observed live; entries older than a sync's fetch
   // are dropped by that sync.
   absl::flat_hash_map<std::string, absl::Time> observed_live_ ABSL_GUARDED_BY(mu_);
 };
-
-// The changes of deployments from `before` to `after`: models added, removed,
-// or whose deployment statuses differ. `before` may be nullptr (no changes).
-std::vector<FeedChange> DiffDeployments(const CatalogSnapshot* before, const CatalogSnapshot& after,
-                                        absl::Time observed_at);
 
 }  // namespace modelcatalog::catalog
 

@@ -16,12 +16,9 @@ bool InTransition(const Deployments& deployments) {
   return false;
 }
 
-DeploymentPoller::DeploymentPoller(FetchLiveFn fetch_live, const CatalogStore* store,
+DeploymentPoller::DeploymentPoller(CatalogSource* source, const CatalogStore* store,
                                    CatalogUpdater* updater, DeploymentPollerOptions options)
-    : fetch_live_(std::move(fetch_live)),
-      store_(store),
-      updater_(updater),
-      options_(std::move(options)) {}
+    : source_(source), store_(store), updater_(updater), options_(std::move(options)) {}
 
 DeploymentPoller::~DeploymentPoller() { Stop(); }
 
@@ -67,14 +64,17 @@ void DeploymentPoller::PollOnce() {
   for (const std::string& id : Due()) {
     if (stop_.HasBeenNotified()) return;
     const absl::Time asked_at = options_.clock();
-    absl::StatusOr<modelcatalog::v1::Model> live = fetch_live_(id);
+    // Bounded by the source's own timeout: nobody waits on a poll.
+    absl::StatusOr<modelcatalog::v1::Model> live = source_->FetchLive(id, absl::InfiniteFuture());
     if (!live.ok()) {
-      Log(LogLevel::kWarning, "deployment_poll_failed", {{"id", id}, {"error", live.status().ToString()}});
+      Log(LogLevel::kWarning, "deployment_poll_failed",
+          {{"id", id}, {"error", live.status().ToString()}});
       continue;
     }
     absl::StatusOr<modelcatalog::v1::Model> applied = updater_->ApplyLive(*live, asked_at);
     if (!applied.ok()) {
-      Log(LogLevel::kDebug, "deployment_poll_not_applied", {{"id", id}, {"error", applied.status().ToString()}});
+      Log(LogLevel::kDebug, "deployment_poll_not_applied",
+          {{"id", id}, {"error", applied.status().ToString()}});
     }
   }
 }

@@ -19,6 +19,7 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "services/catalog/sync/catalog_source.h"
 #include "services/catalog/sync/catalog_updater.h"
 
 namespace modelcatalog::catalog {
@@ -44,10 +45,7 @@ inline bool InTransition(const modelcatalog::v1::Model& model) {
 
 class DeploymentPoller {
  public:
-  // Returns the model with its live deployment status.
-  using FetchLiveFn = std::function<absl::StatusOr<modelcatalog::v1::Model>(const std::string& id)>;
-
-  DeploymentPoller(FetchLiveFn fetch_live, const CatalogStore* store, CatalogUpdater* updater,
+  DeploymentPoller(CatalogSource* source, const CatalogStore* store, CatalogUpdater* updater,
                    DeploymentPollerOptions options);
   ~DeploymentPoller();
 
@@ -65,7 +63,7 @@ class DeploymentPoller {
   void Stop();
 
  private:
-  const FetchLiveFn fetch_live_;
+  CatalogSource* const source_;
   const CatalogStore* const store_;
   CatalogUpdater* const updater_;
   const DeploymentPollerOptions options_;

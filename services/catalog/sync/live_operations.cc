@@ -8,15 +8,16 @@
 
 namespace modelcatalog::catalog {
 
-LiveOperations::LiveOperations(hub::HubClient* hub, const CatalogStore* store,
+LiveOperations::LiveOperations(CatalogSource* source, const CatalogStore* store,
                                CatalogUpdater* updater, DeploymentPoller* poller, int threads)
-    : hub_(hub), store_(store), updater_(updater), poller_(poller), runner_(threads) {}
+    : source_(source), store_(store), updater_(updater), poller_(poller), runner_(threads) {}
 
 LiveOperations::~LiveOperations() { Stop(); }
 
 absl::Status LiveOperations::CheckLoaded() const {
   if (store_->Current() == nullptr) {
-    return absl::UnavailableError("the catalog has not been loaded from the hub yet: retry shortly");
+    return absl::UnavailableError(
+        "the catalog has not been loaded from the hub yet: retry shortly");
   }
   return absl::OkStatus();
 }
@@ -33,7 +34,7 @@ void LiveOperations::GetLive(const std::string& id, Done done) {
   }
   runner_.Post([this, id] {
     const absl::Time asked_at = absl::Now();
-    absl::StatusOr<modelcatalog::v1::Model> result = hub_->RetrieveModel(id, /*live_deployment_status=*/true);
+    absl::StatusOr<modelcatalog::v1::Model> result = source_->FetchLive(id, absl::InfiniteFuture());
     if (result.ok()) {
       // The caller gets the hub's model as is; the catalog takes its deployments
       // (the rest arrives with the next sync). A model the catalog does not
@@ -68,16 +69,16 @@ void LiveOperations::SwitchDeployment(Switch which, const std::string& id, absl:
   const CatalogEntry* entry = snapshot->Find(id);
   if (entry == nullptr) return done(absl::NotFoundError(absl::StrCat("Model not found: ", id)));
   if (entry->model_type == modelcatalog::v1::MODEL_TYPE_BASE) {
-    return done(absl::FailedPreconditionError(absl::StrCat(
-        id, " is a base model: base models are always active and cannot be ",
-        which == Switch::kActivate ? "activated" : "deactivated")));
+    return done(absl::FailedPreconditionError(
+        absl::StrCat(id, " is a base model: base models are always active and cannot be ",
+                     which == Switch::kActivate ? "activated" : "deactivated")));
   }
   runner_.Post([this, which, id, deadline, done = std::move(done)] {
     const absl::Time asked_at = absl::Now();
     // The caller's deadline bounds the hub call: no work for an answer nobody waits for.
     absl::StatusOr<modelcatalog::v1::Model> result = which == Switch::kActivate
-                                                         ? hub_->ActivateModel(id, deadline)
-                                                         : hub_->DeactivateModel(id, deadline);
+                                                         ? source_->Activate(id, deadline)
+                                                         : source_->Deactivate(id, deadline);
     if (result.ok()) {
       updater_->ApplyLive(*result, asked_at).IgnoreError();
       poller_->Track(id);

@@ -17,7 +17,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
-#include "clients/hub/hub_client.h"
+#include "services/catalog/sync/catalog_source.h"
 #include "services/catalog/sync/catalog_updater.h"
 #include "services/catalog/sync/deployment_poller.h"
 #include "services/catalog/sync/task_runner.h"
@@ -28,7 +28,7 @@ class LiveOperations {
  public:
   using Done = std::function<void(absl::StatusOr<modelcatalog::v1::Model>)>;
 
-  LiveOperations(hub::HubClient* hub, const CatalogStore* store, CatalogUpdater* updater,
+  LiveOperations(CatalogSource* source, const CatalogStore* store, CatalogUpdater* updater,
                  DeploymentPoller* poller, int threads = 4);
   ~LiveOperations();
 
@@ -53,7 +53,7 @@ class LiveOperations {
   void SwitchDeployment(Switch which, const std::string& id, absl::Time deadline, Done done);
   absl::Status CheckLoaded() const;
 
-  hub::HubClient* const hub_;
+  CatalogSource* const source_;
   const CatalogStore* const store_;
   CatalogUpdater* const updater_;
   DeploymentPoller* const poller_;

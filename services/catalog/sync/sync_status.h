@@ -24,13 +24,13 @@ struct RejectedModel {
 struct SyncStatus {
   enum class Origin { kNone, kHub, kSnapshotFile };
 
-  std::string source;                // the hub's base URL
-  Origin origin = Origin::kNone;     // where the catalog being served came from
+  std::string source;                                   // the hub's base URL
+  Origin origin = Origin::kNone;                        // where the catalog being served came from
   absl::Time last_attempt_time = absl::InfinitePast();  // InfinitePast: never
   // When the catalog being served was fetched from the hub; after a restart,
   // when the persisted copy was.
   absl::Time last_success_time = absl::InfinitePast();
-  std::string last_error;            // empty when the last attempt succeeded
+  std::string last_error;  // empty when the last attempt succeeded
   int64_t consecutive_failures = 0;
   std::vector<RejectedModel> rejected;  // of the last successful sync
   // The last successful sync's two parts: receiving the hub's answer (retries
@@ -44,7 +44,9 @@ class SyncStatusRecorder {
  public:
   explicit SyncStatusRecorder(std::string source) { status_.source = std::move(source); }
 
-  // `when` the sync started; `fetch` and `apply` how long its parts took.
+  // `when` the attempt that succeeded began (after retries, later than the
+  // sync's start): the moment the catalog it fetched describes. `fetch` and
+  // `apply` how long the sync's parts took.
   void RecordSuccess(absl::Time when, std::vector<RejectedModel> rejected = {},
                      absl::Duration fetch = absl::ZeroDuration(),
                      absl::Duration apply = absl::ZeroDuration()) ABSL_LOCKS_EXCLUDED(mu_) {

@@ -33,8 +33,8 @@ class CatalogFileTest : public ::testing::Test {
   std::shared_ptr<const CatalogSnapshot> Sample() {
     modelcatalog::v1::Model custom = MakeModel("custom", "Custom", "Acme", {"text_generation"});
     custom.add_deployments()->set_status_raw("active");
-    EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(R"({"type":"object","required":["prompt"]})",
-                                                            custom.mutable_request_schema())
+    EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(
+                    R"({"type":"object","required":["prompt"]})", custom.mutable_request_schema())
                     .ok());
     return CatalogSnapshot::Build({MakeModel("base", "Base"), custom}, 42,
                                   absl::FromUnixNanos(1764000000123456789));
@@ -84,7 +84,8 @@ TEST_F(CatalogFileTest, HandsOverModelsOneAtATimeInStoredOrder) {
   ASSERT_TRUE(header.ok()) << header.status();
   EXPECT_EQ(header->revision, 42);
   EXPECT_EQ(ids, (std::vector<std::string>{snapshot->entry(0).id, snapshot->entry(1).id}));
-  std::shared_ptr<const CatalogSnapshot> restored = std::move(builder).Build(header->revision, header->fetched_at);
+  std::shared_ptr<const CatalogSnapshot> restored =
+      std::move(builder).Build(header->revision, header->fetched_at);
   EXPECT_EQ(restored->fingerprint(), snapshot->fingerprint());
 }
 
@@ -105,7 +106,8 @@ TEST_F(CatalogFileTest, RefusesEveryKindOfDamage) {
   flipped[good.size() - 10] ^= 0x40;
   const std::vector<Case> cases = {
       {"empty", "", "it does not start with a catalog file header"},
-      {"garbage", "this is not a catalog file at all, just text", "it does not start with a catalog file header"},
+      {"garbage", "this is not a catalog file at all, just text",
+       "it does not start with a catalog file header"},
       {"truncated", good.substr(0, good.size() - 7), "(truncated or appended to)"},
       {"appended", good + "extra", "(truncated or appended to)"},
       {"flipped bit", flipped, "its checksum does not match its contents"},
@@ -144,16 +146,48 @@ TEST_F(CatalogFileTest, AFailedRenameLeavesTheOldFileIntact) {
   EXPECT_NE(::access(absl::StrCat(path_, ".tmp.", ::getpid()).c_str(), F_OK), 0);
 }
 
-TEST_F(CatalogFileTest, WriterWritesWhatChangedAndFlushesOnStop) {
+TEST_F(CatalogFileTest, WritesWhatChangedAndFlushesOnStop) {
   CatalogStore store;
-  CatalogFileWriter writer(path_, &store, absl::Milliseconds(10));
-  writer.Start();
-  store.Publish(Sample());
-  writer.MarkDirty();
-  writer.Stop();
+  CatalogFile file(path_, &store, absl::Milliseconds(10));
+  file.Start();
+  std::shared_ptr<const CatalogSnapshot> sample = Sample();
+  store.Publish(sample);
+  file.OnCatalogPublished(sample, {});
+  file.Stop();
   absl::StatusOr<StoredCatalog> stored = ReadCatalogFile(path_);
   ASSERT_TRUE(stored.ok()) << stored.status();
   EXPECT_EQ(stored->revision, 42);
+}
+
+TEST_F(CatalogFileTest, RestoresThroughTheUpdaterAndDoesNotWriteBackWhatItRead) {
+  ASSERT_TRUE(WriteCatalogFile(path_, *Sample()).ok());
+  struct stat before;
+  ASSERT_EQ(::stat(path_.c_str(), &before), 0);
+  CatalogStore store;
+  CatalogFile file(path_, &store, absl::Milliseconds(10));
+  CatalogUpdater updater(&store, {&file});
+  SyncStatusRecorder status("hub");
+  file.Restore(&updater, &status);
+  ASSERT_NE(store.Current(), nullptr);
+  EXPECT_EQ(store.Current()->revision(), 42);
+  EXPECT_EQ(status.Get().origin, SyncStatus::Origin::kSnapshotFile);
+  file.Start();
+  file.Stop();
+  struct stat after;
+  ASSERT_EQ(::stat(path_.c_str(), &after), 0);
+  EXPECT_EQ(after.st_ino, before.st_ino) << "the file was rewritten";
+  EXPECT_EQ(after.st_mtim.tv_nsec, before.st_mtim.tv_nsec);
+}
+
+TEST_F(CatalogFileTest, AnUnusableFileIsIgnored) {
+  Write("not a catalog");
+  CatalogStore store;
+  CatalogFile file(path_, &store);
+  CatalogUpdater updater(&store, {&file});
+  SyncStatusRecorder status("hub");
+  file.Restore(&updater, &status);
+  EXPECT_EQ(store.Current(), nullptr);
+  EXPECT_EQ(status.Get().origin, SyncStatus::Origin::kNone);
 }
 
 }  // namespace

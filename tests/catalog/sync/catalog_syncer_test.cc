@@ -4,10 +4,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "clients/hub/hub_client.h"
-#include "services/common/thread_priority.h"
-
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "services/catalog/watch/deployment_feed.h"
+#include "services/common/thread_priority.h"
+#include "tests/catalog/sync/fake_catalog_source.h"
 #include "tests/catalog/test_models.h"
 
 namespace modelcatalog::catalog {
@@ -24,6 +25,19 @@ absl::StatusOr<FetchedCatalog> Fetched(const absl::StatusOr<hub::ParsedModelList
   return fetched;
 }
 
+// The revision of every catalog published, in order.
+class PublishRecorder final : public CatalogListener {
+ public:
+  void OnCatalogPublished(const std::shared_ptr<const CatalogSnapshot>& snapshot,
+                          const std::vector<DeploymentChange>& changes) override {
+    revisions.push_back(snapshot->revision());
+    if (published.HasBeenNotified()) return;
+    published.Notify();
+  }
+  std::vector<int64_t> revisions;
+  absl::Notification published;  // after the first
+};
+
 // The syncer is driven directly through SyncOnce with an in-memory source: no
 // timers, no sleeps.
 class CatalogSyncerTest : public ::testing::Test {
@@ -36,8 +50,8 @@ class CatalogSyncerTest : public ::testing::Test {
       sleeps_.push_back(d);
       return true;
     };
-    updater_.SetOnPublish([this] { publishes_.push_back(store_.Current()->revision()); });
-    syncer_ = std::make_unique<CatalogSyncer>([this] { return Fetched(next_); }, &updater_, &status_, options);
+    source_.fetch_catalog = [this] { return Fetched(next_); };
+    syncer_ = std::make_unique<CatalogSyncer>(&source_, &updater_, &status_, options);
   }
 
   void HubReturns(std::vector<modelcatalog::v1::Model> models) {
@@ -51,9 +65,10 @@ class CatalogSyncerTest : public ::testing::Test {
   absl::StatusOr<hub::ParsedModelList> next_ = absl::UnavailableError("not set");
   CatalogStore store_;
   DeploymentFeed feed_;
-  CatalogUpdater updater_{&store_, &feed_};
+  PublishRecorder publishes_;
+  CatalogUpdater updater_{&store_, {&feed_, &publishes_}};
   SyncStatusRecorder status_{"hub"};
-  std::vector<int64_t> publishes_;
+  FakeCatalogSource source_;
   std::unique_ptr<CatalogSyncer> syncer_;
 };
 
@@ -63,7 +78,7 @@ TEST_F(CatalogSyncerTest, FirstSyncPublishesRevisionOne) {
   ASSERT_NE(store_.Current(), nullptr);
   EXPECT_EQ(store_.Current()->revision(), 1);
   EXPECT_EQ(store_.Current()->size(), 2u);
-  EXPECT_THAT(publishes_, ::testing::ElementsAre(1));
+  EXPECT_THAT(publishes_.revisions, ::testing::ElementsAre(1));
   EXPECT_EQ(status_.Get().last_success_time, now_);
 }
 
@@ -75,7 +90,7 @@ TEST_F(CatalogSyncerTest, UnchangedContentKeepsTheSnapshotAndRevision) {
   now_ += absl::Seconds(30);
   ASSERT_TRUE(syncer_->SyncOnce().ok());
   EXPECT_EQ(store_.Current(), first);
-  EXPECT_EQ(publishes_.size(), 1u);
+  EXPECT_EQ(publishes_.revisions.size(), 1u);
   EXPECT_EQ(status_.Get().last_success_time, now_);
 }
 
@@ -86,7 +101,7 @@ TEST_F(CatalogSyncerTest, ChangedContentPublishesTheNextRevision) {
   ASSERT_TRUE(syncer_->SyncOnce().ok());
   EXPECT_EQ(store_.Current()->revision(), 2);
   EXPECT_EQ(store_.Current()->Find("a")->model().display_name(), "Renamed");
-  EXPECT_THAT(publishes_, ::testing::ElementsAre(1, 2));
+  EXPECT_THAT(publishes_.revisions, ::testing::ElementsAre(1, 2));
 }
 
 TEST_F(CatalogSyncerTest, AFailedSyncKeepsServingTheLastGoodCatalog) {
@@ -124,25 +139,65 @@ TEST_F(CatalogSyncerTest, HonoursRetryAfterAndStopsRetryingWhatCannotPass) {
   next_ = limited;
   EXPECT_EQ(syncer_->SyncOnce().code(), absl::StatusCode::kResourceExhausted);
   // Retry-After is a floor under the backoff (250ms, 500ms, 1s).
-  EXPECT_THAT(sleeps_, ::testing::ElementsAre(absl::Seconds(3), absl::Seconds(3), absl::Seconds(3)));
+  EXPECT_THAT(sleeps_,
+              ::testing::ElementsAre(absl::Seconds(3), absl::Seconds(3), absl::Seconds(3)));
   sleeps_.clear();
   next_ = absl::UnauthenticatedError("unauthenticated");
   EXPECT_EQ(syncer_->SyncOnce().code(), absl::StatusCode::kUnauthenticated);
   EXPECT_TRUE(sleeps_.empty());
 }
 
+// A sync describes the catalog as it was when its successful attempt began.
+// A live observation made while earlier attempts failed is older than that
+// answer, and must not be kept over it.
+TEST_F(CatalogSyncerTest, TheAttemptThatSucceededDatesTheCatalog) {
+  modelcatalog::v1::Model deploying = MakeModel("c");
+  deploying.add_deployments()->set_status_raw("deploying");
+  HubReturns({deploying});
+  ASSERT_TRUE(syncer_->SyncOnce().ok());
+
+  modelcatalog::v1::Model active = MakeModel("c");
+  active.add_deployments()->set_status_raw("active");
+  modelcatalog::v1::Model inactive = MakeModel("c");
+  inactive.add_deployments()->set_status_raw("inactive");
+  int attempts = 0;
+  FakeCatalogSource source;
+  source.fetch_catalog = [&]() -> absl::StatusOr<FetchedCatalog> {
+    if (++attempts == 1) return absl::UnavailableError("the hub is busy");
+    FetchedCatalog fetched;
+    fetched.models.Add(inactive);  // as the hub saw it at the second attempt
+    return fetched;
+  };
+  CatalogSyncerOptions options;
+  options.clock = [this] { return now_; };
+  options.retry.jitter = 0;
+  options.sleep = [&](absl::Duration) {
+    now_ += absl::Seconds(1);
+    EXPECT_TRUE(updater_.ApplyLive(active, now_).ok());  // seen live between the attempts
+    now_ += absl::Seconds(1);
+    return true;
+  };
+  CatalogSyncer syncer(&source, &updater_, &status_, options);
+  now_ += absl::Seconds(30);
+  const absl::Time second_attempt = now_ + absl::Seconds(2);
+  ASSERT_TRUE(syncer.SyncOnce().ok());
+  EXPECT_EQ(attempts, 2);
+  EXPECT_EQ(store_.Current()->Find("c")->deployments[0].status_raw(), "inactive");
+  EXPECT_EQ(status_.Get().last_success_time, second_attempt);
+}
+
 TEST_F(CatalogSyncerTest, RecoversWithinTheRetries) {
   int calls = 0;
   CatalogSyncerOptions options;
   options.sleep = [](absl::Duration) { return true; };
-  CatalogSyncer syncer(
-      [&calls]() -> absl::StatusOr<FetchedCatalog> {
-        if (++calls < 3) return absl::UnavailableError("flaky");
-        FetchedCatalog fetched;
-        fetched.models.Add(MakeModel("a"));
-        return fetched;
-      },
-      &updater_, &status_, options);
+  FakeCatalogSource source;
+  source.fetch_catalog = [&calls]() -> absl::StatusOr<FetchedCatalog> {
+    if (++calls < 3) return absl::UnavailableError("flaky");
+    FetchedCatalog fetched;
+    fetched.models.Add(MakeModel("a"));
+    return fetched;
+  };
+  CatalogSyncer syncer(&source, &updater_, &status_, options);
   EXPECT_TRUE(syncer.SyncOnce().ok());
   EXPECT_EQ(calls, 3);
   EXPECT_EQ(store_.Current()->size(), 1u);
@@ -176,7 +231,8 @@ TEST_F(CatalogSyncerTest, ABadRecordKeepsItsModelsPreviousVersion) {
   ASSERT_TRUE(syncer_->SyncOnce().ok());
   hub::ParsedModelList list;
   list.models.push_back(MakeModel("a", "Alpha 2"));
-  list.rejected.push_back({1, "b", absl::InvalidArgumentError("data[1].created: expected an integer")});
+  list.rejected.push_back(
+      {1, "b", absl::InvalidArgumentError("data[1].created: expected an integer")});
   list.rejected.push_back({2, "", absl::InvalidArgumentError("data[2].id: expected a string")});
   next_ = list;
   ASSERT_TRUE(syncer_->SyncOnce().ok());
@@ -195,15 +251,13 @@ TEST_F(CatalogSyncerTest, LoopSyncsAtOnceAndStopsPromptly) {
   HubReturns({MakeModel("a")});
   CatalogSyncerOptions options;
   options.interval = absl::Hours(1);
-  absl::Notification published;
+  PublishRecorder publishes;
   CatalogStore store;
-  DeploymentFeed feed;
-  CatalogUpdater updater(&store, &feed);
-  updater.SetOnPublish([&] { published.Notify(); });
+  CatalogUpdater updater(&store, {&publishes});
   SyncStatusRecorder status("hub");
-  CatalogSyncer syncer([this] { return Fetched(next_); }, &updater, &status, options);
+  CatalogSyncer syncer(&source_, &updater, &status, options);
   syncer.Start();
-  ASSERT_TRUE(published.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  ASSERT_TRUE(publishes.published.WaitForNotificationWithTimeout(absl::Seconds(10)));
   syncer.Stop();  // must not wait for the hour-long interval
   EXPECT_EQ(store.Current()->size(), 1u);
 }
@@ -213,15 +267,15 @@ TEST_F(CatalogSyncerTest, RecordsHowLongTheFetchAndTheApplyingTook) {
   const absl::Time started = now_;
   CatalogSyncerOptions options;
   options.clock = [this] { return now_; };
-  CatalogSyncer syncer(
-      [this] {
-        now_ += absl::Seconds(3);  // the hub takes 3 s to answer...
-        absl::StatusOr<FetchedCatalog> fetched = Fetched(next_);
-        fetched->received_at = now_;
-        now_ += absl::Milliseconds(1500);  // ...and reading its answer 1.5 s
-        return fetched;
-      },
-      &updater_, &status_, options);
+  FakeCatalogSource source;
+  source.fetch_catalog = [this] {
+    now_ += absl::Seconds(3);  // the hub takes 3 s to answer...
+    absl::StatusOr<FetchedCatalog> fetched = Fetched(next_);
+    fetched->received_at = now_;
+    now_ += absl::Milliseconds(1500);  // ...and reading its answer 1.5 s
+    return fetched;
+  };
+  CatalogSyncer syncer(&source, &updater_, &status_, options);
   ASSERT_TRUE(syncer.SyncOnce().ok());
   const SyncStatus status = status_.Get();
   EXPECT_EQ(status.last_attempt_time, started);
@@ -233,12 +287,12 @@ TEST_F(CatalogSyncerTest, AnAnswerOfUnknownArrivalCountsAsApplyingAllAlong) {
   HubReturns({MakeModel("a")});
   CatalogSyncerOptions options;
   options.clock = [this] { return now_; };
-  CatalogSyncer syncer(
-      [this] {
-        now_ += absl::Seconds(2);
-        return Fetched(next_);  // received_at left unknown
-      },
-      &updater_, &status_, options);
+  FakeCatalogSource source;
+  source.fetch_catalog = [this] {
+    now_ += absl::Seconds(2);
+    return Fetched(next_);  // received_at left unknown
+  };
+  CatalogSyncer syncer(&source, &updater_, &status_, options);
   ASSERT_TRUE(syncer.SyncOnce().ok());
   EXPECT_EQ(status_.Get().last_fetch_duration, absl::ZeroDuration());
   EXPECT_EQ(status_.Get().last_apply_duration, absl::Seconds(2));
@@ -254,14 +308,14 @@ TEST_F(CatalogSyncerTest, TheLoopRunsAtIdlePriorityWhenAsked) {
     std::atomic<int> fetched_at_idle{-1};
     CatalogStore store;
     DeploymentFeed feed;
-    CatalogUpdater updater(&store, &feed);
+    CatalogUpdater updater(&store, {&feed});
     SyncStatusRecorder status("hub");
-    CatalogSyncer syncer(
-        [&] {
-          fetched_at_idle = ThisThreadRunsAtIdlePriority() ? 1 : 0;
-          return Fetched(next_);
-        },
-        &updater, &status, options);
+    FakeCatalogSource source;
+    source.fetch_catalog = [&] {
+      fetched_at_idle = ThisThreadRunsAtIdlePriority() ? 1 : 0;
+      return Fetched(next_);
+    };
+    CatalogSyncer syncer(&source, &updater, &status, options);
     syncer.Start();
     syncer.WaitForFirstSync();
     syncer.Stop();

@@ -2,6 +2,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "services/catalog/watch/deployment_feed.h"
 #include "tests/catalog/test_models.h"
 
 namespace modelcatalog::catalog {
@@ -17,12 +18,12 @@ modelcatalog::v1::Model Custom(const std::string& id, const std::string& status,
   return model;
 }
 
-std::vector<std::string> Describe(const std::vector<FeedChange>& changes) {
+std::vector<std::string> Describe(const std::vector<DeploymentChange>& changes) {
   std::vector<std::string> out;
-  for (const FeedChange& c : changes) {
-    const char* kind = c.kind == FeedChange::Kind::kAdded     ? "added"
-                       : c.kind == FeedChange::Kind::kRemoved ? "removed"
-                                                              : "changed";
+  for (const DeploymentChange& c : changes) {
+    const char* kind = c.kind == DeploymentChange::Kind::kAdded     ? "added"
+                       : c.kind == DeploymentChange::Kind::kRemoved ? "removed"
+                                                                    : "changed";
     std::string from = c.before.empty() ? "-" : c.before[0].status_raw();
     std::string to = c.after.empty() ? "-" : c.after[0].status_raw();
     out.push_back(std::string(kind) + " " + c.model_id + " " + from + "->" + to);
@@ -37,9 +38,9 @@ TEST(DiffDeploymentsTest, FindsAdditionsRemovalsAndStatusChangesOnly) {
   auto after = CatalogSnapshot::Build({Custom("a", "active", "Renamed"), Custom("c", "active"),
                                        MakeModel("d"), Custom("e", "deploying")},
                                       2, absl::UnixEpoch());
-  EXPECT_THAT(Describe(DiffDeployments(before.get(), *after, absl::UnixEpoch())),
-              ElementsAre("removed b inactive->-", "changed c deploying->active",
-                          "added e -->deploying"));
+  EXPECT_THAT(
+      Describe(DiffDeployments(before.get(), *after, absl::UnixEpoch())),
+      ElementsAre("removed b inactive->-", "changed c deploying->active", "added e -->deploying"));
   EXPECT_TRUE(DiffDeployments(nullptr, *after, absl::UnixEpoch()).empty());
 }
 
@@ -48,7 +49,7 @@ class CatalogUpdaterTest : public ::testing::Test {
   absl::Time now_ = absl::FromUnixSeconds(1764000000);
   CatalogStore store_;
   DeploymentFeed feed_;
-  CatalogUpdater updater_{&store_, &feed_, [this] { return now_; }};
+  CatalogUpdater updater_{&store_, {&feed_}, [this] { return now_; }};
 };
 
 TEST_F(CatalogUpdaterTest, SyncPublishesRevisionsAndFeedsChanges) {

@@ -3,6 +3,8 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "services/catalog/watch/deployment_feed.h"
+#include "tests/catalog/sync/fake_catalog_source.h"
 #include "tests/catalog/test_models.h"
 
 namespace modelcatalog::catalog {
@@ -33,19 +35,19 @@ class DeploymentPollerTest : public ::testing::Test {
     DeploymentPollerOptions options;
     options.max_per_round = 2;
     options.clock = [this] { return now_; };
-    poller_ = std::make_unique<DeploymentPoller>(
-        [this](const std::string& id) -> absl::StatusOr<modelcatalog::v1::Model> {
-          asked_.push_back(id);
-          return store_.Current()->Find(id)->model();
-        },
-        &store_, &updater_, options);
+    source_.fetch_live = [this](const std::string& id) -> absl::StatusOr<modelcatalog::v1::Model> {
+      asked_.push_back(id);
+      return store_.Current()->Find(id)->model();
+    };
+    poller_ = std::make_unique<DeploymentPoller>(&source_, &store_, &updater_, options);
   }
 
   absl::Time now_ = absl::FromUnixSeconds(1764000000);
   CatalogStore store_;
   DeploymentFeed feed_;
-  CatalogUpdater updater_{&store_, &feed_};
+  CatalogUpdater updater_{&store_, {&feed_}};
   std::vector<std::string> asked_;
+  FakeCatalogSource source_;
   std::unique_ptr<DeploymentPoller> poller_;
 };
 

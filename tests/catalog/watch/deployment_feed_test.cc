@@ -16,11 +16,15 @@ using ::testing::ElementsAre;
 
 // A stream whose "client" reads only when the test says so: writes complete
 // on Read(), so a test can hold a stream back like a slow consumer.
-class RecordingStream : public WatchStream {
+class RecordingStream : public WatchSink {
  public:
   // Watches every model with deployments, or the listed ones; in feed shard `shard`.
   RecordingStream(std::initializer_list<std::string> ids = {}, size_t shard = 0)
-      : WatchStream(ids, shard) {}
+      : stream_(this, ids, shard) {}
+
+  // What the feed subscribes.
+  WatchStream* watch() { return &stream_; }
+  size_t pending_count() const { return stream_.pending_count(); }
 
   // Completes the write in flight, recording its event; false if none.
   bool Read() {
@@ -34,14 +38,14 @@ class RecordingStream : public WatchStream {
     EXPECT_TRUE(event.ParseFromString(*bytes));
     events.push_back(event);
     written.push_back(bytes);
-    OnEventWritten(true);
+    stream_.OnEventWritten(true);
     return true;
   }
   void ReadAll() {
     while (Read()) {
     }
   }
-  void Cancel() { OnStreamCancelled(); }
+  void Cancel() { stream_.OnStreamCancelled(); }
   bool finished() {
     absl::MutexLock lock(&mu_);
     return finish_status_.has_value();
@@ -54,7 +58,7 @@ class RecordingStream : public WatchStream {
   std::vector<WatchEvent> events;
   std::vector<EncodedEvent> written;  // the bytes of each event, as handed to the transport
 
- protected:
+ private:
   void StartEventWrite(EncodedEvent event) override {
     absl::MutexLock lock(&mu_);
     in_flight_ = std::move(event);
@@ -64,7 +68,7 @@ class RecordingStream : public WatchStream {
     finish_status_ = status;
   }
 
- private:
+  WatchStream stream_;
   absl::Mutex mu_;
   EncodedEvent in_flight_;
   absl::optional<absl::Status> finish_status_;
@@ -84,11 +88,12 @@ Deployments DeploymentsWith(const std::string& status) {
   return deployments;
 }
 
-FeedChange Change(const std::string& id, const std::string& from, const std::string& to) {
-  FeedChange change;
+DeploymentChange Change(const std::string& id, const std::string& from, const std::string& to) {
+  DeploymentChange change;
   change.model_id = id;
-  change.kind = from.empty() ? FeedChange::Kind::kAdded
-                             : (to.empty() ? FeedChange::Kind::kRemoved : FeedChange::Kind::kChanged);
+  change.kind = from.empty() ? DeploymentChange::Kind::kAdded
+                             : (to.empty() ? DeploymentChange::Kind::kRemoved
+                                           : DeploymentChange::Kind::kChanged);
   if (!from.empty()) change.before = DeploymentsWith(from);
   if (!to.empty()) change.after = DeploymentsWith(to);
   change.observed_at = absl::FromUnixSeconds(1764000000);
@@ -101,7 +106,8 @@ std::vector<std::string> Describe(const std::vector<WatchEvent>& events) {
     std::string text = modelcatalog::v1::WatchEventType_Name(e.type()).substr(17);  // drop prefix
     if (!e.model_id().empty()) text += " " + e.model_id();
     if (!e.previous_status_raw().empty()) text += " " + e.previous_status_raw() + "->";
-    if (!e.status_raw().empty()) text += (e.previous_status_raw().empty() ? " " : "") + e.status_raw();
+    if (!e.status_raw().empty())
+      text += (e.previous_status_raw().empty() ? " " : "") + e.status_raw();
     text += " @" + std::to_string(e.revision());
     if (e.resync()) text += " resync";
     out.push_back(text);
@@ -117,10 +123,10 @@ class DeploymentFeedTest : public ::testing::Test {
     options.progress_interval = absl::Seconds(10);
     options.clock = [this] { return now_; };
     feed_ = std::make_unique<DeploymentFeed>(options);
-    feed_->Publish(CatalogSnapshot::Build({Custom("a", "active"), Custom("b", "inactive"),
-                                           MakeModel("base")},
-                                          1, now_),
-                   {});
+    feed_->Publish(
+        CatalogSnapshot::Build({Custom("a", "active"), Custom("b", "inactive"), MakeModel("base")},
+                               1, now_),
+        {});
   }
 
   std::shared_ptr<const CatalogSnapshot> Snapshot() {
@@ -133,7 +139,7 @@ class DeploymentFeedTest : public ::testing::Test {
 
 TEST_F(DeploymentFeedTest, StartsWithInitialStateThenMarkerThenChanges) {
   RecordingStream stream;
-  ASSERT_TRUE(feed_->Subscribe(&stream, "").ok());
+  ASSERT_TRUE(feed_->Subscribe(stream.watch(), "").ok());
   stream.ReadAll();
   feed_->Publish(Snapshot(), {Change("b", "inactive", "deploying")});
   stream.ReadAll();
@@ -143,29 +149,30 @@ TEST_F(DeploymentFeedTest, StartsWithInitialStateThenMarkerThenChanges) {
   EXPECT_TRUE(stream.events[0].resume_token().empty());   // INITIAL: no token
   EXPECT_FALSE(stream.events[2].resume_token().empty());  // marker: token
   EXPECT_FALSE(stream.events[3].resume_token().empty());
-  feed_->Unsubscribe(&stream);
+  feed_->Unsubscribe(stream.watch());
 }
 
 TEST_F(DeploymentFeedTest, ExplicitIdsIncludeModelsWithoutDeploymentsAndFutureOnes) {
   RecordingStream stream({"base", "b", "later"});
-  ASSERT_TRUE(feed_->Subscribe(&stream, "").ok());
+  ASSERT_TRUE(feed_->Subscribe(stream.watch(), "").ok());
   stream.ReadAll();
   feed_->Publish(Snapshot(), {Change("a", "active", "error"), Change("later", "", "deploying")});
   stream.ReadAll();
   EXPECT_THAT(Describe(stream.events),
               ElementsAre("INITIAL b inactive @0", "INITIAL base @0", "INITIAL_STATE_COMPLETE @0",
                           "ADDED later deploying @2"));
-  feed_->Unsubscribe(&stream);
+  feed_->Unsubscribe(stream.watch());
 }
 
 TEST_F(DeploymentFeedTest, ASlowReaderGetsTheLatestStatePerModelInRevisionOrder) {
   RecordingStream slow;
   RecordingStream fast;
-  ASSERT_TRUE(feed_->Subscribe(&slow, "").ok());
-  ASSERT_TRUE(feed_->Subscribe(&fast, "").ok());
+  ASSERT_TRUE(feed_->Subscribe(slow.watch(), "").ok());
+  ASSERT_TRUE(feed_->Subscribe(fast.watch(), "").ok());
   fast.ReadAll();
   // `slow` reads nothing while five changes land.
-  feed_->Publish(Snapshot(), {Change("a", "active", "deactivating"), Change("b", "inactive", "deploying")});
+  feed_->Publish(Snapshot(),
+                 {Change("a", "active", "deactivating"), Change("b", "inactive", "deploying")});
   fast.ReadAll();
   feed_->Publish(Snapshot(), {Change("a", "deactivating", "inactive")});
   fast.ReadAll();
@@ -176,19 +183,20 @@ TEST_F(DeploymentFeedTest, ASlowReaderGetsTheLatestStatePerModelInRevisionOrder)
   EXPECT_EQ(fast.events.size(), 3u + 5u);
   EXPECT_LE(slow.pending_count(), 3u);  // one entry per model, never one per change
   slow.ReadAll();
-  EXPECT_THAT(Describe(slow.events),
-              ElementsAre("INITIAL a active @0", "INITIAL b inactive @0", "INITIAL_STATE_COMPLETE @0",
-                          // b's change (2) now precedes a's merged one (3); c came and went.
-                          "CHANGED b inactive->deploying @2", "CHANGED a active->inactive @3"));
-  feed_->Unsubscribe(&slow);
-  feed_->Unsubscribe(&fast);
+  EXPECT_THAT(
+      Describe(slow.events),
+      ElementsAre("INITIAL a active @0", "INITIAL b inactive @0", "INITIAL_STATE_COMPLETE @0",
+                  // b's change (2) now precedes a's merged one (3); c came and went.
+                  "CHANGED b inactive->deploying @2", "CHANGED a active->inactive @3"));
+  feed_->Unsubscribe(slow.watch());
+  feed_->Unsubscribe(fast.watch());
 }
 
 TEST_F(DeploymentFeedTest, StreamsThatSendTheSameEventShareItsBytes) {
   RecordingStream one;
   RecordingStream two({"b"});
-  ASSERT_TRUE(feed_->Subscribe(&one, "").ok());
-  ASSERT_TRUE(feed_->Subscribe(&two, "").ok());
+  ASSERT_TRUE(feed_->Subscribe(one.watch(), "").ok());
+  ASSERT_TRUE(feed_->Subscribe(two.watch(), "").ok());
   one.ReadAll();
   two.ReadAll();
   feed_->Publish(Snapshot(), {Change("b", "inactive", "deploying")});
@@ -198,20 +206,20 @@ TEST_F(DeploymentFeedTest, StreamsThatSendTheSameEventShareItsBytes) {
   ASSERT_EQ(Describe(two.events).back(), "CHANGED b inactive->deploying @1");
   // Serialized once: both streams were handed the very same bytes.
   EXPECT_EQ(one.written.back().get(), two.written.back().get());
-  FeedChange published = Change("b", "inactive", "deploying");
+  DeploymentChange published = Change("b", "inactive", "deploying");
   published.revision = 1;
   EXPECT_EQ(*one.written.back(), *EncodeChange(published, feed_->instance()));
   // Per-stream events are each stream's own.
   EXPECT_NE(one.written[0].get(), two.written[0].get());
-  feed_->Unsubscribe(&one);
-  feed_->Unsubscribe(&two);
+  feed_->Unsubscribe(one.watch());
+  feed_->Unsubscribe(two.watch());
 }
 
 TEST_F(DeploymentFeedTest, ASlowReaderGetsItsOwnMergedEventAndSharedBytesOtherwise) {
   RecordingStream slow;
   RecordingStream fast;
-  ASSERT_TRUE(feed_->Subscribe(&slow, "").ok());
-  ASSERT_TRUE(feed_->Subscribe(&fast, "").ok());
+  ASSERT_TRUE(feed_->Subscribe(slow.watch(), "").ok());
+  ASSERT_TRUE(feed_->Subscribe(fast.watch(), "").ok());
   fast.ReadAll();
   // `slow` has its first INITIAL in flight and reads nothing while three changes land.
   feed_->Publish(Snapshot(), {Change("a", "active", "deactivating")});
@@ -221,19 +229,21 @@ TEST_F(DeploymentFeedTest, ASlowReaderGetsItsOwnMergedEventAndSharedBytesOtherwi
   feed_->Publish(Snapshot(), {Change("a", "deactivating", "inactive")});
   fast.ReadAll();
   slow.ReadAll();
-  EXPECT_THAT(Describe(fast.events),
-              ElementsAre("INITIAL a active @0", "INITIAL b inactive @0", "INITIAL_STATE_COMPLETE @0",
-                          "CHANGED a active->deactivating @1", "CHANGED b inactive->deploying @2",
-                          "CHANGED a deactivating->inactive @3"));
-  EXPECT_THAT(Describe(slow.events),
-              ElementsAre("INITIAL a active @0", "INITIAL b inactive @0", "INITIAL_STATE_COMPLETE @0",
-                          "CHANGED b inactive->deploying @2", "CHANGED a active->inactive @3"));
+  EXPECT_THAT(
+      Describe(fast.events),
+      ElementsAre("INITIAL a active @0", "INITIAL b inactive @0", "INITIAL_STATE_COMPLETE @0",
+                  "CHANGED a active->deactivating @1", "CHANGED b inactive->deploying @2",
+                  "CHANGED a deactivating->inactive @3"));
+  EXPECT_THAT(
+      Describe(slow.events),
+      ElementsAre("INITIAL a active @0", "INITIAL b inactive @0", "INITIAL_STATE_COMPLETE @0",
+                  "CHANGED b inactive->deploying @2", "CHANGED a active->inactive @3"));
   // b's change reached `slow` unmerged: the bytes `fast` got. a's is merged: its own.
   EXPECT_EQ(slow.written[3].get(), fast.written[4].get());
   EXPECT_NE(*slow.written[4], *fast.written[5]);
   EXPECT_NE(*slow.written[4], *fast.written[3]);
-  feed_->Unsubscribe(&slow);
-  feed_->Unsubscribe(&fast);
+  feed_->Unsubscribe(slow.watch());
+  feed_->Unsubscribe(fast.watch());
 }
 
 // Delivered by its owner, a change can reach a stream that subscribed after it
@@ -242,7 +252,7 @@ TEST_F(DeploymentFeedTest, ASlowReaderGetsItsOwnMergedEventAndSharedBytesOtherwi
 TEST(DeploymentFeedScheduledTest, DeliversEveryChangeOnceInOrderWhateverTheStreamsStart) {
   DeploymentFeedOptions options;
   options.history_size = 100;
-  options.shards = 3;  // the late streams take turns
+  options.shards = 3;                         // the late streams take turns
   options.schedule_delivery = [](size_t) {};  // delivered below, when the test says
   DeploymentFeed feed(options);
   const auto deliver_all = [&feed] {
@@ -251,12 +261,14 @@ TEST(DeploymentFeedScheduledTest, DeliversEveryChangeOnceInOrderWhateverTheStrea
   const auto snapshot = CatalogSnapshot::Build({Custom("a", "active")}, 1, absl::Now());
   feed.Publish(snapshot, {});
   RecordingStream early({"a"});
-  ASSERT_TRUE(feed.Subscribe(&early, "").ok());
+  ASSERT_TRUE(feed.Subscribe(early.watch(), "").ok());
   std::deque<RecordingStream> late;  // each starts after a publish, before its delivery
   for (int i = 1; i <= 20; ++i) {
     feed.Publish(snapshot, {Change("a", i % 2 ? "active" : "error", i % 2 ? "error" : "active")});
     ASSERT_TRUE(
-        feed.Subscribe(&late.emplace_back(std::initializer_list<std::string>{"a"}, i % 3), "").ok());
+        feed.Subscribe(late.emplace_back(std::initializer_list<std::string>{"a"}, i % 3).watch(),
+                       "")
+            .ok());
     if (i % 3 == 0) deliver_all();  // some changes wait for two more publishes
     early.ReadAll();
     for (RecordingStream& stream : late) stream.ReadAll();
@@ -288,8 +300,8 @@ TEST(DeploymentFeedScheduledTest, DeliversEveryChangeOnceInOrderWhateverTheStrea
     }
     EXPECT_EQ(last, 20) << "stream " << i;
   }
-  for (RecordingStream& stream : late) feed.Unsubscribe(&stream);
-  feed.Unsubscribe(&early);
+  for (RecordingStream& stream : late) feed.Unsubscribe(stream.watch());
+  feed.Unsubscribe(early.watch());
 }
 
 // The gRPC layer's way: Publish asks for each shard's delivery and the shard's
@@ -303,9 +315,10 @@ TEST(DeploymentFeedScheduledTest, EachShardIsOfferedChangesWhenItsOwnerDelivers)
   feed.Publish(CatalogSnapshot::Build({Custom("a", "active")}, 1, absl::Now()), {});
   std::deque<RecordingStream> streams;
   for (size_t shard = 0; shard < 3; ++shard) {
-    ASSERT_TRUE(feed.Subscribe(&streams.emplace_back(std::initializer_list<std::string>{"a"}, shard),
-                               "")
-                    .ok());
+    ASSERT_TRUE(
+        feed.Subscribe(streams.emplace_back(std::initializer_list<std::string>{"a"}, shard).watch(),
+                       "")
+            .ok());
     streams.back().ReadAll();
   }
   asked.clear();
@@ -326,7 +339,7 @@ TEST(DeploymentFeedScheduledTest, EachShardIsOfferedChangesWhenItsOwnerDelivers)
   for (RecordingStream& stream : streams) {
     stream.ReadAll();
     EXPECT_EQ(Describe({stream.events.back()})[0], "CHANGED a active->error @1");
-    feed.Unsubscribe(&stream);
+    feed.Unsubscribe(stream.watch());
   }
 }
 
@@ -338,21 +351,21 @@ TEST(DeploymentFeedScheduledTest, TheWatcherCapCountsEveryShardAndAStreamOfNoSha
   DeploymentFeed feed(options);
   feed.Publish(CatalogSnapshot::Build({Custom("a", "active")}, 1, absl::Now()), {});
   RecordingStream first({}, 0), second({}, 1), third({}, 1), stray({}, 2);
-  ASSERT_TRUE(feed.Subscribe(&first, "").ok());
-  ASSERT_TRUE(feed.Subscribe(&second, "").ok());
-  const absl::Status refused = feed.Subscribe(&third, "");
+  ASSERT_TRUE(feed.Subscribe(first.watch(), "").ok());
+  ASSERT_TRUE(feed.Subscribe(second.watch(), "").ok());
+  const absl::Status refused = feed.Subscribe(third.watch(), "");
   EXPECT_EQ(refused.code(), absl::StatusCode::kResourceExhausted);
   EXPECT_THAT(refused.message(), ::testing::HasSubstr("at most 2 at once"));
   EXPECT_EQ(feed.stream_count(), 2u);
-  feed.Unsubscribe(&first);
-  feed.Unsubscribe(&third);  // never subscribed: changes nothing
+  feed.Unsubscribe(first.watch());
+  feed.Unsubscribe(third.watch());  // never subscribed: changes nothing
   EXPECT_EQ(feed.stream_count(), 1u);
-  EXPECT_TRUE(feed.Subscribe(&third, "").ok());
-  const absl::Status stray_status = feed.Subscribe(&stray, "");
+  EXPECT_TRUE(feed.Subscribe(third.watch(), "").ok());
+  const absl::Status stray_status = feed.Subscribe(stray.watch(), "");
   EXPECT_EQ(stray_status.code(), absl::StatusCode::kInternal);
   EXPECT_THAT(stray_status.message(), ::testing::HasSubstr("shard 2 on a feed of 2"));
-  feed.Unsubscribe(&second);
-  feed.Unsubscribe(&third);
+  feed.Unsubscribe(second.watch());
+  feed.Unsubscribe(third.watch());
   EXPECT_EQ(feed.stream_count(), 0u);
 }
 
@@ -364,7 +377,7 @@ TEST(DeploymentFeedScheduledTest, ShutdownEndsTheStreamsAndALateDeliveryWritesNo
   DeploymentFeed feed(options);
   feed.Publish(CatalogSnapshot::Build({Custom("a", "active")}, 1, absl::Now()), {});
   RecordingStream stream({"a"});
-  ASSERT_TRUE(feed.Subscribe(&stream, "").ok());
+  ASSERT_TRUE(feed.Subscribe(stream.watch(), "").ok());
   stream.ReadAll();
   feed.Publish(CatalogSnapshot::Build({Custom("a", "error")}, 2, absl::Now()),
                {Change("a", "active", "error")});
@@ -375,65 +388,69 @@ TEST(DeploymentFeedScheduledTest, ShutdownEndsTheStreamsAndALateDeliveryWritesNo
   EXPECT_EQ(stream.finish_status().code(), absl::StatusCode::kUnavailable);
   EXPECT_THAT(Describe(stream.events),
               ElementsAre("INITIAL a active @0", "INITIAL_STATE_COMPLETE @0"));
-  feed.Unsubscribe(&stream);
+  feed.Unsubscribe(stream.watch());
 }
 
 TEST_F(DeploymentFeedTest, ResumeReplaysExactlyTheMissedChangesThenTheMarker) {
   RecordingStream first;
-  ASSERT_TRUE(feed_->Subscribe(&first, "").ok());
+  ASSERT_TRUE(feed_->Subscribe(first.watch(), "").ok());
   feed_->Publish(Snapshot(), {Change("a", "active", "deactivating")});
   first.ReadAll();
   const std::string token = first.events.back().resume_token();
-  feed_->Unsubscribe(&first);
+  feed_->Unsubscribe(first.watch());
   // Missed while disconnected:
-  feed_->Publish(Snapshot(), {Change("a", "deactivating", "inactive"), Change("b", "inactive", "deploying")});
+  feed_->Publish(Snapshot(),
+                 {Change("a", "deactivating", "inactive"), Change("b", "inactive", "deploying")});
   RecordingStream resumed;
-  ASSERT_TRUE(feed_->Subscribe(&resumed, token).ok());
+  ASSERT_TRUE(feed_->Subscribe(resumed.watch(), token).ok());
   resumed.ReadAll();
   EXPECT_THAT(Describe(resumed.events),
               ElementsAre("CHANGED a deactivating->inactive @2", "CHANGED b inactive->deploying @3",
                           "INITIAL_STATE_COMPLETE @3"));
-  feed_->Unsubscribe(&resumed);
+  feed_->Unsubscribe(resumed.watch());
 }
 
 TEST_F(DeploymentFeedTest, ATokenTooOldOrFromAnotherInstanceGetsAResync) {
   RecordingStream first;
-  ASSERT_TRUE(feed_->Subscribe(&first, "").ok());
+  ASSERT_TRUE(feed_->Subscribe(first.watch(), "").ok());
   first.ReadAll();
   const std::string old_token = first.events.back().resume_token();  // revision 0
-  feed_->Unsubscribe(&first);
+  feed_->Unsubscribe(first.watch());
   for (int i = 0; i < 5; ++i) {  // more than the 4 retained
-    feed_->Publish(Snapshot(), {Change("a", i % 2 ? "error" : "active", i % 2 ? "active" : "error")});
+    feed_->Publish(Snapshot(),
+                   {Change("a", i % 2 ? "error" : "active", i % 2 ? "active" : "error")});
   }
   RecordingStream stale;
-  ASSERT_TRUE(feed_->Subscribe(&stale, old_token).ok());
+  ASSERT_TRUE(feed_->Subscribe(stale.watch(), old_token).ok());
   stale.ReadAll();
   EXPECT_THAT(Describe(stale.events),
               ElementsAre("INITIAL a active @5 resync", "INITIAL b inactive @5 resync",
                           "INITIAL_STATE_COMPLETE @5 resync"));
-  feed_->Unsubscribe(&stale);
+  feed_->Unsubscribe(stale.watch());
 
   RecordingStream foreign;
-  ASSERT_TRUE(feed_->Subscribe(&foreign, EncodeResumeToken({feed_->instance() + 1, 5})).ok());
+  ASSERT_TRUE(
+      feed_->Subscribe(foreign.watch(), EncodeResumeToken({feed_->instance() + 1, 5})).ok());
   foreign.ReadAll();
   EXPECT_TRUE(foreign.events.back().resync());
-  feed_->Unsubscribe(&foreign);
+  feed_->Unsubscribe(foreign.watch());
 }
 
 TEST_F(DeploymentFeedTest, RefusesAGarbageToken) {
   RecordingStream stream;
-  absl::Status status = feed_->Subscribe(&stream, "garbage");
+  absl::Status status = feed_->Subscribe(stream.watch(), "garbage");
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(status.message(),
-            "resume_token is not a valid resume token: pass the resume_token of an event unchanged");
+  EXPECT_EQ(
+      status.message(),
+      "resume_token is not a valid resume token: pass the resume_token of an event unchanged");
   EXPECT_EQ(feed_->stream_count(), 0u);
 }
 
 TEST_F(DeploymentFeedTest, SendsProgressOnlyToIdleStreams) {
   RecordingStream idle;
   RecordingStream busy;
-  ASSERT_TRUE(feed_->Subscribe(&idle, "").ok());
-  ASSERT_TRUE(feed_->Subscribe(&busy, "").ok());
+  ASSERT_TRUE(feed_->Subscribe(idle.watch(), "").ok());
+  ASSERT_TRUE(feed_->Subscribe(busy.watch(), "").ok());
   idle.ReadAll();
   feed_->Publish(Snapshot(), {Change("zz", "", "")});  // a change nobody watches moves the revision
   now_ += absl::Seconds(9);
@@ -448,14 +465,15 @@ TEST_F(DeploymentFeedTest, SendsProgressOnlyToIdleStreams) {
   EXPECT_FALSE(idle.events.back().resume_token().empty());
   // `busy` still has a write in flight: no progress for it.
   busy.ReadAll();
-  for (const WatchEvent& e : busy.events) EXPECT_NE(e.type(), modelcatalog::v1::WATCH_EVENT_TYPE_PROGRESS);
-  feed_->Unsubscribe(&idle);
-  feed_->Unsubscribe(&busy);
+  for (const WatchEvent& e : busy.events)
+    EXPECT_NE(e.type(), modelcatalog::v1::WATCH_EVENT_TYPE_PROGRESS);
+  feed_->Unsubscribe(idle.watch());
+  feed_->Unsubscribe(busy.watch());
 }
 
 TEST_F(DeploymentFeedTest, ShutdownEndsStreamsOnlyBetweenWrites) {
   RecordingStream stream;
-  ASSERT_TRUE(feed_->Subscribe(&stream, "").ok());
+  ASSERT_TRUE(feed_->Subscribe(stream.watch(), "").ok());
   feed_->Shutdown();
   EXPECT_FALSE(stream.finished());  // a write is in flight
   stream.Read();
@@ -463,14 +481,14 @@ TEST_F(DeploymentFeedTest, ShutdownEndsStreamsOnlyBetweenWrites) {
   EXPECT_EQ(stream.finish_status().code(), absl::StatusCode::kUnavailable);
   EXPECT_EQ(stream.finish_status().message(), "the server is shutting down");
   RecordingStream late;
-  EXPECT_EQ(feed_->Subscribe(&late, "").code(), absl::StatusCode::kUnavailable);
-  feed_->Unsubscribe(&stream);
+  EXPECT_EQ(feed_->Subscribe(late.watch(), "").code(), absl::StatusCode::kUnavailable);
+  feed_->Unsubscribe(stream.watch());
 }
 
 TEST(DeploymentFeedEmptyTest, RefusesStreamsBeforeTheFirstCatalog) {
   DeploymentFeed feed;
   RecordingStream stream;
-  absl::Status status = feed.Subscribe(&stream, "");
+  absl::Status status = feed.Subscribe(stream.watch(), "");
   EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable);
 }
 

@@ -1,0 +1,164 @@
+// One watcher of the deployment feed: its queue of events, independent of the
+// transport (see WatchSink), and the rules of what it sends when.
+#ifndef MODEL_CATALOG_SERVICES_CATALOG_WATCH_WATCH_STREAM_H_
+#define MODEL_CATALOG_SERVICES_CATALOG_WATCH_WATCH_STREAM_H_
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "absl/types/optional.h"
+#include "services/catalog/model/catalog_snapshot.h"
+#include "services/catalog/model/deployment_change.h"
+#include "services/catalog/watch/watch_events.h"
+#include "services/catalog/watch/watch_sink.h"
+
+namespace modelcatalog::catalog {
+
+// What the feed's streams did, for metrics. Relaxed atomics: counts only.
+struct FeedStats {
+  std::atomic<uint64_t> events_sent{0};
+  // A change merged into a pending change of the same model (a slow reader).
+  std::atomic<uint64_t> changes_coalesced{0};
+  // Pending changes that cancelled out (a model added and removed while a
+  // reader lagged) and were never sent.
+  std::atomic<uint64_t> changes_dropped{0};
+  std::atomic<uint64_t> streams_refused{0};  // over the cap
+};
+
+// One watcher's queue, independent of the transport. It hands events to its
+// WatchSink one at a time, and the transport reports back when each write is
+// done (OnEventWritten); only then is the next event built, so at most one
+// event per stream exists at a time besides its pending changes.
+//
+// Order of a stream: INITIAL events (or replayed changes when resuming), the
+// INITIAL_STATE_COMPLETE marker, then changes in revision order. While a write
+// is in flight, new changes wait in a per-model pending set ordered by their
+// latest revision; a second change of a model merges into its entry and moves
+// it to the back. So revisions only grow along a stream, and once a client has
+// a token for revision R it has every change up to R.
+class WatchStream final {
+ public:
+  // `sink` receives the events. `model_ids`: the models to watch; empty for
+  // every model with deployments. `shard`: the feed's shard this stream
+  // belongs to (see DeploymentFeedOptions::shards).
+  WatchStream(WatchSink* sink, const std::vector<std::string>& model_ids, size_t shard = 0);
+
+  // Takes mu_ once. A transport that frees the stream once its last callback has returned
+  // (StreamCall counts them) still has other threads that reached it under mu_ (the feed's
+  // fan-out); a final step that starts with this orders their work before the stream is
+  // freed, for ThreadSanitizer too. No one holds mu_ by then.
+  void SyncWithCallbacks() const ABSL_LOCKS_EXCLUDED(mu_) { absl::MutexLock lock(&mu_); }
+
+  WatchStream(const WatchStream&) = delete;
+  WatchStream& operator=(const WatchStream&) = delete;
+
+  // For tests and metrics: changes waiting to be written.
+  size_t pending_count() const ABSL_LOCKS_EXCLUDED(mu_);
+
+  size_t shard() const { return shard_; }
+
+  // Sets the models to watch, for a transport that learns them after making the
+  // stream (a request that arrives later). Only before Subscribe: from then on
+  // the feed reads them without a lock.
+  void SetWatchedModels(const std::vector<std::string>& model_ids);
+
+  // The transport reports a finished write; `ok` false means the client is gone.
+  void OnEventWritten(bool ok) ABSL_LOCKS_EXCLUDED(mu_);
+  // The transport reports that the client cancelled.
+  void OnStreamCancelled() ABSL_LOCKS_EXCLUDED(mu_);
+  // Ends the stream with `status` (after the write in flight, if any): the
+  // feed at shutdown, or the transport refusing a stream. Once; later calls
+  // and cancellations change nothing.
+  void End(const absl::Status& status) ABSL_LOCKS_EXCLUDED(mu_);
+
+ private:
+  friend class DeploymentFeed;
+
+  // What a step taken under the lock leaves for the transport, done once the
+  // lock is released: a write to start or the stream to end (never both).
+  struct Outgoing {
+    EncodedEvent write;
+    absl::optional<absl::Status> finish;
+  };
+
+  struct Pending {
+    DeploymentChange::Kind first_kind;
+    Deployments first_before;  // what the client last knew
+    std::shared_ptr<const DeploymentChange> latest;
+    // The change's own event (see EncodeChange) while nothing merged into it.
+    EncodedEvent encoded;
+  };
+
+  // Called by DeploymentFeed with its lock held (so the stream outlives them:
+  // its OnDone unsubscribes first).
+  void BeginInitial(std::shared_ptr<const CatalogSnapshot> snapshot, uint64_t instance,
+                    int64_t revision, bool resync, std::function<absl::Time()> clock,
+                    FeedStats* stats) ABSL_LOCKS_EXCLUDED(mu_);
+  void BeginReplay(const std::vector<std::shared_ptr<const DeploymentChange>>& missed,
+                   uint64_t instance, int64_t revision, std::function<absl::Time()> clock,
+                   FeedStats* stats) ABSL_LOCKS_EXCLUDED(mu_);
+  // `encoded`: the change's event as EncodeChange makes it, or null.
+  void Offer(const std::shared_ptr<const DeploymentChange>& change, const EncodedEvent& encoded)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  void MaybeSendProgress(absl::Time now, absl::Duration interval) ABSL_LOCKS_EXCLUDED(mu_);
+
+  bool Watches(const DeploymentChange& change) const;
+  void AddPendingLocked(const std::shared_ptr<const DeploymentChange>& change, EncodedEvent encoded)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Writes the next event, if any and if no write is in flight.
+  void PumpLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool NextInitialLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool NextPendingLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Serializes `event` (its observe_time set to now unless set) and writes it.
+  void WriteLocked(WatchEvent* event) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void WriteEncodedLocked(EncodedEvent event, absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void FinishLocked(const absl::Status& status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  std::string TokenLocked(int64_t revision) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  Outgoing TakeOutgoingLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Hands `out` to the transport. Called without the lock.
+  void Send(Outgoing out) ABSL_LOCKS_EXCLUDED(mu_);
+
+  WatchSink* const sink_;
+  const size_t shard_;
+  // Sorted ids of an explicit watch; empty when watching every model. Set
+  // before the stream is subscribed, read-only after.
+  std::vector<std::string> model_ids_;
+  absl::flat_hash_set<std::string> model_id_set_;
+
+  mutable absl::Mutex mu_;
+  std::function<absl::Time()> clock_ ABSL_GUARDED_BY(mu_);  // the feed's
+  FeedStats* stats_ ABSL_GUARDED_BY(mu_) = nullptr;         // the feed's
+  bool write_in_flight_ ABSL_GUARDED_BY(mu_) = false;
+  Outgoing outgoing_ ABSL_GUARDED_BY(mu_);
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  absl::optional<absl::Status> finish_after_write_ ABSL_GUARDED_BY(mu_);
+  absl::Time last_write_time_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+
+  uint64_t instance_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t start_revision_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t seen_revision_ ABSL_GUARDED_BY(mu_) = 0;  // the latest change offered, watched or not
+  bool resync_ ABSL_GUARDED_BY(mu_) = false;
+  bool marker_sent_ ABSL_GUARDED_BY(mu_) = false;
+
+  // Initial state still to send: positions in `initial_` from `next_initial_`.
+  std::shared_ptr<const CatalogSnapshot> initial_ ABSL_GUARDED_BY(mu_);
+  size_t next_initial_ ABSL_GUARDED_BY(mu_) = 0;
+
+  absl::flat_hash_map<std::string, Pending> pending_ ABSL_GUARDED_BY(mu_);
+  std::map<int64_t, std::string> pending_order_ ABSL_GUARDED_BY(mu_);  // latest revision -> id
+};
+
+}  // namespace modelcatalog::catalog
+
+#endif  // MODEL_CATALOG_SERVICES_CATALOG_WATCH_WATCH_STREAM_H_

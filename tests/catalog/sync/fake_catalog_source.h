@@ -1,0 +1,47 @@
+// A catalog source whose answers the test writes: the sync pipeline's parts
+// (syncer, poller) driven without a hub. Each call runs the matching function;
+// one left empty answers UNIMPLEMENTED.
+#ifndef MODEL_CATALOG_TESTS_CATALOG_SYNC_FAKE_CATALOG_SOURCE_H_
+#define MODEL_CATALOG_TESTS_CATALOG_SYNC_FAKE_CATALOG_SOURCE_H_
+
+#include <functional>
+#include <string>
+
+#include "services/catalog/sync/catalog_source.h"
+
+namespace modelcatalog::catalog {
+
+class FakeCatalogSource final : public CatalogSource {
+ public:
+  using ModelFn = std::function<absl::StatusOr<modelcatalog::v1::Model>(const std::string& id)>;
+
+  std::function<absl::StatusOr<FetchedCatalog>()> fetch_catalog;
+  ModelFn fetch_live;
+  ModelFn activate;
+  ModelFn deactivate;
+
+  absl::StatusOr<FetchedCatalog> FetchCatalog() override {
+    if (!fetch_catalog) return absl::UnimplementedError("FetchCatalog");
+    return fetch_catalog();
+  }
+  absl::StatusOr<modelcatalog::v1::Model> FetchLive(const std::string& id, absl::Time) override {
+    return Call(fetch_live, "FetchLive", id);
+  }
+  absl::StatusOr<modelcatalog::v1::Model> Activate(const std::string& id, absl::Time) override {
+    return Call(activate, "Activate", id);
+  }
+  absl::StatusOr<modelcatalog::v1::Model> Deactivate(const std::string& id, absl::Time) override {
+    return Call(deactivate, "Deactivate", id);
+  }
+
+ private:
+  static absl::StatusOr<modelcatalog::v1::Model> Call(const ModelFn& fn, const char* name,
+                                                      const std::string& id) {
+    if (!fn) return absl::UnimplementedError(name);
+    return fn(id);
+  }
+};
+
+}  // namespace modelcatalog::catalog
+
+#endif  // MODEL_CATALOG_TESTS_CATALOG_SYNC_FAKE_CATALOG_SOURCE_H_
