@@ -19,7 +19,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "rapidjson/document.h"
-#include "services/common/http/http_message.h"
+#include "services/hub_emulator/http/http_message.h"
 #include "services/hub_emulator/catalog.h"
 
 namespace modelcatalog {

@@ -22,7 +22,7 @@
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
 #include "services/common/env_flags.h"
-#include "services/common/http/http_server.h"
+#include "services/hub_emulator/http/http_server.h"
 #include "services/common/log.h"
 #include "services/hub_emulator/catalog.h"
 #include "services/hub_emulator/emulator.h"

@@ -22,8 +22,8 @@
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "services/common/http/http_message.h"
-#include "services/common/http/http_server.h"
+#include "services/hub_emulator/http/http_message.h"
+#include "services/hub_emulator/http/http_server.h"
 #include "tests/support/hub_emulator_process.h"
 
 namespace modelcatalog::hub {

@@ -1,4 +1,4 @@
-#include "services/common/http/http_message.h"
+#include "services/hub_emulator/http/http_message.h"
 
 #include <cstdint>
 #include <string>

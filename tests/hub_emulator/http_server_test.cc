@@ -1,6 +1,6 @@
 // The HTTP server library over real sockets: well-formed traffic through
 // libcurl, protocol edge cases through raw sockets.
-#include "services/common/http/http_server.h"
+#include "services/hub_emulator/http/http_server.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>

@@ -14,7 +14,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "rapidjson/document.h"
-#include "services/common/http/http_message.h"
+#include "services/hub_emulator/http/http_message.h"
 #include "tests/support/curl_fetch.h"
 #include "tests/support/child_process.h"
 

@@ -12,7 +12,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "rapidjson/document.h"
-#include "services/common/http/http_message.h"
+#include "services/hub_emulator/http/http_message.h"
 #include "services/hub_emulator/catalog.h"
 #include "services/hub_emulator/generator.h"
 #include "services/hub_emulator/sample_catalog.h"

@@ -15,7 +15,7 @@
 #include "rapidjson/document.h"
 #include "rapidjson/stringbuffer.h"
 #include "rapidjson/writer.h"
-#include "services/common/http/http_message.h"
+#include "services/hub_emulator/http/http_message.h"
 
 #ifndef MODEL_CATALOG_BIN_DIR
 #error "MODEL_CATALOG_BIN_DIR must name the build's bin directory"

@@ -1,4 +1,4 @@
-#include "services/common/http/http_server.h"
+#include "services/hub_emulator/http/http_server.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>

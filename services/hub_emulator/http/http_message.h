@@ -1,7 +1,7 @@
 // HTTP/1.1 request and response values, and the parsing helpers the server
 // uses. Kept apart from the socket code so they can be tested without sockets.
-#ifndef MODEL_CATALOG_SERVICES_COMMON_HTTP_HTTP_MESSAGE_H_
-#define MODEL_CATALOG_SERVICES_COMMON_HTTP_HTTP_MESSAGE_H_
+#ifndef MODEL_CATALOG_SERVICES_HUB_EMULATOR_HTTP_HTTP_MESSAGE_H_
+#define MODEL_CATALOG_SERVICES_HUB_EMULATOR_HTTP_HTTP_MESSAGE_H_
 
 #include <cstddef>
 #include <cstdint>
@@ -118,4 +118,4 @@ std::string SerializeResponseHead(const HttpResponse& response, size_t content_l
 }  // namespace http
 }  // namespace modelcatalog
 
-#endif  // MODEL_CATALOG_SERVICES_COMMON_HTTP_HTTP_MESSAGE_H_
+#endif  // MODEL_CATALOG_SERVICES_HUB_EMULATOR_HTTP_HTTP_MESSAGE_H_

@@ -1,5 +1,7 @@
-// A small HTTP/1.1 server on POSIX sockets, for the hub emulator and the
-// service's plain-HTTP endpoints.
+// The hub emulator's HTTP/1.1 server on POSIX sockets. Its own rather than a
+// library's because the emulator's faults (a response held for minutes, a body
+// cut short after a full Content-Length) are plain sequential code on a thread
+// per connection; catalog-server serves HTTP with cpp-httplib instead.
 //
 //   http::HttpServer server([](const http::HttpRequest& request) {
 //     return http::HttpResponse::Text(200, "hello");
@@ -12,7 +14,7 @@
 // `max_connections` of them (further clients get a 503 and are closed). That
 // keeps each connection's code a plain sequential loop -- read a request, call
 // the handler, write the response -- which is what makes delays and hangs easy
-// to express, and is plenty for test doubles and low-traffic admin endpoints.
+// to express, and is plenty for a test double.
 // The handler runs on the connection's thread and may be called concurrently
 // from several connections.
 //
@@ -21,8 +23,8 @@
 // with 501, heads over `max_header_bytes` with 431, bodies over
 // `max_body_bytes` with 413, malformed requests with 400. Every error response
 // closes the connection.
-#ifndef MODEL_CATALOG_SERVICES_COMMON_HTTP_HTTP_SERVER_H_
-#define MODEL_CATALOG_SERVICES_COMMON_HTTP_HTTP_SERVER_H_
+#ifndef MODEL_CATALOG_SERVICES_HUB_EMULATOR_HTTP_HTTP_SERVER_H_
+#define MODEL_CATALOG_SERVICES_HUB_EMULATOR_HTTP_HTTP_SERVER_H_
 
 #include <cstddef>
 #include <functional>
@@ -35,7 +37,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "services/common/http/http_message.h"
+#include "services/hub_emulator/http/http_message.h"
 
 namespace modelcatalog {
 namespace http {
@@ -114,4 +116,4 @@ class HttpServer {
 }  // namespace http
 }  // namespace modelcatalog
 
-#endif  // MODEL_CATALOG_SERVICES_COMMON_HTTP_HTTP_SERVER_H_
+#endif  // MODEL_CATALOG_SERVICES_HUB_EMULATOR_HTTP_HTTP_SERVER_H_
