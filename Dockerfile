@@ -46,13 +46,10 @@ FROM ${DEBIAN_IMAGE} AS runtime
 # links against (scripts/install-deps.sh --build). scripts/ci/image.sh fails when a
 # binary in this stage has a library `ldd` reports "not found".
 # ca-certificates: the hub is reached over HTTPS.
-# The C.UTF-8 locale the server's Unicode search folds case with ships in libc-bin
-# (/usr/lib/locale/C.utf8), which every Debian image has; image.sh checks it.
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      ca-certificates libgrpc++1.51 libprotobuf32 libabsl20220623 libcurl4 libcpp-httplib0.11 \
+      ca-certificates libgrpc++1.51 libprotobuf32 libabsl20220623 libcurl4 libcpp-httplib0.11 libutf8proc2 \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/archives/*.deb /var/log/apt /var/log/dpkg.log \
- && test -d /usr/lib/locale/C.utf8 \
  && groupadd --system --gid 65532 catalog \
  && useradd --system --uid 65532 --gid 65532 --no-create-home --home-dir /var/lib/model-catalog \
       --shell /usr/sbin/nologin catalog \

@@ -20,6 +20,7 @@ build_packages=(
   build-essential cmake ninja-build pkg-config ca-certificates
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler grpc-proto
   libabsl-dev libcurl4-openssl-dev rapidjson-dev libcpp-httplib-dev libssl-dev
+  libutf8proc-dev
 )
 test_packages=(
   libgtest-dev libgmock-dev libbenchmark-dev

@@ -19,6 +19,7 @@
 #include "rapidjson/error/en.h"
 #include "rapidjson/stringbuffer.h"
 #include "rapidjson/writer.h"
+#include "services/common/utf8.h"
 
 namespace modelcatalog::hub {
 namespace {
@@ -626,25 +627,9 @@ absl::Status CheckText(absl::string_view json) {
       ++i;
       continue;
     }
-    size_t length;
-    unsigned char low = 0x80, high = 0xBF;  // bounds of the second byte
-    if (c >= 0xC2 && c <= 0xDF) {
-      length = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      length = 3;
-      if (c == 0xE0) low = 0xA0;   // overlong
-      if (c == 0xED) high = 0x9F;  // surrogates
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      length = 4;
-      if (c == 0xF0) low = 0x90;   // overlong
-      if (c == 0xF4) high = 0x8F;  // past U+10FFFF
-    } else {
-      return error(i, "invalid UTF-8");
-    }
-    if (i + length > n || p[i + 1] < low || p[i + 1] > high) return error(i, "invalid UTF-8");
-    for (size_t k = 2; k < length; ++k) {
-      if (p[i + k] < 0x80 || p[i + k] > 0xBF) return error(i, "invalid UTF-8");
-    }
+    char32_t code_point = 0;
+    const size_t length = DecodeUtf8(json, i, &code_point);
+    if (length == 0) return error(i, "invalid UTF-8");
     i += length;
   }
   return absl::OkStatus();

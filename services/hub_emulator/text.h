@@ -10,10 +10,10 @@ namespace modelcatalog {
 namespace hub_emulator {
 
 // Lower-cases UTF-8 text so that two strings differing only in case compare
-// equal: ASCII, Latin-1, Latin Extended-A and Additional, Greek (final sigma
-// folds to sigma), Cyrillic and fullwidth Latin. Scripts without case (CJK)
-// and bytes that are not valid UTF-8 pass through unchanged. A simple
-// one-to-one mapping, not full Unicode case folding ("ß" stays "ß").
+// equal: Unicode's simple lowercase mapping of every code point (utf8proc),
+// with final sigma folded to sigma. Scripts without case (CJK) and bytes that
+// are not valid UTF-8 pass through unchanged. A one-to-one mapping, not full
+// case folding ("ß" stays "ß").
 std::string FoldCase(absl::string_view text);
 
 }  // namespace hub_emulator

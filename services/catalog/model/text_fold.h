@@ -1,7 +1,6 @@
 // Case-insensitive text matching for search: UTF-8 strings are folded to lower
-// case code point by code point with the C library's Unicode tables (the
-// C.UTF-8 locale), so "ÉLAN", "Élan" and "élan" fold alike, as do Greek and
-// Cyrillic. Folding is done once per model when a snapshot is built and once
+// case code point by code point with Unicode's own tables (utf8proc), so
+// "ÉLAN", "Élan" and "élan" fold alike, as do Greek and Cyrillic. Folding is done once per model when a snapshot is built and once
 // per query, never per comparison.
 #ifndef MODEL_CATALOG_SERVICES_CATALOG_MODEL_TEXT_FOLD_H_
 #define MODEL_CATALOG_SERVICES_CATALOG_MODEL_TEXT_FOLD_H_
