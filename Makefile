@@ -26,7 +26,12 @@ test: build
 run: build
 	scripts/run.sh $(BUILD_DIR)
 
-bench: build
+# The peers measured beside the project (scripts/install-deps.sh --bench) are found when
+# the build is configured again.
+bench: deps
+	@scripts/install-deps.sh --bench
+	cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) >/dev/null
+	cmake --build $(BUILD_DIR) -j $(JOBS)
 	scripts/bench.sh $(BUILD_DIR)
 
 clients: build

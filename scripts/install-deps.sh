@@ -14,6 +14,8 @@
 #                                      (scripts/ci/clients.sh)
 #   scripts/install-deps.sh --sanitizers  clang with ASan, UBSan, TSan and libFuzzer, and the
 #                                      symbolizer (scripts/ci/sanitizers.sh, scripts/ci/fuzz.sh)
+#   scripts/install-deps.sh --bench    the peers the benchmarks measure the project against
+#                                      (prometheus-cpp, beside the project's own metrics)
 set -euo pipefail
 
 build_packages=(
@@ -22,9 +24,10 @@ build_packages=(
   libabsl-dev libcurl4-openssl-dev rapidjson-dev libcpp-httplib-dev libssl-dev
   libutf8proc-dev
 )
+# python3-prometheus-client: an independent parser of the /metrics exposition in the tests.
 test_packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
-  python3 python3-grpcio python3-protobuf
+  python3 python3-grpcio python3-protobuf python3-prometheus-client
   nodejs npm
 )
 
@@ -47,6 +50,8 @@ clients_packages=(
 # clang-14 is bookworm's default clang; its compiler-rt has the sanitizer runtimes, libfuzzer-14-dev
 # libFuzzer, llvm-14 the llvm-symbolizer that turns reports into file:line.
 sanitizers_packages=(clang-14 libclang-rt-14-dev libfuzzer-14-dev llvm-14)
+# What catalog-micro-bench compares the project's choices with (BENCHMARKS.md).
+bench_packages=(prometheus-cpp-dev)
 
 mode=${1:-}
 case "$mode" in
@@ -56,7 +61,8 @@ case "$mode" in
   --helm) packages=("${helm_packages[@]}") ;;
   --clients) packages=("${clients_packages[@]}") ;;
   --sanitizers) packages=("${sanitizers_packages[@]}") ;;
-  *) echo "usage: $0 [--build|--image|--helm|--clients|--sanitizers]" >&2; exit 2 ;;
+  --bench) packages=("${bench_packages[@]}") ;;
+  *) echo "usage: $0 [--build|--image|--helm|--clients|--sanitizers|--bench]" >&2; exit 2 ;;
 esac
 
 missing=()

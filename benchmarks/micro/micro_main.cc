@@ -64,6 +64,7 @@ int main(int argc, char** argv) {
   // only the 10,000-model fixture: after the 100,000-model benchmarks it
   // measured up to three times slower, from the allocator's state alone.
   modelcatalog::bench::RegisterFeedBenchmarks();
+  modelcatalog::bench::RegisterMetricsBenchmarks();
   modelcatalog::bench::RegisterParseBenchmarks();
   modelcatalog::bench::RegisterSnapshotBenchmarks();
   modelcatalog::bench::RegisterSearchBenchmarks();

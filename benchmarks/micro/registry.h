@@ -12,6 +12,7 @@ void RegisterServiceBenchmarks();   // service_bench.cc
 void RegisterFeedBenchmarks();      // feed_bench.cc
 void RegisterSyncBenchmarks();      // sync_bench.cc
 void RegisterMemoryBenchmarks();    // memory_bench.cc
+void RegisterMetricsBenchmarks();   // metrics_bench.cc
 
 }  // namespace modelcatalog::bench
 

@@ -1,9 +1,13 @@
 #include "services/common/metrics.h"
 
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
+#include <new>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 
@@ -20,10 +24,17 @@ std::string FormatValue(double v) {
 void AppendEscapedLabelValue(std::string* out, absl::string_view value) {
   for (char c : value) {
     switch (c) {
-      case '\\': out->append("\\\\"); break;
-      case '"': out->append("\\\""); break;
-      case '\n': out->append("\\n"); break;
-      default: out->push_back(c);
+      case '\\':
+        out->append("\\\\");
+        break;
+      case '"':
+        out->append("\\\"");
+        break;
+      case '\n':
+        out->append("\\n");
+        break;
+      default:
+        out->push_back(c);
     }
   }
 }
@@ -45,17 +56,40 @@ std::string LabelText(const Labels& labels, const Labels& extra = {}) {
   return out;
 }
 
-void AddToDouble(std::atomic<uint64_t>* bits, double delta) {
-  uint64_t old_bits = bits->load(std::memory_order_relaxed);
-  while (true) {
-    double old_value;
-    std::memcpy(&old_value, &old_bits, sizeof(old_value));
-    const double new_value = old_value + delta;
-    uint64_t new_bits;
-    std::memcpy(&new_bits, &new_value, sizeof(new_bits));
-    if (bits->compare_exchange_weak(old_bits, new_bits, std::memory_order_relaxed)) return;
+// Prometheus' text format: HELP text escapes backslash and line feed.
+void AppendEscapedHelp(std::string* out, absl::string_view help) {
+  for (char c : help) {
+    switch (c) {
+      case '\\':
+        out->append("\\\\");
+        break;
+      case '\n':
+        out->append("\\n");
+        break;
+      default:
+        out->push_back(c);
+    }
   }
 }
+
+bool IsValidName(absl::string_view name, bool colons_allowed) {
+  if (name.empty()) return false;
+  for (size_t i = 0; i < name.size(); ++i) {
+    const char c = name[i];
+    const bool letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
+                        (colons_allowed && c == ':');
+    if (!letter && !(i > 0 && c >= '0' && c <= '9')) return false;
+  }
+  return true;
+}
+
+[[noreturn]] void Misuse(absl::string_view name, absl::string_view what) {
+  std::fprintf(stderr, "metrics: %.*s: %.*s\n", static_cast<int>(name.size()), name.data(),
+               static_cast<int>(what.size()), what.data());
+  std::abort();
+}
+
+const char* TypeName(int type) { return type == 0 ? "counter" : type == 1 ? "gauge" : "histogram"; }
 
 }  // namespace
 
@@ -71,30 +105,69 @@ double Gauge::FromBits(uint64_t b) {
   return v;
 }
 
-Histogram::Histogram(std::vector<double> bounds)
-    : bounds_(std::move(bounds)), buckets_(new std::atomic<uint64_t>[bounds_.size() + 1]) {
-  for (size_t i = 0; i <= bounds_.size(); ++i) buckets_[i].store(0, std::memory_order_relaxed);
+size_t ThisThreadsShard() {
+  static std::atomic<size_t> next{0};
+  thread_local const size_t shard = next.fetch_add(1, std::memory_order_relaxed) % kMetricShards;
+  return shard;
 }
 
-void Histogram::Observe(double value) {
+uint64_t Counter::value() const {
+  uint64_t total = 0;
+  for (const Cell& cell : cells_) total += cell.value.load(std::memory_order_relaxed);
+  return total;
+}
+
+namespace {
+
+constexpr size_t kWordsPerLine = kCacheLine / sizeof(std::atomic<uint64_t>);
+
+size_t CellStride(size_t bounds) {
+  const size_t words = bounds + 2;  // the buckets with +Inf, and the sum
+  return (words + kWordsPerLine - 1) / kWordsPerLine * kWordsPerLine;
+}
+
+}  // namespace
+
+Histogram::Histogram(std::vector<double> bounds)
+    : bounds_(std::move(bounds)),
+      stride_(CellStride(bounds_.size())),
+      words_(static_cast<std::atomic<uint64_t>*>(::operator new[](
+          stride_* kMetricShards * sizeof(std::atomic<uint64_t>), std::align_val_t(kCacheLine)))) {
+  for (size_t i = 0; i < stride_ * kMetricShards; ++i) new (&words_[i]) std::atomic<uint64_t>(0);
+}
+
+Histogram::~Histogram() { ::operator delete[](words_, std::align_val_t(kCacheLine)); }
+
+void Histogram::Observe(double seconds) {
   size_t i = 0;
-  while (i < bounds_.size() && value > bounds_[i]) ++i;
-  buckets_[i].fetch_add(1, std::memory_order_relaxed);
-  count_.fetch_add(1, std::memory_order_relaxed);
-  AddToDouble(&sum_bits_, value);
+  while (i < bounds_.size() && seconds > bounds_[i]) ++i;
+  std::atomic<uint64_t>* cell = Cell(ThisThreadsShard());
+  cell[i].fetch_add(1, std::memory_order_relaxed);
+  cell[bounds_.size() + 1].fetch_add(static_cast<uint64_t>(std::llround(seconds * 1e9)),
+                                     std::memory_order_relaxed);
 }
 
 std::vector<uint64_t> Histogram::bucket_counts() const {
-  std::vector<uint64_t> counts(bounds_.size() + 1);
-  for (size_t i = 0; i < counts.size(); ++i) counts[i] = buckets_[i].load(std::memory_order_relaxed);
+  std::vector<uint64_t> counts(bounds_.size() + 1, 0);
+  for (size_t shard = 0; shard < kMetricShards; ++shard) {
+    const std::atomic<uint64_t>* cell = Cell(shard);
+    for (size_t i = 0; i < counts.size(); ++i) counts[i] += cell[i].load(std::memory_order_relaxed);
+  }
   return counts;
 }
 
+uint64_t Histogram::count() const {
+  uint64_t total = 0;
+  for (uint64_t n : bucket_counts()) total += n;
+  return total;
+}
+
 double Histogram::sum() const {
-  const uint64_t bits = sum_bits_.load(std::memory_order_relaxed);
-  double v;
-  std::memcpy(&v, &bits, sizeof(v));
-  return v;
+  uint64_t nanos = 0;  // wraps like the sum of the cells' two's-complement values
+  for (size_t shard = 0; shard < kMetricShards; ++shard) {
+    nanos += Cell(shard)[bounds_.size() + 1].load(std::memory_order_relaxed);
+  }
+  return static_cast<double>(static_cast<int64_t>(nanos)) / 1e9;
 }
 
 std::vector<double> LatencyBounds() {
@@ -104,9 +177,26 @@ std::vector<double> LatencyBounds() {
 
 Registry::Series* Registry::FindOrAdd(absl::string_view name, absl::string_view help, Type type,
                                       const Labels& labels) {
+  std::vector<std::string> label_names;
+  for (const auto& [key, value] : labels) {
+    if (!IsValidName(key, /*colons_allowed=*/false) || absl::StartsWith(key, "__")) {
+      Misuse(name, absl::StrCat("label name \"", key, "\" is not allowed"));
+    }
+    if (type == Type::kHistogram && key == "le") Misuse(name, "a histogram's label named le");
+    label_names.push_back(key);
+  }
   auto it = families_.find(name);
   if (it == families_.end()) {
-    it = families_.emplace(std::string(name), Family{std::string(help), type, {}}).first;
+    if (!IsValidName(name, /*colons_allowed=*/true)) Misuse(name, "not a metric name");
+    it = families_.emplace(std::string(name), Family{std::string(help), type, label_names, {}})
+             .first;
+  }
+  if (it->second.type != type) {
+    Misuse(name, absl::StrCat("a ", TypeName(static_cast<int>(type)), " of a ",
+                              TypeName(static_cast<int>(it->second.type)), " family"));
+  }
+  if (it->second.label_names != label_names) {
+    Misuse(name, "series of one family with different label names");
   }
   for (const auto& series : it->second.series) {
     if (series->labels == labels) return series.get();
@@ -116,7 +206,8 @@ Registry::Series* Registry::FindOrAdd(absl::string_view name, absl::string_view 
   return it->second.series.back().get();
 }
 
-Counter* Registry::GetCounter(absl::string_view name, absl::string_view help, const Labels& labels) {
+Counter* Registry::GetCounter(absl::string_view name, absl::string_view help,
+                              const Labels& labels) {
   absl::MutexLock lock(&mu_);
   Series* series = FindOrAdd(name, help, Type::kCounter, labels);
   if (!series->counter) series->counter = std::make_unique<Counter>();
@@ -154,14 +245,15 @@ std::string Registry::Render() const {
   absl::MutexLock lock(&mu_);
   std::string out;
   for (const auto& [name, family] : families_) {
-    std::string body;
+    absl::StrAppend(&out, "# HELP ", name, " ");
+    AppendEscapedHelp(&out, family.help);
+    absl::StrAppend(&out, "\n# TYPE ", name, " ", TypeName(static_cast<int>(family.type)), "\n");
     for (const auto& series : family.series) {
       if (series->counter) {
-        if (series->counter->value() == 0) continue;
-        absl::StrAppend(&body, name, LabelText(series->labels), " ", series->counter->value(), "\n");
+        absl::StrAppend(&out, name, LabelText(series->labels), " ", series->counter->value(), "\n");
       } else if (series->gauge || series->computed) {
         const double v = series->computed ? series->computed() : series->gauge->value();
-        absl::StrAppend(&body, name, LabelText(series->labels), " ", FormatValue(v), "\n");
+        absl::StrAppend(&out, name, LabelText(series->labels), " ", FormatValue(v), "\n");
       } else if (series->histogram) {
         const Histogram& h = *series->histogram;
         const std::vector<uint64_t> counts = h.bucket_counts();
@@ -169,18 +261,16 @@ std::string Registry::Render() const {
         for (size_t i = 0; i < counts.size(); ++i) {
           cumulative += counts[i];
           const std::string le = i < h.bounds().size() ? FormatValue(h.bounds()[i]) : "+Inf";
-          absl::StrAppend(&body, name, "_bucket", LabelText(series->labels, {{"le", le}}), " ",
+          absl::StrAppend(&out, name, "_bucket", LabelText(series->labels, {{"le", le}}), " ",
                           cumulative, "\n");
         }
-        absl::StrAppend(&body, name, "_sum", LabelText(series->labels), " ", FormatValue(h.sum()), "\n");
-        absl::StrAppend(&body, name, "_count", LabelText(series->labels), " ", h.count(), "\n");
+        // The count is the +Inf bucket's, read once: an observation landing
+        // while rendering cannot make the two disagree.
+        absl::StrAppend(&out, name, "_sum", LabelText(series->labels), " ", FormatValue(h.sum()),
+                        "\n");
+        absl::StrAppend(&out, name, "_count", LabelText(series->labels), " ", cumulative, "\n");
       }
     }
-    if (body.empty()) continue;
-    const char* type = family.type == Type::kCounter ? "counter"
-                       : family.type == Type::kGauge ? "gauge"
-                                                     : "histogram";
-    absl::StrAppend(&out, "# HELP ", name, " ", family.help, "\n# TYPE ", name, " ", type, "\n", body);
   }
   return out;
 }

@@ -19,6 +19,7 @@ import unittest
 import urllib.request
 
 import grpc
+from prometheus_client.parser import text_string_to_metric_families
 
 import health_pb2
 import health_pb2_grpc
@@ -47,6 +48,16 @@ class Server:
             self.process.kill()
             raise RuntimeError(f"{argv[0]} did not start: {line!r} {self.process.stderr.read()}")
         self.address = line.strip().split(" listening on ")[1]
+        # catalog-server then names its HTTP listeners, one line each:
+        # "catalog-server metrics on URL", "catalog-server JSON view on URL".
+        self.urls = {}
+        if os.path.basename(argv[0]) == "catalog-server":
+            listeners = sum(1 for a in argv if a.split("=", 1)[0] in ("--metrics_listen",
+                                                                      "--http_listen")
+                            and not a.endswith("="))
+            for _ in range(listeners):
+                what, url = self.process.stdout.readline().strip().split(" on ", 1)
+                self.urls[what.replace("catalog-server ", "")] = url
 
     def stop(self):
         if self.process.poll() is None:
@@ -131,6 +142,66 @@ class EndToEndTest(unittest.TestCase):
         self.assertEqual(status.source, f"{self.hub.address}/api/ai")
         self.assertEqual(status.model_count, len(self.hub_ids))
         self.assertGreaterEqual(status.revision, 1)  # other tests change deployments
+
+    # --- the metrics exposition, read by Prometheus' own Python client ---
+
+    def test_metrics_follow_the_text_exposition_format(self):
+        """/metrics, parsed by prometheus_client (an independent implementation
+        of the format), and checked against the format's rules it does not
+        enforce: HELP and TYPE before a family's samples, each family's samples
+        together, no series twice, counters never negative, histograms whose
+        buckets grow to their count."""
+        self.stub.ListModels(catalog_pb2.ListModelsRequest(), timeout=5)
+        with urllib.request.urlopen(self.server.urls["metrics"], timeout=5) as response:
+            self.assertIn("text/plain; version=0.0.4", response.headers["Content-Type"])
+            text = response.read().decode("utf-8")
+        families = list(text_string_to_metric_families(text))
+        names = [f.name for f in families]
+        self.assertEqual(len(names), len(set(names)))
+        self.assertIn("modelcatalog_rpc_calls", names)  # the parser drops _total
+        by_name = {f.name: f for f in families}
+        calls = by_name["modelcatalog_rpc_calls"]
+        self.assertEqual(calls.type, "counter")
+        self.assertEqual(len(calls.samples), 7 * 17)  # every method and code, zeros included
+        listed = [s for s in calls.samples
+                  if s.labels == {"method": "ListModels", "code": "OK"}]
+        self.assertGreaterEqual(listed[0].value, 1)
+
+        seen_series, current, described, done = set(), None, {}, set()
+        for line in text.splitlines():
+            if line.startswith("# HELP ") or line.startswith("# TYPE "):
+                kind, name = line.split(" ")[1:3]
+                described.setdefault(name, set()).add(kind)
+                self.assertNotIn(name, done, f"{name} is described after its samples")
+                continue
+            self.assertFalse(line.startswith("#"), line)
+            series, value = line.rsplit(" ", 1)
+            self.assertNotIn(series, seen_series, f"{series} twice")
+            seen_series.add(series)
+            family = next(n for n in sorted(described, key=len, reverse=True)
+                          if series.split("{")[0] in (n, n + "_bucket", n + "_sum", n + "_count"))
+            self.assertEqual(described[family], {"HELP", "TYPE"}, family)
+            if family != current:
+                self.assertNotIn(family, done, f"the samples of {family} are not together")
+                if current:
+                    done.add(current)
+                current = family
+        for family in families:
+            if family.type == "counter":
+                self.assertTrue(all(s.value >= 0 for s in family.samples), family.name)
+            if family.type != "histogram":
+                continue
+            series = {}
+            for s in family.samples:
+                key = tuple(sorted((k, v) for k, v in s.labels.items() if k != "le"))
+                series.setdefault(key, []).append(s)
+            for key, samples in series.items():
+                buckets = [s for s in samples if s.name.endswith("_bucket")]
+                counts = [s.value for s in buckets]
+                self.assertEqual(counts, sorted(counts), f"{family.name} {key}")
+                self.assertEqual(buckets[-1].labels["le"], "+Inf")
+                count = next(s.value for s in samples if s.name.endswith("_count"))
+                self.assertEqual(buckets[-1].value, count, f"{family.name} {key}")
 
     # --- reflection: a client with no .proto files ---
 

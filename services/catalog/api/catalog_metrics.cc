@@ -8,9 +8,23 @@
 namespace modelcatalog::catalog {
 namespace {
 
-constexpr const char* kRpcNames[kRpcCount] = {
-    "ListModels",       "SearchModels",  "GetModel",       "GetSyncStatus",
-    "WatchDeployments", "ActivateModel", "DeactivateModel"};
+constexpr const char* kRpcNames[kRpcCount] = {"ListModels",     "SearchModels",     "GetModel",
+                                              "GetSyncStatus",  "WatchDeployments", "ActivateModel",
+                                              "DeactivateModel"};
+constexpr const char* kSyncOutcomes[] = {"success", "failure", "suspect"};
+constexpr const char* kHubEndpoints[] = {"list", "search", "retrieve", "activate", "deactivate"};
+
+constexpr char kHubRequestsName[] = "modelcatalog_hub_requests_total";
+constexpr char kHubRequestsHelp[] =
+    "Requests to the hub, by endpoint and HTTP status (0: no answer).";
+
+template <size_t N>
+size_t IndexOf(const char* const (&names)[N], absl::string_view name) {
+  for (size_t i = 0; i < N; ++i) {
+    if (name == names[i]) return i;
+  }
+  return N;
+}
 
 }  // namespace
 
@@ -29,6 +43,25 @@ CatalogMetrics::CatalogMetrics() {
                                          "(for WatchDeployments, the stream's lifetime).",
                                          {{"method", kRpcNames[r]}}, metrics::LatencyBounds());
   }
+  for (size_t o = 0; o < syncs_.size(); ++o) {
+    syncs_[o] =
+        registry_.GetCounter("modelcatalog_syncs_total", "Full syncs with the hub, by outcome.",
+                             {{"outcome", kSyncOutcomes[o]}});
+  }
+  sync_duration_ = registry_.GetHistogram(
+      "modelcatalog_sync_duration_seconds", "Time a full sync took, retries and applying included.",
+      {}, {0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120});
+  for (size_t e = 0; e < hub_duration_.size(); ++e) {
+    hub_duration_[e] = registry_.GetHistogram(
+        "modelcatalog_hub_request_duration_seconds", "Time hub requests took, by endpoint.",
+        {{"endpoint", kHubEndpoints[e]}}, metrics::LatencyBounds());
+    // The statuses a healthy hub answers with, from the start (others appear
+    // when first seen).
+    for (const char* status : {"200", "0"}) {
+      registry_.GetCounter(kHubRequestsName, kHubRequestsHelp,
+                           {{"endpoint", kHubEndpoints[e]}, {"status", status}});
+    }
+  }
 }
 
 void CatalogMetrics::RecordCall(Rpc rpc, int code, absl::Duration latency) {
@@ -39,29 +72,19 @@ void CatalogMetrics::RecordCall(Rpc rpc, int code, absl::Duration latency) {
 }
 
 void CatalogMetrics::RecordSync(absl::string_view outcome, absl::Duration took) {
-  registry_
-      .GetCounter("modelcatalog_syncs_total", "Full syncs with the hub, by outcome.",
-                  {{"outcome", std::string(outcome)}})
-      ->Increment();
-  registry_
-      .GetHistogram("modelcatalog_sync_duration_seconds",
-                    "Time a full sync took, retries and applying included.", {},
-                    {0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120})
-      ->Observe(absl::ToDoubleSeconds(took));
+  const size_t o = IndexOf(kSyncOutcomes, outcome);
+  if (o < syncs_.size()) syncs_[o]->Increment();
+  sync_duration_->Observe(absl::ToDoubleSeconds(took));
 }
 
 void CatalogMetrics::RecordHubResponse(absl::string_view endpoint, int http_status,
                                        absl::Duration took) {
   registry_
-      .GetCounter("modelcatalog_hub_requests_total",
-                  "Requests to the hub, by endpoint and HTTP status (0: no answer).",
+      .GetCounter(kHubRequestsName, kHubRequestsHelp,
                   {{"endpoint", std::string(endpoint)}, {"status", absl::StrCat(http_status)}})
       ->Increment();
-  registry_
-      .GetHistogram("modelcatalog_hub_request_duration_seconds",
-                    "Time hub requests took, by endpoint.", {{"endpoint", std::string(endpoint)}},
-                    metrics::LatencyBounds())
-      ->Observe(absl::ToDoubleSeconds(took));
+  const size_t e = IndexOf(kHubEndpoints, endpoint);
+  if (e < hub_duration_.size()) hub_duration_[e]->Observe(absl::ToDoubleSeconds(took));
 }
 
 }  // namespace modelcatalog::catalog
