@@ -13,9 +13,9 @@
 // success, 1 when the server returns an error, 2 on a usage error.
 #include <cstdio>
 #include <fstream>
-#include <sstream>
 #include <iostream>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -23,6 +23,7 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/flags/usage_config.h"
+#include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -87,12 +88,16 @@ std::string PricingSummary(const Model& model) {
   if (!model.has_pricing()) return "-";
   const auto& p = model.pricing();
   std::vector<std::string> parts;
-  if (p.has_input_cost_per_token()) parts.push_back(Money(p.input_cost_per_token() * 1e6) + "/M in");
-  if (p.has_output_cost_per_token()) parts.push_back(Money(p.output_cost_per_token() * 1e6) + "/M out");
+  if (p.has_input_cost_per_token())
+    parts.push_back(Money(p.input_cost_per_token() * 1e6) + "/M in");
+  if (p.has_output_cost_per_token())
+    parts.push_back(Money(p.output_cost_per_token() * 1e6) + "/M out");
   if (p.has_cost_per_second()) parts.push_back(Money(p.cost_per_second()) + "/s");
   if (p.has_cost_per_image()) parts.push_back(Money(p.cost_per_image()) + "/image");
-  if (p.has_cost_per_second_high_res()) parts.push_back(Money(p.cost_per_second_high_res()) + "/s hi-res");
-  if (p.has_cost_per_second_with_audio()) parts.push_back(Money(p.cost_per_second_with_audio()) + "/s audio");
+  if (p.has_cost_per_second_high_res())
+    parts.push_back(Money(p.cost_per_second_high_res()) + "/s hi-res");
+  if (p.has_cost_per_second_with_audio())
+    parts.push_back(Money(p.cost_per_second_with_audio()) + "/s audio");
   if (parts.empty()) return p.method_raw().empty() ? "-" : p.method_raw();
   return absl::StrJoin(parts, ", ");
 }
@@ -191,15 +196,20 @@ std::string WatchLine(const modelcatalog::v1::WatchDeploymentsResponse& e) {
                                   type, "  rev=", e.revision());
   if (!e.model_id().empty()) absl::StrAppend(&line, "  ", e.model_id());
   if (!e.previous_status_raw().empty() || !e.status_raw().empty()) {
-    absl::StrAppend(&line, "  ", e.previous_status_raw().empty() ? "" : e.previous_status_raw() + " -> ",
+    absl::StrAppend(&line, "  ",
+                    e.previous_status_raw().empty() ? "" : e.previous_status_raw() + " -> ",
                     e.status_raw().empty() ? "(none)" : e.status_raw());
   }
   if (e.resync()) absl::StrAppend(&line, "  (resync)");
   return line;
 }
 
+// "error: NOT_FOUND: Model not found: x": the code by its name, as grpcurl and
+// the gRPC docs spell it.
 int Fail(const grpc::Status& status) {
-  std::cerr << "error: " << status.error_code() << " " << status.error_message() << "\n";
+  std::cerr << "error: "
+            << absl::StatusCodeToString(static_cast<absl::StatusCode>(status.error_code())) << ": "
+            << status.error_message() << "\n";
   return 1;
 }
 
@@ -255,7 +265,8 @@ int Run(int argc, char** argv) {
   const bool json = absl::GetFlag(FLAGS_json);
 
   if (command == "list" || command == "search") {
-    if (command == "search" && args.size() != 3) ExitWithUsageError("usage: catalogctl search QUERY");
+    if (command == "search" && args.size() != 3)
+      ExitWithUsageError("usage: catalogctl search QUERY");
     if (command == "list" && args.size() != 2) ExitWithUsageError("usage: catalogctl list [flags]");
     std::vector<Model> models;
     std::string token = absl::GetFlag(FLAGS_page_token);
@@ -313,17 +324,21 @@ int Run(int argc, char** argv) {
     if (json) {
       std::cout << ToJson(response) << "\n";
     } else {
-      PrintTable({{"source", response.source()},
-                  {"revision", absl::StrCat(response.revision())},
-                  {"models", absl::StrCat(response.model_count())},
-                  {"last_success", response.has_last_success_time() ? TimeText(response.last_success_time()) : "never"},
-                  {"last_attempt", response.has_last_attempt_time() ? TimeText(response.last_attempt_time()) : "never"},
-                  {"last_error", response.last_error().empty() ? "-" : response.last_error()},
-                  {"last_sync", response.has_last_sync_apply_duration()
-                                    ? absl::StrCat("fetch ", DurationText(response.last_sync_fetch_duration()),
-                                                   ", apply ", DurationText(response.last_sync_apply_duration()))
-                                    : "-"},
-                  {"consecutive_failures", absl::StrCat(response.consecutive_failures())}});
+      PrintTable(
+          {{"source", response.source()},
+           {"revision", absl::StrCat(response.revision())},
+           {"models", absl::StrCat(response.model_count())},
+           {"last_success",
+            response.has_last_success_time() ? TimeText(response.last_success_time()) : "never"},
+           {"last_attempt",
+            response.has_last_attempt_time() ? TimeText(response.last_attempt_time()) : "never"},
+           {"last_error", response.last_error().empty() ? "-" : response.last_error()},
+           {"last_sync",
+            response.has_last_sync_apply_duration()
+                ? absl::StrCat("fetch ", DurationText(response.last_sync_fetch_duration()),
+                               ", apply ", DurationText(response.last_sync_apply_duration()))
+                : "-"},
+           {"consecutive_failures", absl::StrCat(response.consecutive_failures())}});
     }
     return 0;
   }

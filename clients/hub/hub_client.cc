@@ -8,8 +8,8 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/cord.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/time/clock.h"
@@ -27,6 +27,7 @@ namespace v1 = ::modelcatalog::v1;
 
 constexpr char kUserAgent[] = "model-catalog/" MODEL_CATALOG_VERSION;
 constexpr char kRetryAfterPayload[] = "type.googleapis.com/modelcatalog.hub.RetryAfter";
+constexpr char kHttpStatusPayload[] = "type.googleapis.com/modelcatalog.hub.HttpStatus";
 constexpr char kRedacted[] = "<redacted>";
 // Idle handles kept beyond this many are closed: enough for the few concurrent callers a
 // service has, without holding connections nobody uses.
@@ -211,6 +212,7 @@ absl::Status HttpError(const std::string& message_in_body, long http_status,
     }
   }
   absl::Status status(CodeForHttpStatus(http_status), message);
+  status.SetPayload(kHttpStatusPayload, absl::Cord(absl::StrCat(http_status)));
   if (retry_after.has_value()) {
     SetRetryAfter(&status, *retry_after);
   }
@@ -350,7 +352,8 @@ absl::StatusOr<HubClient::Response> HubClient::Perform(absl::string_view method,
   if (deadline != absl::InfiniteFuture()) {
     const absl::Duration left = deadline - absl::Now();
     if (left <= absl::ZeroDuration()) {
-      return absl::DeadlineExceededError(absl::StrCat(endpoint, ": the caller's deadline has passed"));
+      return absl::DeadlineExceededError(
+          absl::StrCat(endpoint, ": the caller's deadline has passed"));
     }
     if (timeout <= absl::ZeroDuration() || timeout == absl::InfiniteDuration() || left < timeout) {
       timeout = left;
@@ -513,14 +516,13 @@ absl::StatusOr<ParsedModelList> HubClient::ListModels(const ListModelsFilter& fi
 }
 
 absl::StatusOr<std::vector<RejectedRecord>> HubClient::ListModels(const ListModelsFilter& filter,
-                                                                   ModelSink on_model,
-                                                                   absl::Time* received_at) {
+                                                                  ModelSink on_model,
+                                                                  absl::Time* received_at) {
   absl::StatusOr<std::string> body = GetModelListBody("/models", ListQuery(filter));
   if (!body.ok()) return body.status();
   if (received_at != nullptr) *received_at = absl::Now();
   // The body is parsed in place and freed on return, before the caller goes on.
-  absl::StatusOr<std::vector<RejectedRecord>> rejected =
-      ParseModelList(*std::move(body), on_model);
+  absl::StatusOr<std::vector<RejectedRecord>> rejected = ParseModelList(*std::move(body), on_model);
   if (!rejected.ok()) return MalformedList("/models", rejected.status());
   return rejected;
 }
@@ -539,8 +541,7 @@ absl::StatusOr<v1::Model> HubClient::RetrieveModel(absl::string_view id,
 
 absl::StatusOr<v1::Model> HubClient::ActivateModel(absl::string_view id, absl::Time deadline) {
   if (id.empty()) return absl::InvalidArgumentError("model id must not be empty");
-  return CallForModel("POST", absl::StrCat("/models/", PathSegment(id), "/activate"), "",
-                      deadline);
+  return CallForModel("POST", absl::StrCat("/models/", PathSegment(id), "/activate"), "", deadline);
 }
 
 absl::StatusOr<v1::Model> HubClient::DeactivateModel(absl::string_view id, absl::Time deadline) {
@@ -551,6 +552,15 @@ absl::StatusOr<v1::Model> HubClient::DeactivateModel(absl::string_view id, absl:
 
 void SetRetryAfter(absl::Status* status, absl::Duration retry_after) {
   status->SetPayload(kRetryAfterPayload, absl::Cord(absl::FormatDuration(retry_after)));
+}
+
+absl::optional<int> HttpStatusOf(const absl::Status& status) {
+  absl::optional<absl::Cord> payload = status.GetPayload(kHttpStatusPayload);
+  int http_status = 0;
+  if (!payload.has_value() || !absl::SimpleAtoi(std::string(*payload), &http_status)) {
+    return absl::nullopt;
+  }
+  return http_status;
 }
 
 absl::optional<absl::Duration> RetryAfter(const absl::Status& status) {

@@ -149,6 +149,11 @@ class HubClient {
   std::vector<void*> idle_handles_ ABSL_GUARDED_BY(mu_);
 };
 
+// The HTTP status of the hub's answer, as carried by a status this client
+// returned for an error response; absl::nullopt when the hub did not answer
+// (a transport error) or answered 2xx with a body that does not read.
+absl::optional<int> HttpStatusOf(const absl::Status& status);
+
 // The hub's Retry-After on an error response (seconds or an HTTP date), as carried by a
 // status this client returned; absl::nullopt when there was none.
 absl::optional<absl::Duration> RetryAfter(const absl::Status& status);

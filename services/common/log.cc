@@ -17,10 +17,14 @@ std::atomic<int> log_format{static_cast<int>(LogFormat::kKeyValue)};
 
 absl::string_view LevelName(LogLevel level) {
   switch (level) {
-    case LogLevel::kDebug: return "debug";
-    case LogLevel::kInfo: return "info";
-    case LogLevel::kWarning: return "warning";
-    case LogLevel::kError: return "error";
+    case LogLevel::kDebug:
+      return "debug";
+    case LogLevel::kInfo:
+      return "info";
+    case LogLevel::kWarning:
+      return "warning";
+    case LogLevel::kError:
+      return "error";
   }
   return "info";
 }
@@ -84,11 +88,15 @@ std::string FormatLogLine(LogLevel level, absl::string_view event,
 
 void Log(LogLevel level, absl::string_view event, std::initializer_list<LogField> fields) {
   if (static_cast<int>(level) < min_level.load(std::memory_order_relaxed)) return;
-  std::string line =
-      FormatLogLine(level, event, fields, static_cast<LogFormat>(log_format.load()));
+  std::string line = FormatLogLine(level, event, fields, static_cast<LogFormat>(log_format.load()));
   line.push_back('\n');
   // One write() per line: concurrent lines never interleave.
   [[maybe_unused]] ssize_t ignored = ::write(STDERR_FILENO, line.data(), line.size());
+}
+
+std::string ErrorText(const absl::Status& status) {
+  if (status.ok()) return "OK";
+  return absl::StrCat(absl::StatusCodeToString(status.code()), ": ", status.message());
 }
 
 }  // namespace modelcatalog

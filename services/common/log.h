@@ -11,9 +11,10 @@
 #include <initializer_list>
 #include <string>
 #include <type_traits>
-#include "absl/strings/string_view.h"
 
+#include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 
 namespace modelcatalog {
 
@@ -40,6 +41,10 @@ void SetLogFormat(LogFormat format);
 bool ParseLogLevel(absl::string_view text, LogLevel* level);
 
 void Log(LogLevel level, absl::string_view event, std::initializer_list<LogField> fields = {});
+
+// "CODE: message", as people read an error: absl::Status::ToString without the
+// machine-readable payloads (a Retry-After, an HTTP status) it would append.
+std::string ErrorText(const absl::Status& status);
 
 // Formats one line without writing it (no trailing newline). Exposed for tests.
 std::string FormatLogLine(LogLevel level, absl::string_view event,

@@ -234,7 +234,8 @@ TEST_F(CatalogServerTest, ErrorCodesAndMessages) {
 TEST_F(CatalogServerTest, NotServingAndUnavailableUntilTheFirstCatalogLoads) {
   // The hub fails the first sync, so the server starts with nothing to serve.
   // Every attempt of the first sync fails.
-  ASSERT_TRUE(hub_->InjectFault(R"({"fault":"http_error","status":503,"endpoint":"list","count":4})").ok());
+  ASSERT_TRUE(
+      hub_->InjectFault(R"({"fault":"http_error","status":503,"endpoint":"list","count":4})").ok());
   StartServer();
   HealthCheckResponse health;
   ASSERT_TRUE(health_->Check(Deadline().get(), {}, &health).ok());
@@ -243,7 +244,8 @@ TEST_F(CatalogServerTest, NotServingAndUnavailableUntilTheFirstCatalogLoads) {
   ListModelsResponse list;
   grpc::Status status = stub_->ListModels(Deadline().get(), {}, &list);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE);
-  EXPECT_EQ(status.error_message(), "the catalog has not been loaded from the hub yet: retry shortly");
+  EXPECT_EQ(status.error_message(),
+            "the catalog has not been loaded from the hub yet: retry shortly");
 
   // Health answers for the service by name too, and refuses unknown names.
   HealthCheckRequest named;
@@ -279,7 +281,8 @@ TEST_F(CatalogServerTest, ASyncBetweenTwoPagesNeitherRepeatsNorSkips) {
   ASSERT_TRUE(hub_->DeleteModel(unseen).ok());
   ASSERT_TRUE(hub_->PutModel("zzz-new-model", R"({"id":"zzz-new-model","object":"model",
       "display_name":"New","model_type":"base","owned_by":"oxen","endpoint":"/chat/completions",
-      "deployments":[]})").ok());
+      "deployments":[]})")
+                  .ok());
   ASSERT_TRUE(server_->SyncNow().ok());
 
   request.set_page_token(first.next_page_token());
@@ -295,15 +298,18 @@ TEST_F(CatalogServerTest, KeepsServingTheLastGoodCatalogWhenTheHubFails) {
   StartServing();
   const std::vector<std::string> ids = HubIds();
   // Down for longer than the sync's retries last.
-  ASSERT_TRUE(hub_->InjectFault(
-      R"({"fault":"http_error","status":503,"message":"hub is down","count":4})").ok());
+  ASSERT_TRUE(
+      hub_->InjectFault(R"({"fault":"http_error","status":503,"message":"hub is down","count":4})")
+          .ok());
   EXPECT_FALSE(server_->SyncNow().ok());
   ListModelsRequest request;
   request.set_page_size(1000);
   EXPECT_THAT(ListAll(request), ElementsAreArray(ids));
   GetSyncStatusResponse status;
   ASSERT_TRUE(stub_->GetSyncStatus(Deadline().get(), {}, &status).ok());
-  EXPECT_EQ(status.last_error(), "UNAVAILABLE: hub is down (after 4 attempts)");
+  EXPECT_EQ(status.last_error(),
+            absl::StrCat("UNAVAILABLE: GET ", hub_->api_url(),
+                         "/models answered HTTP 503: hub is down (after 4 attempts)"));
   EXPECT_EQ(status.consecutive_failures(), 1);
   EXPECT_EQ(status.model_count(), static_cast<int64_t>(ids.size()));
   EXPECT_EQ(status.revision(), 1);
@@ -388,7 +394,7 @@ TEST_F(CatalogServerTest, ACorruptCatalogFileIsReportedAndIgnored) {
     std::fclose(file);
   }
   StartServer(path);
-  WaitServing();  // from the hub, as if there were no file
+  WaitServing();                         // from the hub, as if there were no file
   ASSERT_TRUE(server_->SyncNow().ok());  // and the first sync's status is recorded
   GetSyncStatusResponse status;
   ASSERT_TRUE(stub_->GetSyncStatus(Deadline().get(), {}, &status).ok());

@@ -2,6 +2,7 @@
 // served catalog stays complete while the hub misbehaves, and the service
 // recovers when the hub does.
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "gmock/gmock.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
@@ -22,8 +23,11 @@ struct Fault {
   std::string name;
   std::string fault_json;  // injected for more requests than a sync's retries make
   absl::StatusCode sync_code;
-  std::string error_part;  // in GetSyncStatus.last_error
+  std::string error_part;  // in GetSyncStatus.last_error; $URL: the list's URL
 };
+
+// Test names and failures name the fault, not its bytes.
+void PrintTo(const Fault& fault, std::ostream* out) { *out << fault.name; }
 
 class HubFaultsTest : public ::testing::TestWithParam<Fault> {
  protected:
@@ -73,7 +77,8 @@ TEST_P(HubFaultsTest, ServesTheLastGoodCatalogAndRecovers) {
   EXPECT_EQ(failed.code(), fault.sync_code) << failed;
   EXPECT_EQ(ServedIds(), expected_ids_);
   v1::GetSyncStatusResponse during = Status();
-  EXPECT_THAT(during.last_error(), HasSubstr(fault.error_part));
+  EXPECT_THAT(during.last_error(), HasSubstr(absl::StrReplaceAll(
+                                       fault.error_part, {{"$URL", hub_->api_url() + "/models"}})));
   EXPECT_EQ(during.consecutive_failures(), 1);
   EXPECT_EQ(during.model_count(), 17);
   EXPECT_TRUE(during.has_staleness());
@@ -90,23 +95,47 @@ INSTANTIATE_TEST_SUITE_P(
     EachFault, HubFaultsTest,
     ::testing::Values(
         Fault{"server_error", R"({"fault":"http_error","status":500,"count":4,"message":"boom"})",
-              absl::StatusCode::kInternal, "boom (after 4 attempts)"},
+              absl::StatusCode::kInternal, "GET $URL answered HTTP 500: boom (after 4 attempts)"},
         Fault{"unavailable", R"({"fault":"http_error","status":503,"count":4})",
-              absl::StatusCode::kUnavailable, "(after 4 attempts)"},
+              absl::StatusCode::kUnavailable, "GET $URL answered HTTP 503: "},
         Fault{"malformed_json", R"({"fault":"malformed_json","count":4})",
-              absl::StatusCode::kDataLoss, "malformed response from GET /models: invalid JSON"},
+              absl::StatusCode::kDataLoss, "malformed response from GET $URL: invalid JSON"},
         Fault{"wrong_shape", R"({"fault":"wrong_shape","count":4})", absl::StatusCode::kDataLoss,
-              "malformed response from GET /models"},
+              "malformed response from GET $URL"},
         Fault{"empty_body", R"({"fault":"empty_body","count":4})", absl::StatusCode::kDataLoss,
-              "malformed response from GET /models"},
+              "malformed response from GET $URL"},
         Fault{"truncated", R"({"fault":"truncated","count":4})", absl::StatusCode::kUnavailable,
-              "GET /models"},
+              "GET $URL: "},
         Fault{"hang_past_the_timeout", R"({"fault":"hang","count":4})",
-              absl::StatusCode::kDeadlineExceeded, "GET /models"}),
+              absl::StatusCode::kDeadlineExceeded, "GET $URL: "}),
     [](const ::testing::TestParamInfo<Fault>& info) { return info.param.name; });
 
+// A --hub_url without the API's path reaches the hub's site, not its API: the
+// sync's error says which URL answered what, and what --hub_url should be.
+TEST(HubUrlTest, AWrongHubUrlIsNamedWithAHint) {
+  absl::StatusOr<std::unique_ptr<HubEmulatorProcess>> hub = HubEmulatorProcess::Start();
+  ASSERT_TRUE(hub.ok()) << hub.status();
+  catalog::CatalogServerOptions options;
+  options.listen = "127.0.0.1:0";
+  options.hub.base_url = (*hub)->base_url();  // no /api/ai
+  options.sync_interval = absl::Hours(1);
+  options.sync_retry.initial_backoff = absl::Milliseconds(5);
+  absl::StatusOr<std::unique_ptr<catalog::CatalogServer>> server =
+      catalog::CatalogServer::Start(options);
+  ASSERT_TRUE(server.ok()) << server.status();
+  const absl::Status failed = (*server)->SyncNow();
+  EXPECT_EQ(failed.code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(failed.message(),
+            absl::StrCat("GET ", (*hub)->base_url(),
+                         "/models answered HTTP 404: Not found: GET /models (--hub_url is the base "
+                         "of the hub's model API, to which /models is appended: it ends in "
+                         "/api/ai, as in https://hub.oxen.ai/api/ai)"));
+}
+
 TEST_F(HubFaultsTest, HealthSaysHowStaleTheCatalogIsAndWhy) {
-  ASSERT_TRUE(hub_->InjectFault(R"({"fault":"http_error","status":503,"count":4,"message":"hub down"})").ok());
+  ASSERT_TRUE(
+      hub_->InjectFault(R"({"fault":"http_error","status":503,"count":4,"message":"hub down"})")
+          .ok());
   server_->SyncNow().IgnoreError();
   auto health = grpc::health::v1::Health::NewStub(grpc::CreateChannel(
       absl::StrCat("127.0.0.1:", server_->port()), grpc::InsecureChannelCredentials()));
@@ -128,7 +157,8 @@ TEST_F(HubFaultsTest, HealthSaysHowStaleTheCatalogIsAndWhy) {
 TEST_F(HubFaultsTest, RateLimitWithRetryAfterIsWaitedOutWithinTheSync) {
   absl::StatusOr<testing::HubRequestCounts> before = hub_->Stats();
   ASSERT_TRUE(before.ok());
-  ASSERT_TRUE(hub_->InjectFault(R"({"fault":"rate_limit","retry_after_seconds":1,"count":1})").ok());
+  ASSERT_TRUE(
+      hub_->InjectFault(R"({"fault":"rate_limit","retry_after_seconds":1,"count":1})").ok());
   // The second attempt comes after the hub's Retry-After, and succeeds.
   EXPECT_TRUE(server_->SyncNow().ok());
   absl::StatusOr<testing::HubRequestCounts> after = hub_->Stats();
@@ -139,7 +169,8 @@ TEST_F(HubFaultsTest, RateLimitWithRetryAfterIsWaitedOutWithinTheSync) {
 
 TEST_F(HubFaultsTest, ARateLimitThatOutlastsTheRetriesIsReported) {
   ASSERT_TRUE(hub_->InjectFault(R"({"fault":"rate_limit","retry_after_seconds":0,"count":4,
-                                    "message":"Rate limit exceeded"})").ok());
+                                    "message":"Rate limit exceeded"})")
+                  .ok());
   EXPECT_EQ(server_->SyncNow().code(), absl::StatusCode::kResourceExhausted);
   EXPECT_THAT(Status().last_error(), HasSubstr("Rate limit exceeded"));
   EXPECT_EQ(ServedIds(), expected_ids_);
@@ -161,7 +192,8 @@ TEST_F(HubFaultsTest, AMassDisappearanceWaitsForConfirmation) {
 
 TEST_F(HubFaultsTest, ABadRecordKeepsItsPreviousVersionAndIsReported) {
   // Same id, but a field of the wrong type: the record cannot be read.
-  ASSERT_TRUE(hub_->PatchModel("flux-2-dev", R"({"created":"yesterday","display_name":"Broken"})").ok());
+  ASSERT_TRUE(
+      hub_->PatchModel("flux-2-dev", R"({"created":"yesterday","display_name":"Broken"})").ok());
   ASSERT_TRUE(server_->SyncNow().ok());
   EXPECT_EQ(ServedIds(), expected_ids_);
   v1::GetModelRequest request;

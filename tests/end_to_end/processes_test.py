@@ -289,7 +289,7 @@ class EndToEndTest(unittest.TestCase):
     def test_catalogctl_reports_errors_with_exit_status_1(self):
         result = self.catalogctl("get", "nope")
         self.assertEqual(result.returncode, 1)
-        self.assertIn("Model not found: nope", result.stderr)
+        self.assertEqual(result.stderr, "error: NOT_FOUND: Model not found: nope\n")
         usage = self.catalogctl("frobnicate")
         self.assertEqual(usage.returncode, 2)
 

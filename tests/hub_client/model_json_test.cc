@@ -260,6 +260,8 @@ struct OptionalStringCase {
   const std::string& (*get)(const v1::Model&);
 };
 
+void PrintTo(const OptionalStringCase& c, std::ostream* out) { *out << c.key; }
+
 class OptionalStringTest : public ::testing::TestWithParam<OptionalStringCase> {
  protected:
   // The member to test, inside its object when it is nested.
@@ -316,6 +318,8 @@ struct OptionalCostCase {
   bool (*has)(const v1::Model&);
   double (*get)(const v1::Model&);
 };
+
+void PrintTo(const OptionalCostCase& c, std::ostream* out) { *out << c.object << "." << c.key; }
 
 class OptionalCostTest : public ::testing::TestWithParam<OptionalCostCase> {};
 
@@ -844,7 +848,8 @@ TEST(ParseModelListTest, ASinkReceivesTheSameModelsAndRejections) {
     v1::Model model;
     ASSERT_TRUE(model.ParseFromString(received[i]));
     EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(model, kept->models[i]))
-        << model.DebugString() << "\nvs\n" << kept->models[i].DebugString();
+        << model.DebugString() << "\nvs\n"
+        << kept->models[i].DebugString();
   }
   ASSERT_EQ(rejected->size(), kept->rejected.size());
   for (size_t i = 0; i < rejected->size(); ++i) {
@@ -1014,8 +1019,9 @@ TEST(ParseNumbersTest, ReadsPricesExactlyAsWritten) {
                                          {"0.1", 0.1},
                                          {"1.5e-5", 1.5e-5},
                                          {"12345678901234567890", 12345678901234567890.0}}) {
-    const std::string json = std::string(R"({"id":"m","pricing":{"method":"token","input_cost_per_token":)") +
-                             c.text + "}}";
+    const std::string json =
+        std::string(R"({"id":"m","pricing":{"method":"token","input_cost_per_token":)") + c.text +
+        "}}";
     absl::StatusOr<modelcatalog::v1::Model> model = ParseModel(json);
     ASSERT_TRUE(model.ok()) << c.text << ": " << model.status();
     EXPECT_EQ(model->pricing().input_cost_per_token(), c.value) << c.text;

@@ -1,7 +1,5 @@
 #include "services/catalog/api/page_token.h"
 
-#include <cstring>
-
 #include "absl/status/status.h"
 #include "absl/strings/escaping.h"
 #include "services/catalog/model/token_encoding.h"
@@ -45,7 +43,8 @@ absl::StatusOr<PageCursor> DecodePageToken(absl::string_view token) {
   if (!absl::WebSafeBase64Unescape(token, &raw)) return Malformed();
   if (raw.size() < kFixedSize + kChecksumSize) return Malformed();
   const size_t body_size = raw.size() - kChecksumSize;
-  if (GetLittleEndian(raw.data() + body_size, 4) != StableChecksum(absl::string_view(raw.data(), body_size))) {
+  if (GetLittleEndian(raw.data() + body_size, 4) !=
+      StableChecksum(absl::string_view(raw.data(), body_size))) {
     return Malformed();
   }
   const char* p = raw.data();
@@ -71,11 +70,11 @@ uint64_t QueryFingerprint(PageKind kind, std::initializer_list<absl::string_view
   const char k = static_cast<char>(kind);
   hash = StableHash(absl::string_view(&k, 1), hash);
   for (absl::string_view part : parts) {
-    // Length-prefixed, so ("ab", "c") and ("a", "bc") differ.
-    const uint64_t size = part.size();
-    char size_bytes[8];
-    std::memcpy(size_bytes, &size, sizeof(size_bytes));
-    hash = StableHash(absl::string_view(size_bytes, sizeof(size_bytes)), hash);
+    // Length-prefixed, so ("ab", "c") and ("a", "bc") differ; little-endian,
+    // so every replica, whatever its byte order, computes the same fingerprint.
+    std::string size_bytes;
+    PutLittleEndian(part.size(), 8, &size_bytes);
+    hash = StableHash(size_bytes, hash);
     hash = StableHash(part, hash);
   }
   return hash;

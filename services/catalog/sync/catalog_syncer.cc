@@ -39,7 +39,7 @@ absl::Status CatalogSyncer::SyncOnce() {
         Log(LogLevel::kInfo, "sync_retrying",
             {{"retry", retry},
              {"delay", absl::FormatDuration(delay)},
-             {"error", error.ToString()}});
+             {"error", ErrorText(error)}});
       });
 
   const auto report = [&](absl::string_view outcome) {
@@ -51,7 +51,7 @@ absl::Status CatalogSyncer::SyncOnce() {
     const SyncStatus status = status_->Get();
     const bool serving = status.last_success_time != absl::InfinitePast();
     Log(LogLevel::kWarning, "sync_failed",
-        {{"error", error.ToString()},
+        {{"error", ErrorText(error)},
          {"serving", serving ? "last good catalog" : "nothing yet"},
          {"staleness",
           serving ? absl::FormatDuration(options_.clock() - status.last_success_time) : "-"},

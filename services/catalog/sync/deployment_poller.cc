@@ -68,13 +68,13 @@ void DeploymentPoller::PollOnce() {
     absl::StatusOr<modelcatalog::v1::Model> live = source_->FetchLive(id, absl::InfiniteFuture());
     if (!live.ok()) {
       Log(LogLevel::kWarning, "deployment_poll_failed",
-          {{"id", id}, {"error", live.status().ToString()}});
+          {{"id", id}, {"error", ErrorText(live.status())}});
       continue;
     }
     absl::StatusOr<modelcatalog::v1::Model> applied = updater_->ApplyLive(*live, asked_at);
     if (!applied.ok()) {
       Log(LogLevel::kDebug, "deployment_poll_not_applied",
-          {{"id", id}, {"error", applied.status().ToString()}});
+          {{"id", id}, {"error", ErrorText(applied.status())}});
     }
   }
 }

@@ -26,6 +26,9 @@ class HubCatalogSource final : public CatalogSource {
                                                      absl::Time deadline) override;
 
  private:
+  // The error of a failed list, made readable for the sync status and logs.
+  absl::Status ListFailure(const absl::Status& error) const;
+
   hub::HubClient* const hub_;
 };
 

@@ -11,6 +11,7 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "services/common/log.h"
 
 namespace modelcatalog::catalog {
 
@@ -64,7 +65,7 @@ class SyncStatusRecorder {
   void RecordFailure(absl::Time when, const absl::Status& error) ABSL_LOCKS_EXCLUDED(mu_) {
     absl::MutexLock lock(&mu_);
     status_.last_attempt_time = when;
-    status_.last_error = error.ToString();
+    status_.last_error = ErrorText(error);
     ++status_.consecutive_failures;
   }
 

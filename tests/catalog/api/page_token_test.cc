@@ -32,9 +32,9 @@ TEST(PageTokenTest, RoundTrips) {
 
 TEST(PageTokenTest, IsUrlSafeText) {
   const std::string token = EncodePageToken(SampleCursor());
-  EXPECT_EQ(token.find_first_not_of(
-                "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
-            std::string::npos);
+  EXPECT_EQ(
+      token.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
+      std::string::npos);
 }
 
 TEST(PageTokenTest, RefusesEveryEditedCharacter) {
@@ -52,7 +52,8 @@ TEST(PageTokenTest, RefusesEveryEditedCharacter) {
 }
 
 TEST(PageTokenTest, RefusesGarbageAndTruncation) {
-  for (const std::string& bad : {std::string("not a token!"), std::string("AAAA"), std::string("")}) {
+  for (const std::string& bad :
+       {std::string("not a token!"), std::string("AAAA"), std::string("")}) {
     absl::StatusOr<PageCursor> decoded = DecodePageToken(bad);
     ASSERT_FALSE(decoded.ok()) << bad;
     EXPECT_EQ(decoded.status().message(), kMalformed);
@@ -62,9 +63,31 @@ TEST(PageTokenTest, RefusesGarbageAndTruncation) {
 }
 
 TEST(QueryFingerprintTest, SeparatesKindsAndParts) {
-  EXPECT_EQ(QueryFingerprint(PageKind::kList, {"a", "b"}), QueryFingerprint(PageKind::kList, {"a", "b"}));
-  EXPECT_NE(QueryFingerprint(PageKind::kList, {"ab", ""}), QueryFingerprint(PageKind::kList, {"a", "b"}));
+  EXPECT_EQ(QueryFingerprint(PageKind::kList, {"a", "b"}),
+            QueryFingerprint(PageKind::kList, {"a", "b"}));
+  EXPECT_NE(QueryFingerprint(PageKind::kList, {"ab", ""}),
+            QueryFingerprint(PageKind::kList, {"a", "b"}));
   EXPECT_NE(QueryFingerprint(PageKind::kList, {"a"}), QueryFingerprint(PageKind::kSearch, {"a"}));
+}
+
+// Page tokens work on every replica, so the fingerprint is a function of the
+// query's bytes alone, as specified: FNV-1a over 0x01, the kind, then each
+// part as its length (8 bytes, little-endian) and its bytes. Recomputed here
+// byte by byte, independently of the host's byte order.
+TEST(QueryFingerprintTest, IsTheSameOnEveryMachine) {
+  std::string bytes = {'\x01', static_cast<char>(PageKind::kList)};
+  for (const std::string part : {"anthropic", "text_generation"}) {
+    for (int i = 0; i < 8; ++i) bytes.push_back(static_cast<char>((part.size() >> (8 * i)) & 0xFF));
+    bytes += part;
+  }
+  uint64_t expected = 0xcbf29ce484222325ULL;
+  for (unsigned char c : bytes) {
+    expected ^= c;
+    expected *= 0x100000001b3ULL;
+  }
+  EXPECT_EQ(QueryFingerprint(PageKind::kList, {"anthropic", "text_generation"}), expected);
+  // The value itself, as a replica of any byte order computes it.
+  EXPECT_EQ(expected, 0xefed454ec8d1a4e5ULL) << std::hex << expected;
 }
 
 }  // namespace
