@@ -261,6 +261,47 @@ absl::Status TransportError(CURLcode rc, const char* error_buffer, absl::string_
   }
 }
 
+// Runs `easy`'s transfer on `multi` until it is over or `deadline` passes,
+// whichever comes first; in the second case the transfer is abandoned (its
+// connection closed) and `*past_deadline` set. The deadline is read again
+// each time the wait ends, so it may move later meanwhile.
+CURLcode Transfer(CURLM* multi, CURL* easy, const RequestDeadline& deadline, bool* past_deadline) {
+  if (curl_multi_add_handle(multi, easy) != CURLM_OK) return CURLE_FAILED_INIT;
+  CURLcode result = CURLE_OK;
+  while (true) {
+    int running = 0;
+    if (curl_multi_perform(multi, &running) != CURLM_OK) {
+      result = CURLE_FAILED_INIT;
+      break;
+    }
+    if (running == 0) {
+      int left = 0;
+      CURLMsg* message = nullptr;
+      while ((message = curl_multi_info_read(multi, &left)) != nullptr) {
+        if (message->msg == CURLMSG_DONE && message->easy_handle == easy) {
+          result = message->data.result;
+        }
+      }
+      break;
+    }
+    const absl::Duration time_left = deadline.Get() - absl::Now();
+    if (time_left <= absl::ZeroDuration()) {
+      *past_deadline = true;
+      result = CURLE_OPERATION_TIMEDOUT;
+      break;
+    }
+    // Until the socket is ready, libcurl's own timers are due, or the deadline passes.
+    const int64_t wait_ms = std::clamp<int64_t>(
+        absl::ToInt64Milliseconds(absl::Ceil(time_left, absl::Milliseconds(1))), 1, 1000);
+    if (curl_multi_poll(multi, nullptr, 0, static_cast<int>(wait_ms), nullptr) != CURLM_OK) {
+      result = CURLE_FAILED_INIT;
+      break;
+    }
+  }
+  curl_multi_remove_handle(multi, easy);
+  return result;
+}
+
 }  // namespace
 
 struct HubClient::Response {
@@ -270,22 +311,32 @@ struct HubClient::Response {
   std::string redirect_url;
 };
 
-// Holds one easy handle for the length of a request.
+bool RequestDeadline::ExtendTo(absl::Time later) {
+  const int64_t target = absl::ToUnixNanos(later == absl::InfiniteFuture() ? kNever : later);
+  int64_t current = nanos_.load(std::memory_order_acquire);
+  while (true) {
+    if (current <= absl::ToUnixNanos(absl::Now())) return false;  // passed: the request ends
+    if (target <= current) return true;
+    if (nanos_.compare_exchange_weak(current, target, std::memory_order_acq_rel)) return true;
+  }
+}
+
+// Holds one transfer's handles for the length of a request.
 class HubClient::HandleLease {
  public:
-  explicit HandleLease(HubClient* client)
-      : client_(client), handle_(static_cast<CURL*>(client->AcquireHandle())) {}
+  explicit HandleLease(HubClient* client) : client_(client), handles_(client->AcquireHandles()) {}
   ~HandleLease() {
-    if (handle_ != nullptr) client_->ReleaseHandle(handle_);
+    if (handles_.easy != nullptr) client_->ReleaseHandles(handles_);
   }
   HandleLease(const HandleLease&) = delete;
   HandleLease& operator=(const HandleLease&) = delete;
 
-  CURL* get() const { return handle_; }
+  CURL* easy() const { return static_cast<CURL*>(handles_.easy); }
+  CURLM* multi() const { return static_cast<CURLM*>(handles_.multi); }
 
  private:
   HubClient* client_;
-  CURL* handle_;
+  Handles handles_;
 };
 
 HubClient::HubClient(HubClientOptions options)
@@ -298,36 +349,45 @@ HubClient::HubClient(HubClientOptions options)
 
 HubClient::~HubClient() {
   absl::MutexLock lock(&mu_);
-  for (void* handle : idle_handles_) curl_easy_cleanup(static_cast<CURL*>(handle));
+  for (const Handles& handles : idle_handles_) {
+    curl_easy_cleanup(static_cast<CURL*>(handles.easy));
+    curl_multi_cleanup(static_cast<CURLM*>(handles.multi));
+  }
   idle_handles_.clear();
 }
 
-void* HubClient::AcquireHandle() {
+HubClient::Handles HubClient::AcquireHandles() {
   {
     absl::MutexLock lock(&mu_);
     if (!idle_handles_.empty()) {
-      void* handle = idle_handles_.back();
+      Handles handles = idle_handles_.back();
       idle_handles_.pop_back();
-      return handle;
+      return handles;
     }
   }
-  if (!CurlReady()) return nullptr;
-  return curl_easy_init();
+  if (!CurlReady()) return {};
+  Handles handles{curl_easy_init(), curl_multi_init()};
+  if (handles.easy == nullptr || handles.multi == nullptr) {
+    if (handles.easy != nullptr) curl_easy_cleanup(static_cast<CURL*>(handles.easy));
+    if (handles.multi != nullptr) curl_multi_cleanup(static_cast<CURLM*>(handles.multi));
+    return {};
+  }
+  return handles;
 }
 
-void HubClient::ReleaseHandle(void* handle) {
-  CURL* curl = static_cast<CURL*>(handle);
-  // Forget this request's options (they point at its headers and buffers); the handle's
-  // open connections and DNS cache survive the reset.
-  curl_easy_reset(curl);
+void HubClient::ReleaseHandles(Handles handles) {
+  // Forget this request's options (they point at its headers and buffers); the
+  // open connections, in the multi handle's cache, and the DNS cache survive.
+  curl_easy_reset(static_cast<CURL*>(handles.easy));
   {
     absl::MutexLock lock(&mu_);
     if (idle_handles_.size() < kMaxIdleHandles) {
-      idle_handles_.push_back(curl);
+      idle_handles_.push_back(handles);
       return;
     }
   }
-  curl_easy_cleanup(curl);
+  curl_easy_cleanup(static_cast<CURL*>(handles.easy));
+  curl_multi_cleanup(static_cast<CURLM*>(handles.multi));
 }
 
 std::string HubClient::Redact(absl::string_view text) const {
@@ -346,21 +406,14 @@ absl::string_view EndpointName(absl::string_view method, absl::string_view path)
 absl::StatusOr<HubClient::Response> HubClient::Perform(absl::string_view method,
                                                        absl::string_view path,
                                                        absl::string_view query,
-                                                       absl::Time deadline) {
+                                                       const RequestDeadline& deadline) {
   const std::string endpoint = absl::StrCat(method, " ", path);
-  absl::Duration timeout = options_.request_timeout;
-  if (deadline != absl::InfiniteFuture()) {
-    const absl::Duration left = deadline - absl::Now();
-    if (left <= absl::ZeroDuration()) {
-      return absl::DeadlineExceededError(
-          absl::StrCat(endpoint, ": the caller's deadline has passed"));
-    }
-    if (timeout <= absl::ZeroDuration() || timeout == absl::InfiniteDuration() || left < timeout) {
-      timeout = left;
-    }
+  if (deadline.Get() <= absl::Now()) {
+    return absl::DeadlineExceededError(
+        absl::StrCat(endpoint, ": the caller's deadline has passed"));
   }
   HandleLease lease(this);
-  CURL* curl = lease.get();
+  CURL* curl = lease.easy();
   if (curl == nullptr) {
     return absl::InternalError(absl::StrCat(endpoint, ": libcurl could not be initialized"));
   }
@@ -403,7 +456,7 @@ absl::StatusOr<HubClient::Response> HubClient::Perform(absl::string_view method,
   // Redirects are answered as errors, never followed: the bearer key stays with the hub.
   curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
   curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, TimeoutMillis(options_.connect_timeout));
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, TimeoutMillis(timeout));
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, TimeoutMillis(options_.request_timeout));
   curl_easy_setopt(curl, CURLOPT_USERAGENT, kUserAgent);
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers.get());
   // Catalogs are tens of MB of repetitive JSON: let the hub compress them.
@@ -420,10 +473,15 @@ absl::StatusOr<HubClient::Response> HubClient::Perform(absl::string_view method,
   }
 
   const absl::Time start = absl::Now();
-  CURLcode rc = curl_easy_perform(curl);
+  bool past_deadline = false;
+  CURLcode rc = Transfer(lease.multi(), curl, deadline, &past_deadline);
   const absl::Duration took = absl::Now() - start;
   if (rc != CURLE_OK) {
-    absl::Status status = TransportError(rc, error_buffer, endpoint, sink);
+    absl::Status status =
+        past_deadline
+            ? absl::DeadlineExceededError(absl::StrCat(
+                  endpoint, ": no answer before the caller's deadline; the request was abandoned"))
+            : TransportError(rc, error_buffer, endpoint, sink);
     if (options_.on_response) options_.on_response(EndpointName(method, path), 0, took);
     Log(LogLevel::kDebug, "hub_request_failed",
         {{"method", method},
@@ -456,7 +514,8 @@ absl::StatusOr<HubClient::Response> HubClient::Perform(absl::string_view method,
 
 absl::StatusOr<std::string> HubClient::GetModelListBody(absl::string_view path,
                                                         absl::string_view query) {
-  absl::StatusOr<Response> response = Perform("GET", path, query);
+  const RequestDeadline no_deadline;  // request_timeout alone bounds it
+  absl::StatusOr<Response> response = Perform("GET", path, query, no_deadline);
   if (!response.ok()) return response.status();
   if (!IsSuccess(response->http_status)) {
     return HttpError(Redact(MessageInBody(response->body)), response->http_status,
@@ -480,7 +539,8 @@ absl::StatusOr<ParsedModelList> HubClient::GetModelList(absl::string_view path,
 }
 
 absl::StatusOr<v1::Model> HubClient::CallForModel(absl::string_view method, absl::string_view path,
-                                                  absl::string_view query, absl::Time deadline) {
+                                                  absl::string_view query,
+                                                  const RequestDeadline& deadline) {
   absl::StatusOr<Response> response = Perform(method, path, query, deadline);
   if (!response.ok()) return response.status();
   if (!IsSuccess(response->http_status)) {
@@ -534,6 +594,13 @@ absl::StatusOr<ParsedModelList> HubClient::SearchModels(absl::string_view query)
 absl::StatusOr<v1::Model> HubClient::RetrieveModel(absl::string_view id,
                                                    bool live_deployment_status,
                                                    absl::Time deadline) {
+  const RequestDeadline fixed(deadline);
+  return RetrieveModel(id, live_deployment_status, fixed);
+}
+
+absl::StatusOr<v1::Model> HubClient::RetrieveModel(absl::string_view id,
+                                                   bool live_deployment_status,
+                                                   const RequestDeadline& deadline) {
   if (id.empty()) return absl::InvalidArgumentError("model id must not be empty");
   return CallForModel("GET", absl::StrCat("/models/", PathSegment(id)),
                       live_deployment_status ? "deployment_status=live" : "", deadline);
@@ -541,13 +608,14 @@ absl::StatusOr<v1::Model> HubClient::RetrieveModel(absl::string_view id,
 
 absl::StatusOr<v1::Model> HubClient::ActivateModel(absl::string_view id, absl::Time deadline) {
   if (id.empty()) return absl::InvalidArgumentError("model id must not be empty");
-  return CallForModel("POST", absl::StrCat("/models/", PathSegment(id), "/activate"), "", deadline);
+  const RequestDeadline fixed(deadline);
+  return CallForModel("POST", absl::StrCat("/models/", PathSegment(id), "/activate"), "", fixed);
 }
 
 absl::StatusOr<v1::Model> HubClient::DeactivateModel(absl::string_view id, absl::Time deadline) {
   if (id.empty()) return absl::InvalidArgumentError("model id must not be empty");
-  return CallForModel("POST", absl::StrCat("/models/", PathSegment(id), "/deactivate"), "",
-                      deadline);
+  const RequestDeadline fixed(deadline);
+  return CallForModel("POST", absl::StrCat("/models/", PathSegment(id), "/deactivate"), "", fixed);
 }
 
 void SetRetryAfter(absl::Status* status, absl::Duration retry_after) {

@@ -25,7 +25,9 @@
 #ifndef MODEL_CATALOG_CLIENTS_HUB_HUB_CLIENT_H_
 #define MODEL_CATALOG_CLIENTS_HUB_HUB_CLIENT_H_
 
+#include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -67,6 +69,30 @@ struct HubClientOptions {
 // The endpoint a request went to, by the names HubClientOptions::on_response uses.
 absl::string_view EndpointName(absl::string_view method, absl::string_view path);
 
+// When a request must end. A request made for several callers (a live look-up
+// they share) ends at the last of their deadlines, so its deadline may move
+// later while it runs, never earlier. Thread-safe.
+class RequestDeadline {
+ public:
+  explicit RequestDeadline(absl::Time at = absl::InfiniteFuture())
+      : nanos_(absl::ToUnixNanos(at == absl::InfiniteFuture() ? kNever : at)) {}
+  RequestDeadline(const RequestDeadline&) = delete;
+  RequestDeadline& operator=(const RequestDeadline&) = delete;
+
+  absl::Time Get() const {
+    const int64_t nanos = nanos_.load(std::memory_order_acquire);
+    return nanos == absl::ToUnixNanos(kNever) ? absl::InfiniteFuture() : absl::FromUnixNanos(nanos);
+  }
+  // Moves the deadline to `later` when that is later. False, and nothing
+  // moves, once it has passed: the request is ending or over.
+  bool ExtendTo(absl::Time later);
+
+ private:
+  // InfiniteFuture as nanoseconds: the largest time they can hold.
+  static constexpr absl::Time kNever = absl::FromUnixNanos(INT64_MAX);
+  std::atomic<int64_t> nanos_;
+};
+
 // Filters of ListModels; an empty field does not filter.
 struct ListModelsFilter {
   // Only models of this developer, e.g. "openai".
@@ -102,11 +128,15 @@ class HubClient {
   // NOT_FOUND (`Model not found: <id>`) when the hub has no such model.
   //
   // RetrieveModel, ActivateModel and DeactivateModel take the caller's `deadline`: the
-  // request's timeout is the shorter of it and `request_timeout`, and a deadline already
-  // past is DEADLINE_EXCEEDED without a request.
+  // request ends at the earlier of it and `request_timeout` after its start (and the
+  // connection is closed), and a deadline already past is DEADLINE_EXCEEDED without a
+  // request. A RequestDeadline may be moved later while the request runs.
   absl::StatusOr<modelcatalog::v1::Model> RetrieveModel(
       absl::string_view id, bool live_deployment_status = false,
       absl::Time deadline = absl::InfiniteFuture());
+  absl::StatusOr<modelcatalog::v1::Model> RetrieveModel(absl::string_view id,
+                                                        bool live_deployment_status,
+                                                        const RequestDeadline& deadline);
 
   // POST /models/{id}/activate: activates an inactive custom model's deployment. The hub
   // answers INVALID_ARGUMENT for a base model (always active).
@@ -125,8 +155,7 @@ class HubClient {
 
   // Performs one request; `path` is percent-encoded already, `query` a ready query string.
   absl::StatusOr<Response> Perform(absl::string_view method, absl::string_view path,
-                                   absl::string_view query,
-                                   absl::Time deadline = absl::InfiniteFuture());
+                                   absl::string_view query, const RequestDeadline& deadline);
   // The body of a successful GET of a model list; the hub's error otherwise.
   absl::StatusOr<std::string> GetModelListBody(absl::string_view path, absl::string_view query);
   absl::StatusOr<ParsedModelList> GetModelList(absl::string_view path, absl::string_view query);
@@ -135,18 +164,24 @@ class HubClient {
   absl::StatusOr<modelcatalog::v1::Model> CallForModel(absl::string_view method,
                                                        absl::string_view path,
                                                        absl::string_view query,
-                                                       absl::Time deadline);
+                                                       const RequestDeadline& deadline);
   // Replaces the api key in hub-provided text.
   std::string Redact(absl::string_view text) const;
 
-  // Easy handles kept for reuse: each holds its open connections, so reuse is keep-alive.
-  void* AcquireHandle();
-  void ReleaseHandle(void* handle);
+  // A transfer's handles, kept for reuse: the multi handle drives the easy one
+  // (so a request can end at a deadline that moves) and holds its open
+  // connections, so reuse is keep-alive.
+  struct Handles {
+    void* easy = nullptr;
+    void* multi = nullptr;
+  };
+  Handles AcquireHandles();
+  void ReleaseHandles(Handles handles);
 
   const HubClientOptions options_;
   const std::string authorization_header_;  // empty without an api key
   absl::Mutex mu_;
-  std::vector<void*> idle_handles_ ABSL_GUARDED_BY(mu_);
+  std::vector<Handles> idle_handles_ ABSL_GUARDED_BY(mu_);
 };
 
 // The HTTP status of the hub's answer, as carried by a status this client

@@ -33,9 +33,8 @@ HttpResponse Error(int status, absl::string_view message) {
 }
 
 HttpResponse MethodNotAllowed(const HttpRequest& request, absl::string_view allowed) {
-  HttpResponse response = Error(
-      405, absl::StrCat("Method not allowed: ", request.method, " ", request.path, " (allowed: ",
-                        allowed, ")"));
+  HttpResponse response = Error(405, absl::StrCat("Method not allowed: ", request.method, " ",
+                                                  request.path, " (allowed: ", allowed, ")"));
   response.SetHeader("Allow", allowed);
   return response;
 }
@@ -48,11 +47,16 @@ HttpResponse Ok() { return JsonResponse(200, "{\"status\":\"ok\"}"); }
 
 absl::string_view EndpointName(Endpoint endpoint) {
   switch (endpoint) {
-    case Endpoint::kList: return "list";
-    case Endpoint::kSearch: return "search";
-    case Endpoint::kRetrieve: return "retrieve";
-    case Endpoint::kActivate: return "activate";
-    case Endpoint::kDeactivate: return "deactivate";
+    case Endpoint::kList:
+      return "list";
+    case Endpoint::kSearch:
+      return "search";
+    case Endpoint::kRetrieve:
+      return "retrieve";
+    case Endpoint::kActivate:
+      return "activate";
+    case Endpoint::kDeactivate:
+      return "deactivate";
   }
   return "any";
 }
@@ -81,8 +85,7 @@ bool SplitUnder(absl::string_view raw_path, absl::string_view prefix,
 }
 
 bool IsString(const rapidjson::Value& value, absl::string_view text) {
-  return value.IsString() &&
-         absl::string_view(value.GetString(), value.GetStringLength()) == text;
+  return value.IsString() && absl::string_view(value.GetString(), value.GetStringLength()) == text;
 }
 
 rapidjson::Value MakeString(absl::string_view text, rapidjson::Document::AllocatorType& alloc) {
@@ -172,11 +175,13 @@ HttpResponse HubEmulator::Handle(const HttpRequest& request) {
   HttpResponse response;
   absl::StatusOr<std::vector<std::string>> segments;
   if (SplitUnder(request.raw_path, kApiPrefix, &segments)) {
-    response = segments.ok() ? HandleApi(request, *segments)
-                             : Error(400, absl::StrCat("Invalid path: ", segments.status().message()));
+    response = segments.ok()
+                   ? HandleApi(request, *segments)
+                   : Error(400, absl::StrCat("Invalid path: ", segments.status().message()));
   } else if (SplitUnder(request.raw_path, kControlPrefix, &segments)) {
-    response = segments.ok() ? HandleControl(request, *segments)
-                             : Error(400, absl::StrCat("Invalid path: ", segments.status().message()));
+    response = segments.ok()
+                   ? HandleControl(request, *segments)
+                   : Error(400, absl::StrCat("Invalid path: ", segments.status().message()));
   } else {
     response = RouteNotFound(request);
   }
@@ -211,8 +216,8 @@ HttpResponse HubEmulator::HandleApi(const HttpRequest& request,
     id = segments[1];
   }
   if (endpoint.has_value()) {
-    allowed = (*endpoint == Endpoint::kActivate || *endpoint == Endpoint::kDeactivate) ? "POST"
-                                                                                        : "GET";
+    allowed =
+        (*endpoint == Endpoint::kActivate || *endpoint == Endpoint::kDeactivate) ? "POST" : "GET";
   }
   const bool routed = endpoint.has_value() && request.method == allowed;
 
@@ -225,11 +230,21 @@ HttpResponse HubEmulator::HandleApi(const HttpRequest& request,
     const bool live = *endpoint == Endpoint::kRetrieve && status != nullptr && *status == "live";
     absl::MutexLock lock(&mu_);
     switch (*endpoint) {
-      case Endpoint::kList: ++counts_.list; break;
-      case Endpoint::kSearch: ++counts_.search; break;
-      case Endpoint::kRetrieve: ++(live ? counts_.retrieve_live : counts_.retrieve); break;
-      case Endpoint::kActivate: ++counts_.activate; break;
-      case Endpoint::kDeactivate: ++counts_.deactivate; break;
+      case Endpoint::kList:
+        ++counts_.list;
+        break;
+      case Endpoint::kSearch:
+        ++counts_.search;
+        break;
+      case Endpoint::kRetrieve:
+        ++(live ? counts_.retrieve_live : counts_.retrieve);
+        break;
+      case Endpoint::kActivate:
+        ++counts_.activate;
+        break;
+      case Endpoint::kDeactivate:
+        ++counts_.deactivate;
+        break;
     }
     faulted = TakeFaultLocked(*endpoint, &fault);
   }
@@ -258,11 +273,16 @@ HttpResponse HubEmulator::HandleApi(const HttpRequest& request,
 HttpResponse HubEmulator::ServeEndpoint(Endpoint endpoint, const HttpRequest& request,
                                         const std::string& id) {
   switch (endpoint) {
-    case Endpoint::kList: return List(request);
-    case Endpoint::kSearch: return Search(request);
-    case Endpoint::kRetrieve: return Retrieve(id);
-    case Endpoint::kActivate: return ChangeActivation(id, /*activate=*/true);
-    case Endpoint::kDeactivate: return ChangeActivation(id, /*activate=*/false);
+    case Endpoint::kList:
+      return List(request);
+    case Endpoint::kSearch:
+      return Search(request);
+    case Endpoint::kRetrieve:
+      return Retrieve(id);
+    case Endpoint::kActivate:
+      return ChangeActivation(id, /*activate=*/true);
+    case Endpoint::kDeactivate:
+      return ChangeActivation(id, /*activate=*/false);
   }
   return Error(500, "unhandled endpoint");
 }
@@ -340,9 +360,9 @@ HttpResponse HubEmulator::ChangeActivation(const std::string& id, bool activate)
   if (!model.ok()) return Error(500, model.status().message());
   // Already there or on the way: nothing to do (a model without deployments
   // is inactive, so activating it is never a no-op).
-  const bool no_op = activate ? DeploymentCount(*model) > 0 &&
-                                    AllStatusesIn(*model, {"active", "deploying"})
-                              : AllStatusesIn(*model, {"inactive", "deactivating"});
+  const bool no_op =
+      activate ? DeploymentCount(*model) > 0 && AllStatusesIn(*model, {"active", "deploying"})
+               : AllStatusesIn(*model, {"inactive", "deactivating"});
   if (no_op) return JsonResponse(200, *models_[index].json);
 
   const absl::string_view during = activate ? "deploying" : "deactivating";
@@ -358,9 +378,10 @@ HttpResponse HubEmulator::ChangeActivation(const std::string& id, bool activate)
   return JsonResponse(200, *models_[index].json);
 }
 
-HttpResponse HubEmulator::FaultResponse(const Fault& fault, Endpoint endpoint) const {
+HttpResponse HubEmulator::FaultResponse(const Fault& fault, Endpoint endpoint) {
   switch (fault.kind) {
-    case FaultKind::kHttpError: return Error(fault.status, fault.message);
+    case FaultKind::kHttpError:
+      return Error(fault.status, fault.message);
     case FaultKind::kRateLimit: {
       HttpResponse response = Error(429, fault.message);
       response.SetHeader("Retry-After", absl::StrCat(fault.retry_after_seconds));
@@ -370,17 +391,24 @@ HttpResponse HubEmulator::FaultResponse(const Fault& fault, Endpoint endpoint) c
       // What a misconfigured proxy in front of the hub returns.
       return JsonResponse(200, "<html><body><h1>502 Bad Gateway</h1></body></html>\n");
     case FaultKind::kWrongShape:
-      return JsonResponse(200, endpoint == Endpoint::kList || endpoint == Endpoint::kSearch
-                                   ? "{\"object\":\"list\",\"data\":{\"oops\":1}}"
-                                   : "{\"object\":\"model\",\"id\":42,\"deployments\":{\"oops\":1}}");
-    case FaultKind::kEmptyBody: return JsonResponse(200, "");
+      return JsonResponse(200,
+                          endpoint == Endpoint::kList || endpoint == Endpoint::kSearch
+                              ? "{\"object\":\"list\",\"data\":{\"oops\":1}}"
+                              : "{\"object\":\"model\",\"id\":42,\"deployments\":{\"oops\":1}}");
+    case FaultKind::kEmptyBody:
+      return JsonResponse(200, "");
     case FaultKind::kHang: {
       HttpResponse response;
       response.hang = true;
+      response.on_hang_abandoned = [this] {
+        absl::MutexLock lock(&mu_);
+        ++hangs_abandoned_;
+      };
       return response;
     }
     case FaultKind::kSlow:
-    case FaultKind::kTruncated: break;  // applied to the real response
+    case FaultKind::kTruncated:
+      break;  // applied to the real response
   }
   return Error(500, "unhandled fault");
 }
@@ -456,6 +484,7 @@ HttpResponse HubEmulator::HandleControl(const HttpRequest& request,
     transitions_.clear();
     faults_.clear();
     counts_ = RequestCounts();
+    hangs_abandoned_ = 0;
     return Ok();
   }
   return RouteNotFound(request);
@@ -493,7 +522,8 @@ HttpResponse HubEmulator::PutModel(const std::string& id, absl::string_view body
 
 HttpResponse HubEmulator::PatchModel(const std::string& id, absl::string_view body) {
   absl::StatusOr<rapidjson::Document> patch = ParseJson(body);
-  if (!patch.ok()) return Error(400, absl::StrCat("Invalid merge patch: ", patch.status().message()));
+  if (!patch.ok())
+    return Error(400, absl::StrCat("Invalid merge patch: ", patch.status().message()));
   if (!patch->IsObject()) return Error(400, "Invalid merge patch: the body must be a JSON object");
 
   absl::MutexLock lock(&mu_);
@@ -534,7 +564,8 @@ HttpResponse HubEmulator::SetStatus(const std::string& id, absl::string_view bod
   if (const auto d = doc->FindMember("deployment"); d != doc->MemberEnd()) {
     if (!d->value.IsInt64() || d->value.GetInt64() < 0) {
       return Error(400, absl::StrCat("Invalid body: \"deployment\" must be a non-negative "
-                                     "integer; ", kUsage));
+                                     "integer; ",
+                                     kUsage));
     }
     only = static_cast<size_t>(d->value.GetInt64());
   }
@@ -547,8 +578,10 @@ HttpResponse HubEmulator::SetStatus(const std::string& id, absl::string_view bod
   if (!current.ok()) return Error(500, current.status().message());
   const size_t count = DeploymentCount(*current);
   if (only.has_value() && *only >= count) {
-    return Error(400, absl::StrCat("Model ", id, " has ", count, " deployment(s); there is no "
-                                   "deployment ", *only));
+    return Error(400, absl::StrCat("Model ", id, " has ", count,
+                                   " deployment(s); there is no "
+                                   "deployment ",
+                                   *only));
   }
   const absl::Status edited = EditModelLocked(it->second, [&](rapidjson::Document& model) {
     auto& alloc = model.GetAllocator();
@@ -570,7 +603,8 @@ HttpResponse HubEmulator::SetStatus(const std::string& id, absl::string_view bod
 
 HttpResponse HubEmulator::ReplaceCatalog(absl::string_view body) {
   absl::StatusOr<std::vector<CatalogModel>> catalog = ParseCatalog(body);
-  if (!catalog.ok()) return Error(400, absl::StrCat("Invalid catalog: ", catalog.status().message()));
+  if (!catalog.ok())
+    return Error(400, absl::StrCat("Invalid catalog: ", catalog.status().message()));
   absl::MutexLock lock(&mu_);
   models_ = *std::move(catalog);
   RebuildIndexLocked();
@@ -582,8 +616,10 @@ absl::StatusOr<HubEmulator::Fault> HubEmulator::ParseFault(absl::string_view bod
   constexpr absl::string_view kFaults =
       "http_error, rate_limit, malformed_json, wrong_shape, empty_body, truncated, slow, hang";
   absl::StatusOr<rapidjson::Document> doc = ParseJson(body);
-  if (!doc.ok()) return absl::InvalidArgumentError(absl::StrCat("Invalid fault: ", doc.status().message()));
-  if (!doc->IsObject()) return absl::InvalidArgumentError("Invalid fault: the body must be a JSON object");
+  if (!doc.ok())
+    return absl::InvalidArgumentError(absl::StrCat("Invalid fault: ", doc.status().message()));
+  if (!doc->IsObject())
+    return absl::InvalidArgumentError("Invalid fault: the body must be a JSON object");
   const auto name = doc->FindMember("fault");
   if (name == doc->MemberEnd() || !name->value.IsString()) {
     return absl::InvalidArgumentError(
@@ -612,8 +648,8 @@ absl::StatusOr<HubEmulator::Fault> HubEmulator::ParseFault(absl::string_view bod
   } else if (fault.name == "hang") {
     fault.kind = FaultKind::kHang;
   } else {
-    return absl::InvalidArgumentError(
-        absl::StrCat("Invalid fault: unknown fault \"", fault.name, "\"; expected one of ", kFaults));
+    return absl::InvalidArgumentError(absl::StrCat("Invalid fault: unknown fault \"", fault.name,
+                                                   "\"; expected one of ", kFaults));
   }
   // Unknown fields are refused: a misspelt "delay" silently ignored would make
   // a test pass for the wrong reason.
@@ -621,8 +657,8 @@ absl::StatusOr<HubEmulator::Fault> HubEmulator::ParseFault(absl::string_view bod
     const absl::string_view key(member.name.GetString(), member.name.GetStringLength());
     if (key == "fault" || key == "count" || key == "endpoint") continue;
     if (std::find(extra_fields.begin(), extra_fields.end(), key) == extra_fields.end()) {
-      return absl::InvalidArgumentError(absl::StrCat("Invalid fault: unknown field \"", key,
-                                                     "\" for fault ", fault.name));
+      return absl::InvalidArgumentError(
+          absl::StrCat("Invalid fault: unknown field \"", key, "\" for fault ", fault.name));
     }
   }
   const auto integer = [&](absl::string_view key, int64_t min, int64_t max,
@@ -631,9 +667,8 @@ absl::StatusOr<HubEmulator::Fault> HubEmulator::ParseFault(absl::string_view bod
         rapidjson::StringRef(key.data(), static_cast<rapidjson::SizeType>(key.size())));
     if (it == doc->MemberEnd()) return absl::OkStatus();
     if (!it->value.IsInt64() || it->value.GetInt64() < min || it->value.GetInt64() > max) {
-      return absl::InvalidArgumentError(absl::StrCat("Invalid fault: \"", key,
-                                                     "\" must be an integer from ", min, " to ",
-                                                     max));
+      return absl::InvalidArgumentError(
+          absl::StrCat("Invalid fault: \"", key, "\" must be an integer from ", min, " to ", max));
     }
     *out = it->value.GetInt64();
     return absl::OkStatus();
@@ -735,7 +770,7 @@ std::string HubEmulator::StatsJsonLocked() const {
                       ",\"retrieve\":", counts_.retrieve,
                       ",\"retrieve_live\":", counts_.retrieve_live,
                       ",\"activate\":", counts_.activate, ",\"deactivate\":", counts_.deactivate,
-                      "}}");
+                      "},\"hangs_abandoned\":", hangs_abandoned_, "}");
 }
 
 std::string HubEmulator::FaultsJsonLocked() const {

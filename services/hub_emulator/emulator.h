@@ -19,8 +19,8 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "rapidjson/document.h"
-#include "services/hub_emulator/http/http_message.h"
 #include "services/hub_emulator/catalog.h"
+#include "services/hub_emulator/http/http_message.h"
 
 namespace modelcatalog {
 namespace hub_emulator {
@@ -98,7 +98,7 @@ class HubEmulator {
   http::HttpResponse Search(const http::HttpRequest& request);
   http::HttpResponse Retrieve(const std::string& id);
   http::HttpResponse ChangeActivation(const std::string& id, bool activate);
-  http::HttpResponse FaultResponse(const Fault& fault, Endpoint endpoint) const;
+  http::HttpResponse FaultResponse(const Fault& fault, Endpoint endpoint);
   static absl::StatusOr<Fault> ParseFault(absl::string_view body);
 
   // Control API operations.
@@ -113,8 +113,7 @@ class HubEmulator {
   // after the deadline without timers.
   void ApplyDueTransitionsLocked(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Parses model `index`, lets `edit` change it, and stores the result.
-  absl::Status EditModelLocked(size_t index,
-                               const std::function<void(rapidjson::Document&)>& edit)
+  absl::Status EditModelLocked(size_t index, const std::function<void(rapidjson::Document&)>& edit)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void RebuildIndexLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   const CatalogModel* FindLocked(const std::string& id) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
@@ -130,11 +129,13 @@ class HubEmulator {
   // One mutex guards all state. It is never held while a response is delayed
   // or hangs: those happen in the HTTP server after Handle() returns.
   mutable absl::Mutex mu_;
-  std::vector<CatalogModel> models_ ABSL_GUARDED_BY(mu_);  // catalog order
+  std::vector<CatalogModel> models_ ABSL_GUARDED_BY(mu_);                // catalog order
   absl::flat_hash_map<std::string, size_t> index_ ABSL_GUARDED_BY(mu_);  // id -> models_ index
   absl::flat_hash_map<std::string, Transition> transitions_ ABSL_GUARDED_BY(mu_);  // by id
   std::deque<Fault> faults_ ABSL_GUARDED_BY(mu_);
   RequestCounts counts_ ABSL_GUARDED_BY(mu_);
+  // Hung requests (the `hang` fault) whose client closed the connection.
+  int64_t hangs_abandoned_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace hub_emulator

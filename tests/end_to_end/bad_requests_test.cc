@@ -1,10 +1,11 @@
 // Every RPC refuses bad input with the right code and a message naming the
 // field, over the real gRPC stack; and the server's limits hold.
 #include <functional>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
-#include "gmock/gmock.h"
 #include "absl/synchronization/notification.h"
+#include "gmock/gmock.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
@@ -25,8 +26,13 @@ class BadRequestsTest : public ::testing::Test {
     absl::StatusOr<std::unique_ptr<HubEmulatorProcess>> hub = HubEmulatorProcess::Start();
     ASSERT_TRUE(hub.ok()) << hub.status();
     hub_ = *std::move(hub);
-    absl::StatusOr<std::unique_ptr<catalog::CatalogServer>> server = testing::StartCatalogServer(
-        hub_->api_url(), [](catalog::CatalogServerOptions* o) { o->max_watchers = 3; });
+    absl::StatusOr<std::unique_ptr<catalog::CatalogServer>> server =
+        testing::StartCatalogServer(hub_->api_url(), [](catalog::CatalogServerOptions* o) {
+          o->max_watchers = 3;
+          // No polls of deployments in transition: the hub requests counted
+          // here are the tests' own.
+          o->deployment_poll_interval = absl::Hours(1);
+        });
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
     stub_ = ModelCatalogService::NewStub(grpc::CreateChannel(
@@ -128,10 +134,16 @@ TEST_F(BadRequestsTest, EveryRpcRefusesBadInputNamingTheField) {
   const std::vector<Case> cases = {
       {"list: negative page_size", list([](auto* r) { r->set_page_size(-1); }), kInvalid,
        "page_size must not be negative, got -1"},
-      {"list: edited token", list([&](auto* r) { r->set_page_size(1); r->set_page_token(edited_token); }),
+      {"list: edited token", list([&](auto* r) {
+         r->set_page_size(1);
+         r->set_page_token(edited_token);
+       }),
        kInvalid, kBadToken},
-      {"list: token of another query",
-       list([&](auto* r) { r->set_page_size(1); r->set_action("x"); r->set_page_token(list_token); }),
+      {"list: token of another query", list([&](auto* r) {
+         r->set_page_size(1);
+         r->set_action("x");
+         r->set_page_token(list_token);
+       }),
        kInvalid,
        "page_token belongs to a different query: keep every other request field as it was for "
        "the first page"},
@@ -151,16 +163,19 @@ TEST_F(BadRequestsTest, EveryRpcRefusesBadInputNamingTheField) {
        "page_token belongs to a different query: keep every other request field as it was for "
        "the first page"},
       {"get: empty id", get("", false), kInvalid, "id must not be empty"},
-      {"get: long id", get(long_text, false), kInvalid, "id is 300 bytes long; at most 256 are allowed"},
+      {"get: long id", get(long_text, false), kInvalid,
+       "id is 300 bytes long; at most 256 are allowed"},
       {"get: unknown id", get("nope", false), grpc::StatusCode::NOT_FOUND, "Model not found: nope"},
       {"get live: empty id", get("", true), kInvalid, "id must not be empty"},
       {"get live: long id", get(long_text, true), kInvalid,
        "id is 300 bytes long; at most 256 are allowed"},
-      {"get live: unknown id", get("nope", true), grpc::StatusCode::NOT_FOUND, "Model not found: nope"},
+      {"get live: unknown id", get("nope", true), grpc::StatusCode::NOT_FOUND,
+       "Model not found: nope"},
       {"activate: empty id", activate(""), kInvalid, "id must not be empty"},
       {"activate: long id", activate(long_text), kInvalid,
        "id is 300 bytes long; at most 256 are allowed"},
-      {"activate: unknown id", activate("nope"), grpc::StatusCode::NOT_FOUND, "Model not found: nope"},
+      {"activate: unknown id", activate("nope"), grpc::StatusCode::NOT_FOUND,
+       "Model not found: nope"},
       {"activate: base model", activate("flux-2-dev"), grpc::StatusCode::FAILED_PRECONDITION,
        "flux-2-dev is a base model: base models are always active and cannot be activated"},
       {"deactivate: empty id", deactivate(""), kInvalid, "id must not be empty"},
@@ -170,14 +185,16 @@ TEST_F(BadRequestsTest, EveryRpcRefusesBadInputNamingTheField) {
        "flux-2-dev is a base model: base models are always active and cannot be deactivated"},
       {"watch: bad resume_token", watch([](auto* r) { r->set_resume_token("AAAA"); }), kInvalid,
        "resume_token is not a valid resume token: pass the resume_token of an event unchanged"},
-      {"watch: long resume_token", watch([&](auto* r) { r->set_resume_token(long_text); }), kInvalid,
-       "resume_token is 300 bytes long; at most 128 are allowed"},
-      {"watch: empty model id", watch([](auto* r) { r->add_model_ids("a"); r->add_model_ids(""); }),
+      {"watch: long resume_token", watch([&](auto* r) { r->set_resume_token(long_text); }),
+       kInvalid, "resume_token is 300 bytes long; at most 128 are allowed"},
+      {"watch: empty model id", watch([](auto* r) {
+         r->add_model_ids("a");
+         r->add_model_ids("");
+       }),
        kInvalid, "model_ids[1] is empty"},
       {"watch: long model id", watch([&](auto* r) { r->add_model_ids(long_text); }), kInvalid,
        "model_ids[0] is 300 bytes long; at most 256 are allowed"},
-      {"watch: too many ids",
-       watch([](auto* r) {
+      {"watch: too many ids", watch([](auto* r) {
          for (int i = 0; i < 1001; ++i) r->add_model_ids(absl::StrCat("m", i));
        }),
        kInvalid, "model_ids lists 1001 models; at most 1000 may be watched by one stream"},
@@ -217,9 +234,9 @@ TEST_F(BadRequestsTest, RequestBytesThatAreNotTheMessageAreRefused) {
 TEST_F(BadRequestsTest, AnUnknownMethodOrServiceIsUnimplemented) {
   grpc::GenericStub stub(grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
                                              grpc::InsecureChannelCredentials()));
-  for (const char* method : {"/modelcatalog.v1.ModelCatalogService/DeleteModel",
-                             "/modelcatalog.v2.ModelCatalogService/GetModel",
-                             "/grpc.health.v1.Health/Reset"}) {
+  for (const char* method :
+       {"/modelcatalog.v1.ModelCatalogService/DeleteModel",
+        "/modelcatalog.v2.ModelCatalogService/GetModel", "/grpc.health.v1.Health/Reset"}) {
     grpc::Slice empty("");  // an empty message
     grpc::ByteBuffer request(&empty, 1);
     grpc::ByteBuffer response;
@@ -227,11 +244,10 @@ TEST_F(BadRequestsTest, AnUnknownMethodOrServiceIsUnimplemented) {
     context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
     absl::Notification done;
     grpc::Status status;
-    stub.UnaryCall(&context, method, grpc::StubOptions(), &request, &response,
-                   [&](grpc::Status s) {
-                     status = std::move(s);
-                     done.Notify();
-                   });
+    stub.UnaryCall(&context, method, grpc::StubOptions(), &request, &response, [&](grpc::Status s) {
+      status = std::move(s);
+      done.Notify();
+    });
     done.WaitForNotification();
     EXPECT_EQ(status.error_code(), grpc::StatusCode::UNIMPLEMENTED) << method;
   }
@@ -276,6 +292,24 @@ TEST_F(BadRequestsTest, WatchersBeyondTheCapAreRefused) {
   for (size_t i = 1; i < contexts.size(); ++i) contexts[i]->TryCancel();
 }
 
+// How many hung hub requests the server has given up on (the emulator sees
+// their connections close), once `expected` is reached or `within` passes.
+int64_t AbandonedHangs(HubEmulatorProcess* hub, int64_t expected, absl::Duration within) {
+  const absl::Time until = absl::Now() + within;
+  int64_t seen = 0;
+  while (true) {
+    absl::StatusOr<testing::HubRequestCounts> counts = hub->Stats();
+    EXPECT_TRUE(counts.ok()) << counts.status();
+    seen = counts.ok() ? counts->hangs_abandoned : -1;
+    if (seen >= expected || absl::Now() >= until) return seen;
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+}
+
+// The caller's deadline ends the hub call made for it: the server closes its
+// connection to the hub then, not at --hub_timeout (30 s here). The client's
+// own deadline would give it DEADLINE_EXCEEDED either way; what is checked is
+// what the server did.
 TEST_F(BadRequestsTest, TheCallersDeadlineEndsAHubCallThatHangs) {
   ASSERT_TRUE(hub_->InjectFault(R"({"fault":"hang","endpoint":"activate"})").ok());
   grpc::ClientContext context;
@@ -285,13 +319,70 @@ TEST_F(BadRequestsTest, TheCallersDeadlineEndsAHubCallThatHangs) {
   v1::ActivateModelResponse response;
   grpc::Status status = stub_->ActivateModel(&context, request, &response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
-  // The server stays healthy: its hub call ended with the deadline and the
-  // next call goes through.
+  EXPECT_EQ(AbandonedHangs(hub_.get(), 1, absl::Seconds(5)), 1)
+      << "the hub request outlived the caller's deadline";
+  // The server stays healthy: the next call goes through.
   ASSERT_TRUE(hub_->ClearFaults().ok());
   v1::DeactivateModelRequest next;
   next.set_id("acme-support-bot");
   v1::DeactivateModelResponse next_response;
   EXPECT_TRUE(stub_->DeactivateModel(Context().get(), next, &next_response).ok());
+}
+
+TEST_F(BadRequestsTest, TheCallersDeadlineEndsALiveLookUpThatHangs) {
+  ASSERT_TRUE(hub_->InjectFault(R"({"fault":"hang","endpoint":"retrieve"})").ok());
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Milliseconds(300)));
+  v1::GetModelRequest request;
+  request.set_id("acme-illustrator");
+  request.set_live(true);
+  v1::GetModelResponse response;
+  EXPECT_EQ(stub_->GetModel(&context, request, &response).error_code(),
+            grpc::StatusCode::DEADLINE_EXCEEDED);
+  EXPECT_EQ(AbandonedHangs(hub_.get(), 1, absl::Seconds(5)), 1)
+      << "the hub request outlived the caller's deadline";
+  ASSERT_TRUE(hub_->ClearFaults().ok());
+  grpc::ClientContext next;
+  next.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+  EXPECT_TRUE(stub_->GetModel(&next, request, &response).ok());
+}
+
+// Concurrent live look-ups of one model share one hub call, which lives as
+// long as the latest deadline among them: a caller that joins with a later
+// deadline keeps it going after the first caller's deadline has ended that
+// caller's wait.
+TEST_F(BadRequestsTest, ASharedLiveLookUpLivesAsLongAsItsLastCaller) {
+  ASSERT_TRUE(hub_->InjectFault(R"({"fault":"hang","endpoint":"retrieve"})").ok());
+  const auto look_up = [this](absl::Duration deadline, grpc::Status* status) {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + deadline));
+    v1::GetModelRequest request;
+    request.set_id("acme-illustrator");
+    request.set_live(true);
+    v1::GetModelResponse response;
+    *status = stub_->GetModel(&context, request, &response);
+  };
+  grpc::Status early_status;
+  std::thread early([&] { look_up(absl::Milliseconds(400), &early_status); });
+  // The early caller's hub call is on its way (the emulator has counted it).
+  for (int i = 0; i < 250; ++i) {
+    absl::StatusOr<testing::HubRequestCounts> counts = hub_->Stats();
+    if (counts.ok() && counts->retrieve_live == 1) break;
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  grpc::Status late_status;
+  std::thread late([&] { look_up(absl::Seconds(2), &late_status); });
+  early.join();
+  EXPECT_EQ(early_status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+  // The early caller has given up; the hub call goes on for the late one.
+  EXPECT_EQ(AbandonedHangs(hub_.get(), 1, absl::Milliseconds(500)), 0)
+      << "the shared hub call ended at the first caller's deadline";
+  late.join();
+  EXPECT_EQ(late_status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+  EXPECT_EQ(AbandonedHangs(hub_.get(), 1, absl::Seconds(5)), 1);
+  absl::StatusOr<testing::HubRequestCounts> counts = hub_->Stats();
+  ASSERT_TRUE(counts.ok());
+  EXPECT_EQ(counts->retrieve_live, 1) << "the two callers did not share one hub call";
 }
 
 }  // namespace

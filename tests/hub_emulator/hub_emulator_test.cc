@@ -1,7 +1,5 @@
 // The emulator's request handling without sockets: HubEmulator::Handle driven
 // with parsed requests, and a fake clock for the activation lifecycle.
-#include "services/hub_emulator/emulator.h"
-
 #include <memory>
 #include <set>
 #include <string>
@@ -12,9 +10,10 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "rapidjson/document.h"
-#include "services/hub_emulator/http/http_message.h"
 #include "services/hub_emulator/catalog.h"
+#include "services/hub_emulator/emulator.h"
 #include "services/hub_emulator/generator.h"
+#include "services/hub_emulator/http/http_message.h"
 #include "services/hub_emulator/sample_catalog.h"
 #include "services/hub_emulator/text.h"
 
@@ -30,10 +29,9 @@ using ::testing::IsEmpty;
 using ::testing::UnorderedElementsAre;
 
 constexpr char kAllFields[][16] = {
-    "id",          "object",      "created",      "owned_by",       "display_name",
-    "description", "summary",     "model_type",   "endpoint",       "capabilities",
-    "pricing",     "fine_tuning", "deployments",  "developer",      "source_model",
-    "image_url",   "released_at", "request_schema"};
+    "id",          "object",     "created",      "owned_by",     "display_name", "description",
+    "summary",     "model_type", "endpoint",     "capabilities", "pricing",      "fine_tuning",
+    "deployments", "developer",  "source_model", "image_url",    "released_at",  "request_schema"};
 
 rapidjson::Document ParseOrDie(absl::string_view text) {
   absl::StatusOr<rapidjson::Document> doc = ParseJson(text);
@@ -43,7 +41,8 @@ rapidjson::Document ParseOrDie(absl::string_view text) {
 }
 
 std::string Str(const rapidjson::Value& value) {
-  return value.IsString() ? std::string(value.GetString(), value.GetStringLength()) : "<not a string>";
+  return value.IsString() ? std::string(value.GetString(), value.GetStringLength())
+                          : "<not a string>";
 }
 
 class HubEmulatorTest : public ::testing::Test {
@@ -144,11 +143,11 @@ TEST(SampleCatalogTest, CoversEveryFieldAndEdgeTheTestsRelyOn) {
       null_cost = null_cost || (key != "method" && p.value.IsNull());
       high_res = high_res || (key == "cost_per_second_high_res" && p.value.IsNumber());
       with_audio = with_audio || (key == "cost_per_second_with_audio" && p.value.IsNumber());
-      extra_pricing = extra_pricing ||
-                      !(key == "method" || key == "input_cost_per_token" ||
-                        key == "output_cost_per_token" || key == "cost_per_second" ||
-                        key == "cost_per_image" || key == "cost_per_second_high_res" ||
-                        key == "cost_per_second_with_audio");
+      extra_pricing =
+          extra_pricing ||
+          !(key == "method" || key == "input_cost_per_token" || key == "output_cost_per_token" ||
+            key == "cost_per_second" || key == "cost_per_image" ||
+            key == "cost_per_second_high_res" || key == "cost_per_second_with_audio");
     }
     endpoints.insert(Str(m["endpoint"]));
     if (m["developer"].IsObject()) developers.insert(Str(m["developer"]["name"]));
@@ -170,15 +169,16 @@ TEST(SampleCatalogTest, CoversEveryFieldAndEdgeTheTestsRelyOn) {
         statuses.insert(Str(d["status"]));
         for (const auto& f : d.GetObject()) {
           const std::string key = Str(f.name);
-          extra_deployment = extra_deployment || !(key == "id" || key == "status" ||
-                                                   key == "provider");
+          extra_deployment =
+              extra_deployment || !(key == "id" || key == "status" || key == "provider");
         }
       }
     } else {
       EXPECT_TRUE(m["deployments"].Empty()) << Str(m["id"]);
     }
   }
-  EXPECT_THAT(methods, UnorderedElementsAre("token", "time", "per_image", "per_video_output_second"));
+  EXPECT_THAT(methods,
+              UnorderedElementsAre("token", "time", "per_image", "per_video_output_second"));
   EXPECT_THAT(statuses, UnorderedElementsAre("active", "inactive", "deploying", "deactivating",
                                              "error", "unknown"));
   EXPECT_THAT(endpoints,
@@ -220,7 +220,8 @@ TEST(CatalogTest, RejectsInvalidCatalogsWithAClearMessage) {
     EXPECT_TRUE(absl::IsInvalidArgument(catalog.status()));
     EXPECT_THAT(std::string(catalog.status().message()), HasSubstr(message)) << text;
   }
-  const absl::StatusOr<std::vector<CatalogModel>> minimal = ParseCatalog(R"({"data":[{"id":"x"}]})");
+  const absl::StatusOr<std::vector<CatalogModel>> minimal =
+      ParseCatalog(R"({"data":[{"id":"x"}]})");
   ASSERT_TRUE(minimal.ok()) << minimal.status();
   EXPECT_EQ((*minimal)[0].id, "x");
 }
@@ -353,13 +354,12 @@ TEST_F(HubEmulatorTest, SearchMatchesIdOrDisplayNameIgnoringCase) {
   EXPECT_THAT(Ids(Get("/api/ai/models/search?search=KLING")),
               ElementsAre("kling-video-o3-pro-reference-to-video"));
   EXPECT_THAT(Ids(Get("/api/ai/models/search?search=sonnet%204.6")),
-              ElementsAre("claude-sonnet-4-6"));  // display name
+              ElementsAre("claude-sonnet-4-6"));                   // display name
   EXPECT_THAT(Ids(Get("/api/ai/models/search?search=%C3%A9LAN")),  // "éLAN"
               ElementsAre("elan-vision-1"));
   EXPECT_THAT(Ids(Get("/api/ai/models/search?search=%C3%BCber")),  // "über"
               ElementsAre("uber-coder-2"));
-  EXPECT_THAT(Ids(Get(absl::StrCat("/api/ai/models/search?search=",
-                                   http::PercentEncode("ΕΡΜΉΣ")))),
+  EXPECT_THAT(Ids(Get(absl::StrCat("/api/ai/models/search?search=", http::PercentEncode("ΕΡΜΉΣ")))),
               ElementsAre("hermes-omega-video"));
   EXPECT_THAT(Ids(Get(absl::StrCat("/api/ai/models/search?search=", http::PercentEncode("万相")))),
               ElementsAre("qwen-image-max"));
@@ -546,8 +546,8 @@ TEST_F(HubEmulatorTest, PutModelAddsOrReplacesAndThePathIdWins) {
   EXPECT_EQ(Ids(Get("/api/ai/models")).back(), "new-model");
   EXPECT_EQ(Ids(Get("/api/ai/models/search?search=new")).size(), 1u);
 
-  const HttpResponse replaced =
-      Do("PUT", "/_control/models/flux-2-dev", R"({"display_name":"Replaced","model_type":"custom"})");
+  const HttpResponse replaced = Do("PUT", "/_control/models/flux-2-dev",
+                                   R"({"display_name":"Replaced","model_type":"custom"})");
   EXPECT_EQ(replaced.status, 200);
   EXPECT_EQ(Get("/api/ai/models/flux-2-dev").body,
             R"({"id":"flux-2-dev","display_name":"Replaced","model_type":"custom"})");
@@ -606,17 +606,20 @@ TEST_F(HubEmulatorTest, SetStatusChangesDeploymentsAndCancelsTransitions) {
   EXPECT_THAT(Statuses("acme-draft-chat"), ElementsAre("active"));
   Do("PATCH", "/_control/models/acme-draft-chat",
      R"({"deployments":[{"status":"active"},{"status":"active"}]})");
-  EXPECT_EQ(Do("PUT", "/_control/models/acme-draft-chat/status",
-               R"({"status":"error","deployment":1})").status,
-            200);
+  EXPECT_EQ(
+      Do("PUT", "/_control/models/acme-draft-chat/status", R"({"status":"error","deployment":1})")
+          .status,
+      200);
   EXPECT_THAT(Statuses("acme-draft-chat"), ElementsAre("active", "error"));
 
-  EXPECT_EQ(Do("PUT", "/_control/models/acme-draft-chat/status",
-               R"({"status":"error","deployment":2})").status,
-            400);
-  EXPECT_EQ(Do("PUT", "/_control/models/acme-draft-chat/status",
-               R"({"status":"error","deployment":-1})").status,
-            400);
+  EXPECT_EQ(
+      Do("PUT", "/_control/models/acme-draft-chat/status", R"({"status":"error","deployment":2})")
+          .status,
+      400);
+  EXPECT_EQ(
+      Do("PUT", "/_control/models/acme-draft-chat/status", R"({"status":"error","deployment":-1})")
+          .status,
+      400);
   EXPECT_EQ(Do("PUT", "/_control/models/acme-draft-chat/status", R"({"state":"x"})").status, 400);
   EXPECT_EQ(Do("PUT", "/_control/models/acme-draft-chat/status", R"({"status":3})").status, 400);
   EXPECT_EQ(Do("PUT", "/_control/models/nope/status", R"({"status":"x"})").status, 404);
@@ -638,8 +641,9 @@ TEST_F(HubEmulatorTest, ReplaceCatalogAndReset) {
   Do("POST", "/api/ai/models/only/activate");
   Do("POST", "/_control/faults", R"({"fault":"http_error"})");
   ASSERT_EQ(Do("POST", "/_control/reset").status, 200);
-  EXPECT_EQ(Get("/_control/stats").body,
-            R"({"requests":{"list":0,"search":0,"retrieve":0,"retrieve_live":0,"activate":0,"deactivate":0}})");
+  EXPECT_EQ(
+      Get("/_control/stats").body,
+      R"({"requests":{"list":0,"search":0,"retrieve":0,"retrieve_live":0,"activate":0,"deactivate":0},"hangs_abandoned":0})");
   EXPECT_EQ(Ids(Get("/api/ai/models")), SampleIds());  // and no fault fired
 }
 
@@ -655,11 +659,12 @@ TEST_F(HubEmulatorTest, StatsCountReceivedRequestsPerEndpoint) {
   Do("POST", "/api/ai/models/acme-illustrator/activate");
   Do("POST", "/api/ai/models/acme-illustrator/deactivate");
   Do("POST", "/api/ai/models/flux-2-dev/deactivate");
-  Get("/api/ai/unknown");             // not an endpoint
-  Do("PUT", "/api/ai/models");        // wrong method
-  Get("/_control/models");            // control requests are not counted
-  EXPECT_EQ(Get("/_control/stats").body,
-            R"({"requests":{"list":2,"search":2,"retrieve":2,"retrieve_live":2,"activate":1,"deactivate":2}})");
+  Get("/api/ai/unknown");       // not an endpoint
+  Do("PUT", "/api/ai/models");  // wrong method
+  Get("/_control/models");      // control requests are not counted
+  EXPECT_EQ(
+      Get("/_control/stats").body,
+      R"({"requests":{"list":2,"search":2,"retrieve":2,"retrieve_live":2,"activate":1,"deactivate":2},"hangs_abandoned":0})");
   EXPECT_EQ(Do("POST", "/_control/stats").status, 405);
   EXPECT_EQ(Get("/_control/nothing").status, 404);
 }
@@ -674,7 +679,8 @@ TEST_F(HubEmulatorTest, HttpErrorFault) {
   EXPECT_EQ(ErrorMessage(first), "Internal Server Error");
   EXPECT_EQ(Get("/api/ai/models").status, 200);  // count defaults to 1
 
-  Do("POST", "/_control/faults", R"({"fault":"http_error","status":503,"message":"down","count":2})");
+  Do("POST", "/_control/faults",
+     R"({"fault":"http_error","status":503,"message":"down","count":2})");
   for (int i = 0; i < 2; ++i) {
     const HttpResponse response = Get("/api/ai/models/flux-2-dev");
     EXPECT_EQ(response.status, 503);

@@ -44,8 +44,8 @@ std::string ModelPath(absl::string_view id) {
 // Writes `key` to a new private temporary file and returns its path.
 absl::StatusOr<std::string> WriteKeyFile(absl::string_view key) {
   const char* dir = std::getenv("TMPDIR");
-  std::string path = absl::StrCat(dir != nullptr && *dir != '\0' ? dir : "/tmp",
-                                  "/hub-emulator-key-XXXXXX");
+  std::string path =
+      absl::StrCat(dir != nullptr && *dir != '\0' ? dir : "/tmp", "/hub-emulator-key-XXXXXX");
   const int fd = ::mkstemp(path.data());
   if (fd < 0) return absl::InternalError(absl::StrCat("mkstemp: ", std::strerror(errno)));
   const ssize_t written = ::write(fd, key.data(), key.size());
@@ -126,7 +126,8 @@ absl::StatusOr<std::unique_ptr<HubEmulatorProcess>> HubEmulatorProcess::StartWit
                      "): ", line.status().message())));
   }
   // "hub-emulator listening on http://127.0.0.1:PORT"
-  const std::string url = line->substr(absl::string_view(*line).find(kListeningMarker) + kListeningMarker.size());
+  const std::string url =
+      line->substr(absl::string_view(*line).find(kListeningMarker) + kListeningMarker.size());
   const size_t colon = url.rfind(':');
   int port = 0;
   if (colon == std::string::npos || !absl::SimpleAtoi(url.substr(colon + 1), &port)) {
@@ -136,8 +137,8 @@ absl::StatusOr<std::unique_ptr<HubEmulatorProcess>> HubEmulatorProcess::StartWit
       new HubEmulatorProcess(*std::move(process), url, port, std::move(key_file)));
 }
 
-HubEmulatorProcess::HubEmulatorProcess(std::unique_ptr<ChildProcess> process,
-                                       std::string base_url, int port, std::string key_file)
+HubEmulatorProcess::HubEmulatorProcess(std::unique_ptr<ChildProcess> process, std::string base_url,
+                                       int port, std::string key_file)
     : process_(std::move(process)),
       base_url_(std::move(base_url)),
       port_(port),
@@ -198,12 +199,11 @@ absl::StatusOr<ControlResponse> HubEmulatorProcess::ControlOk(absl::string_view 
 
 absl::Status HubEmulatorProcess::SetDeploymentStatus(absl::string_view id,
                                                      absl::string_view status) {
-  return ControlOk("PUT", absl::StrCat(ModelPath(id), "/status"), StatusBody(status, -1))
-      .status();
+  return ControlOk("PUT", absl::StrCat(ModelPath(id), "/status"), StatusBody(status, -1)).status();
 }
 
-absl::Status HubEmulatorProcess::SetDeploymentStatus(absl::string_view id,
-                                                     absl::string_view status, int deployment) {
+absl::Status HubEmulatorProcess::SetDeploymentStatus(absl::string_view id, absl::string_view status,
+                                                     int deployment) {
   return ControlOk("PUT", absl::StrCat(ModelPath(id), "/status"), StatusBody(status, deployment))
       .status();
 }
@@ -260,12 +260,14 @@ absl::StatusOr<HubRequestCounts> HubEmulatorProcess::Stats() {
     }
     *out = requests[name].GetInt64();
   }
+  if (!doc.HasMember("hangs_abandoned") || !doc["hangs_abandoned"].IsInt64()) {
+    return absl::InternalError(absl::StrCat("stats without \"hangs_abandoned\": ", *json));
+  }
+  counts.hangs_abandoned = doc["hangs_abandoned"].GetInt64();
   return counts;
 }
 
-absl::Status HubEmulatorProcess::Reset() {
-  return ControlOk("POST", "/_control/reset").status();
-}
+absl::Status HubEmulatorProcess::Reset() { return ControlOk("POST", "/_control/reset").status(); }
 
 }  // namespace testing
 }  // namespace modelcatalog

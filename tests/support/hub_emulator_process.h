@@ -45,6 +45,9 @@ struct HubRequestCounts {
   int64_t retrieve_live = 0;
   int64_t activate = 0;
   int64_t deactivate = 0;
+  // Requests held by the `hang` fault whose client closed the connection:
+  // how a test sees that the client gave a request up.
+  int64_t hangs_abandoned = 0;
 };
 
 class HubEmulatorProcess {
@@ -100,8 +103,7 @@ class HubEmulatorProcess {
   // with the emulator's message.
   // PUT /_control/models/{id}/status: every deployment (or the one at `deployment`).
   absl::Status SetDeploymentStatus(absl::string_view id, absl::string_view status);
-  absl::Status SetDeploymentStatus(absl::string_view id, absl::string_view status,
-                                   int deployment);
+  absl::Status SetDeploymentStatus(absl::string_view id, absl::string_view status, int deployment);
   // PUT /_control/models/{id}: add or replace a model (the path id wins).
   absl::Status PutModel(absl::string_view id, absl::string_view model_json);
   // PATCH /_control/models/{id}: JSON merge patch (RFC 7386).

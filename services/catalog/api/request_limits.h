@@ -26,6 +26,12 @@ inline absl::Status CheckLength(absl::string_view field, absl::string_view value
       absl::StrCat(field, " is ", value.size(), " bytes long; at most ", max, " are allowed"));
 }
 
+// A model id a caller sent: INVALID_ARGUMENT naming `id` when empty or too long.
+inline absl::Status CheckModelId(absl::string_view id) {
+  if (id.empty()) return absl::InvalidArgumentError("id must not be empty");
+  return CheckLength("id", id, kMaxIdBytes);
+}
+
 // model_ids: at most kMaxWatchedModels, none empty or too long; resume_token's length.
 inline absl::Status CheckWatchRequest(const modelcatalog::v1::WatchDeploymentsRequest& request) {
   if (request.model_ids_size() > kMaxWatchedModels) {
@@ -36,7 +42,8 @@ inline absl::Status CheckWatchRequest(const modelcatalog::v1::WatchDeploymentsRe
   for (int i = 0; i < request.model_ids_size(); ++i) {
     const std::string& id = request.model_ids(i);
     if (id.empty()) return absl::InvalidArgumentError(absl::StrCat("model_ids[", i, "] is empty"));
-    if (absl::Status s = CheckLength(absl::StrCat("model_ids[", i, "]"), id, kMaxIdBytes); !s.ok()) {
+    if (absl::Status s = CheckLength(absl::StrCat("model_ids[", i, "]"), id, kMaxIdBytes);
+        !s.ok()) {
       return s;
     }
   }

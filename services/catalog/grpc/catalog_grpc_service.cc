@@ -240,12 +240,15 @@ void CatalogGrpcService::GetModel(RawCall* call) {
   absl::Status status = Authorize(call->context(), Access::kRead);
   modelcatalog::v1::GetModelRequest parsed;
   if (status.ok()) status = ParseRequest(&call->request(), &parsed);
+  if (status.ok() && parsed.live()) status = CheckModelId(parsed.id());
   if (status.ok() && parsed.live()) {
-    // Answered from the hub, on one of LiveOperations' threads.
-    live_->GetLive(parsed.id(), [call](absl::StatusOr<modelcatalog::v1::Model> model) {
-      if (model.ok()) WriteModel(DeterministicWire(*model), call->response());
-      call->Finish(ToGrpcStatus(model.status()));
-    });
+    // Answered from the hub, on one of LiveOperations' threads, or at the
+    // caller's deadline by its timer.
+    live_->GetLive(parsed.id(), DeadlineOf(call->context()),
+                   [call](absl::StatusOr<modelcatalog::v1::Model> model) {
+                     if (model.ok()) WriteModel(DeterministicWire(*model), call->response());
+                     call->Finish(ToGrpcStatus(model.status()));
+                   });
     return;
   }
   if (status.ok()) {
@@ -266,7 +269,9 @@ void CatalogGrpcService::GetSyncStatus(
 
 template <typename Call>
 void CatalogGrpcService::SwitchDeployment(bool activate, Call* call) {
-  if (absl::Status allowed = Authorize(call->context(), Access::kWrite); !allowed.ok()) {
+  absl::Status allowed = Authorize(call->context(), Access::kWrite);
+  if (allowed.ok()) allowed = CheckModelId(call->request().id());
+  if (!allowed.ok()) {
     call->Finish(ToGrpcStatus(allowed));
     return;
   }

@@ -13,6 +13,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "clients/hub/hub_client.h"
 #include "clients/hub/model_json.h"
 #include "modelcatalog/v1/model.pb.h"
 #include "services/catalog/model/catalog_snapshot.h"
@@ -39,9 +40,10 @@ class CatalogSource {
   virtual absl::StatusOr<FetchedCatalog> FetchCatalog() = 0;
 
   // One model with its deployments' live status. The call ends by `deadline`
-  // (DEADLINE_EXCEEDED) whatever the source's own timeout.
-  virtual absl::StatusOr<modelcatalog::v1::Model> FetchLive(const std::string& id,
-                                                            absl::Time deadline) = 0;
+  // (DEADLINE_EXCEEDED), which may move later while it runs, or at the
+  // source's own timeout.
+  virtual absl::StatusOr<modelcatalog::v1::Model> FetchLive(
+      const std::string& id, const hub::RequestDeadline& deadline) = 0;
 
   // Activates or deactivates a custom model's deployment; the model as it is then.
   virtual absl::StatusOr<modelcatalog::v1::Model> Activate(const std::string& id,

@@ -65,7 +65,8 @@ void DeploymentPoller::PollOnce() {
     if (stop_.HasBeenNotified()) return;
     const absl::Time asked_at = options_.clock();
     // Bounded by the source's own timeout: nobody waits on a poll.
-    absl::StatusOr<modelcatalog::v1::Model> live = source_->FetchLive(id, absl::InfiniteFuture());
+    const hub::RequestDeadline no_deadline;
+    absl::StatusOr<modelcatalog::v1::Model> live = source_->FetchLive(id, no_deadline);
     if (!live.ok()) {
       Log(LogLevel::kWarning, "deployment_poll_failed",
           {{"id", id}, {"error", ErrorText(live.status())}});

@@ -57,8 +57,8 @@ absl::StatusOr<FetchedCatalog> HubCatalogSource::FetchCatalog() {
   return fetched;
 }
 
-absl::StatusOr<modelcatalog::v1::Model> HubCatalogSource::FetchLive(const std::string& id,
-                                                                    absl::Time deadline) {
+absl::StatusOr<modelcatalog::v1::Model> HubCatalogSource::FetchLive(
+    const std::string& id, const hub::RequestDeadline& deadline) {
   return hub_->RetrieveModel(id, /*live_deployment_status=*/true, deadline);
 }
 

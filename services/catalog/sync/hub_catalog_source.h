@@ -18,7 +18,7 @@ class HubCatalogSource final : public CatalogSource {
   absl::StatusOr<FetchedCatalog> FetchCatalog() override;
   // GET /models/{id}?deployment_status=live.
   absl::StatusOr<modelcatalog::v1::Model> FetchLive(const std::string& id,
-                                                    absl::Time deadline) override;
+                                                    const hub::RequestDeadline& deadline) override;
   // POST /models/{id}/activate, /deactivate.
   absl::StatusOr<modelcatalog::v1::Model> Activate(const std::string& id,
                                                    absl::Time deadline) override;

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <utility>
@@ -64,6 +65,9 @@ struct HttpResponse {
   // Send nothing at all: hold the connection open until the client closes it,
   // the server stops, or HttpServerOptions::max_hang passes; then close it.
   bool hang = false;
+  // Called when a hang ends because the client closed its connection (it
+  // gave up on the request), from the connection's thread.
+  std::function<void()> on_hang_abandoned;
   // Announce the full Content-Length but send only the first `*truncate_at`
   // bytes of the body, then close the connection.
   std::optional<size_t> truncate_at;

@@ -71,10 +71,14 @@ enum class Read { kData, kEof, kTimeout, kStopped, kError };
 // Appends what is available on `fd` to `buffer`, waiting until `deadline`.
 Read ReadSome(int fd, int stop_fd, absl::Time deadline, std::string* buffer) {
   switch (WaitReadable(fd, stop_fd, deadline)) {
-    case Wait::kReady: break;
-    case Wait::kTimeout: return Read::kTimeout;
-    case Wait::kStopped: return Read::kStopped;
-    case Wait::kError: return Read::kError;
+    case Wait::kReady:
+      break;
+    case Wait::kTimeout:
+      return Read::kTimeout;
+    case Wait::kStopped:
+      return Read::kStopped;
+    case Wait::kError:
+      return Read::kError;
   }
   char chunk[kReadChunk];
   while (true) {
@@ -158,8 +162,7 @@ std::string PeerName(const sockaddr_storage& addr) {
 // A response sent by the server itself (protocol errors); always closes.
 std::string ErrorResponse(int status, absl::string_view message) {
   HttpResponse response = HttpResponse::Text(status, absl::StrCat(message, "\n"));
-  return absl::StrCat(SerializeResponseHead(response, response.body.size(), false),
-                      response.body);
+  return absl::StrCat(SerializeResponseHead(response, response.body.size(), false), response.body);
 }
 
 void SetTimeoutOption(int fd, int option, absl::Duration timeout) {
@@ -313,12 +316,13 @@ void HttpServer::AcceptLoop() {
     if (wait == Wait::kStopped) return;
     sockaddr_storage addr{};
     socklen_t addr_len = sizeof(addr);
-    const int fd = ::accept4(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &addr_len,
-                             SOCK_CLOEXEC);
+    const int fd =
+        ::accept4(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &addr_len, SOCK_CLOEXEC);
     if (fd < 0) {
       if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
         // Out of descriptors: back off instead of spinning on the ready listener.
-        Log(LogLevel::kWarning, "http_accept_failed", {{"error", absl::string_view(std::strerror(errno))}});
+        Log(LogLevel::kWarning, "http_accept_failed",
+            {{"error", absl::string_view(std::strerror(errno))}});
         if (WaitReadable(-1, stop_read_fd_, absl::Now() + absl::Milliseconds(100)) ==
             Wait::kStopped) {
           return;
@@ -440,8 +444,7 @@ void HttpServer::ServeConnection(Connection* connection) {
       break;
     }
     if (content_length > options_.max_body_bytes) {
-      send_error(413, absl::StrCat("request body larger than ", options_.max_body_bytes,
-                                   " bytes"));
+      send_error(413, absl::StrCat("request body larger than ", options_.max_body_bytes, " bytes"));
       break;
     }
     const size_t length = static_cast<size_t>(content_length);
@@ -488,9 +491,13 @@ void HttpServer::ServeConnection(Connection* connection) {
       // sends, and let go once it closes, the server stops, or max_hang passes.
       const absl::Time hang_deadline = absl::Now() + options_.max_hang;
       std::string discard;
-      while (true) {
+      Read read;
+      do {
         discard.clear();
-        if (ReadSome(fd, stop_fd, hang_deadline, &discard) != Read::kData) break;
+        read = ReadSome(fd, stop_fd, hang_deadline, &discard);
+      } while (read == Read::kData);
+      if ((read == Read::kEof || read == Read::kError) && response.on_hang_abandoned) {
+        response.on_hang_abandoned();
       }
       CloseConnection(connection);
       break;

@@ -17,6 +17,10 @@ class FakeCatalogSource final : public CatalogSource {
 
   std::function<absl::StatusOr<FetchedCatalog>()> fetch_catalog;
   ModelFn fetch_live;
+  // Takes precedence over fetch_live: for a test that looks at the deadline.
+  std::function<absl::StatusOr<modelcatalog::v1::Model>(const std::string& id,
+                                                        const hub::RequestDeadline& deadline)>
+      fetch_live_with_deadline;
   ModelFn activate;
   ModelFn deactivate;
 
@@ -24,7 +28,9 @@ class FakeCatalogSource final : public CatalogSource {
     if (!fetch_catalog) return absl::UnimplementedError("FetchCatalog");
     return fetch_catalog();
   }
-  absl::StatusOr<modelcatalog::v1::Model> FetchLive(const std::string& id, absl::Time) override {
+  absl::StatusOr<modelcatalog::v1::Model> FetchLive(const std::string& id,
+                                                    const hub::RequestDeadline& deadline) override {
+    if (fetch_live_with_deadline) return fetch_live_with_deadline(id, deadline);
     return Call(fetch_live, "FetchLive", id);
   }
   absl::StatusOr<modelcatalog::v1::Model> Activate(const std::string& id, absl::Time) override {
