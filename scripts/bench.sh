@@ -202,6 +202,18 @@ EOF
       log "catalog-bench sync failed at $n models"
       status=1
     fi
+    # What a live call (an activation) costs while a sync is applied on a saturated core: a
+    # thread at nice 19 keeps the server's core busy; the sync, at idle priority, gets a
+    # small share of it.
+    log "--- $n models, sync every $SYNC_INTERVAL, activations on a saturated core ---"
+    if ! "${PIN_LOAD[@]}" "$BIN/catalog-bench" --server="$SERVER_ADDR" --server_pid="$SERVER_PID" \
+        --hub_url="$HUB_URL" --label="$n" --expect_models="$n" --json_out="$OUT/results.jsonl" \
+        --scenarios=live_during_sync --sync_count="$SYNC_COUNT" --warmup="$WARMUP" \
+        --live_spin_cpu="${SERVER_CPU:--1}" \
+        | tee "$OUT/catalog-bench-$n-live.txt"; then
+      log "catalog-bench live_during_sync failed at $n models"
+      status=1
+    fi
     stop_pid "$SERVER_PID"; SERVER_PID=""
   fi
   stop_pid "$HUB_PID"; HUB_PID=""

@@ -44,14 +44,17 @@ ABSL_FLAG(std::string, hub_url, "",
           "the hub emulator's root URL (http://host:port), for its control API; needed by the "
           "memory, watch and sync scenarios");
 ABSL_FLAG(std::string, label, "run", "names this run in the table and the JSON lines");
-ABSL_FLAG(std::string, scenarios,
-          "memory,health,get_model,list_models,search_models,health_latency,get_model_latency,watch",
-          "comma-separated scenarios to run, in this order: memory, health, get_model, "
-          "list_models, search_models, health_latency, get_model_latency, watch, sync "
-          "(*_latency: one connection, one call at a time)");
+ABSL_FLAG(
+    std::string, scenarios,
+    "memory,health,get_model,list_models,search_models,health_latency,get_model_latency,watch",
+    "comma-separated scenarios to run, in this order: memory, health, get_model, "
+    "list_models, search_models, health_latency, get_model_latency, watch, sync, "
+    "live_during_sync "
+    "(*_latency: one connection, one call at a time)");
 ABSL_FLAG(int, connections, 4, "connections of the closed-loop scenarios");
 ABSL_FLAG(int, outstanding, 16, "calls kept outstanding per connection (closed loop)");
-ABSL_FLAG(absl::Duration, warmup, absl::Seconds(2), "load before each measured window, not counted");
+ABSL_FLAG(absl::Duration, warmup, absl::Seconds(2),
+          "load before each measured window, not counted");
 ABSL_FLAG(absl::Duration, duration, absl::Seconds(10), "measured window of each load scenario");
 ABSL_FLAG(int, rounds, 1,
           "times the throughput scenarios (health, get_model, list_models, search_models) run, "
@@ -72,6 +75,8 @@ ABSL_FLAG(double, sync_rate, 2000, "sync: GetModel calls per second (open loop)"
 ABSL_FLAG(int, sync_connections, 4, "sync: connections the open-loop calls are spread over");
 ABSL_FLAG(int, sync_count, 3, "sync: complete syncs to observe under load");
 ABSL_FLAG(absl::Duration, sync_max_duration, absl::Seconds(180), "sync: give up after this long");
+ABSL_FLAG(int, live_spin_cpu, -1,
+          "live_during_sync: the server's CPU, kept busy by a thread at nice 19; -1: not pinned");
 ABSL_FLAG(std::string, json_out, "", "append one JSON object per scenario to this file");
 ABSL_FLAG(uint64_t, seed, 1, "seed of the random choice of ids, pages and queries");
 
@@ -103,9 +108,12 @@ using ResponseCheck = std::function<bool(const std::string& request, const std::
 
 class RawUnaryCall : public SlotCall {
  public:
-  RawUnaryCall(grpc::GenericStub* stub, std::string method, const std::vector<std::string>* requests,
-               const ResponseCheck* check, uint64_t seed)
-      : stub_(stub), method_(std::move(method)), requests_(requests), check_(check),
+  RawUnaryCall(grpc::GenericStub* stub, std::string method,
+               const std::vector<std::string>* requests, const ResponseCheck* check, uint64_t seed)
+      : stub_(stub),
+        method_(std::move(method)),
+        requests_(requests),
+        check_(check),
         random_(seed) {}
 
   void Start(grpc::ClientContext* context, std::function<void(grpc::Status)> done) override {
@@ -128,7 +136,8 @@ class RawUnaryCall : public SlotCall {
     const bool ok = (*check_)((*requests_)[request_index_], bytes);
     if (!ok && !reported_) {
       reported_ = true;
-      std::fprintf(stderr, "catalog-bench: %s answered OK with a wrong response\n", method_.c_str());
+      std::fprintf(stderr, "catalog-bench: %s answered OK with a wrong response\n",
+                   method_.c_str());
     }
     return ok;
   }
@@ -242,8 +251,7 @@ std::vector<std::string> MakeQueries(const CatalogSample& catalog, size_t count,
   std::vector<std::string> queries;
   while (queries.size() < count) {
     const size_t model = random() % catalog.ids.size();
-    const std::string& text =
-        random() % 2 == 0 ? catalog.ids[model] : catalog.display_names[model];
+    const std::string& text = random() % 2 == 0 ? catalog.ids[model] : catalog.display_names[model];
     const std::vector<size_t> starts = CodePointStarts(text);
     const size_t code_points = starts.size() - 1;
     const size_t length = 2 + random() % 5;
@@ -429,7 +437,8 @@ int Run() {
     std::fprintf(stderr, "catalog-bench: cannot connect to %s\n", context.server.c_str());
     return 1;
   }
-  if (!WaitForCatalog(context, absl::GetFlag(FLAGS_expect_models), absl::GetFlag(FLAGS_wait_timeout))) {
+  if (!WaitForCatalog(context, absl::GetFlag(FLAGS_expect_models),
+                      absl::GetFlag(FLAGS_wait_timeout))) {
     return 1;
   }
   const int list_page_size = absl::GetFlag(FLAGS_list_page_size);
@@ -471,8 +480,8 @@ int Run() {
         context, scenario, load.method.substr(1), latency ? 1 : connections,
         latency ? 1 : outstanding, latency ? absl::GetFlag(FLAGS_latency_duration) : duration,
         [&](size_t c, uint64_t s) {
-          return std::make_unique<RawUnaryCall>(generic_stubs[c].get(), load.method,
-                                                &load.requests, &load.check, seed * 1000003 + s);
+          return std::make_unique<RawUnaryCall>(generic_stubs[c].get(), load.method, &load.requests,
+                                                &load.check, seed * 1000003 + s);
         });
     if (scenario == "list_models") {
       result.AddExtra("page_size", static_cast<int64_t>(list_page_size));
@@ -522,7 +531,8 @@ int Run() {
         }
       }
       for (const std::string& name : block) {
-        ScenarioResult merged = MergeRounds(runs[name], runs.count("health") ? &runs["health"] : nullptr);
+        ScenarioResult merged =
+            MergeRounds(runs[name], runs.count("health") ? &runs["health"] : nullptr);
         results.push_back(std::move(merged));
       }
       continue;
@@ -542,6 +552,15 @@ int Run() {
       options.warmup = absl::GetFlag(FLAGS_warmup);
       options.max_duration = absl::GetFlag(FLAGS_sync_max_duration);
       for (ScenarioResult& r : RunSyncScenario(context, options)) results.push_back(std::move(r));
+    } else if (scenario == "live_during_sync") {
+      LiveDuringSyncOptions options;
+      options.spin_cpu = absl::GetFlag(FLAGS_live_spin_cpu);
+      options.syncs = absl::GetFlag(FLAGS_sync_count);
+      options.warmup = absl::GetFlag(FLAGS_warmup);
+      options.max_duration = absl::GetFlag(FLAGS_sync_max_duration);
+      for (ScenarioResult& r : RunLiveDuringSyncScenario(context, options)) {
+        results.push_back(std::move(r));
+      }
     } else {
       std::fprintf(stderr, "catalog-bench: unknown scenario \"%s\"\n", scenario.c_str());
       unknown = true;

@@ -28,7 +28,7 @@ struct Window {
   // Calls that end in [begin, end) are counted: throughput is completions per
   // second of the window, in the steady state the warm-up led to.
   int64_t begin = 0;
-  int64_t end = 0;
+  std::atomic<int64_t> end{0};  // moved earlier when the caller stops the load
   absl::Mutex mu;
   size_t running_slots ABSL_GUARDED_BY(mu) = 0;
 };
@@ -67,7 +67,7 @@ class Slot {
   void OnDone(const grpc::Status& status) {
     const int64_t end = NowNanos();
     const bool valid = call_->Finished(status);
-    if (end >= window_->begin && end < window_->end) {
+    if (end >= window_->begin && end < window_->end.load(std::memory_order_relaxed)) {
       int code = static_cast<int>(status.error_code());
       if (code < 0 || code >= kStatusCodes || !valid) code = 2;  // UNKNOWN
       ++codes_[code];
@@ -108,7 +108,7 @@ ScenarioResult RunClosedLoop(const ClosedLoopOptions& options, const SlotCallFac
   }
   const int64_t start = NowNanos();
   window.begin = start + absl::ToInt64Nanoseconds(options.warmup);
-  window.end = window.begin + absl::ToInt64Nanoseconds(options.duration);
+  window.end.store(window.begin + absl::ToInt64Nanoseconds(options.duration));
   {
     absl::MutexLock lock(&window.mu);
     window.running_slots = slots.size();
@@ -118,7 +118,14 @@ ScenarioResult RunClosedLoop(const ClosedLoopOptions& options, const SlotCallFac
   SleepUntilNanos(window.begin);
   const double server_cpu0 = ReadCpuSeconds(options.server_pid);
   const double client_cpu0 = ReadSelfCpuSeconds();
-  SleepUntilNanos(window.end);
+  if (options.stop == nullptr) {
+    SleepUntilNanos(window.end.load());
+  } else {
+    while (NowNanos() < window.end.load() && !options.stop->load()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    window.end.store(std::min(window.end.load(), NowNanos()));
+  }
   const double server_cpu1 = ReadCpuSeconds(options.server_pid);
   const double client_cpu1 = ReadSelfCpuSeconds();
   window.stopping.store(true, std::memory_order_release);
@@ -144,7 +151,7 @@ ScenarioResult RunClosedLoop(const ClosedLoopOptions& options, const SlotCallFac
   ScenarioResult result;
   result.connections = static_cast<int>(options.connections);
   result.outstanding = options.outstanding_per_connection;
-  result.seconds = absl::ToDoubleSeconds(options.duration);
+  result.seconds = (window.end.load() - window.begin) / 1e9;
   uint64_t response_bytes = 0;
   for (auto& slot : slots) {
     for (int c = 0; c < kStatusCodes; ++c) result.codes[c] += slot->codes()[c];
@@ -155,7 +162,7 @@ ScenarioResult RunClosedLoop(const ClosedLoopOptions& options, const SlotCallFac
     result.AddExtra("response_bytes_per_call",
                     static_cast<double>(response_bytes) / static_cast<double>(result.ok()));
   }
-  const double wall = absl::ToDoubleSeconds(options.duration);
+  const double wall = (window.end.load() - window.begin) / 1e9;
   result.server_cpu = CoresBusy(server_cpu0, server_cpu1, wall);
   result.client_cpu = CoresBusy(client_cpu0, client_cpu1, wall);
   return result;

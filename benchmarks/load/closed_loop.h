@@ -6,6 +6,7 @@
 #ifndef MODEL_CATALOG_BENCHMARKS_LOAD_CLOSED_LOOP_H_
 #define MODEL_CATALOG_BENCHMARKS_LOAD_CLOSED_LOOP_H_
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -36,15 +37,16 @@ class SlotCall {
 };
 
 // Makes the call object of one slot on connection `connection`; `seed` differs per slot.
-using SlotCallFactory =
-    std::function<std::unique_ptr<SlotCall>(size_t connection, uint64_t seed)>;
+using SlotCallFactory = std::function<std::unique_ptr<SlotCall>(size_t connection, uint64_t seed)>;
 
 struct ClosedLoopOptions {
-  size_t connections = 1;          // the first `connections` channels of the runner
+  size_t connections = 1;  // the first `connections` channels of the runner
   int outstanding_per_connection = 1;
   absl::Duration warmup = absl::Seconds(2);
   absl::Duration duration = absl::Seconds(10);
-  int server_pid = 0;              // for the server's CPU use; 0: not measured
+  int server_pid = 0;  // for the server's CPU use; 0: not measured
+  // When set, the measured window also ends as soon as it is true.
+  const std::atomic<bool>* stop = nullptr;
 };
 
 // Runs the load and returns what it measured (name and rpc left to the caller).

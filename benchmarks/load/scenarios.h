@@ -9,6 +9,7 @@
 
 #include "absl/time/time.h"
 #include "benchmarks/load/bench_context.h"
+#include "benchmarks/load/closed_loop.h"
 #include "benchmarks/load/results.h"
 
 namespace modelcatalog::bench {
@@ -16,8 +17,8 @@ namespace modelcatalog::bench {
 struct WatchOptions {
   int watchers = 10000;
   int connections = 16;
-  int rounds = 3;                                  // deployment status changes delivered
-  absl::Duration open_timeout = absl::Seconds(120);    // for every INITIAL_STATE_COMPLETE
+  int rounds = 3;                                       // deployment status changes delivered
+  absl::Duration open_timeout = absl::Seconds(120);     // for every INITIAL_STATE_COMPLETE
   absl::Duration delivery_timeout = absl::Seconds(30);  // for every watcher to see a change
 };
 
@@ -33,9 +34,9 @@ struct SyncOptions {
   // answers, latency counted from the scheduled send time.
   double rate = 2000;
   size_t connections = 4;
-  int syncs = 3;                                     // complete syncs to observe
+  int syncs = 3;  // complete syncs to observe
   absl::Duration warmup = absl::Seconds(2);
-  absl::Duration max_duration = absl::Seconds(180);  // gives up after this
+  absl::Duration max_duration = absl::Seconds(180);       // gives up after this
   absl::Duration poll_interval = absl::Milliseconds(20);  // of GetSyncStatus
   // A call this close after a sync's observed end counts as neither idle nor during.
   absl::Duration settle = absl::Milliseconds(250);
@@ -49,6 +50,24 @@ struct SyncOptions {
 // clear of every sync), "sync_during" (calls that overlapped an apply) and
 // "sync_fetch" (calls that overlapped only a fetch).
 std::vector<ScenarioResult> RunSyncScenario(BenchContext& context, const SyncOptions& options);
+
+struct LiveDuringSyncOptions {
+  int spin_cpu = -1;  // the server's CPU, kept busy at nice 19; -1: not pinned
+  absl::Duration probe_interval = absl::Milliseconds(20);  // between two activations
+  int syncs = 3;
+  absl::Duration warmup = absl::Seconds(2);
+  absl::Duration max_duration = absl::Seconds(180);
+  absl::Duration settle = absl::Milliseconds(250);
+};
+
+// What a live call costs while a sync is applied on a saturated core: a
+// spinning thread at nice 19 keeps the server's core busy, an activation
+// (ActivateModel and DeactivateModel of one custom model in turn) goes out
+// every probe interval, and the syncs are watched as in RunSyncScenario.
+// Returns "live_idle" and "live_during" (activations clear of syncs, and
+// overlapping an apply).
+std::vector<ScenarioResult> RunLiveDuringSyncScenario(BenchContext& context,
+                                                      const LiveDuringSyncOptions& options);
 
 // The server's resident memory now and the size of the catalog JSON the hub
 // serves (one GET of the list).

@@ -45,6 +45,7 @@
 #include "benchmarks/load/closed_loop.h"
 #include "benchmarks/load/proc_stats.h"
 #include "benchmarks/load/scenarios.h"
+#include "benchmarks/load/sync_monitor.h"
 #include "grpcpp/completion_queue.h"
 #include "grpcpp/support/async_unary_call.h"
 #include "modelcatalog/v1/catalog_service.grpc.pb.h"
@@ -54,7 +55,6 @@ namespace {
 
 using ::modelcatalog::v1::GetModelRequest;
 using ::modelcatalog::v1::GetModelResponse;
-using ::modelcatalog::v1::GetSyncStatusResponse;
 using ::modelcatalog::v1::ModelCatalogService;
 
 struct Sample {
@@ -83,21 +83,6 @@ struct OpenCall final : ClientQueue::Tag {
   std::atomic<size_t>* finished = nullptr;
 };
 
-struct SyncWindow {
-  int64_t start = 0;      // steady-clock ns
-  int64_t fetch_end = 0;  // the apply starts here; == start when not known
-  int64_t end = 0;
-  int64_t revision = 0;
-  bool applied = false;  // a new revision was published
-  bool failed = false;   // the attempt failed (last_error set)
-};
-
-int64_t WallNanos() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 }  // namespace
 
 std::vector<ScenarioResult> RunSyncScenario(BenchContext& context, const SyncOptions& options) {
@@ -120,32 +105,6 @@ std::vector<ScenarioResult> RunSyncScenario(BenchContext& context, const SyncOpt
   for (size_t i = 0; i < connections; ++i) {
     stubs.push_back(ModelCatalogService::NewStub(context.channels[i]));
   }
-  auto control = ModelCatalogService::NewStub(context.control);
-  const std::string patched_id = context.catalog.ids.front();
-
-  const auto read_status = [&control](GetSyncStatusResponse* status) {
-    grpc::ClientContext call;
-    call.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
-    return control->GetSyncStatus(&call, {}, status).ok();
-  };
-  int patches = 0;
-  const auto patch_hub = [&] {
-    const HttpResult patched = context.hub->Patch(
-        patched_id, absl::StrCat("{\"description\":\"catalog-bench sync edit ", ++patches, "\"}"));
-    if (patched.status != 200) {
-      std::fprintf(stderr, "catalog-bench: sync: PATCH answered %ld: %s\n", patched.status,
-                   patched.body.substr(0, 200).c_str());
-    }
-  };
-  GetSyncStatusResponse first;
-  if (!read_status(&first)) {
-    std::fprintf(stderr, "catalog-bench: sync: GetSyncStatus failed\n");
-    return {idle, during, fetching};
-  }
-  patch_hub();
-
-  // Steady clock = wall clock + offset, for the server's sync start times.
-  const int64_t clock_offset = NowNanos() - WallNanos();
   const int64_t period = static_cast<int64_t>(1e9 / options.rate);
   const int64_t max_ns = absl::ToInt64Nanoseconds(options.warmup + options.max_duration);
   const size_t capacity = static_cast<size_t>(max_ns / period) + 16;
@@ -158,49 +117,11 @@ std::vector<ScenarioResult> RunSyncScenario(BenchContext& context, const SyncOpt
   const int64_t start = NowNanos();
   const int64_t measure_begin = start + absl::ToInt64Nanoseconds(options.warmup);
   std::atomic<bool> stop{false};
-  std::atomic<int64_t> stop_at{0};
 
   // The monitor: sync windows, and a hub edit after each so the next applies.
-  std::vector<SyncWindow> windows;
-  std::thread monitor([&] {
-    int64_t last_attempt =
-        first.last_attempt_time().seconds() * 1000000000LL + first.last_attempt_time().nanos();
-    int64_t revision = first.revision();
-    int seen = 0;
-    while (!stop.load()) {
-      std::this_thread::sleep_for(absl::ToChronoNanoseconds(options.poll_interval));
-      if (NowNanos() - start > max_ns) break;
-      GetSyncStatusResponse status;
-      if (!read_status(&status)) continue;
-      const int64_t observed = NowNanos();
-      const int64_t attempt =
-          status.last_attempt_time().seconds() * 1000000000LL + status.last_attempt_time().nanos();
-      if (attempt == last_attempt) continue;
-      SyncWindow window;
-      window.failed = !status.last_error().empty();
-      // A successful sync reports when it started and how long its parts took;
-      // a failed one only when it ended.
-      window.start = window.failed ? observed : attempt + clock_offset;
-      window.fetch_end = window.start;
-      window.end = observed;
-      if (!window.failed && status.has_last_sync_apply_duration()) {
-        const auto nanos = [](const google::protobuf::Duration& d) {
-          return d.seconds() * 1000000000LL + d.nanos();
-        };
-        window.fetch_end = window.start + nanos(status.last_sync_fetch_duration());
-        window.end = window.fetch_end + nanos(status.last_sync_apply_duration());
-      }
-      window.revision = status.revision();
-      window.applied = status.revision() > revision;
-      windows.push_back(window);
-      last_attempt = attempt;
-      revision = status.revision();
-      patch_hub();
-      if (window.start >= measure_begin && !window.failed && ++seen >= options.syncs) break;
-    }
-    stop_at.store(NowNanos());
-    stop.store(true);
-  });
+  SyncMonitor monitor(context, options.poll_interval, start, measure_begin, options.syncs, max_ns,
+                      &stop);
+  if (!monitor.Start()) return {idle, during, fetching};
 
   // The pacer: one call every `period`, whatever happened to the others.
   const double server_cpu0 = ReadCpuSeconds(context.server_pid);
@@ -231,8 +152,9 @@ std::vector<ScenarioResult> RunSyncScenario(BenchContext& context, const SyncOpt
   }
   prctl(PR_SET_TIMERSLACK, previous_slack, 0, 0, 0);
   stop.store(true);
-  monitor.join();
-  const int64_t load_end = stop_at.load() != 0 ? stop_at.load() : NowNanos();
+  monitor.Join();
+  const std::vector<SyncWindow>& windows = monitor.windows();
+  const int64_t load_end = monitor.stopped_at() != 0 ? monitor.stopped_at() : NowNanos();
   const double wall = (load_end - measure_begin) / 1e9;
   const double server_cpu =
       CoresBusy(server_cpu0, ReadCpuSeconds(context.server_pid), (NowNanos() - start) / 1e9);
@@ -251,18 +173,9 @@ std::vector<ScenarioResult> RunSyncScenario(BenchContext& context, const SyncOpt
 
   // Classify every call scheduled inside the measured window.
   const int64_t settle = absl::ToInt64Nanoseconds(options.settle);
-  int64_t during_windows = 0, applied = 0;
+  int64_t applied = 0;
   std::string window_text;
-  for (const SyncWindow& w : windows) {
-    if (w.end < measure_begin) continue;
-    ++during_windows;
-    applied += w.applied ? 1 : 0;
-    absl::StrAppend(
-        &window_text, window_text.empty() ? "" : " ",
-        absl::StrFormat("%.2fs@%.1fs", (w.end - w.start) / 1e9, (w.start - measure_begin) / 1e9),
-        absl::StrFormat("(fetch %.2fs)", (w.fetch_end - w.start) / 1e9),
-        w.applied ? "" : "(not applied)", w.failed ? "(failed)" : "");
-  }
+  const int64_t during_windows = monitor.Measured(&applied, &window_text);
   int64_t unclassified = 0;
   for (size_t i = 0; i < issued; ++i) {
     const Sample& s = samples[i];

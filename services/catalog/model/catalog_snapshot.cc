@@ -26,8 +26,42 @@ std::string DeterministicWire(const modelcatalog::v1::Model& model) {
   return bytes;
 }
 
-uint64_t CombineFingerprints(uint64_t accumulated, uint64_t model_fingerprint) {
-  return absl::Hash<std::pair<uint64_t, uint64_t>>{}({accumulated, model_fingerprint});
+uint64_t FingerprintTerm(uint64_t model_fingerprint) {
+  // SplitMix64's finalizer: every bit of the input reaches every bit of the output.
+  uint64_t x = model_fingerprint + 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+std::shared_ptr<const CatalogEntry> PatchedEntry(
+    const CatalogEntry& entry,
+    const google::protobuf::RepeatedPtrField<modelcatalog::v1::Deployment>& deployments) {
+  auto patched = std::make_shared<CatalogEntry>(entry);
+  modelcatalog::v1::Model model = entry.model();
+  *model.mutable_deployments() = deployments;
+  patched->deployments = deployments;
+  patched->wire = DeterministicWire(model);
+  patched->fingerprint = absl::Hash<std::string>{}(patched->wire);
+  return patched;
+}
+
+EntryTable::EntryTable(const std::vector<std::shared_ptr<const CatalogEntry>>& entries)
+    : size_(entries.size()) {
+  chunks_.reserve((entries.size() + kChunkSize - 1) / kChunkSize);
+  for (size_t begin = 0; begin < entries.size(); begin += kChunkSize) {
+    const size_t end = std::min(entries.size(), begin + kChunkSize);
+    chunks_.push_back(
+        std::make_shared<const Chunk>(entries.begin() + begin, entries.begin() + end));
+  }
+}
+
+EntryTable EntryTable::With(size_t i, std::shared_ptr<const CatalogEntry> entry) const {
+  EntryTable copy = *this;  // the chunk table: one pointer per chunk
+  auto chunk = std::make_shared<Chunk>(*chunks_[i >> kChunkBits]);
+  (*chunk)[i & (kChunkSize - 1)] = std::move(entry);
+  copy.chunks_[i >> kChunkBits] = std::move(chunk);
+  return copy;
 }
 
 modelcatalog::v1::Model CatalogEntry::model() const {
@@ -52,16 +86,15 @@ uint32_t CatalogSnapshot::Builder::DeveloperRef(const std::string& name) {
   if (known != developer_by_name_.end()) return known->second;
   // Names that differ only in case share the folded name's list.
   std::string folded = FoldCase(name);
-  auto [it, inserted] = developer_by_folded_name_.try_emplace(
-      folded, static_cast<uint32_t>(developers_.size()));
+  auto [it, inserted] =
+      developer_by_folded_name_.try_emplace(folded, static_cast<uint32_t>(developers_.size()));
   if (inserted) developers_.push_back(std::move(folded));
   developer_by_name_.emplace(name, it->second);
   return it->second;
 }
 
 uint32_t CatalogSnapshot::Builder::ActionRef(const std::string& action) {
-  auto [it, inserted] =
-      action_by_name_.try_emplace(action, static_cast<uint32_t>(actions_.size()));
+  auto [it, inserted] = action_by_name_.try_emplace(action, static_cast<uint32_t>(actions_.size()));
   if (inserted) actions_.push_back(action);
   return it->second;
 }
@@ -103,7 +136,7 @@ std::shared_ptr<const CatalogSnapshot> CatalogSnapshot::Builder::Build(int64_t r
   std::stable_sort(added_.begin(), added_.end(),
                    [](const Added& a, const Added& b) { return a.entry->id < b.entry->id; });
   auto indexes = std::make_shared<Indexes>();
-  auto& entries = snapshot->entries_;
+  std::vector<std::shared_ptr<const CatalogEntry>> entries;
   entries.reserve(added_.size());
   indexes->ids.reserve(added_.size());
   std::vector<std::vector<uint32_t>> with_developer(developers_.size());
@@ -136,15 +169,17 @@ std::shared_ptr<const CatalogSnapshot> CatalogSnapshot::Builder::Build(int64_t r
   }
 
   indexes->by_id.reserve(entries.size());
-  uint64_t fingerprint = entries.size();
+  // A sum: independent of the order models came in, and updated for one
+  // model by a patch without visiting the others.
+  uint64_t fingerprint = FingerprintTerm(entries.size());
   for (uint32_t i = 0; i < entries.size(); ++i) {
     indexes->by_id.emplace(indexes->ids[i], i);
-    // Entries are in id order, so the combination is independent of the hub's order.
-    fingerprint = CombineFingerprints(fingerprint, entries[i]->fingerprint);
+    fingerprint += FingerprintTerm(entries[i]->fingerprint);
   }
   snapshot->fingerprint_ = fingerprint;
   snapshot->indexes_ = std::move(indexes);
   snapshot->search_index_ = SearchIndex::Build(entries);
+  snapshot->entries_ = EntryTable(entries);
   return snapshot;
 }
 
@@ -156,7 +191,7 @@ std::shared_ptr<CatalogSnapshot> CatalogSnapshot::ShareWithRevision(int64_t revi
   copy->indexes_ = indexes_;
   copy->search_index_ = search_index_;
   copy->duplicate_ids_ = duplicate_ids_;
-  copy->entries_ = entries_;  // pointers: the entries themselves are shared
+  copy->entries_ = entries_;  // the chunk table: the entries themselves are shared
   return copy;
 }
 
@@ -168,24 +203,22 @@ std::shared_ptr<const CatalogSnapshot> CatalogSnapshot::WithDeployments(
     size_t position,
     const google::protobuf::RepeatedPtrField<modelcatalog::v1::Deployment>& deployments,
     int64_t revision) const {
+  return WithEntry(position, PatchedEntry(entry(position), deployments), revision);
+}
+
+std::shared_ptr<const CatalogSnapshot> CatalogSnapshot::WithEntry(
+    size_t position, std::shared_ptr<const CatalogEntry> entry, int64_t revision) const {
   std::shared_ptr<CatalogSnapshot> patched = ShareWithRevision(revision);
-  auto entry = std::make_shared<CatalogEntry>(*entries_[position]);
-  modelcatalog::v1::Model model = entry->model();
-  *model.mutable_deployments() = deployments;
-  entry->deployments = deployments;
-  entry->wire = DeterministicWire(model);
-  entry->fingerprint = absl::Hash<std::string>{}(entry->wire);
-  patched->entries_[position] = std::move(entry);
-  // Deployments change no index; only the fingerprint needs the new content.
-  uint64_t fingerprint = patched->entries_.size();
-  for (const auto& e : patched->entries_) fingerprint = CombineFingerprints(fingerprint, e->fingerprint);
-  patched->fingerprint_ = fingerprint;
+  // Deployments change no index; only the fingerprint's term of this model.
+  patched->fingerprint_ = fingerprint_ - FingerprintTerm(entries_[position].fingerprint) +
+                          FingerprintTerm(entry->fingerprint);
+  patched->entries_ = entries_.With(position, std::move(entry));
   return patched;
 }
 
 const CatalogEntry* CatalogSnapshot::Find(absl::string_view id) const {
   auto it = indexes_->by_id.find(id);
-  return it == indexes_->by_id.end() ? nullptr : entries_[it->second].get();
+  return it == indexes_->by_id.end() ? nullptr : &entries_[it->second];
 }
 
 absl::optional<size_t> CatalogSnapshot::PositionOf(absl::string_view id) const {

@@ -37,12 +37,38 @@ struct CatalogEntry {
   std::string folded_display_name;  // FoldCase(display_name)
   modelcatalog::v1::ModelType model_type = modelcatalog::v1::MODEL_TYPE_UNSPECIFIED;
   Deployments deployments;
-  std::string wire;                 // the model's deterministic serialization
-  uint64_t fingerprint = 0;         // hash of `wire`
+  std::string wire;          // the model's deterministic serialization
+  uint64_t fingerprint = 0;  // hash of `wire`
 
   // The whole model, read back from `wire`: for the paths that need a message
   // (the hot ones write `wire` directly).
   modelcatalog::v1::Model model() const;
+};
+
+// The entries of a snapshot in id order, held in chunks of a few hundred:
+// a snapshot patched for one model (a live status) copies the chunk table and
+// one chunk, a few hundred pointers whatever the catalog's size, rather than a
+// pointer per model. Everything is shared between the copies.
+class EntryTable {
+ public:
+  static constexpr size_t kChunkBits = 8;
+  static constexpr size_t kChunkSize = size_t{1} << kChunkBits;
+
+  EntryTable() = default;
+  explicit EntryTable(const std::vector<std::shared_ptr<const CatalogEntry>>& entries);
+
+  size_t size() const { return size_; }
+  const CatalogEntry& operator[](size_t i) const { return *shared(i); }
+  const std::shared_ptr<const CatalogEntry>& shared(size_t i) const {
+    return (*chunks_[i >> kChunkBits])[i & (kChunkSize - 1)];
+  }
+  // A copy in which entry `i` is `entry`.
+  EntryTable With(size_t i, std::shared_ptr<const CatalogEntry> entry) const;
+
+ private:
+  using Chunk = std::vector<std::shared_ptr<const CatalogEntry>>;
+  std::vector<std::shared_ptr<const Chunk>> chunks_;
+  size_t size_ = 0;
 };
 
 class CatalogSnapshot {
@@ -62,12 +88,18 @@ class CatalogSnapshot {
   // the same content keeps the snapshot (and this time) and only updates the
   // sync status.
   absl::Time fetched_at() const { return fetched_at_; }
-  // Order-independent hash of every model: equal catalogs have equal fingerprints.
+  // Order-independent hash of every model: equal catalogs have equal
+  // fingerprints. A sum of one term per model, so a patched copy updates it
+  // for the model it changed alone.
   uint64_t fingerprint() const { return fingerprint_; }
 
   size_t size() const { return entries_.size(); }
   // The i-th model in ascending id order.
-  const CatalogEntry& entry(size_t i) const { return *entries_[i]; }
+  const CatalogEntry& entry(size_t i) const { return entries_[i]; }
+  // The same, shared: for a caller that keeps the entry past the snapshot.
+  const std::shared_ptr<const CatalogEntry>& shared_entry(size_t i) const {
+    return entries_.shared(i);
+  }
 
   // The entry with this exact id, or nullptr.
   const CatalogEntry* Find(absl::string_view id) const;
@@ -92,12 +124,17 @@ class CatalogSnapshot {
 
   // A copy of this snapshot in which the model at `position` has `deployments`
   // and the revision is `revision`. Everything else, indexes included, is
-  // shared with this snapshot, so a live status change costs a pointer copy per
-  // model, not a rebuild.
+  // shared with this snapshot, so a live status change costs the one model's
+  // serialization and a chunk of pointers (see EntryTable), not a rebuild.
   std::shared_ptr<const CatalogSnapshot> WithDeployments(
       size_t position,
       const google::protobuf::RepeatedPtrField<modelcatalog::v1::Deployment>& deployments,
       int64_t revision) const;
+  // The same with the entry already made (PatchedEntry): for a caller that
+  // builds it before taking a lock.
+  std::shared_ptr<const CatalogSnapshot> WithEntry(size_t position,
+                                                   std::shared_ptr<const CatalogEntry> entry,
+                                                   int64_t revision) const;
 
  private:
   CatalogSnapshot() = default;
@@ -109,7 +146,7 @@ class CatalogSnapshot {
   // What depends only on ids, developers and actions: shared by every snapshot
   // patched from the same sync.
   struct Indexes {
-    std::vector<std::string> ids;  // ascending; ids[i] is entry(i)'s id
+    std::vector<std::string> ids;                            // ascending; ids[i] is entry(i)'s id
     absl::flat_hash_map<absl::string_view, uint32_t> by_id;  // keys point into `ids`
     absl::flat_hash_map<std::string, std::vector<uint32_t>> by_developer;
     absl::flat_hash_map<std::string, std::vector<uint32_t>> by_action;
@@ -118,7 +155,7 @@ class CatalogSnapshot {
   int64_t revision_ = 0;
   absl::Time fetched_at_;
   uint64_t fingerprint_ = 0;
-  std::vector<std::shared_ptr<const CatalogEntry>> entries_;
+  EntryTable entries_;
   std::shared_ptr<const Indexes> indexes_;
   std::shared_ptr<const SearchIndex> search_index_;  // shared like indexes_
   std::vector<std::string> duplicate_ids_;
@@ -166,8 +203,15 @@ class CatalogSnapshot::Builder {
 // whatever the map order inside its Structs.
 std::string DeterministicWire(const modelcatalog::v1::Model& model);
 
-// Combines per-model fingerprints, in id order, into a catalog fingerprint.
-uint64_t CombineFingerprints(uint64_t accumulated, uint64_t model_fingerprint);
+// A model's term in its catalog's fingerprint (a strong mix of the model's own,
+// so that the sum of the terms tells catalogs apart).
+uint64_t FingerprintTerm(uint64_t model_fingerprint);
+
+// `entry` with `deployments` instead of its own: serialization and
+// fingerprint made anew, the rest copied.
+std::shared_ptr<const CatalogEntry> PatchedEntry(
+    const CatalogEntry& entry,
+    const google::protobuf::RepeatedPtrField<modelcatalog::v1::Deployment>& deployments);
 
 }  // namespace modelcatalog::catalog
 

@@ -1,14 +1,32 @@
 #include "services/catalog/sync/catalog_updater.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/util/message_differencer.h"
 
 namespace modelcatalog::catalog {
+namespace {
+
+// Deployments equal field by field (the maps of their extra fields in any order).
+bool SameDeployments(const Deployments& a, const Deployments& b) {
+  if (a.size() != b.size()) return false;
+  for (int i = 0; i < a.size(); ++i) {
+    if (!google::protobuf::util::MessageDifferencer::Equals(a[i], b[i])) return false;
+  }
+  return true;
+}
+
+}  // namespace
 
 CatalogUpdater::CatalogUpdater(CatalogStore* store, std::vector<CatalogListener*> listeners,
-                               std::function<absl::Time()> clock)
-    : store_(store), listeners_(std::move(listeners)), clock_(std::move(clock)) {}
+                               std::function<absl::Time()> clock,
+                               std::function<void()> before_settling)
+    : store_(store),
+      listeners_(std::move(listeners)),
+      clock_(std::move(clock)),
+      before_settling_(std::move(before_settling)) {}
 
 CatalogUpdater::SyncResult CatalogUpdater::ApplySync(std::vector<modelcatalog::v1::Model> models,
                                                      absl::Time fetch_started,
@@ -25,55 +43,111 @@ CatalogUpdater::SyncResult CatalogUpdater::ApplySync(CatalogSnapshot::Builder mo
                                                      absl::Time fetch_started,
                                                      const std::vector<std::string>& rejected_ids) {
   SyncResult result;
+  // Everything that grows with the catalog happens here, before the lock, on
+  // the catalog served now (`base`): building the snapshot, keeping live
+  // observations newer than the fetch, diffing. The sync may run at idle CPU
+  // priority, and whatever it did under the lock would hold up every live
+  // update for as long as it waits for the CPU. Under the lock it only
+  // settles what live updates published since `base` was read: O(changes).
+  const std::shared_ptr<const CatalogSnapshot> base = store_->Current();
   // A record that could not be read says nothing about the model: keep its
   // last good version rather than dropping it from the catalog.
-  if (!rejected_ids.empty()) {
-    const std::shared_ptr<const CatalogSnapshot> previous = store_->Current();
-    for (const std::string& id : rejected_ids) {
-      const CatalogEntry* kept = previous ? previous->Find(id) : nullptr;
-      if (kept == nullptr) continue;
-      models.Add(kept->model());  // after the hub's records: a valid one wins
-      result.kept_previous.push_back(id);
+  for (const std::string& id : rejected_ids) {
+    const CatalogEntry* kept = base ? base->Find(id) : nullptr;
+    if (kept == nullptr) continue;
+    models.Add(kept->model());  // after the hub's records: a valid one wins
+    result.kept_previous.push_back(id);
+  }
+  std::shared_ptr<const CatalogSnapshot> next =
+      std::move(models).Build(/*revision=*/0, fetch_started);
+  result.duplicate_ids = next->duplicate_ids();
+  result.model_count = next->size();
+
+  // Live observations newer than the fetch win over it: the ones already in
+  // `base` are applied here.
+  std::vector<std::string> newer_than_fetch;
+  {
+    absl::MutexLock lock(&mu_);
+    for (const auto& [id, observed] : observed_live_) {
+      if (observed.at > fetch_started) newer_than_fetch.push_back(id);
     }
   }
-  // The expensive part, building the snapshot, runs before taking the lock so
-  // live updates are not held up by it; its revision is settled under the lock.
-  std::shared_ptr<const CatalogSnapshot> built =
-      std::move(models).Build(/*revision=*/0, fetch_started);
+  for (const std::string& id : newer_than_fetch) {
+    const absl::optional<size_t> position = next->PositionOf(id);
+    const CatalogEntry* live = base ? base->Find(id) : nullptr;
+    if (position && live != nullptr) next = next->WithDeployments(*position, live->deployments, 0);
+  }
+  const int64_t base_revision = base ? base->revision() : 0;
+  std::vector<DeploymentChange> changes;
+  if (base == nullptr || base->fingerprint() != next->fingerprint()) {
+    next = next->WithRevision(base_revision + 1);
+    changes = DiffDeployments(base.get(), *next, clock_());
+  }
 
-  // Declared before the lock, so destroyed after it is released: freeing the
-  // replaced catalog, one entry at a time, must not hold up a live update
-  // waiting for the lock.
+  if (before_settling_) before_settling_();
+  // Declared before the lock, so released after it: freeing the replaced
+  // catalog must not hold up a live update waiting for the lock.
   std::shared_ptr<const CatalogSnapshot> retired;
   absl::MutexLock lock(&mu_);
-  const std::shared_ptr<const CatalogSnapshot> previous = store_->Current();
-  retired = previous;
-  result.duplicate_ids = built->duplicate_ids();
-  result.model_count = built->size();
-
-  // Keep live observations newer than this fetch; forget older ones.
-  std::shared_ptr<const CatalogSnapshot> next = built;
-  for (auto it = observed_live_.begin(); it != observed_live_.end();) {
-    const absl::optional<size_t> position = next->PositionOf(it->first);
-    const CatalogEntry* live = previous ? previous->Find(it->first) : nullptr;
-    if (it->second <= fetch_started || !position || live == nullptr) {
-      observed_live_.erase(it++);
-      continue;
+  const std::shared_ptr<const CatalogSnapshot> current = store_->Current();
+  retired = current;
+  if (current != base) {
+    // Since `base` only live updates published (syncs are one at a time, a
+    // restore comes before the first): each of their models is in
+    // observed_live_ with the revision it published. Their state now is
+    // current's; a live observation newer than the fetch stays, and the
+    // watchers' change is counted from what they were last told.
+    for (const auto& [id, observed] : observed_live_) {
+      if (observed.published_revision <= base_revision) continue;
+      const absl::optional<size_t> position = next->PositionOf(id);
+      const CatalogEntry* live = current->Find(id);
+      if (position && live != nullptr && observed.at > fetch_started) {
+        next = next->WithDeployments(*position, live->deployments, 0);
+      }
+      const absl::optional<size_t> current_position = current->PositionOf(id);
+      ReplaceChange(id, current_position ? &current->entry(*current_position) : nullptr,
+                    position ? &next->entry(*position) : nullptr, &changes);
     }
-    next = next->WithDeployments(*position, live->deployments, 0);
-    ++it;
   }
-
-  result.changed = previous == nullptr || previous->fingerprint() != next->fingerprint();
+  // Forget live observations the fetch has caught up with, and models gone.
+  for (auto it = observed_live_.begin(); it != observed_live_.end();) {
+    if (it->second.at <= fetch_started || !next->PositionOf(it->first)) {
+      observed_live_.erase(it++);
+    } else {
+      ++it;
+    }
+  }
+  result.changed = current == nullptr || current->fingerprint() != next->fingerprint();
   if (!result.changed) {
-    result.revision = previous->revision();
+    result.revision = current->revision();
     return result;
   }
-  result.revision = previous ? previous->revision() + 1 : 1;
-  next = next->WithRevision(result.revision);
-  std::vector<DeploymentChange> changes = DiffDeployments(previous.get(), *next, clock_());
-  PublishLocked(std::move(next), std::move(changes));
+  result.revision = current ? current->revision() + 1 : 1;
+  if (next->revision() != result.revision) next = next->WithRevision(result.revision);
+  PublishLocked(std::move(next), changes);
   return result;
+}
+
+void CatalogUpdater::ReplaceChange(const std::string& id, const CatalogEntry* before,
+                                   const CatalogEntry* after,
+                                   std::vector<DeploymentChange>* changes) const {
+  // `changes` are in id order (DiffDeployments).
+  auto it = std::lower_bound(
+      changes->begin(), changes->end(), id,
+      [](const DeploymentChange& change, const std::string& key) { return change.model_id < key; });
+  if (it != changes->end() && it->model_id == id) it = changes->erase(it);
+  const bool differ = before == nullptr || after == nullptr ||
+                      DeploymentStatusesDiffer(before->deployments, after->deployments);
+  if ((before == nullptr && after == nullptr) || !differ) return;
+  DeploymentChange change;
+  change.kind = before == nullptr  ? DeploymentChange::Kind::kAdded
+                : after == nullptr ? DeploymentChange::Kind::kRemoved
+                                   : DeploymentChange::Kind::kChanged;
+  change.model_id = id;
+  change.observed_at = clock_();
+  if (before != nullptr) change.before = before->deployments;
+  if (after != nullptr) change.after = after->deployments;
+  changes->insert(it, std::move(change));
 }
 
 void CatalogUpdater::Restore(std::vector<modelcatalog::v1::Model> models, int64_t revision,
@@ -96,29 +170,40 @@ void CatalogUpdater::Restore(CatalogSnapshot::Builder models, int64_t revision,
 
 absl::StatusOr<modelcatalog::v1::Model> CatalogUpdater::ApplyLive(
     const modelcatalog::v1::Model& model, absl::Time observed_at) {
-  absl::MutexLock lock(&mu_);
-  const std::shared_ptr<const CatalogSnapshot> current = store_->Current();
-  const absl::optional<size_t> position = current ? current->PositionOf(model.id()) : absl::nullopt;
-  if (!position) return absl::NotFoundError(absl::StrCat("Model not found: ", model.id()));
-  observed_live_[model.id()] = observed_at;
-  const CatalogEntry& entry = current->entry(*position);
-  std::shared_ptr<const CatalogSnapshot> next =
-      current->WithDeployments(*position, model.deployments(), current->revision() + 1);
-  const CatalogEntry& updated = next->entry(*position);
-  if (updated.fingerprint == entry.fingerprint) return entry.model();  // nothing new
-
-  std::vector<DeploymentChange> changes;
-  if (DeploymentStatusesDiffer(entry.deployments, model.deployments())) {
-    DeploymentChange& change = changes.emplace_back();
-    change.kind = DeploymentChange::Kind::kChanged;
-    change.model_id = model.id();
-    change.observed_at = observed_at;
-    change.before = entry.deployments;
-    change.after = model.deployments();
+  std::shared_ptr<const CatalogEntry> served;      // read back after the lock
+  std::shared_ptr<const CatalogSnapshot> retired;  // released after the lock
+  {
+    absl::MutexLock lock(&mu_);
+    const std::shared_ptr<const CatalogSnapshot> current = store_->Current();
+    retired = current;
+    const absl::optional<size_t> position =
+        current ? current->PositionOf(model.id()) : absl::nullopt;
+    if (!position) return absl::NotFoundError(absl::StrCat("Model not found: ", model.id()));
+    LiveObservation& observed = observed_live_[model.id()];
+    observed.at = observed_at;
+    const std::shared_ptr<const CatalogEntry>& entry = current->shared_entry(*position);
+    // Most observations (polls of a deployment still deploying) confirm what
+    // the catalog says: that is found out before anything is built.
+    if (SameDeployments(entry->deployments, model.deployments())) {
+      served = entry;
+    } else {
+      std::shared_ptr<const CatalogSnapshot> next =
+          current->WithDeployments(*position, model.deployments(), current->revision() + 1);
+      served = next->shared_entry(*position);
+      std::vector<DeploymentChange> changes;
+      if (DeploymentStatusesDiffer(entry->deployments, model.deployments())) {
+        DeploymentChange& change = changes.emplace_back();
+        change.kind = DeploymentChange::Kind::kChanged;
+        change.model_id = model.id();
+        change.observed_at = observed_at;
+        change.before = entry->deployments;
+        change.after = model.deployments();
+      }
+      observed.published_revision = next->revision();
+      PublishLocked(std::move(next), changes);
+    }
   }
-  modelcatalog::v1::Model served = updated.model();
-  PublishLocked(std::move(next), std::move(changes));
-  return served;
+  return served->model();
 }
 
 void CatalogUpdater::PublishLocked(std::shared_ptr<const CatalogSnapshot> snapshot,

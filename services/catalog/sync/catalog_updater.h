@@ -39,9 +39,12 @@ class CatalogUpdater {
   };
 
   // `listeners` hear of every publish, in this order.
+  // `before_settling`, for tests: called by ApplySync between its work
+  // without the lock and the lock, where a live update may come in.
   CatalogUpdater(
       CatalogStore* store, std::vector<CatalogListener*> listeners,
-      std::function<absl::Time()> clock = [] { return absl::Now(); });
+      std::function<absl::Time()> clock = [] { return absl::Now(); },
+      std::function<void()> before_settling = nullptr);
 
   // The snapshot being served; nullptr before the first.
   std::shared_ptr<const CatalogSnapshot> Current() const { return store_->Current(); }
@@ -79,11 +82,21 @@ class CatalogUpdater {
   CatalogStore* const store_;
   const std::vector<CatalogListener*> listeners_;
   const std::function<absl::Time()> clock_;
+  const std::function<void()> before_settling_;
+
+  // Replaces the change of `id` in `changes` (id order) by the one from
+  // `before` to `after` (either may be null), or by none.
+  void ReplaceChange(const std::string& id, const CatalogEntry* before, const CatalogEntry* after,
+                     std::vector<DeploymentChange>* changes) const;
 
   absl::Mutex mu_;
-  // When each model was last observed live; entries older than a sync's fetch
-  // are dropped by that sync.
-  absl::flat_hash_map<std::string, absl::Time> observed_live_ ABSL_GUARDED_BY(mu_);
+  struct LiveObservation {
+    absl::Time at;                   // when it was asked for
+    int64_t published_revision = 0;  // the revision its last change published; 0: none
+  };
+  // The models last observed live, and when; entries no newer than a sync's
+  // fetch are dropped by that sync.
+  absl::flat_hash_map<std::string, LiveObservation> observed_live_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace modelcatalog::catalog

@@ -1,5 +1,6 @@
 #include "services/catalog/model/catalog_snapshot.h"
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
@@ -36,7 +37,7 @@ TEST(CatalogSnapshotTest, UpperBoundIsThePositionAfterAnId) {
                                          absl::UnixEpoch());
   EXPECT_EQ(snapshot->UpperBound(""), 0u);
   EXPECT_EQ(snapshot->UpperBound("a"), 1u);
-  EXPECT_EQ(snapshot->UpperBound("b"), 1u);   // an id that is gone still has a place
+  EXPECT_EQ(snapshot->UpperBound("b"), 1u);  // an id that is gone still has a place
   EXPECT_EQ(snapshot->UpperBound("e"), 3u);
 }
 
@@ -83,14 +84,17 @@ TEST(CatalogSnapshotTest, ABuilderIndexesOnlyTheRecordsItKeeps) {
 }
 
 TEST(CatalogSnapshotTest, FoldsIdsAndNamesForSearch) {
-  auto snapshot = CatalogSnapshot::Build({MakeModel("Élan-1", "ÉLAN Vision")}, 1, absl::UnixEpoch());
+  auto snapshot =
+      CatalogSnapshot::Build({MakeModel("Élan-1", "ÉLAN Vision")}, 1, absl::UnixEpoch());
   EXPECT_EQ(snapshot->entry(0).folded_id, "élan-1");
   EXPECT_EQ(snapshot->entry(0).folded_display_name, "élan vision");
 }
 
 modelcatalog::v1::Model WithSchema(const std::string& id, const std::string& schema_json) {
   modelcatalog::v1::Model model = MakeModel(id);
-  EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(schema_json, model.mutable_request_schema()).ok());
+  EXPECT_TRUE(
+      google::protobuf::util::JsonStringToMessage(schema_json, model.mutable_request_schema())
+          .ok());
   return model;
 }
 
@@ -104,7 +108,8 @@ TEST(CatalogSnapshotTest, FingerprintDependsOnContentOnly) {
   auto c = CatalogSnapshot::Build({WithSchema("x", R"({"a":1,"b":{"c":[1,3]}})"), MakeModel("y")},
                                   1, absl::UnixEpoch());
   EXPECT_NE(a->fingerprint(), c->fingerprint());
-  auto d = CatalogSnapshot::Build({WithSchema("x", R"({"a":1,"b":{"c":[1,2]}})")}, 1, absl::UnixEpoch());
+  auto d =
+      CatalogSnapshot::Build({WithSchema("x", R"({"a":1,"b":{"c":[1,2]}})")}, 1, absl::UnixEpoch());
   EXPECT_NE(a->fingerprint(), d->fingerprint());
 }
 
@@ -128,8 +133,35 @@ TEST(CatalogSnapshotTest, PatchingDeploymentsChangesOneModelAndKeepsTheOriginal)
   EXPECT_EQ(patched->PositionOf("nope"), absl::nullopt);
 
   // Patching back gives the fingerprint of the original content.
-  auto restored = patched->WithDeployments(position, original->Find("custom")->model().deployments(), 6);
+  auto restored =
+      patched->WithDeployments(position, original->Find("custom")->model().deployments(), 6);
   EXPECT_EQ(restored->fingerprint(), original->fingerprint());
+}
+
+// A patch in a catalog of several chunks (EntryTable) copies one chunk: every
+// other entry is the same object, and the fingerprint is the one a snapshot
+// built from the patched models has.
+TEST(CatalogSnapshotTest, APatchSharesEveryOtherModelAndKeepsTheFingerprintExact) {
+  std::vector<modelcatalog::v1::Model> models;
+  for (int i = 0; i < 1000; ++i) {
+    modelcatalog::v1::Model model = MakeModel(absl::StrCat("m", 1000 + i));
+    model.add_deployments()->set_status_raw("inactive");
+    models.push_back(model);
+  }
+  auto original = CatalogSnapshot::Build(models, 1, absl::FromUnixSeconds(9));
+  ASSERT_GT(original->size(), 3 * EntryTable::kChunkSize);
+  google::protobuf::RepeatedPtrField<modelcatalog::v1::Deployment> active;
+  active.Add()->set_status_raw("active");
+  const size_t position = 2 * EntryTable::kChunkSize + 7;
+  auto patched = original->WithDeployments(position, active, 2);
+  for (size_t i = 0; i < original->size(); ++i) {
+    if (i == position) continue;
+    ASSERT_EQ(&patched->entry(i), &original->entry(i)) << i;
+  }
+  EXPECT_EQ(patched->entry(position).deployments[0].status_raw(), "active");
+  models[position].mutable_deployments(0)->set_status_raw("active");
+  EXPECT_EQ(patched->fingerprint(),
+            CatalogSnapshot::Build(models, 2, absl::FromUnixSeconds(9))->fingerprint());
 }
 
 }  // namespace

@@ -102,5 +102,64 @@ TEST_F(CatalogUpdaterTest, ASyncFetchedBeforeALiveObservationDoesNotUndoIt) {
   EXPECT_EQ(store_.Current()->Find("a")->model().deployments(0).status_raw(), "active");
 }
 
+// What the feed was told, in order: "<kind> <id> <before>-><after>".
+class ChangeRecorder final : public CatalogListener {
+ public:
+  void OnCatalogPublished(const std::shared_ptr<const CatalogSnapshot>& snapshot,
+                          const std::vector<DeploymentChange>& changes) override {
+    for (const std::string& change : Describe(changes)) told.push_back(change);
+  }
+  std::vector<std::string> told;
+};
+
+// A sync does its work that grows with the catalog without the updater's
+// lock; a live update that lands meanwhile is not lost: a live observation
+// newer than the sync's fetch stays, and watchers hear of the change from
+// what they were last told (the live state), not from what the sync began with.
+TEST(CatalogUpdaterInterleavingTest, ALiveUpdateDuringASyncsWorkIsSettledUnderTheLock) {
+  const absl::Time now = absl::FromUnixSeconds(1764000000);
+  CatalogStore store;
+  ChangeRecorder recorder;
+  std::function<void()> meanwhile;
+  bool armed = false;
+  CatalogUpdater updater(
+      &store, {&recorder}, [now] { return now; },
+      [&] {
+        if (!armed) return;
+        armed = false;
+        meanwhile();
+      });
+  updater.ApplySync({Custom("a", "inactive"), Custom("b", "inactive"), Custom("c", "active")}, now);
+  // The sync below fetched at +1 s; while it works, "a" is observed deploying
+  // at +2 s (newer: kept) and "b" error, asked at +0.5 s (older than the
+  // fetch: the fetch wins).
+  meanwhile = [&] {
+    ASSERT_TRUE(updater.ApplyLive(Custom("a", "deploying"), now + absl::Seconds(2)).ok());
+    ASSERT_TRUE(updater.ApplyLive(Custom("b", "error"), now + absl::Milliseconds(500)).ok());
+  };
+  recorder.told.clear();
+  armed = true;
+  const CatalogUpdater::SyncResult result =
+      updater.ApplySync({Custom("a", "inactive"), Custom("b", "inactive"), Custom("c", "error")},
+                        now + absl::Seconds(1));
+  EXPECT_TRUE(result.changed);
+  EXPECT_EQ(result.revision, 4);  // 1 the first sync, 2 and 3 the live updates
+  EXPECT_EQ(store.Current()->revision(), 4);
+  EXPECT_EQ(store.Current()->Find("a")->deployments[0].status_raw(), "deploying");
+  EXPECT_EQ(store.Current()->Find("b")->deployments[0].status_raw(), "inactive");
+  EXPECT_EQ(store.Current()->Find("c")->deployments[0].status_raw(), "error");
+  EXPECT_THAT(recorder.told,
+              ElementsAre("changed a inactive->deploying", "changed b inactive->error",
+                          "changed b error->inactive", "changed c active->error"));
+}
+
+TEST_F(CatalogUpdaterTest, AnObservationThatConfirmsTheCatalogPublishesNothing) {
+  updater_.ApplySync({Custom("a", "deploying")}, now_);
+  const std::shared_ptr<const CatalogSnapshot> before = store_.Current();
+  ASSERT_TRUE(updater_.ApplyLive(Custom("a", "deploying"), now_ + absl::Seconds(1)).ok());
+  EXPECT_EQ(store_.Current(), before);
+  EXPECT_EQ(feed_.revision(), 0);
+}
+
 }  // namespace
 }  // namespace modelcatalog::catalog
