@@ -62,7 +62,7 @@ class BadRequestsTest : public ::testing::Test {
 
 TEST_F(BadRequestsTest, EveryRpcRefusesBadInputNamingTheField) {
   const std::string long_text(300, 'x');
-  const std::string long_token(2000, 'A');
+  const std::string long_token(5000, 'A');
   struct Case {
     std::string name;
     std::function<grpc::Status()> call;
@@ -84,6 +84,14 @@ TEST_F(BadRequestsTest, EveryRpcRefusesBadInputNamingTheField) {
       fill(&request);
       v1::SearchModelsResponse response;
       return stub_->SearchModels(Context().get(), request, &response);
+    };
+  };
+  const auto batch = [this](std::vector<std::string> ids) {
+    return [this, ids] {
+      v1::BatchGetModelsRequest request;
+      for (const std::string& id : ids) request.add_ids(id);
+      v1::BatchGetModelsResponse response;
+      return stub_->BatchGetModels(Context().get(), request, &response);
     };
   };
   const auto get = [this](std::string id, bool live) {
@@ -148,7 +156,35 @@ TEST_F(BadRequestsTest, EveryRpcRefusesBadInputNamingTheField) {
        "page_token belongs to a different query: keep every other request field as it was for "
        "the first page"},
       {"list: oversized token", list([&](auto* r) { r->set_page_token(long_token); }), kInvalid,
-       "page_token is 2000 bytes long; at most 1024 are allowed"},
+       "page_token is 5000 bytes long; at most 4096 are allowed"},
+      {"list: unknown filter field", list([](auto* r) { r->set_filter("pricing.cost < 1"); }),
+       kInvalid, "filter: unknown field \"pricing.cost\" at offset 0"},
+      {"list: not a number", list([](auto* r) {
+         r->set_filter("endpoint = \"/images/generate\" AND pricing.cost_per_image < cheap");
+       }),
+       kInvalid, "filter: expected a number after \"<\" at offset 59"},
+      {"list: unbalanced filter", list([](auto* r) { r->set_filter("(model_type = custom"); }),
+       kInvalid, "filter: unbalanced \"(\" at offset 0"},
+      {"list: long filter", list([](auto* r) { r->set_filter(std::string(2001, ' ')); }), kInvalid,
+       "filter is 2001 bytes long; at most 2000 are allowed"},
+      {"list: too many comparisons", list([](auto* r) {
+         std::string filter = "id = a";
+         for (int i = 0; i < 100; ++i) filter += " OR id = a";
+         r->set_filter(filter);
+       }),
+       kInvalid, "filter: more than 100 comparisons; at most 100 are allowed"},
+      {"list: unsortable field", list([](auto* r) { r->set_order_by("capabilities.input"); }),
+       kInvalid, "order_by: cannot sort by \"capabilities.input\""},
+      {"list: unknown order field", list([](auto* r) { r->set_order_by("price desc"); }), kInvalid,
+       "order_by: unknown field \"price\""},
+      {"search: unknown filter field", search([](auto* r) { r->set_filter("kind = chat"); }),
+       kInvalid, "filter: unknown field \"kind\" at offset 0"},
+      {"batch: no ids", batch({}), kInvalid, "ids must not be empty"},
+      {"batch: too many ids", batch(std::vector<std::string>(1001, "claude-sonnet-4-6")), kInvalid,
+       "ids lists 1001 models; at most 1000 may be asked for at once"},
+      {"batch: an empty id", batch({"claude-sonnet-4-6", ""}), kInvalid, "ids[1] is empty"},
+      {"batch: an unknown id", batch({"claude-sonnet-4-6", "nope", "gone"}),
+       grpc::StatusCode::NOT_FOUND, "Model not found: nope"},
       {"list: long developer_name", list([&](auto* r) { r->set_developer_name(long_text); }),
        kInvalid, "developer_name is 300 bytes long; at most 256 are allowed"},
       {"list: long action", list([&](auto* r) { r->set_action(long_text); }), kInvalid,

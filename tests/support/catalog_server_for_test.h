@@ -1,6 +1,6 @@
 // Starting catalog-server in-process for a test: on a free port, syncing from
 // `hub_api_url` only when the test says so (SyncNow), with retries that do not
-// slow a test down. Header-only: tests that use it link model_catalog_server.
+// slow a test down. Header-only: tests that use it link catalog_server.
 #ifndef MODEL_CATALOG_TESTS_SUPPORT_CATALOG_SERVER_FOR_TEST_H_
 #define MODEL_CATALOG_TESTS_SUPPORT_CATALOG_SERVER_FOR_TEST_H_
 

@@ -21,8 +21,9 @@ enum class Rpc {
   kWatchDeployments,
   kActivateModel,
   kDeactivateModel,
+  kBatchGetModels,
 };
-inline constexpr int kRpcCount = 7;
+inline constexpr int kRpcCount = 8;
 inline constexpr int kStatusCodeCount = 17;  // OK .. UNAUTHENTICATED
 
 class CatalogMetrics {

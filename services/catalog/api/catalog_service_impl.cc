@@ -1,13 +1,17 @@
 #include "services/catalog/api/catalog_service_impl.h"
 
 #include <algorithm>
+#include <functional>
+#include <limits>
 
 #include "absl/strings/str_cat.h"
-#include "services/catalog/model/model_search.h"
 #include "services/catalog/api/page_token.h"
-#include "services/catalog/model/proto_time.h"
 #include "services/catalog/api/request_limits.h"
+#include "services/catalog/model/model_search.h"
+#include "services/catalog/model/proto_time.h"
 #include "services/catalog/model/text_fold.h"
+#include "services/catalog/query/filter.h"
+#include "services/catalog/query/order.h"
 
 namespace modelcatalog::catalog {
 namespace {
@@ -40,7 +44,40 @@ absl::StatusOr<absl::optional<PageCursor>> CursorFromToken(absl::string_view tok
   return absl::optional<PageCursor>(*std::move(cursor));
 }
 
+using ::modelcatalog::v1::BatchGetModelsRequest;
+using ::modelcatalog::v1::ModelView;
+
+// UNSPECIFIED means the method's default; anything but BASIC is FULL.
+ModelView ResolveView(ModelView requested, ModelView method_default) {
+  const ModelView view =
+      requested == modelcatalog::v1::MODEL_VIEW_UNSPECIFIED ? method_default : requested;
+  return view == modelcatalog::v1::MODEL_VIEW_BASIC ? view : modelcatalog::v1::MODEL_VIEW_FULL;
+}
+
+// The model in `view`, as a message: for the message-based methods.
+modelcatalog::v1::Model ModelIn(const CatalogEntry& entry, ModelView view) {
+  modelcatalog::v1::Model model = entry.model();
+  if (view == modelcatalog::v1::MODEL_VIEW_BASIC) {
+    model.clear_description();
+    model.clear_request_schema();
+  }
+  return model;
+}
+
 }  // namespace
+
+void AppendModel(const CatalogEntry& entry, ModelView view, std::string* out) {
+  if (view == modelcatalog::v1::MODEL_VIEW_BASIC) {
+    AppendBasic(entry.wire, entry.fields, out);
+  } else {
+    out->append(entry.wire);
+  }
+}
+
+size_t ModelSize(const CatalogEntry& entry, ModelView view) {
+  return view == modelcatalog::v1::MODEL_VIEW_BASIC ? BasicSize(entry.wire, entry.fields)
+                                                    : entry.wire.size();
+}
 
 CatalogServiceImpl::CatalogServiceImpl(const CatalogStore* store,
                                        const SyncStatusRecorder* sync_status,
@@ -66,15 +103,25 @@ absl::StatusOr<int32_t> CatalogServiceImpl::PageSize(int32_t requested) const {
 }
 
 absl::StatusOr<ModelPage> CatalogServiceImpl::ListPage(const ListModelsRequest& request) const {
-  for (const absl::Status& s : {CheckLength("developer_name", request.developer_name(), kMaxFilterBytes),
-                                CheckLength("action", request.action(), kMaxFilterBytes),
-                                CheckLength("page_token", request.page_token(), kMaxPageTokenBytes)}) {
+  for (const absl::Status& s :
+       {CheckLength("developer_name", request.developer_name(), kMaxHubFilterBytes),
+        CheckLength("action", request.action(), kMaxHubFilterBytes),
+        CheckLength("order_by", request.order_by(), kMaxOrderByBytes),
+        CheckLength("page_token", request.page_token(), kMaxPageTokenBytes)}) {
     if (!s.ok()) return s;
   }
   absl::StatusOr<int32_t> page_size = PageSize(request.page_size());
   if (!page_size.ok()) return page_size.status();
+  absl::StatusOr<Filter> filter = Filter::Parse(request.filter());
+  if (!filter.ok()) return filter.status();
+  absl::StatusOr<Ordering> ordering = Ordering::Parse(request.order_by());
+  if (!ordering.ok()) return ordering.status();
+  const ModelView view = ResolveView(request.view(), modelcatalog::v1::MODEL_VIEW_BASIC);
   const std::string developer = FoldCase(request.developer_name());
-  const uint64_t fingerprint = QueryFingerprint(PageKind::kList, {developer, request.action()});
+  const std::string order = ordering->Canonical();
+  const uint64_t fingerprint =
+      QueryFingerprint(PageKind::kList, {developer, request.action(), request.filter(), order,
+                                         modelcatalog::v1::ModelView_Name(view)});
   absl::StatusOr<absl::optional<PageCursor>> cursor =
       CursorFromToken(request.page_token(), PageKind::kList, fingerprint, options_);
   if (!cursor.ok()) return cursor.status();
@@ -82,44 +129,83 @@ absl::StatusOr<ModelPage> CatalogServiceImpl::ListPage(const ListModelsRequest& 
   if (!snapshot.ok()) return snapshot.status();
   ModelPage page;
   page.snapshot = *std::move(snapshot);
+  page.view = view;
   const CatalogSnapshot& catalog = *page.snapshot;
-
-  // Walk positions in id order from just after the cursor. With a filter,
-  // walk the smaller posting list and look the position up in the other.
-  const size_t start = *cursor ? catalog.UpperBound((*cursor)->last_id) : 0;
   const size_t limit = static_cast<size_t>(*page_size);
-  page.positions.reserve(std::min(limit, catalog.size()));
-  bool more = false;
-  if (developer.empty() && request.action().empty()) {
-    for (size_t i = start; i < catalog.size(); ++i) {
-      if (page.positions.size() == limit) {
-        more = true;
-        break;
-      }
-      page.positions.push_back(static_cast<uint32_t>(i));
+
+  if (filter->empty() && developer.empty() && request.action().empty() && ordering->by_id()) {
+    // The whole catalog in id order: the snapshot's own positions.
+    const size_t start = *cursor ? catalog.UpperBound((*cursor)->last_id) : 0;
+    const size_t end = std::min(catalog.size(), start + limit);
+    page.positions.reserve(end > start ? end - start : 0);
+    for (size_t i = start; i < end; ++i) page.positions.push_back(static_cast<uint32_t>(i));
+    page.total_size = static_cast<int32_t>(catalog.size());
+    if (end < catalog.size()) {
+      PageCursor next;
+      next.kind = PageKind::kList;
+      next.query_fingerprint = fingerprint;
+      next.last_id = catalog.entry(page.positions.back()).id;
+      next.issued_at = options_.clock();
+      page.next_page_token = EncodePageToken(next);
     }
-  } else {
-    const absl::Span<const uint32_t> by_developer = catalog.WithDeveloper(developer);
-    const absl::Span<const uint32_t> by_action = catalog.WithAction(request.action());
-    const bool both = !developer.empty() && !request.action().empty();
-    const bool walk_developer =
-        !developer.empty() && (request.action().empty() || by_developer.size() <= by_action.size());
-    const absl::Span<const uint32_t> walked = walk_developer ? by_developer : by_action;
-    const absl::Span<const uint32_t> other = walk_developer ? by_action : by_developer;
-    for (auto it = std::lower_bound(walked.begin(), walked.end(), start); it != walked.end(); ++it) {
-      if (both && !std::binary_search(other.begin(), other.end(), *it)) continue;
-      if (page.positions.size() == limit) {
-        more = true;
-        break;
-      }
-      page.positions.push_back(*it);
-    }
+    return page;
   }
-  if (more) {
+
+  // Every match, in the requested order: computed once per snapshot and query
+  // (the first page), then read by the next pages and by repeated questions.
+  const std::string memo_key = absl::StrCat("list\n", developer, "\n", request.action(), "\n",
+                                            request.filter(), "\n", order);
+  const std::shared_ptr<const std::vector<uint32_t>> matches = catalog.Memoized(memo_key, [&] {
+    std::vector<uint32_t> found;
+    const auto consider = [&](uint32_t position) {
+      if (filter->Matches(catalog.entry(position))) found.push_back(position);
+    };
+    if (developer.empty() && request.action().empty()) {
+      for (uint32_t p = 0; p < catalog.size(); ++p) consider(p);
+    } else {
+      // The hub's filters from the snapshot's indexes: walk the shorter list,
+      // look each position up in the other.
+      const absl::Span<const uint32_t> by_developer = catalog.WithDeveloper(developer);
+      const absl::Span<const uint32_t> by_action = catalog.WithAction(request.action());
+      const bool both = !developer.empty() && !request.action().empty();
+      const bool walk_developer = !developer.empty() && (request.action().empty() ||
+                                                         by_developer.size() <= by_action.size());
+      const absl::Span<const uint32_t> walked = walk_developer ? by_developer : by_action;
+      const absl::Span<const uint32_t> other = walk_developer ? by_action : by_developer;
+      for (uint32_t p : walked) {
+        if (!both || std::binary_search(other.begin(), other.end(), p)) consider(p);
+      }
+    }
+    if (!ordering->by_id()) {
+      std::sort(found.begin(), found.end(), [&](uint32_t a, uint32_t b) {
+        return ordering->Less(catalog.entry(a), catalog.entry(b));
+      });
+    }
+    return found;
+  });
+  page.total_size = static_cast<int32_t>(matches->size());
+  // After the cursor: the first match past the last model of the previous
+  // page, by its key in this order (its id in the default one).
+  size_t start = 0;
+  if (*cursor) {
+    const PageCursor& after = **cursor;
+    const auto at_or_before = [&](uint32_t p) {
+      const CatalogEntry& entry = catalog.entry(p);
+      return ordering->by_id() ? entry.id <= after.last_id
+                               : ordering->CompareWithKey(entry, after.order_key) <= 0;
+    };
+    start = static_cast<size_t>(
+        std::partition_point(matches->begin(), matches->end(), at_or_before) - matches->begin());
+  }
+  const size_t end = std::min(matches->size(), start + limit);
+  page.positions.assign(matches->begin() + start, matches->begin() + end);
+  if (end < matches->size()) {
+    const CatalogEntry& last = catalog.entry(page.positions.back());
     PageCursor next;
     next.kind = PageKind::kList;
     next.query_fingerprint = fingerprint;
-    next.last_id = catalog.entry(page.positions.back()).id;
+    next.last_id = last.id;
+    if (!ordering->by_id()) next.order_key = ordering->EncodeKey(last);
     next.issued_at = options_.clock();
     page.next_page_token = EncodePageToken(next);
   }
@@ -128,14 +214,19 @@ absl::StatusOr<ModelPage> CatalogServiceImpl::ListPage(const ListModelsRequest& 
 
 absl::StatusOr<ModelPage> CatalogServiceImpl::SearchPage(const SearchModelsRequest& request) const {
   if (request.query().empty()) return absl::InvalidArgumentError("query must not be empty");
-  for (const absl::Status& s : {CheckLength("query", request.query(), kMaxQueryBytes),
-                                CheckLength("page_token", request.page_token(), kMaxPageTokenBytes)}) {
+  for (const absl::Status& s :
+       {CheckLength("query", request.query(), kMaxQueryBytes),
+        CheckLength("page_token", request.page_token(), kMaxPageTokenBytes)}) {
     if (!s.ok()) return s;
   }
   absl::StatusOr<int32_t> page_size = PageSize(request.page_size());
   if (!page_size.ok()) return page_size.status();
+  absl::StatusOr<Filter> filter = Filter::Parse(request.filter());
+  if (!filter.ok()) return filter.status();
+  const ModelView view = ResolveView(request.view(), modelcatalog::v1::MODEL_VIEW_BASIC);
   const std::string query = FoldCase(request.query());
-  const uint64_t fingerprint = QueryFingerprint(PageKind::kSearch, {query});
+  const uint64_t fingerprint = QueryFingerprint(
+      PageKind::kSearch, {query, request.filter(), modelcatalog::v1::ModelView_Name(view)});
   absl::StatusOr<absl::optional<PageCursor>> cursor =
       CursorFromToken(request.page_token(), PageKind::kSearch, fingerprint, options_);
   if (!cursor.ok()) return cursor.status();
@@ -152,10 +243,26 @@ absl::StatusOr<ModelPage> CatalogServiceImpl::SearchPage(const SearchModelsReque
   if (!snapshot.ok()) return snapshot.status();
   ModelPage page;
   page.snapshot = *std::move(snapshot);
-
+  page.view = view;
+  const CatalogSnapshot& catalog = *page.snapshot;
+  std::function<bool(uint32_t)> accept;
+  if (!filter->empty()) {
+    accept = [&](uint32_t position) { return filter->Matches(catalog.entry(position)); };
+  }
+  // Every match, counted once per snapshot, query and filter.
+  const std::shared_ptr<const std::vector<uint32_t>> all =
+      catalog.Memoized(absl::StrCat("search\n", query, "\n", request.filter()), [&] {
+        std::vector<uint32_t> positions;
+        for (const SearchHit& hit : SearchSnapshot(catalog, query, absl::nullopt,
+                                                   std::numeric_limits<size_t>::max(), accept)) {
+          positions.push_back(hit.position);
+        }
+        return positions;
+      });
+  page.total_size = static_cast<int32_t>(all->size());
   // One hit more than the page tells whether another page follows.
   std::vector<SearchHit> hits =
-      SearchSnapshot(*page.snapshot, query, after, static_cast<size_t>(*page_size) + 1);
+      SearchSnapshot(catalog, query, after, static_cast<size_t>(*page_size) + 1, accept);
   const bool more = hits.size() > static_cast<size_t>(*page_size);
   if (more) hits.pop_back();
   page.positions.reserve(hits.size());
@@ -165,7 +272,7 @@ absl::StatusOr<ModelPage> CatalogServiceImpl::SearchPage(const SearchModelsReque
     next.kind = PageKind::kSearch;
     next.query_fingerprint = fingerprint;
     next.rank = static_cast<uint8_t>(hits.back().rank);
-    next.last_id = page.snapshot->entry(hits.back().position).id;
+    next.last_id = catalog.entry(hits.back().position).id;
     next.issued_at = options_.clock();
     page.next_page_token = EncodePageToken(next);
   }
@@ -173,22 +280,54 @@ absl::StatusOr<ModelPage> CatalogServiceImpl::SearchPage(const SearchModelsReque
 }
 
 absl::StatusOr<ModelRef> CatalogServiceImpl::FindModel(const GetModelRequest& request) const {
-  if (request.id().empty()) return absl::InvalidArgumentError("id must not be empty");
-  if (absl::Status s = CheckLength("id", request.id(), kMaxIdBytes); !s.ok()) return s;
+  if (absl::Status s = CheckModelId(request.id()); !s.ok()) return s;
   absl::StatusOr<std::shared_ptr<const CatalogSnapshot>> snapshot = LoadedSnapshot();
   if (!snapshot.ok()) return snapshot.status();
   const absl::optional<size_t> position = (*snapshot)->PositionOf(request.id());
   // The hub's own wording, so callers can match on it whichever they talk to.
   if (!position) return absl::NotFoundError(absl::StrCat("Model not found: ", request.id()));
-  return ModelRef{*std::move(snapshot), static_cast<uint32_t>(*position)};
+  return ModelRef{*std::move(snapshot), static_cast<uint32_t>(*position),
+                  ResolveView(request.view(), modelcatalog::v1::MODEL_VIEW_FULL)};
+}
+
+absl::StatusOr<ModelPage> CatalogServiceImpl::BatchGet(const BatchGetModelsRequest& request) const {
+  if (request.ids().empty()) return absl::InvalidArgumentError("ids must not be empty");
+  if (request.ids_size() > kMaxBatchIds) {
+    return absl::InvalidArgumentError(absl::StrCat("ids lists ", request.ids_size(),
+                                                   " models; at most ", kMaxBatchIds,
+                                                   " may be asked for at once"));
+  }
+  for (int i = 0; i < request.ids_size(); ++i) {
+    const std::string& id = request.ids(i);
+    if (id.empty()) return absl::InvalidArgumentError(absl::StrCat("ids[", i, "] is empty"));
+    if (absl::Status s = CheckLength(absl::StrCat("ids[", i, "]"), id, kMaxIdBytes); !s.ok()) {
+      return s;
+    }
+  }
+  absl::StatusOr<std::shared_ptr<const CatalogSnapshot>> snapshot = LoadedSnapshot();
+  if (!snapshot.ok()) return snapshot.status();
+  ModelPage page;
+  page.snapshot = *std::move(snapshot);
+  page.view = ResolveView(request.view(), modelcatalog::v1::MODEL_VIEW_FULL);
+  page.positions.reserve(request.ids_size());
+  for (const std::string& id : request.ids()) {
+    const absl::optional<size_t> position = page.snapshot->PositionOf(id);
+    if (!position) return absl::NotFoundError(absl::StrCat("Model not found: ", id));
+    page.positions.push_back(static_cast<uint32_t>(*position));
+  }
+  page.total_size = static_cast<int32_t>(page.positions.size());
+  return page;
 }
 
 absl::Status CatalogServiceImpl::ListModels(const ListModelsRequest& request,
                                             ListModelsResponse* response) const {
   absl::StatusOr<ModelPage> page = ListPage(request);
   if (!page.ok()) return page.status();
-  for (uint32_t position : page->positions) *response->add_models() = page->snapshot->entry(position).model();
+  for (uint32_t position : page->positions) {
+    *response->add_models() = ModelIn(page->snapshot->entry(position), page->view);
+  }
   response->set_next_page_token(page->next_page_token);
+  response->set_total_size(page->total_size);
   return absl::OkStatus();
 }
 
@@ -196,8 +335,11 @@ absl::Status CatalogServiceImpl::SearchModels(const SearchModelsRequest& request
                                               SearchModelsResponse* response) const {
   absl::StatusOr<ModelPage> page = SearchPage(request);
   if (!page.ok()) return page.status();
-  for (uint32_t position : page->positions) *response->add_models() = page->snapshot->entry(position).model();
+  for (uint32_t position : page->positions) {
+    *response->add_models() = ModelIn(page->snapshot->entry(position), page->view);
+  }
   response->set_next_page_token(page->next_page_token);
+  response->set_total_size(page->total_size);
   return absl::OkStatus();
 }
 
@@ -205,7 +347,7 @@ absl::Status CatalogServiceImpl::GetModel(const GetModelRequest& request,
                                           GetModelResponse* response) const {
   absl::StatusOr<ModelRef> model = FindModel(request);
   if (!model.ok()) return model.status();
-  *response->mutable_model() = model->entry().model();
+  *response->mutable_model() = ModelIn(model->entry(), model->view);
   return absl::OkStatus();
 }
 

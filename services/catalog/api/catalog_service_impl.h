@@ -28,27 +28,37 @@ struct CatalogServiceOptions {
   std::function<absl::Time()> clock = [] { return absl::Now(); };
 };
 
-// A page of models: positions in the snapshot that was read, in answer order.
+// A page of models: positions in the snapshot that was read, in answer order,
+// and how much of each to write.
 struct ModelPage {
   std::shared_ptr<const CatalogSnapshot> snapshot;
   std::vector<uint32_t> positions;
   std::string next_page_token;
+  int32_t total_size = 0;  // every match of the request, not only this page's
+  modelcatalog::v1::ModelView view = modelcatalog::v1::MODEL_VIEW_FULL;  // BASIC or FULL
 };
 
 // One model of a snapshot.
 struct ModelRef {
   std::shared_ptr<const CatalogSnapshot> snapshot;
   uint32_t position = 0;
+  modelcatalog::v1::ModelView view = modelcatalog::v1::MODEL_VIEW_FULL;  // BASIC or FULL
   const CatalogEntry& entry() const { return snapshot->entry(position); }
 };
+
+// The serialization of `entry` in `view` (BASIC or FULL), appended to `out`;
+// and its size.
+void AppendModel(const CatalogEntry& entry, modelcatalog::v1::ModelView view, std::string* out);
+size_t ModelSize(const CatalogEntry& entry, modelcatalog::v1::ModelView view);
 
 class CatalogServiceImpl {
  public:
   CatalogServiceImpl(const CatalogStore* store, const SyncStatusRecorder* sync_status,
                      CatalogServiceOptions options = {});
 
-  // INVALID_ARGUMENT for a negative page_size or a page_token that is malformed,
-  // expired or of another query; UNAVAILABLE before the first catalog is loaded.
+  // INVALID_ARGUMENT for a filter or order_by that does not parse, a negative
+  // page_size or a page_token that is malformed, expired or of another query;
+  // UNAVAILABLE before the first catalog is loaded.
   absl::Status ListModels(const modelcatalog::v1::ListModelsRequest& request,
                           modelcatalog::v1::ListModelsResponse* response) const;
 
@@ -70,6 +80,10 @@ class CatalogServiceImpl {
   absl::StatusOr<ModelPage> ListPage(const modelcatalog::v1::ListModelsRequest& request) const;
   absl::StatusOr<ModelPage> SearchPage(const modelcatalog::v1::SearchModelsRequest& request) const;
   absl::StatusOr<ModelRef> FindModel(const modelcatalog::v1::GetModelRequest& request) const;
+  // The models of BatchGetModels, in request order. INVALID_ARGUMENT for no
+  // ids, more than kMaxBatchIds or a bad one; NOT_FOUND naming the first id
+  // the catalog does not have; UNAVAILABLE before the first catalog.
+  absl::StatusOr<ModelPage> BatchGet(const modelcatalog::v1::BatchGetModelsRequest& request) const;
 
  private:
   absl::StatusOr<std::shared_ptr<const CatalogSnapshot>> LoadedSnapshot() const;

@@ -9,8 +9,9 @@ namespace {
 
 // Layout, little-endian:
 //   version u8 | kind u8 | rank u8 | fingerprint u64 | issued_at unix s i64 |
-//   id length u16 | id bytes | checksum u32 over everything before it
-constexpr uint8_t kVersion = 1;
+//   id length u16 | id bytes | order key length u16 | order key bytes |
+//   checksum u32 over everything before it
+constexpr uint8_t kVersion = 2;
 constexpr size_t kFixedSize = 1 + 1 + 1 + 8 + 8 + 2;
 constexpr size_t kChecksumSize = 4;
 constexpr size_t kMaxIdSize = 0xFFFF;
@@ -26,7 +27,7 @@ absl::Status Malformed() {
 std::string EncodePageToken(const PageCursor& cursor) {
   std::string raw;
   const absl::string_view id = absl::string_view(cursor.last_id).substr(0, kMaxIdSize);
-  raw.reserve(kFixedSize + id.size() + kChecksumSize);
+  raw.reserve(kFixedSize + id.size() + 2 + cursor.order_key.size() + kChecksumSize);
   raw.push_back(static_cast<char>(kVersion));
   raw.push_back(static_cast<char>(cursor.kind));
   raw.push_back(static_cast<char>(cursor.rank));
@@ -34,6 +35,9 @@ std::string EncodePageToken(const PageCursor& cursor) {
   PutLittleEndian(static_cast<uint64_t>(absl::ToUnixSeconds(cursor.issued_at)), 8, &raw);
   PutLittleEndian(id.size(), 2, &raw);
   raw.append(id.data(), id.size());
+  const absl::string_view key = absl::string_view(cursor.order_key).substr(0, kMaxIdSize);
+  PutLittleEndian(key.size(), 2, &raw);
+  raw.append(key.data(), key.size());
   PutLittleEndian(StableChecksum(raw), 4, &raw);
   return absl::WebSafeBase64Escape(raw);
 }
@@ -60,8 +64,12 @@ absl::StatusOr<PageCursor> DecodePageToken(absl::string_view token) {
   cursor.query_fingerprint = GetLittleEndian(p + 3, 8);
   cursor.issued_at = absl::FromUnixSeconds(static_cast<int64_t>(GetLittleEndian(p + 11, 8)));
   const size_t id_size = GetLittleEndian(p + 19, 2);
-  if (kFixedSize + id_size != body_size) return Malformed();
+  if (kFixedSize + id_size + 2 > body_size) return Malformed();
   cursor.last_id.assign(p + kFixedSize, id_size);
+  const size_t key_at = kFixedSize + id_size;
+  const size_t key_size = GetLittleEndian(p + key_at, 2);
+  if (key_at + 2 + key_size != body_size) return Malformed();
+  cursor.order_key.assign(p + key_at + 2, key_size);
   return cursor;
 }
 

@@ -15,8 +15,10 @@ namespace modelcatalog::catalog {
 // Ids of the hub's models are short slugs; these leave room for any real one.
 inline constexpr size_t kMaxIdBytes = 256;
 inline constexpr size_t kMaxQueryBytes = 256;
-inline constexpr size_t kMaxFilterBytes = 256;  // developer_name, action
-inline constexpr size_t kMaxPageTokenBytes = 1024;
+inline constexpr size_t kMaxHubFilterBytes = 256;  // developer_name, action
+inline constexpr size_t kMaxOrderByBytes = 512;
+inline constexpr size_t kMaxPageTokenBytes = 4096;  // with the order key of a long name
+inline constexpr int kMaxBatchIds = 1000;
 inline constexpr size_t kMaxResumeTokenBytes = 128;
 inline constexpr int kMaxWatchedModels = 1000;
 

@@ -46,16 +46,31 @@ void ToByteBuffer(std::string bytes, grpc::ByteBuffer* buffer) {
   grpc::ByteBuffer(&slice, 1).Swap(buffer);
 }
 
-// ListModelsResponse and SearchModelsResponse alike: models = 1, next_page_token = 2.
-void WritePage(const ModelPage& page, grpc::ByteBuffer* response) {
-  size_t size = page.next_page_token.size() + 16;
-  for (uint32_t position : page.positions) size += page.snapshot->entry(position).wire.size() + 6;
+// A message field holding `entry` in `view`, written from the stored bytes.
+void AppendModelField(int number, const CatalogEntry& entry, modelcatalog::v1::ModelView view,
+                      std::string* out) {
+  AppendVarint(static_cast<uint64_t>(number) << 3 | 2, out);
+  AppendVarint(ModelSize(entry, view), out);
+  AppendModel(entry, view, out);
+}
+
+// ListModelsResponse, SearchModelsResponse and BatchGetModelsResponse alike:
+// models = 1, next_page_token = 2, total_size = 3 (the batch has only models).
+void WritePage(const ModelPage& page, bool with_total, grpc::ByteBuffer* response) {
+  size_t size = page.next_page_token.size() + 32;
+  for (uint32_t position : page.positions) {
+    size += ModelSize(page.snapshot->entry(position), page.view) + 6;
+  }
   std::string bytes;
   bytes.reserve(size);
   for (uint32_t position : page.positions) {
-    AppendField(1, page.snapshot->entry(position).wire, &bytes);
+    AppendModelField(1, page.snapshot->entry(position), page.view, &bytes);
   }
   if (!page.next_page_token.empty()) AppendField(2, page.next_page_token, &bytes);
+  if (with_total && page.total_size != 0) {
+    AppendVarint(3 << 3 | 0, &bytes);
+    AppendVarint(static_cast<uint64_t>(page.total_size), &bytes);
+  }
   ToByteBuffer(std::move(bytes), response);
 }
 
@@ -70,6 +85,13 @@ void WriteModel(absl::string_view wire, grpc::ByteBuffer* response) {
   std::string bytes;
   bytes.reserve(wire.size() + 6);
   AppendField(1, wire, &bytes);  // GetModelResponse.model = 1
+  ToByteBuffer(std::move(bytes), response);
+}
+
+void WriteModel(const ModelRef& model, grpc::ByteBuffer* response) {
+  std::string bytes;
+  bytes.reserve(ModelSize(model.entry(), model.view) + 6);
+  AppendModelField(1, model.entry(), model.view, &bytes);  // GetModelResponse.model = 1
   ToByteBuffer(std::move(bytes), response);
 }
 
@@ -173,6 +195,8 @@ CatalogGrpcService::CatalogGrpcService(const CatalogServiceImpl* impl, LiveOpera
        [this](RawCall* call) { SearchModels(call); });
   Bind(&get_model_, &AsyncService::RequestGetModel, Rpc::kGetModel,
        [this](RawCall* call) { GetModel(call); });
+  Bind(&batch_get_models_, &AsyncService::RequestBatchGetModels, Rpc::kBatchGetModels,
+       [this](RawCall* call) { BatchGetModels(call); });
   Bind(&get_sync_status_, &AsyncService::RequestGetSyncStatus, Rpc::kGetSyncStatus,
        [this](auto* call) { GetSyncStatus(call); });
   Bind(&activate_model_, &AsyncService::RequestActivateModel, Rpc::kActivateModel,
@@ -194,6 +218,7 @@ void CatalogGrpcService::Serve(ServingQueues* queues, int backlog) {
       RawCall::Await(&list_models_, queue);
       RawCall::Await(&search_models_, queue);
       RawCall::Await(&get_model_, queue);
+      RawCall::Await(&batch_get_models_, queue);
       decltype(get_sync_status_)::Call::Await(&get_sync_status_, queue);
       decltype(activate_model_)::Call::Await(&activate_model_, queue);
       decltype(deactivate_model_)::Call::Await(&deactivate_model_, queue);
@@ -219,7 +244,7 @@ void CatalogGrpcService::ListModels(RawCall* call) {
   if (status.ok()) {
     absl::StatusOr<ModelPage> page = impl_->ListPage(parsed);
     status = page.status();
-    if (page.ok()) WritePage(*page, call->response());
+    if (page.ok()) WritePage(*page, /*with_total=*/true, call->response());
   }
   call->Finish(ToGrpcStatus(status));
 }
@@ -231,7 +256,7 @@ void CatalogGrpcService::SearchModels(RawCall* call) {
   if (status.ok()) {
     absl::StatusOr<ModelPage> page = impl_->SearchPage(parsed);
     status = page.status();
-    if (page.ok()) WritePage(*page, call->response());
+    if (page.ok()) WritePage(*page, /*with_total=*/true, call->response());
   }
   call->Finish(ToGrpcStatus(status));
 }
@@ -254,7 +279,19 @@ void CatalogGrpcService::GetModel(RawCall* call) {
   if (status.ok()) {
     absl::StatusOr<ModelRef> model = impl_->FindModel(parsed);
     status = model.status();
-    if (model.ok()) WriteModel(model->entry().wire, call->response());
+    if (model.ok()) WriteModel(*model, call->response());
+  }
+  call->Finish(ToGrpcStatus(status));
+}
+
+void CatalogGrpcService::BatchGetModels(RawCall* call) {
+  absl::Status status = Authorize(call->context(), Access::kRead);
+  modelcatalog::v1::BatchGetModelsRequest parsed;
+  if (status.ok()) status = ParseRequest(&call->request(), &parsed);
+  if (status.ok()) {
+    absl::StatusOr<ModelPage> page = impl_->BatchGet(parsed);
+    status = page.status();
+    if (page.ok()) WritePage(*page, /*with_total=*/false, call->response());
   }
   call->Finish(ToGrpcStatus(status));
 }

@@ -46,10 +46,11 @@ class CatalogGrpcService {
 
  private:
   using Service = modelcatalog::v1::ModelCatalogService;
-  using AsyncService = Service::WithRawMethod_ListModels<Service::WithRawMethod_SearchModels<
-      Service::WithRawMethod_GetModel<Service::WithRawMethod_WatchDeployments<
-          Service::WithAsyncMethod_GetSyncStatus<Service::WithAsyncMethod_ActivateModel<
-              Service::WithAsyncMethod_DeactivateModel<Service::Service>>>>>>>;
+  using AsyncService = Service::WithRawMethod_ListModels<
+      Service::WithRawMethod_SearchModels<Service::WithRawMethod_GetModel<
+          Service::WithRawMethod_BatchGetModels<Service::WithRawMethod_WatchDeployments<
+              Service::WithAsyncMethod_GetSyncStatus<Service::WithAsyncMethod_ActivateModel<
+                  Service::WithAsyncMethod_DeactivateModel<Service::Service>>>>>>>>;
   using RawMethod = UnaryMethod<grpc::ByteBuffer, grpc::ByteBuffer>;
   using RawCall = RawMethod::Call;
   class WatchCall;
@@ -63,6 +64,7 @@ class CatalogGrpcService {
   void ListModels(RawCall* call);
   void SearchModels(RawCall* call);
   void GetModel(RawCall* call);
+  void BatchGetModels(RawCall* call);
   void GetSyncStatus(UnaryMethod<modelcatalog::v1::GetSyncStatusRequest,
                                  modelcatalog::v1::GetSyncStatusResponse>::Call* call);
   template <typename Call>
@@ -78,6 +80,7 @@ class CatalogGrpcService {
   RawMethod list_models_;
   RawMethod search_models_;
   RawMethod get_model_;
+  RawMethod batch_get_models_;
   UnaryMethod<modelcatalog::v1::GetSyncStatusRequest, modelcatalog::v1::GetSyncStatusResponse>
       get_sync_status_;
   UnaryMethod<modelcatalog::v1::ActivateModelRequest, modelcatalog::v1::ActivateModelResponse>

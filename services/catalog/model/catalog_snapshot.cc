@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/hash/hash.h"
+#include "absl/synchronization/mutex.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "services/catalog/model/text_fold.h"
@@ -43,7 +44,46 @@ std::shared_ptr<const CatalogEntry> PatchedEntry(
   patched->deployments = deployments;
   patched->wire = DeterministicWire(model);
   patched->fingerprint = absl::Hash<std::string>{}(patched->wire);
+  patched->fields = FieldsOf(model, patched->wire);  // the byte ranges moved too
   return patched;
+}
+
+struct CatalogSnapshot::Memo {
+  absl::Mutex mu;
+  // Most recently used first.
+  std::list<std::pair<std::string, std::shared_ptr<const std::vector<uint32_t>>>> results
+      ABSL_GUARDED_BY(mu);
+  absl::flat_hash_map<std::string, decltype(results)::iterator> by_key ABSL_GUARDED_BY(mu);
+  size_t positions ABSL_GUARDED_BY(mu) = 0;
+};
+
+CatalogSnapshot::CatalogSnapshot() : memo_(std::make_shared<Memo>()) {}
+
+std::shared_ptr<const std::vector<uint32_t>> CatalogSnapshot::Memoized(
+    const std::string& key, const std::function<std::vector<uint32_t>()>& compute) const {
+  {
+    absl::MutexLock lock(&memo_->mu);
+    auto it = memo_->by_key.find(key);
+    if (it != memo_->by_key.end()) {
+      memo_->results.splice(memo_->results.begin(), memo_->results, it->second);
+      return it->second->second;
+    }
+  }
+  // Computed without the lock: two callers asking at once may both compute it.
+  auto result = std::make_shared<const std::vector<uint32_t>>(compute());
+  if (result->size() > kMemoPositions) return result;
+  absl::MutexLock lock(&memo_->mu);
+  if (memo_->by_key.contains(key)) return result;
+  memo_->results.emplace_front(key, result);
+  memo_->by_key.emplace(key, memo_->results.begin());
+  memo_->positions += result->size();
+  while (memo_->positions > kMemoPositions) {
+    auto& last = memo_->results.back();
+    memo_->positions -= last.second->size();
+    memo_->by_key.erase(last.first);
+    memo_->results.pop_back();
+  }
+  return result;
 }
 
 EntryTable::EntryTable(const std::vector<std::shared_ptr<const CatalogEntry>>& entries)
@@ -109,6 +149,7 @@ void CatalogSnapshot::Builder::Add(const modelcatalog::v1::Model& model) {
   entry->deployments = model.deployments();
   entry->wire = DeterministicWire(model);
   entry->fingerprint = absl::Hash<std::string>{}(entry->wire);
+  entry->fields = FieldsOf(model, entry->wire);
   added.entry = std::move(entry);
   if (model.has_developer()) added.developer = DeveloperRef(model.developer().name());
   added.actions_begin = static_cast<uint32_t>(action_refs_.size());

@@ -10,6 +10,8 @@
 #define MODEL_CATALOG_SERVICES_CATALOG_MODEL_CATALOG_SNAPSHOT_H_
 
 #include <cstdint>
+#include <functional>
+#include <list>
 #include <memory>
 #include <string>
 #include <vector>
@@ -20,6 +22,7 @@
 #include "absl/types/optional.h"
 #include "absl/types/span.h"
 #include "modelcatalog/v1/model.pb.h"
+#include "services/catalog/model/model_fields.h"
 #include "services/catalog/model/search_index.h"
 
 namespace modelcatalog::catalog {
@@ -39,6 +42,7 @@ struct CatalogEntry {
   Deployments deployments;
   std::string wire;          // the model's deterministic serialization
   uint64_t fingerprint = 0;  // hash of `wire`
+  ModelFields fields;        // what queries read, and the BASIC view's ranges of `wire`
 
   // The whole model, read back from `wire`: for the paths that need a message
   // (the hot ones write `wire` directly).
@@ -122,6 +126,15 @@ class CatalogSnapshot {
   // A copy of this snapshot with another revision; everything else is shared.
   std::shared_ptr<const CatalogSnapshot> WithRevision(int64_t revision) const;
 
+  // The result of a query on this snapshot, as positions in the query's own
+  // order: computed by `compute` the first time `key` is asked for, then kept
+  // for the requests that repeat it (a query's next pages, the same question
+  // from another caller). At most kMemoPositions positions are kept in all;
+  // the least recently used results go first. Thread-safe.
+  static constexpr size_t kMemoPositions = size_t{4} << 20;
+  std::shared_ptr<const std::vector<uint32_t>> Memoized(
+      const std::string& key, const std::function<std::vector<uint32_t>()>& compute) const;
+
   // A copy of this snapshot in which the model at `position` has `deployments`
   // and the revision is `revision`. Everything else, indexes included, is
   // shared with this snapshot, so a live status change costs the one model's
@@ -137,7 +150,8 @@ class CatalogSnapshot {
                                                    int64_t revision) const;
 
  private:
-  CatalogSnapshot() = default;
+  struct Memo;
+  CatalogSnapshot();
   CatalogSnapshot(const CatalogSnapshot&) = delete;
   CatalogSnapshot& operator=(const CatalogSnapshot&) = delete;
   // A copy sharing everything, under another revision.
@@ -159,6 +173,7 @@ class CatalogSnapshot {
   std::shared_ptr<const Indexes> indexes_;
   std::shared_ptr<const SearchIndex> search_index_;  // shared like indexes_
   std::vector<std::string> duplicate_ids_;
+  const std::shared_ptr<Memo> memo_;  // this snapshot's own
 };
 
 // Collects the models of a snapshot, one at a time, in the hub's order. Each

@@ -50,7 +50,8 @@ absl::optional<MatchRank> RankEntry(const CatalogEntry& entry, absl::string_view
 
 std::vector<SearchHit> SearchSnapshot(const CatalogSnapshot& snapshot,
                                       absl::string_view folded_query,
-                                      const absl::optional<SearchCursor>& cursor, size_t limit) {
+                                      const absl::optional<SearchCursor>& cursor, size_t limit,
+                                      const std::function<bool(uint32_t)>& accept) {
   std::vector<SearchHit> hits;
   if (limit == 0 || folded_query.empty()) return hits;
   const SearchIndex& index = snapshot.search_index();
@@ -63,7 +64,10 @@ std::vector<SearchHit> SearchSnapshot(const CatalogSnapshot& snapshot,
   // order; a candidate counts for a rank only if that is its best rank. The
   // walk stops as soon as the page is full.
   const auto take = [&](MatchRank rank, uint32_t position) {
-    if (RankEntry(snapshot.entry(position), folded_query) == rank) hits.push_back({rank, position});
+    if (RankEntry(snapshot.entry(position), folded_query) == rank &&
+        (accept == nullptr || accept(position))) {
+      hits.push_back({rank, position});
+    }
   };
   const auto from_for = [&](MatchRank rank) -> uint32_t {
     return cursor && rank == cursor->rank ? after_position : 0;

@@ -11,6 +11,7 @@
 #define MODEL_CATALOG_SERVICES_CATALOG_MODEL_MODEL_SEARCH_H_
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "absl/strings/string_view.h"
@@ -36,10 +37,12 @@ struct SearchCursor {
 // nullopt when it does not match.
 absl::optional<MatchRank> RankEntry(const CatalogEntry& entry, absl::string_view folded_query);
 
-// Up to `limit` hits after `cursor` (from the start when nullopt), best first.
+// Up to `limit` hits after `cursor` (from the start when nullopt), best
+// first; with `accept`, only models at positions it accepts.
 std::vector<SearchHit> SearchSnapshot(const CatalogSnapshot& snapshot,
                                       absl::string_view folded_query,
-                                      const absl::optional<SearchCursor>& cursor, size_t limit);
+                                      const absl::optional<SearchCursor>& cursor, size_t limit,
+                                      const std::function<bool(uint32_t)>& accept = nullptr);
 
 }  // namespace modelcatalog::catalog
 
