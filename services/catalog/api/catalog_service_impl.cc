@@ -54,7 +54,8 @@ ModelView ResolveView(ModelView requested, ModelView method_default) {
   return view == modelcatalog::v1::MODEL_VIEW_BASIC ? view : modelcatalog::v1::MODEL_VIEW_FULL;
 }
 
-// The model in `view`, as a message: for the message-based methods.
+}  // namespace
+
 modelcatalog::v1::Model ModelIn(const CatalogEntry& entry, ModelView view) {
   modelcatalog::v1::Model model = entry.model();
   if (view == modelcatalog::v1::MODEL_VIEW_BASIC) {
@@ -63,8 +64,6 @@ modelcatalog::v1::Model ModelIn(const CatalogEntry& entry, ModelView view) {
   }
   return model;
 }
-
-}  // namespace
 
 void AppendModel(const CatalogEntry& entry, ModelView view, std::string* out) {
   if (view == modelcatalog::v1::MODEL_VIEW_BASIC) {
@@ -103,6 +102,19 @@ absl::StatusOr<int32_t> CatalogServiceImpl::PageSize(int32_t requested) const {
 }
 
 absl::StatusOr<ModelPage> CatalogServiceImpl::ListPage(const ListModelsRequest& request) const {
+  absl::StatusOr<int32_t> page_size = PageSize(request.page_size());
+  if (!page_size.ok()) return page_size.status();
+  return List(request, static_cast<size_t>(*page_size));
+}
+
+absl::StatusOr<ModelPage> CatalogServiceImpl::ListAll(const ListModelsRequest& request) const {
+  ListModelsRequest all = request;
+  all.clear_page_token();
+  return List(all, std::numeric_limits<size_t>::max());
+}
+
+absl::StatusOr<ModelPage> CatalogServiceImpl::List(const ListModelsRequest& request,
+                                                   size_t limit) const {
   for (const absl::Status& s :
        {CheckLength("developer_name", request.developer_name(), kMaxHubFilterBytes),
         CheckLength("action", request.action(), kMaxHubFilterBytes),
@@ -110,8 +122,6 @@ absl::StatusOr<ModelPage> CatalogServiceImpl::ListPage(const ListModelsRequest& 
         CheckLength("page_token", request.page_token(), kMaxPageTokenBytes)}) {
     if (!s.ok()) return s;
   }
-  absl::StatusOr<int32_t> page_size = PageSize(request.page_size());
-  if (!page_size.ok()) return page_size.status();
   absl::StatusOr<Filter> filter = Filter::Parse(request.filter());
   if (!filter.ok()) return filter.status();
   absl::StatusOr<Ordering> ordering = Ordering::Parse(request.order_by());
@@ -131,12 +141,11 @@ absl::StatusOr<ModelPage> CatalogServiceImpl::ListPage(const ListModelsRequest& 
   page.snapshot = *std::move(snapshot);
   page.view = view;
   const CatalogSnapshot& catalog = *page.snapshot;
-  const size_t limit = static_cast<size_t>(*page_size);
 
   if (filter->empty() && developer.empty() && request.action().empty() && ordering->by_id()) {
     // The whole catalog in id order: the snapshot's own positions.
     const size_t start = *cursor ? catalog.UpperBound((*cursor)->last_id) : 0;
-    const size_t end = std::min(catalog.size(), start + limit);
+    const size_t end = start + std::min(catalog.size() - start, limit);
     page.positions.reserve(end > start ? end - start : 0);
     for (size_t i = start; i < end; ++i) page.positions.push_back(static_cast<uint32_t>(i));
     page.total_size = static_cast<int32_t>(catalog.size());
@@ -197,7 +206,7 @@ absl::StatusOr<ModelPage> CatalogServiceImpl::ListPage(const ListModelsRequest& 
     start = static_cast<size_t>(
         std::partition_point(matches->begin(), matches->end(), at_or_before) - matches->begin());
   }
-  const size_t end = std::min(matches->size(), start + limit);
+  const size_t end = start + std::min(matches->size() - start, limit);
   page.positions.assign(matches->begin() + start, matches->begin() + end);
   if (end < matches->size()) {
     const CatalogEntry& last = catalog.entry(page.positions.back());

@@ -46,6 +46,9 @@ struct ModelRef {
   const CatalogEntry& entry() const { return snapshot->entry(position); }
 };
 
+// The model of `entry` in `view`, as a message.
+modelcatalog::v1::Model ModelIn(const CatalogEntry& entry, modelcatalog::v1::ModelView view);
+
 // The serialization of `entry` in `view` (BASIC or FULL), appended to `out`;
 // and its size.
 void AppendModel(const CatalogEntry& entry, modelcatalog::v1::ModelView view, std::string* out);
@@ -79,6 +82,9 @@ class CatalogServiceImpl {
   // models' stored serialization rather than copying messages (the gRPC layer).
   absl::StatusOr<ModelPage> ListPage(const modelcatalog::v1::ListModelsRequest& request) const;
   absl::StatusOr<ModelPage> SearchPage(const modelcatalog::v1::SearchModelsRequest& request) const;
+  // Every model ListModels would page through for `request` (its page_size
+  // and page_token aside), in its order: for the JSON view, which does not page.
+  absl::StatusOr<ModelPage> ListAll(const modelcatalog::v1::ListModelsRequest& request) const;
   absl::StatusOr<ModelRef> FindModel(const modelcatalog::v1::GetModelRequest& request) const;
   // The models of BatchGetModels, in request order. INVALID_ARGUMENT for no
   // ids, more than kMaxBatchIds or a bad one; NOT_FOUND naming the first id
@@ -86,6 +92,8 @@ class CatalogServiceImpl {
   absl::StatusOr<ModelPage> BatchGet(const modelcatalog::v1::BatchGetModelsRequest& request) const;
 
  private:
+  absl::StatusOr<ModelPage> List(const modelcatalog::v1::ListModelsRequest& request,
+                                 size_t limit) const;
   absl::StatusOr<std::shared_ptr<const CatalogSnapshot>> LoadedSnapshot() const;
   absl::StatusOr<int32_t> PageSize(int32_t requested) const;
 

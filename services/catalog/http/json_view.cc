@@ -1,32 +1,56 @@
 #include "services/catalog/http/json_view.h"
 
-#include <algorithm>
-#include <vector>
+#include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "clients/hub/model_json.h"
-#include "services/catalog/model/text_fold.h"
 #include "services/common/json_text.h"
 
 namespace modelcatalog::catalog {
 namespace {
 
+using modelcatalog::v1::ModelView;
+
 constexpr absl::string_view kModelsPath = "/v1/models";
 constexpr absl::string_view kModelPrefix = "/v1/models/";
 
-std::string ListBody(const CatalogSnapshot& snapshot, const std::vector<uint32_t>& positions) {
+// The model as the hub's JSON; BASIC leaves out what ModelIn clears.
+std::string ModelJson(const CatalogEntry& entry, ModelView view) {
+  return view == modelcatalog::v1::MODEL_VIEW_BASIC ? hub::ModelToJson(ModelIn(entry, view))
+                                                    : hub::ModelToJson(entry.model());
+}
+
+std::string ListBody(const ModelPage& page) {
   std::string body = R"({"object":"list","data":[)";
-  for (size_t i = 0; i < positions.size(); ++i) {
+  for (size_t i = 0; i < page.positions.size(); ++i) {
     if (i > 0) body.push_back(',');
-    body += hub::ModelToJson(snapshot.entry(positions[i]).model());
+    body += ModelJson(page.snapshot->entry(page.positions[i]), page.view);
   }
   body += "]}";
   return body;
 }
 
-HttpReply NotLoaded() {
-  return HubError(503, "the catalog has not been loaded from the hub yet: retry shortly");
+HttpReply ErrorReply(const absl::Status& status) {
+  return HubError(HttpStatusFor(status), status.message());
+}
+
+// `view=basic|full` (any case, or the enum's names); FULL when absent.
+absl::StatusOr<ModelView> ViewOf(const HttpRequest& request) {
+  const std::string* view = request.FindQuery("view");
+  if (view == nullptr || view->empty()) return modelcatalog::v1::MODEL_VIEW_FULL;
+  const std::string name = absl::AsciiStrToLower(*view);
+  if (name == "basic" || name == "model_view_basic") return modelcatalog::v1::MODEL_VIEW_BASIC;
+  if (name == "full" || name == "model_view_full") return modelcatalog::v1::MODEL_VIEW_FULL;
+  std::string message = "view must be basic or full, not ";
+  AppendJsonString(&message, *view);
+  return absl::InvalidArgumentError(message);
+}
+
+std::string QueryOr(const HttpRequest& request, absl::string_view name) {
+  const std::string* value = request.FindQuery(name);
+  return value == nullptr ? std::string() : *value;
 }
 
 }  // namespace
@@ -36,6 +60,21 @@ HttpReply HubError(int status, absl::string_view message) {
   AppendJsonString(&body, message);
   body.push_back('}');
   return HttpReply::Json(status, std::move(body));
+}
+
+int HttpStatusFor(const absl::Status& status) {
+  switch (status.code()) {
+    case absl::StatusCode::kInvalidArgument:
+      return 400;
+    case absl::StatusCode::kNotFound:
+      return 404;
+    case absl::StatusCode::kResourceExhausted:
+      return 429;
+    case absl::StatusCode::kUnavailable:
+      return 503;
+    default:
+      return 500;
+  }
 }
 
 HttpReply JsonView::Handle(const HttpRequest& request) {
@@ -53,54 +92,53 @@ HttpReply JsonView::Handle(const HttpRequest& request) {
     if (!allowed.ok()) {
       // RFC 6750: a missing token gets the bare challenge, a wrong one says so.
       HttpReply reply = HubError(401, allowed.message());
-      reply.headers.emplace_back(
-          "WWW-Authenticate", request.authorization.empty()
-                                  ? R"(Bearer realm="model-catalog")"
-                                  : R"(Bearer realm="model-catalog", error="invalid_token")");
+      reply.headers.emplace_back("WWW-Authenticate",
+                                 request.authorization.empty()
+                                     ? R"(Bearer realm="model-catalog")"
+                                     : R"(Bearer realm="model-catalog", error="invalid_token")");
       return reply;
     }
   }
-  return list ? List(request) : Get(absl::string_view(request.path).substr(kModelPrefix.size()));
+  return list ? List(request)
+              : Get(request, absl::string_view(request.path).substr(kModelPrefix.size()));
 }
 
-HttpReply JsonView::Get(absl::string_view id) const {
-  const std::shared_ptr<const CatalogSnapshot> snapshot = store_->Current();
-  if (snapshot == nullptr) return NotLoaded();
-  const CatalogEntry* entry = snapshot->Find(id);
-  if (entry == nullptr) return HubError(404, absl::StrCat("Model not found: ", id));
-  return HttpReply::Json(200, hub::ModelToJson(entry->model()));
+HttpReply JsonView::Get(const HttpRequest& request, absl::string_view id) const {
+  absl::StatusOr<ModelView> view = ViewOf(request);
+  if (!view.ok()) return ErrorReply(view.status());
+  modelcatalog::v1::GetModelRequest get;
+  get.set_id(std::string(id));
+  get.set_view(*view);
+  absl::StatusOr<ModelRef> model = catalog_->FindModel(get);
+  if (!model.ok()) return ErrorReply(model.status());
+  return HttpReply::Json(200, ModelJson(model->entry(), model->view));
 }
 
 HttpReply JsonView::List(const HttpRequest& request) {
-  const std::shared_ptr<const CatalogSnapshot> snapshot = store_->Current();
-  if (snapshot == nullptr) return NotLoaded();
-  const std::string* developer = request.FindQuery("developer_name");
-  const std::string* action = request.FindQuery("action");
-  const bool by_developer = developer != nullptr && !developer->empty();
-  const bool by_action = action != nullptr && !action->empty();
-  if (!by_developer && !by_action) {
-    absl::MutexLock lock(&mu_);
-    if (rendered_for_ != snapshot) {
-      std::vector<uint32_t> all(snapshot->size());
-      for (uint32_t i = 0; i < all.size(); ++i) all[i] = i;
-      rendered_list_ = std::make_shared<const std::string>(ListBody(*snapshot, all));
-      rendered_for_ = snapshot;
-    }
-    return {200, "application/json", rendered_list_, {}};
+  absl::StatusOr<ModelView> view = ViewOf(request);
+  if (!view.ok()) return ErrorReply(view.status());
+  modelcatalog::v1::ListModelsRequest list;
+  list.set_developer_name(QueryOr(request, "developer_name"));
+  list.set_action(QueryOr(request, "action"));
+  list.set_filter(QueryOr(request, "filter"));
+  list.set_order_by(QueryOr(request, "order_by"));
+  list.set_view(*view);
+  const bool whole_catalog = list.developer_name().empty() && list.action().empty() &&
+                             list.filter().empty() && list.order_by().empty();
+  absl::StatusOr<ModelPage> page = catalog_->ListAll(list);
+  if (!page.ok()) return ErrorReply(page.status());
+  if (!whole_catalog) return HttpReply::Json(200, ListBody(*page));
+
+  // The whole catalog: what most readers of this view ask for, and the
+  // largest body; rendered once per snapshot.
+  absl::MutexLock lock(&mu_);
+  RenderedList& rendered =
+      page->view == modelcatalog::v1::MODEL_VIEW_BASIC ? rendered_basic_ : rendered_full_;
+  if (rendered.snapshot != page->snapshot) {
+    rendered.body = std::make_shared<const std::string>(ListBody(*page));
+    rendered.snapshot = page->snapshot;
   }
-  // The snapshot's filter indexes, as ListModels uses them.
-  const absl::Span<const uint32_t> developers =
-      by_developer ? snapshot->WithDeveloper(FoldCase(*developer)) : absl::Span<const uint32_t>();
-  const absl::Span<const uint32_t> actions =
-      by_action ? snapshot->WithAction(*action) : absl::Span<const uint32_t>();
-  std::vector<uint32_t> positions;
-  for (uint32_t p : by_developer ? developers : actions) {
-    if (by_developer && by_action && !std::binary_search(actions.begin(), actions.end(), p)) {
-      continue;
-    }
-    positions.push_back(p);
-  }
-  return HttpReply::Json(200, ListBody(*snapshot, positions));
+  return {200, "application/json", rendered.body, {}};
 }
 
 }  // namespace modelcatalog::catalog

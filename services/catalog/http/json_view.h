@@ -1,10 +1,16 @@
 // The catalog as the hub itself shows it, for people and tools that speak
 // HTTP rather than gRPC:
 //   GET /v1/models        the hub's list object (OpenAI-compatible); its
-//                         `developer_name` and `action` filters work as the hub's do
-//   GET /v1/models/{id}   one model, or 404 with the hub's error envelope
-// Served from the snapshot in memory, like the gRPC reads; the unfiltered list
-// is rendered once per catalog revision and then shared by every response.
+//                         `developer_name` and `action` filters work as the hub's
+//                         do, and ListModels' own `filter`, `order_by` and `view`
+//                         (basic | full) work as on gRPC
+//   GET /v1/models/{id}   one model (`view` too), or 404 with the hub's error envelope
+// Models come in the FULL view unless `view=basic` asks otherwise, as the hub
+// serves them; the list is not paged, as the hub's is not. Served from the
+// snapshot in memory through the gRPC reads' own logic (CatalogServiceImpl), so
+// a query means the same on both ports; its errors come back in the hub's error
+// envelope (400 for a filter that does not parse). The unfiltered list is
+// rendered once per catalog revision and view and then shared by every response.
 //
 // The view serves catalog data, so it holds to the gRPC port's rules: with
 // caller tokens, a request needs `Authorization: Bearer <token>` (a read token
@@ -17,10 +23,11 @@
 #include <string>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "services/catalog/api/caller_auth.h"
-#include "services/catalog/model/catalog_store.h"
+#include "services/catalog/api/catalog_service_impl.h"
 #include "services/catalog/http/http_listener.h"
 
 namespace modelcatalog::catalog {
@@ -28,24 +35,34 @@ namespace modelcatalog::catalog {
 class JsonView {
  public:
   // `auth` may be null: every caller is let in.
-  JsonView(const CatalogStore* store, const CallerAuth* auth) : store_(store), auth_(auth) {}
+  JsonView(const CatalogServiceImpl* catalog, const CallerAuth* auth)
+      : catalog_(catalog), auth_(auth) {}
 
   HttpReply Handle(const HttpRequest& request) ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
-  HttpReply List(const HttpRequest& request) ABSL_LOCKS_EXCLUDED(mu_);
-  HttpReply Get(absl::string_view id) const;
+  // The unfiltered list's body in one view, for the snapshot it was rendered from.
+  struct RenderedList {
+    std::shared_ptr<const CatalogSnapshot> snapshot;
+    std::shared_ptr<const std::string> body;
+  };
 
-  const CatalogStore* const store_;
+  HttpReply List(const HttpRequest& request) ABSL_LOCKS_EXCLUDED(mu_);
+  HttpReply Get(const HttpRequest& request, absl::string_view id) const;
+
+  const CatalogServiceImpl* const catalog_;
   const CallerAuth* const auth_;
   absl::Mutex mu_;
-  // The unfiltered list's body for the snapshot it was rendered from.
-  std::shared_ptr<const CatalogSnapshot> rendered_for_ ABSL_GUARDED_BY(mu_);
-  std::shared_ptr<const std::string> rendered_list_ ABSL_GUARDED_BY(mu_);
+  RenderedList rendered_basic_ ABSL_GUARDED_BY(mu_);
+  RenderedList rendered_full_ ABSL_GUARDED_BY(mu_);
 };
 
 // The hub's error envelope: {"status":"error","status_message":"..."}.
 HttpReply HubError(int status, absl::string_view message);
+
+// The HTTP status that stands for a non-OK `status`: 400 for INVALID_ARGUMENT,
+// 404 NOT_FOUND, 503 UNAVAILABLE, 429 RESOURCE_EXHAUSTED, else 500.
+int HttpStatusFor(const absl::Status& status);
 
 }  // namespace modelcatalog::catalog
 

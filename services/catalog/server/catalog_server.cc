@@ -132,7 +132,7 @@ CatalogServer::CatalogServer(CatalogServerOptions options,
       grpc_service_(&impl_, &live_, &feed_, auth_.get(), &metrics_),
       syncer_(&source_, &updater_, &sync_status_, SyncerOptions(options_, &metrics_)),
       ops_endpoints_(&store_, &metrics_.registry()),
-      json_view_(&store_, auth_.get()) {
+      json_view_(&impl_, auth_.get()) {
   RegisterComputedMetrics();
 }
 

@@ -1,5 +1,7 @@
 #include "services/catalog/api/catalog_service_impl.h"
 
+#include <functional>
+
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -190,7 +192,8 @@ TEST_F(CatalogServiceImplTest, RefusesAGarbageToken) {
   ListModelsResponse response;
   absl::Status status = impl_->ListModels(request, &response);
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(std::string(status.message()), ::testing::HasSubstr("page_token is not a valid page token"));
+  EXPECT_THAT(std::string(status.message()),
+              ::testing::HasSubstr("page_token is not a valid page token"));
 }
 
 TEST_F(CatalogServiceImplTest, SearchRanksAndPages) {
@@ -256,6 +259,164 @@ TEST_F(CatalogServiceImplTest, ReportsSyncStatus) {
   EXPECT_EQ(after.last_attempt_time().seconds(), 1764000200);
   EXPECT_EQ(after.last_error(), "UNAVAILABLE: hub down");
   EXPECT_EQ(after.consecutive_failures(), 1);
+}
+
+// --- filter, order_by, view, total_size, BatchGet ---
+
+modelcatalog::v1::Model Priced(const std::string& id, double cost_per_image,
+                               const std::string& endpoint = "/images/generate") {
+  modelcatalog::v1::Model model = MakeModel(id);
+  model.set_endpoint(endpoint);
+  if (cost_per_image >= 0) model.mutable_pricing()->set_cost_per_image(cost_per_image);
+  model.set_description(absl::StrCat("the long description of ", id));
+  (*model.mutable_request_schema()->mutable_fields())["type"].set_string_value("object");
+  return model;
+}
+
+TEST_F(CatalogServiceImplTest, AFilteredOrderedListPagesExactlyAndCountsEveryMatch) {
+  std::vector<modelcatalog::v1::Model> models;
+  for (int i = 0; i < 30; ++i) {
+    models.push_back(Priced(absl::StrCat("m", 100 + i), (i % 7) * 0.01,
+                            i % 3 == 0 ? "/chat/completions" : "/images/generate"));
+  }
+  Publish(models);
+  ListModelsRequest request;
+  request.set_filter("endpoint = \"/images/generate\" AND pricing.cost_per_image < 0.05");
+  request.set_order_by("pricing.cost_per_image desc");
+  request.set_page_size(4);
+  ListModelsResponse first;
+  ASSERT_TRUE(impl_->ListModels(request, &first).ok());
+  // i % 3 != 0 and (i % 7) < 5.
+  int expected = 0;
+  for (int i = 0; i < 30; ++i) expected += (i % 3 != 0 && i % 7 < 5) ? 1 : 0;
+  EXPECT_EQ(first.total_size(), expected);
+  const std::vector<std::string> all = ListAll(request);
+  ASSERT_EQ(all.size(), static_cast<size_t>(expected));
+  // In order: price descending, ties by id.
+  const std::shared_ptr<const CatalogSnapshot> catalog = store_.Current();
+  for (size_t i = 1; i < all.size(); ++i) {
+    const double before = catalog->Find(all[i - 1])->fields.prices[ModelFields::kCostPerImage];
+    const double after = catalog->Find(all[i])->fields.prices[ModelFields::kCostPerImage];
+    EXPECT_TRUE(before > after || (before == after && all[i - 1] < all[i])) << i;
+  }
+}
+
+// A token carries the last model's key in the requested order: a sync between
+// two pages neither repeats nor skips a model that was there before and after.
+TEST_F(CatalogServiceImplTest, AnOrderedPageContinuesAfterItsKeyAcrossASync) {
+  Publish({Priced("a", 0.05), Priced("b", 0.04), Priced("c", 0.03), Priced("d", 0.02),
+           Priced("e", 0.01)});
+  ListModelsRequest request;
+  request.set_order_by("pricing.cost_per_image");
+  request.set_page_size(2);
+  ListModelsResponse first;
+  ASSERT_TRUE(impl_->ListModels(request, &first).ok());
+  EXPECT_THAT(Ids(first.models()), ElementsAre("e", "d"));
+  // The sync: "d" (on the first page) gone, a cheaper "f" (before the cursor)
+  // and a dearer "g" (after it) new, "c" cheaper but still after the cursor.
+  Publish({Priced("a", 0.05), Priced("b", 0.04), Priced("c", 0.025), Priced("e", 0.01),
+           Priced("f", 0.001), Priced("g", 0.06)});
+  request.set_page_token(first.next_page_token());
+  ListModelsResponse second;
+  ASSERT_TRUE(impl_->ListModels(request, &second).ok());
+  EXPECT_THAT(Ids(second.models()), ElementsAre("c", "b"));
+  EXPECT_EQ(second.total_size(), 6);
+  request.set_page_token(second.next_page_token());
+  ListModelsResponse third;
+  ASSERT_TRUE(impl_->ListModels(request, &third).ok());
+  EXPECT_THAT(Ids(third.models()), ElementsAre("a", "g"));
+  EXPECT_TRUE(third.next_page_token().empty());
+}
+
+TEST_F(CatalogServiceImplTest, ATokenIsValidOnlyWithItsFilterOrderAndView) {
+  Publish({Priced("a", 0.05), Priced("b", 0.04), Priced("c", 0.03)});
+  ListModelsRequest request;
+  request.set_filter("pricing.cost_per_image:*");
+  request.set_order_by("pricing.cost_per_image");
+  request.set_page_size(1);
+  ListModelsResponse first;
+  ASSERT_TRUE(impl_->ListModels(request, &first).ok());
+  for (const auto& change : std::vector<std::function<void(ListModelsRequest*)>>{
+           [](auto* r) { r->set_filter("pricing.cost_per_image < 1"); },
+           [](auto* r) { r->set_order_by("pricing.cost_per_image desc"); },
+           [](auto* r) { r->set_view(modelcatalog::v1::MODEL_VIEW_FULL); }}) {
+    ListModelsRequest other = request;
+    other.set_page_token(first.next_page_token());
+    change(&other);
+    ListModelsResponse response;
+    const absl::Status status = impl_->ListModels(other, &response);
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(std::string(status.message()),
+                ::testing::HasSubstr("belongs to a different query"));
+  }
+}
+
+TEST_F(CatalogServiceImplTest, BasicLeavesOutTheDescriptionAndSchemaFullHasEverything) {
+  Publish({Priced("a", 0.05)});
+  ListModelsResponse basic;
+  ASSERT_TRUE(impl_->ListModels(ListModelsRequest(), &basic).ok());  // BASIC by default
+  ASSERT_EQ(basic.models_size(), 1);
+  EXPECT_FALSE(basic.models(0).has_description());
+  EXPECT_FALSE(basic.models(0).has_request_schema());
+  EXPECT_EQ(basic.models(0).pricing().cost_per_image(), 0.05);
+  ListModelsRequest full_request;
+  full_request.set_view(modelcatalog::v1::MODEL_VIEW_FULL);
+  ListModelsResponse full;
+  ASSERT_TRUE(impl_->ListModels(full_request, &full).ok());
+  EXPECT_EQ(full.models(0).description(), "the long description of a");
+  EXPECT_TRUE(full.models(0).has_request_schema());
+  GetModelRequest get;
+  get.set_id("a");
+  GetModelResponse got;  // FULL by default
+  ASSERT_TRUE(impl_->GetModel(get, &got).ok());
+  EXPECT_TRUE(got.model().has_request_schema());
+  // The BASIC bytes written from the stored serialization are the BASIC message.
+  const CatalogEntry& entry = *store_.Current()->Find("a");
+  std::string bytes;
+  AppendModel(entry, modelcatalog::v1::MODEL_VIEW_BASIC, &bytes);
+  EXPECT_EQ(bytes.size(), ModelSize(entry, modelcatalog::v1::MODEL_VIEW_BASIC));
+  modelcatalog::v1::Model parsed;
+  ASSERT_TRUE(parsed.ParseFromString(bytes));
+  modelcatalog::v1::Model expected = entry.model();
+  expected.clear_description();
+  expected.clear_request_schema();
+  EXPECT_EQ(parsed.SerializeAsString(), expected.SerializeAsString());
+}
+
+TEST_F(CatalogServiceImplTest, BatchGetAnswersInRequestOrderAllOrNothing) {
+  Publish({Priced("a", 0.05), Priced("b", 0.04), Priced("c", 0.03)});
+  modelcatalog::v1::BatchGetModelsRequest request;
+  for (const char* id : {"c", "a", "c"}) request.add_ids(id);
+  absl::StatusOr<ModelPage> page = impl_->BatchGet(request);
+  ASSERT_TRUE(page.ok()) << page.status();
+  std::vector<std::string> ids;
+  for (uint32_t p : page->positions) ids.push_back(page->snapshot->entry(p).id);
+  EXPECT_THAT(ids, ElementsAre("c", "a", "c"));
+  EXPECT_EQ(page->view, modelcatalog::v1::MODEL_VIEW_FULL);
+  request.add_ids("zz");
+  request.add_ids("yy");
+  absl::StatusOr<ModelPage> missing = impl_->BatchGet(request);
+  EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(missing.status().message(), "Model not found: zz");
+}
+
+TEST_F(CatalogServiceImplTest, SearchTakesTheFilterAndCountsEveryMatch) {
+  Publish({Priced("flux-dev", 0.02), Priced("flux-pro", 0.05), Priced("flux-schnell", 0.003),
+           Priced("other", 0.01)});
+  SearchModelsRequest request;
+  request.set_query("flux");
+  request.set_filter("pricing.cost_per_image < 0.03");
+  request.set_page_size(1);
+  SearchModelsResponse first;
+  ASSERT_TRUE(impl_->SearchModels(request, &first).ok());
+  EXPECT_EQ(first.total_size(), 2);
+  std::vector<std::string> ids = Ids(first.models());
+  request.set_page_token(first.next_page_token());
+  SearchModelsResponse second;
+  ASSERT_TRUE(impl_->SearchModels(request, &second).ok());
+  for (const std::string& id : Ids(second.models())) ids.push_back(id);
+  EXPECT_THAT(ids, ElementsAre("flux-dev", "flux-schnell"));
+  EXPECT_TRUE(second.next_page_token().empty());
 }
 
 }  // namespace

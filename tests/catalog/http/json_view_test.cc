@@ -10,6 +10,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "services/catalog/http/ops_endpoints.h"
+#include "services/catalog/sync/sync_status.h"
 #include "tests/catalog/test_models.h"
 
 namespace modelcatalog::catalog {
@@ -48,16 +49,23 @@ std::vector<std::string> ListedIds(const HttpReply& reply) {
 class JsonViewTest : public ::testing::Test {
  protected:
   void Load() {
-    store_.Publish(CatalogSnapshot::Build(
-        {MakeModel("a", "A", "Acme", {"text_generation"}), MakeModel("b", "B", "acme"),
-         MakeModel("c", "C", "Other", {"text_generation"})},
-        1, absl::UnixEpoch()));
+    modelcatalog::v1::Model a = MakeModel("a", "A", "Acme", {"text_generation"});
+    a.mutable_pricing()->set_input_cost_per_token(0.3);
+    a.set_description("the description of a");
+    modelcatalog::v1::Model b = MakeModel("b", "B", "acme");
+    b.mutable_pricing()->set_input_cost_per_token(0.1);
+    modelcatalog::v1::Model c = MakeModel("c", "C", "Other", {"text_generation"});
+    c.mutable_pricing()->set_input_cost_per_token(0.2);
+    store_.Publish(CatalogSnapshot::Build({a, b, c}, ++revision_, absl::UnixEpoch()));
   }
   CatalogStore store_;
+  SyncStatusRecorder sync_status_{"http://hub.test/api/ai"};
+  CatalogServiceImpl catalog_{&store_, &sync_status_};
+  int64_t revision_ = 0;
 };
 
 TEST_F(JsonViewTest, BeforeTheFirstCatalogItAnswers503) {
-  JsonView view(&store_, nullptr);
+  JsonView view(&catalog_, nullptr);
   const HttpReply reply = view.Handle(Get("/v1/models"));
   EXPECT_EQ(reply.status, 503);
   EXPECT_EQ(
@@ -67,7 +75,7 @@ TEST_F(JsonViewTest, BeforeTheFirstCatalogItAnswers503) {
 
 TEST_F(JsonViewTest, ListsAndFiltersLikeTheHub) {
   Load();
-  JsonView view(&store_, nullptr);
+  JsonView view(&catalog_, nullptr);
   EXPECT_THAT(ListedIds(view.Handle(Get("/v1/models"))), ElementsAre("a", "b", "c"));
   EXPECT_THAT(ListedIds(view.Handle(Get("/v1/models", {{"developer_name", "ACME"}}))),
               ElementsAre("a", "b"));
@@ -78,9 +86,62 @@ TEST_F(JsonViewTest, ListsAndFiltersLikeTheHub) {
               ElementsAre("a"));
 }
 
+TEST_F(JsonViewTest, FiltersAndOrdersAsListModelsDoes) {
+  Load();
+  JsonView view(&catalog_, nullptr);
+  EXPECT_THAT(
+      ListedIds(view.Handle(Get("/v1/models", {{"order_by", "pricing.input_cost_per_token"}}))),
+      ElementsAre("b", "c", "a"));
+  EXPECT_THAT(ListedIds(view.Handle(
+                  Get("/v1/models", {{"filter", "pricing.input_cost_per_token > 0.15"},
+                                     {"order_by", "pricing.input_cost_per_token desc"}}))),
+              ElementsAre("a", "c"));
+  // The hub's filters and the query language together.
+  EXPECT_THAT(
+      ListedIds(view.Handle(Get("/v1/models", {{"developer_name", "acme"},
+                                               {"filter", "pricing.input_cost_per_token < 0.2"}}))),
+      ElementsAre("b"));
+}
+
+TEST_F(JsonViewTest, AQueryThatDoesNotParseIs400WithTheParsersMessage) {
+  Load();
+  JsonView view(&catalog_, nullptr);
+  const HttpReply bad_filter = view.Handle(Get("/v1/models", {{"filter", "pricing.nope > 1"}}));
+  EXPECT_EQ(bad_filter.status, 400);
+  EXPECT_THAT(*bad_filter.body,
+              ::testing::StartsWith(R"({"status":"error","status_message":"filter: )"));
+  EXPECT_THAT(*bad_filter.body, ::testing::HasSubstr("pricing.nope"));
+  const HttpReply bad_order = view.Handle(Get("/v1/models", {{"order_by", "name sideways"}}));
+  EXPECT_EQ(bad_order.status, 400);
+  EXPECT_THAT(*bad_order.body, ::testing::HasSubstr("order_by"));
+  const HttpReply bad_view = view.Handle(Get("/v1/models/a", {{"view", "tiny"}}));
+  EXPECT_EQ(bad_view.status, 400);
+  EXPECT_EQ(*bad_view.body,
+            R"({"status":"error","status_message":"view must be basic or full, not \"tiny\""})");
+}
+
+TEST_F(JsonViewTest, ModelsAreFullUnlessBasicIsAskedFor) {
+  Load();
+  JsonView view(&catalog_, nullptr);
+  absl::StatusOr<modelcatalog::v1::Model> full =
+      hub::ParseModel(*view.Handle(Get("/v1/models/a")).body);
+  ASSERT_TRUE(full.ok()) << full.status();
+  EXPECT_EQ(full->description(), "the description of a");
+  for (const char* basic : {"basic", "BASIC", "MODEL_VIEW_BASIC"}) {
+    const HttpReply reply = view.Handle(Get("/v1/models/a", {{"view", basic}}));
+    absl::StatusOr<modelcatalog::v1::Model> model = hub::ParseModel(*reply.body);
+    ASSERT_TRUE(model.ok()) << model.status();
+    EXPECT_EQ(model->id(), "a");
+    EXPECT_EQ(model->description(), "") << basic;
+  }
+  const HttpReply list = view.Handle(Get("/v1/models", {{"view", "basic"}}));
+  EXPECT_THAT(*list.body, ::testing::Not(::testing::HasSubstr("the description of a")));
+  EXPECT_THAT(*view.Handle(Get("/v1/models")).body, ::testing::HasSubstr("the description of a"));
+}
+
 TEST_F(JsonViewTest, TheUnfilteredListIsRenderedOncePerCatalog) {
   Load();
-  JsonView view(&store_, nullptr);
+  JsonView view(&catalog_, nullptr);
   const HttpReply first = view.Handle(Get("/v1/models"));
   const HttpReply second = view.Handle(Get("/v1/models"));
   EXPECT_EQ(first.body, second.body);  // the same bytes, shared
@@ -90,7 +151,7 @@ TEST_F(JsonViewTest, TheUnfilteredListIsRenderedOncePerCatalog) {
 
 TEST_F(JsonViewTest, OneModelOrTheHubsNotFound) {
   Load();
-  JsonView view(&store_, nullptr);
+  JsonView view(&catalog_, nullptr);
   const HttpReply found = view.Handle(Get("/v1/models/b"));
   EXPECT_EQ(found.status, 200);
   absl::StatusOr<modelcatalog::v1::Model> model = hub::ParseModel(*found.body);
@@ -112,7 +173,7 @@ TEST_F(JsonViewTest, WithCallerTokensARequestNeedsOne) {
   std::ofstream(path) << "reader read\n";
   absl::StatusOr<std::unique_ptr<CallerAuth>> auth = CallerAuth::FromFile(path, absl::Hours(1));
   ASSERT_TRUE(auth.ok()) << auth.status();
-  JsonView view(&store_, auth->get());
+  JsonView view(&catalog_, auth->get());
   const HttpReply none = view.Handle(Get("/v1/models/a"));
   EXPECT_EQ(none.status, 401);
   EXPECT_EQ(Header(none, "WWW-Authenticate"), R"(Bearer realm="model-catalog")");
