@@ -1,8 +1,10 @@
 // catalogctl: query a catalog-server from the command line.
 //
-//   catalogctl list [--developer_name=NAME] [--action=ACTION] [--page_size=N] [--all]
-//   catalogctl search QUERY [--page_size=N] [--all]
-//   catalogctl get ID [--live]
+//   catalogctl list [--filter=EXPR] [--order_by=FIELDS] [--developer_name=NAME]
+//                   [--action=ACTION] [--view=basic|full] [--page_size=N] [--all]
+//   catalogctl search QUERY [--filter=EXPR] [--view=basic|full] [--page_size=N] [--all]
+//   catalogctl get ID [--live] [--view=basic|full]
+//   catalogctl get ID ID...       (one BatchGetModels call)
 //   catalogctl status
 //   catalogctl watch [ID...] [--resume_token=TOKEN]
 //   catalogctl activate ID
@@ -43,6 +45,14 @@ ABSL_FLAG(std::string, tls_ca, "", "PEM CA bundle: talk TLS, trusting these CAs.
 ABSL_FLAG(std::string, tls_cert, "", "PEM client certificate, for a server that requires one.");
 ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert.");
 ABSL_FLAG(absl::Duration, timeout, absl::Seconds(10), "Deadline of each call.");
+ABSL_FLAG(std::string, filter, "",
+          "list, search: only models the expression matches, e.g. "
+          "'capabilities.input:image AND pricing.cost_per_image < 0.03' (see the README).");
+ABSL_FLAG(std::string, order_by, "",
+          "list: the order, e.g. 'pricing.input_cost_per_token' or 'created desc, id'.");
+ABSL_FLAG(std::string, view, "",
+          "list, search, get: basic (no description, no request_schema) or full; "
+          "default: basic for list and search, full for get.");
 ABSL_FLAG(std::string, developer_name, "", "list: only models of this developer.");
 ABSL_FLAG(std::string, action, "", "list: only models with this fine-tuning action.");
 ABSL_FLAG(int32_t, page_size, 0, "list, search: models per page (0: the server's default).");
@@ -59,9 +69,11 @@ using ::modelcatalog::v1::Model;
 constexpr char kUsage[] = R"(Queries a catalog-server.
 
 Usage:
-  catalogctl [flags] list [--developer_name=NAME] [--action=ACTION] [--page_size=N] [--all]
-  catalogctl [flags] search QUERY [--page_size=N] [--all]
-  catalogctl [flags] get ID [--live]
+  catalogctl [flags] list [--filter=EXPR] [--order_by=FIELDS] [--developer_name=NAME]
+                          [--action=ACTION] [--view=basic|full] [--page_size=N] [--all]
+  catalogctl [flags] search QUERY [--filter=EXPR] [--view=basic|full] [--page_size=N] [--all]
+  catalogctl [flags] get ID [--live] [--view=basic|full]
+  catalogctl [flags] get ID ID...   (several: one BatchGetModels call)
   catalogctl [flags] status
   catalogctl [flags] watch [ID...] [--resume_token=TOKEN]   (Ctrl-C stops)
   catalogctl [flags] activate ID
@@ -145,14 +157,26 @@ std::vector<std::string> ModelRow(const Model& m) {
           DeploymentSummary(m)};
 }
 
-void PrintModels(const std::vector<Model>& models, const std::string& next_page_token) {
+// `total_size`: how many models match, when the models are one page of them.
+void PrintModels(const std::vector<Model>& models, const std::string& next_page_token,
+                 int32_t total_size = 0) {
   std::vector<std::vector<std::string>> rows = {
       {"ID", "NAME", "TYPE", "DEVELOPER", "ENDPOINT", "PRICING", "DEPLOYMENTS"}};
   for (const Model& m : models) rows.push_back(ModelRow(m));
   PrintTable(rows);
   if (!next_page_token.empty()) {
-    std::cout << "\nmore: --page_token=" << next_page_token << " (or --all)\n";
+    std::cout << "\nmore: " << models.size() << " of " << total_size
+              << " shown; --page_token=" << next_page_token << " (or --all)\n";
   }
+}
+
+// --view: UNSPECIFIED (the method's default) when not given.
+modelcatalog::v1::ModelView ViewFlag() {
+  const std::string view = absl::GetFlag(FLAGS_view);
+  if (view.empty()) return modelcatalog::v1::MODEL_VIEW_UNSPECIFIED;
+  if (view == "basic") return modelcatalog::v1::MODEL_VIEW_BASIC;
+  if (view == "full") return modelcatalog::v1::MODEL_VIEW_FULL;
+  ExitWithUsageError(absl::StrCat("--view must be basic or full, not \"", view, "\""));
 }
 
 std::string TimeText(const google::protobuf::Timestamp& t) {
@@ -270,6 +294,7 @@ int Run(int argc, char** argv) {
     if (command == "list" && args.size() != 2) ExitWithUsageError("usage: catalogctl list [flags]");
     std::vector<Model> models;
     std::string token = absl::GetFlag(FLAGS_page_token);
+    int32_t total_size = 0;
     do {
       grpc::Status status;
       std::string next;
@@ -278,6 +303,9 @@ int Run(int argc, char** argv) {
         modelcatalog::v1::ListModelsRequest request;
         request.set_developer_name(absl::GetFlag(FLAGS_developer_name));
         request.set_action(absl::GetFlag(FLAGS_action));
+        request.set_filter(absl::GetFlag(FLAGS_filter));
+        request.set_order_by(absl::GetFlag(FLAGS_order_by));
+        request.set_view(ViewFlag());
         request.set_page_size(absl::GetFlag(FLAGS_page_size));
         request.set_page_token(token);
         modelcatalog::v1::ListModelsResponse response;
@@ -285,9 +313,12 @@ int Run(int argc, char** argv) {
         if (status.ok() && json) std::cout << ToJson(response) << "\n";
         models.insert(models.end(), response.models().begin(), response.models().end());
         next = response.next_page_token();
+        total_size = response.total_size();
       } else {
         modelcatalog::v1::SearchModelsRequest request;
         request.set_query(args[2]);
+        request.set_filter(absl::GetFlag(FLAGS_filter));
+        request.set_view(ViewFlag());
         request.set_page_size(absl::GetFlag(FLAGS_page_size));
         request.set_page_token(token);
         modelcatalog::v1::SearchModelsResponse response;
@@ -295,18 +326,37 @@ int Run(int argc, char** argv) {
         if (status.ok() && json) std::cout << ToJson(response) << "\n";
         models.insert(models.end(), response.models().begin(), response.models().end());
         next = response.next_page_token();
+        total_size = response.total_size();
       }
       if (!status.ok()) return Fail(status);
       token = next;
     } while (absl::GetFlag(FLAGS_all) && !token.empty());
-    if (!json) PrintModels(models, token);
+    if (!json) PrintModels(models, token, total_size);
+    return 0;
+  }
+  if (command == "get" && args.size() > 3) {
+    if (absl::GetFlag(FLAGS_live)) {
+      ExitWithUsageError("--live reads one model: catalogctl get ID --live");
+    }
+    modelcatalog::v1::BatchGetModelsRequest request;
+    for (size_t i = 2; i < args.size(); ++i) request.add_ids(args[i]);
+    request.set_view(ViewFlag());
+    modelcatalog::v1::BatchGetModelsResponse response;
+    grpc::Status status = stub->BatchGetModels(NewContext().get(), request, &response);
+    if (!status.ok()) return Fail(status);
+    if (json) {
+      std::cout << ToJson(response) << "\n";
+    } else {
+      PrintModels({response.models().begin(), response.models().end()}, "");
+    }
     return 0;
   }
   if (command == "get") {
-    if (args.size() != 3) ExitWithUsageError("usage: catalogctl get ID [--live]");
+    if (args.size() != 3) ExitWithUsageError("usage: catalogctl get ID... [--live]");
     modelcatalog::v1::GetModelRequest request;
     request.set_id(args[2]);
     request.set_live(absl::GetFlag(FLAGS_live));
+    request.set_view(ViewFlag());
     modelcatalog::v1::GetModelResponse response;
     grpc::Status status = stub->GetModel(NewContext().get(), request, &response);
     if (!status.ok()) return Fail(status);

@@ -4,8 +4,10 @@
 #include "services/catalog/server/catalog_server.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <limits>
 #include <set>
 
 #include "absl/strings/str_cat.h"
@@ -292,6 +294,71 @@ TEST_F(CatalogServerTest, ASyncBetweenTwoPagesNeitherRepeatsNorSkips) {
   expected.erase(std::remove(expected.begin(), expected.end(), unseen), expected.end());
   expected.push_back("zzz-new-model");
   EXPECT_THAT(all, ElementsAreArray(expected));
+}
+
+// The same with a filter and an order: the token carries the last model's
+// price, so the next page starts after it in the new catalog.
+TEST_F(CatalogServerTest, AFilteredOrderedListPagesExactlyAcrossASync) {
+  StartServing();
+  absl::StatusOr<hub::ParsedModelList> hub_list = hub_client_->ListModels({});
+  ASSERT_TRUE(hub_list.ok()) << hub_list.status();
+  // The chat models by input price, dearest first, those without a price last.
+  std::vector<std::pair<double, std::string>> chat;  // (-price or +inf, id)
+  for (const auto& m : hub_list->models) {
+    if (m.endpoint() != "/chat/completions") continue;
+    chat.emplace_back(m.pricing().has_input_cost_per_token()
+                          ? -m.pricing().input_cost_per_token()
+                          : std::numeric_limits<double>::infinity(),
+                      m.id());
+  }
+  std::sort(chat.begin(), chat.end());
+  ASSERT_GE(chat.size(), 6u);
+
+  ListModelsRequest request;
+  request.set_filter(R"(endpoint = "/chat/completions")");
+  request.set_order_by("pricing.input_cost_per_token desc");
+  request.set_page_size(3);
+  ListModelsResponse first;
+  ASSERT_TRUE(stub_->ListModels(Deadline().get(), request, &first).ok());
+  ASSERT_EQ(first.models_size(), 3);
+  EXPECT_EQ(first.total_size(), static_cast<int32_t>(chat.size()));
+
+  // Between the pages: a model already seen and one not yet seen disappear; a
+  // model dearer than the first page appears (before the cursor: not listed)
+  // and one cheaper than every priced model appears (after it: listed).
+  ASSERT_TRUE(hub_->DeleteModel(chat[1].second).ok());
+  ASSERT_TRUE(hub_->DeleteModel(chat[4].second).ok());
+  auto chat_model = [](const std::string& id, double price) {
+    return absl::StrCat(
+        R"({"id":")", id, R"(","object":"model","display_name":")", id,
+        R"(","model_type":"base","owned_by":"oxen","endpoint":"/chat/completions",)",
+        R"("pricing":{"method":"per_token","input_cost_per_token":)", price,
+        R"(,"output_cost_per_token":1},"deployments":[]})");
+  };
+  ASSERT_TRUE(hub_->PutModel("aaa-dearest", chat_model("aaa-dearest", 1.0)).ok());
+  ASSERT_TRUE(hub_->PutModel("zzz-cheapest", chat_model("zzz-cheapest", 1e-12)).ok());
+  ASSERT_TRUE(server_->SyncNow().ok());
+
+  request.set_page_token(first.next_page_token());
+  std::vector<std::string> all;
+  for (const auto& m : first.models()) all.push_back(m.id());
+  for (const std::string& id : ListAll(request)) all.push_back(id);
+  std::vector<std::string> expected;
+  for (size_t i = 0; i < chat.size(); ++i) {
+    if (i == 4) continue;
+    if (i > 0 && std::isfinite(chat[i - 1].first) && !std::isfinite(chat[i].first)) {
+      expected.push_back("zzz-cheapest");  // the last priced model, before the unpriced ones
+    }
+    expected.push_back(chat[i].second);
+  }
+  if (std::isfinite(chat.back().first)) expected.push_back("zzz-cheapest");
+  EXPECT_THAT(all, ElementsAreArray(expected));
+
+  // A token is for its own query: another order is refused.
+  request.set_order_by("pricing.input_cost_per_token");
+  ListModelsResponse refused;
+  const grpc::Status status = stub_->ListModels(Deadline().get(), request, &refused);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
 }
 
 TEST_F(CatalogServerTest, KeepsServingTheLastGoodCatalogWhenTheHubFails) {

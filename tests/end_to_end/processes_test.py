@@ -71,6 +71,17 @@ class Server:
             self.process.stderr.close()
 
 
+def split_json_documents(text):
+    """The JSON documents written one after another (catalogctl --json --all: one per page)."""
+    decoder, documents, at = json.JSONDecoder(), [], 0
+    while text[at:].strip():
+        at += len(text[at:]) - len(text[at:].lstrip())
+        _, end = decoder.raw_decode(text, at)
+        documents.append(text[at:end])
+        at = end
+    return documents
+
+
 def wait_serving(channel):
     health = health_pb2_grpc.HealthStub(channel)
     deadline = time.monotonic() + STARTUP_TIMEOUT_S
@@ -253,6 +264,38 @@ class EndToEndTest(unittest.TestCase):
         lines = result.stdout.splitlines()
         self.assertTrue(lines[0].startswith("ID"))
         self.assertEqual(sorted(line.split()[0] for line in lines[1:] if line), self.hub_ids)
+
+    def test_catalogctl_lists_with_a_filter_and_an_order(self):
+        result = self.catalogctl("--json", "list", "--all", "--page_size=2",
+                                 "--filter=capabilities.output:image", "--order_by=pricing.cost_per_image desc")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        pages = [json.loads(page) for page in split_json_documents(result.stdout)]
+        listed = [m for page in pages for m in page.get("models", [])]
+        self.assertGreater(len(pages), 1)  # --all followed the tokens
+        self.assertEqual({page["total_size"] for page in pages}, {len(listed)})
+        # What the server should have answered, worked out here from every model.
+        everything = self.stub.ListModels(catalog_pb2.ListModelsRequest(page_size=1000)).models
+        image_models = [m for m in everything if "image" in m.capabilities.output]
+        with_price = sorted((m for m in image_models if m.pricing.HasField("cost_per_image")),
+                            key=lambda m: (-m.pricing.cost_per_image, m.id))
+        without = sorted(m.id for m in image_models if not m.pricing.HasField("cost_per_image"))
+        self.assertEqual([m["id"] for m in listed], [m.id for m in with_price] + without)
+        self.assertNotIn("request_schema", listed[0])  # BASIC, the list's default
+
+    def test_catalogctl_gets_several_models_in_one_call(self):
+        ids = [self.hub_ids[-1], self.hub_ids[0], self.hub_ids[-1]]
+        result = self.catalogctl("--json", "get", *ids)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual([m["id"] for m in json.loads(result.stdout)["models"]], ids)
+        missing = self.catalogctl("get", self.hub_ids[0], "nope")
+        self.assertEqual(missing.returncode, 1)
+        self.assertEqual(missing.stderr, "error: NOT_FOUND: Model not found: nope\n")
+
+    def test_catalogctl_names_the_problem_in_a_filter(self):
+        result = self.catalogctl("list", "--filter=pricing.cost > 1")
+        self.assertEqual(result.returncode, 1)
+        self.assertEqual(result.stderr,
+                         'error: INVALID_ARGUMENT: filter: unknown field "pricing.cost" at offset 0\n')
 
     def test_catalogctl_gets_json(self):
         result = self.catalogctl("--json", "get", self.hub_ids[-1])
