@@ -3,7 +3,8 @@
 #
 # For each catalog size (10,000 and 100,000 models) it starts hub-emulator with a generated
 # catalog and catalog-server pinned to one core, and runs catalog-bench pinned to the other:
-# memory, Health.Check, GetModel, ListModels, SearchModels, one-call-at-a-time GetModel,
+# memory, Health.Check, GetModel, ListModels (FULL, BASIC, filtered, ordered), BatchGetModels,
+# SearchModels, one-call-at-a-time GetModel,
 # 10,000 watchers. At the largest size it then restarts the server with a short
 # --sync_interval and measures GetModel latency while syncs run. Last, the Google Benchmark
 # micro-benchmarks. Raw outputs and summary.md land in <build_dir>/bench/.
@@ -168,7 +169,7 @@ for n in $SIZES; do
   start_server "$n" 1h
   if ! "${PIN_LOAD[@]}" "$BIN/catalog-bench" --server="$SERVER_ADDR" --server_pid="$SERVER_PID" \
       --hub_url="$HUB_URL" --label="$n" --expect_models="$n" --json_out="$OUT/results.jsonl" \
-      --scenarios=memory,health,get_model,list_models,search_models,health_latency,get_model_latency,watch \
+      --scenarios=memory,health,get_model,list_models,list_models_basic,list_filtered,list_ordered,batch_get,search_models,health_latency,get_model_latency,watch \
       --connections="$CONNECTIONS" --outstanding="$OUTSTANDING" --duration="$DURATION" \
       --warmup="$WARMUP" --rounds="$ROUNDS" --latency_duration="$LATENCY_DURATION" \
       --watchers="$WATCHERS" \

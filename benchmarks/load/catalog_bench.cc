@@ -46,10 +46,12 @@ ABSL_FLAG(std::string, hub_url, "",
 ABSL_FLAG(std::string, label, "run", "names this run in the table and the JSON lines");
 ABSL_FLAG(
     std::string, scenarios,
-    "memory,health,get_model,list_models,search_models,health_latency,get_model_latency,watch",
+    "memory,health,get_model,list_models,list_models_basic,list_filtered,list_ordered,batch_get,"
+    "search_models,health_latency,get_model_latency,watch",
     "comma-separated scenarios to run, in this order: memory, health, get_model, "
-    "list_models, search_models, health_latency, get_model_latency, watch, sync, "
-    "live_during_sync "
+    "list_models (FULL pages), list_models_basic, list_filtered (--list_filter), list_ordered "
+    "(--list_order_by), batch_get (--batch_ids ids), search_models, health_latency, "
+    "get_model_latency, watch, sync, live_during_sync "
     "(*_latency: one connection, one call at a time)");
 ABSL_FLAG(int, connections, 4, "connections of the closed-loop scenarios");
 ABSL_FLAG(int, outstanding, 16, "calls kept outstanding per connection (closed loop)");
@@ -63,6 +65,11 @@ ABSL_FLAG(absl::Duration, latency_duration, absl::Seconds(10),
           "measured window of the *_latency scenarios (one connection, one call at a time)");
 ABSL_FLAG(int, list_page_size, 100, "page_size of list_models");
 ABSL_FLAG(int, search_page_size, 50, "page_size of search_models");
+ABSL_FLAG(std::string, list_filter, R"(capabilities.input:image AND endpoint="/chat/completions")",
+          "list_filtered: the filter of its BASIC pages");
+ABSL_FLAG(std::string, list_order_by, "pricing.input_cost_per_token",
+          "list_ordered: the order_by of its BASIC pages");
+ABSL_FLAG(int, batch_ids, 20, "batch_get: ids per BatchGetModels call, drawn at random");
 ABSL_FLAG(int64_t, expect_models, 0,
           "wait until GetSyncStatus reports this many models before starting; 0: until any");
 ABSL_FLAG(absl::Duration, wait_timeout, absl::Minutes(5), "how long to wait for the catalog");
@@ -86,6 +93,8 @@ namespace {
 using ::grpc::health::v1::Health;
 using ::grpc::health::v1::HealthCheckRequest;
 using ::grpc::health::v1::HealthCheckResponse;
+using ::modelcatalog::v1::BatchGetModelsRequest;
+using ::modelcatalog::v1::BatchGetModelsResponse;
 using ::modelcatalog::v1::GetModelRequest;
 using ::modelcatalog::v1::GetModelResponse;
 using ::modelcatalog::v1::ListModelsRequest;
@@ -192,25 +201,63 @@ RawScenario GetModelScenario(const std::vector<std::string>& ids) {
   return s;
 }
 
-// A random page of the unfiltered list: the first page or the page after any
-// other page's end, from the tokens collected when the catalog was read.
-RawScenario ListModelsScenario(const std::vector<std::string>& tokens, int page_size,
-                               size_t models) {
+// The pages of one ListModels query (`shape`: filter, order, view, page size):
+// the token of every page, the first being "", and how many models match.
+struct QueryPages {
+  ListModelsRequest shape;
+  std::vector<std::string> tokens;
+  int32_t total_size = 0;
+};
+
+// A random page of a query: the first page or the page after any other
+// page's end, from the tokens collected when the query was read.
+RawScenario ListModelsScenario(const QueryPages& pages) {
   RawScenario s;
   s.method = "/modelcatalog.v1.ModelCatalogService/ListModels";
-  for (const std::string& token : tokens) {
-    ListModelsRequest request;
-    request.set_page_size(page_size);
+  for (const std::string& token : pages.tokens) {
+    ListModelsRequest request = pages.shape;
     request.set_page_token(token);
     s.requests.push_back(request.SerializeAsString());
   }
-  s.check = [page_size, models](const std::string&, const std::string& bytes) {
+  const int page_size = pages.shape.page_size();
+  const int32_t total = pages.total_size;
+  const bool full = pages.shape.view() == modelcatalog::v1::MODEL_VIEW_FULL;
+  s.check = [page_size, total, full](const std::string&, const std::string& bytes) {
     ListModelsResponse response;
     if (!response.ParseFromString(bytes) || response.models_size() == 0) return false;
+    if (response.total_size() != total) return false;
+    // BASIC leaves out the description and the request schema.
+    const auto& first = response.models(0);
+    if (!full && (first.has_request_schema() || first.has_description())) return false;
     // Full pages but the last.
     return response.models_size() == page_size ||
-           (response.next_page_token().empty() &&
-            response.models_size() == static_cast<int>(models % page_size));
+           (response.next_page_token().empty() && response.models_size() == total % page_size);
+  };
+  return s;
+}
+
+// `count` BatchGetModels requests of `ids_per_call` random ids each.
+RawScenario BatchGetScenario(const std::vector<std::string>& ids, int ids_per_call, size_t count,
+                             uint64_t seed) {
+  RawScenario s;
+  s.method = "/modelcatalog.v1.ModelCatalogService/BatchGetModels";
+  std::mt19937_64 random(seed);
+  for (size_t i = 0; i < count; ++i) {
+    BatchGetModelsRequest request;
+    for (int j = 0; j < ids_per_call; ++j) request.add_ids(ids[random() % ids.size()]);
+    s.requests.push_back(request.SerializeAsString());
+  }
+  s.check = [](const std::string& request_bytes, const std::string& bytes) {
+    BatchGetModelsRequest request;
+    BatchGetModelsResponse response;
+    if (!request.ParseFromString(request_bytes) || !response.ParseFromString(bytes) ||
+        response.models_size() != request.ids_size()) {
+      return false;
+    }
+    for (int i = 0; i < request.ids_size(); ++i) {
+      if (response.models(i).id() != request.ids(i)) return false;
+    }
+    return true;
   };
   return s;
 }
@@ -330,6 +377,35 @@ bool ReadCatalog(BenchContext& context, int page_size) {
   modelcatalog::v1::GetSyncStatusResponse status;
   if (stub->GetSyncStatus(&call, {}, &status).ok()) catalog.revision = status.revision();
   return !catalog.ids.empty();
+}
+
+// Pages through `shape` to the end, keeping each page's token.
+bool ReadQueryPages(BenchContext& context, QueryPages* pages) {
+  auto stub = ModelCatalogService::NewStub(context.control);
+  std::string token;
+  do {
+    pages->tokens.push_back(token);
+    grpc::ClientContext call;
+    call.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+    ListModelsRequest request = pages->shape;
+    request.set_page_token(token);
+    ListModelsResponse response;
+    grpc::Status status = stub->ListModels(&call, request, &response);
+    if (!status.ok()) {
+      std::fprintf(stderr, "catalog-bench: ListModels{%s} failed: %s %s\n",
+                   pages->shape.ShortDebugString().c_str(), StatusCodeName(status.error_code()),
+                   status.error_message().c_str());
+      return false;
+    }
+    if (response.models_size() == 0) {
+      std::fprintf(stderr, "catalog-bench: ListModels{%s} matches no model\n",
+                   pages->shape.ShortDebugString().c_str());
+      return false;
+    }
+    pages->total_size = response.total_size();
+    token = response.next_page_token();
+  } while (!token.empty());
+  return true;
 }
 
 ScenarioResult RunUnary(BenchContext& context, const std::string& name, const std::string& rpc,
@@ -469,9 +545,31 @@ int Run() {
   raw["get_model"] = GetModelScenario(context.catalog.ids);
   raw["get_model_latency"] = raw["get_model"];
   raw["health_latency"] = raw["health"];
-  raw["list_models"] =
-      ListModelsScenario(context.catalog.page_tokens, list_page_size, context.catalog.ids.size());
   raw["search_models"] = SearchModelsScenario(queries, search_page_size);
+  raw["batch_get"] =
+      BatchGetScenario(context.catalog.ids, absl::GetFlag(FLAGS_batch_ids), 10000, seed);
+  // The list scenarios: each query's pages are read once, before any load.
+  std::map<std::string, QueryPages> list_queries;
+  {
+    ListModelsRequest shape;
+    shape.set_page_size(list_page_size);
+    shape.set_view(modelcatalog::v1::MODEL_VIEW_FULL);
+    list_queries["list_models"].shape = shape;
+    shape.set_view(modelcatalog::v1::MODEL_VIEW_BASIC);
+    list_queries["list_models_basic"].shape = shape;
+    shape.set_filter(absl::GetFlag(FLAGS_list_filter));
+    list_queries["list_filtered"].shape = shape;
+    shape.clear_filter();
+    shape.set_order_by(absl::GetFlag(FLAGS_list_order_by));
+    list_queries["list_ordered"].shape = shape;
+  }
+  for (auto& [name, pages] : list_queries) {
+    if (std::find(scenarios.begin(), scenarios.end(), name) == scenarios.end()) continue;
+    if (!ReadQueryPages(context, &pages)) return 1;
+    std::fprintf(stderr, "catalog-bench: %s: %zu pages, %d models match {%s}\n", name.c_str(),
+                 pages.tokens.size(), pages.total_size, pages.shape.ShortDebugString().c_str());
+    raw[name] = ListModelsScenario(pages);
+  }
   // One closed-loop scenario, once.
   const auto run_raw = [&](const std::string& scenario) {
     const RawScenario& load = raw.at(scenario);
@@ -483,9 +581,19 @@ int Run() {
           return std::make_unique<RawUnaryCall>(generic_stubs[c].get(), load.method, &load.requests,
                                                 &load.check, seed * 1000003 + s);
         });
-    if (scenario == "list_models") {
+    if (list_queries.count(scenario)) {
+      const QueryPages& pages = list_queries.at(scenario);
       result.AddExtra("page_size", static_cast<int64_t>(list_page_size));
-      result.AddExtra("pages", static_cast<int64_t>(context.catalog.page_tokens.size()));
+      result.AddExtra("pages", static_cast<int64_t>(pages.tokens.size()));
+      result.AddExtra("matches", static_cast<int64_t>(pages.total_size));
+      result.AddExtraString(
+          "view", pages.shape.view() == modelcatalog::v1::MODEL_VIEW_FULL ? "FULL" : "BASIC");
+      if (!pages.shape.filter().empty()) result.AddExtraString("filter", pages.shape.filter());
+      if (!pages.shape.order_by().empty()) {
+        result.AddExtraString("order_by", pages.shape.order_by());
+      }
+    } else if (scenario == "batch_get") {
+      result.AddExtra("ids_per_call", static_cast<int64_t>(absl::GetFlag(FLAGS_batch_ids)));
     } else if (scenario == "search_models") {
       result.AddExtra("page_size", static_cast<int64_t>(search_page_size));
       result.AddExtra("distinct_queries", static_cast<int64_t>(queries.size()));
@@ -504,8 +612,9 @@ int Run() {
   // interleaved: every RPC is measured close in time to Health.Check, so a
   // machine whose other load drifts during the run skews them alike. Each
   // ratio to Health.Check is the median of the per-round ratios.
-  const std::vector<std::string> throughput_names = {"health", "get_model", "list_models",
-                                                     "search_models"};
+  const std::vector<std::string> throughput_names = {
+      "health",        "get_model",    "list_models", "list_models_basic",
+      "list_filtered", "list_ordered", "batch_get",   "search_models"};
   std::vector<std::string> block;
   for (const std::string& scenario : scenarios) {
     if (std::find(throughput_names.begin(), throughput_names.end(), scenario) !=
