@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "grpc/support/time.h"
+#include "services/common/log.h"
 
 namespace modelcatalog::catalog {
 namespace {
@@ -23,9 +24,18 @@ class NonPollingQueue final : public grpc::CompletionQueue {
 
 }  // namespace
 
+bool CallCount::WaitForNone(absl::Duration timeout) {
+  absl::MutexLock lock(&mu_);
+  const auto none = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return count_ == 0; };
+  return mu_.AwaitWithTimeout(absl::Condition(&none), timeout);
+}
+
 ServingQueue::ServingQueue(std::string name, std::unique_ptr<grpc::CompletionQueue> queue,
-                           grpc::ServerCompletionQueue* server_queue)
-    : name_(std::move(name)), queue_(std::move(queue)), server_queue_(server_queue) {}
+                           grpc::ServerCompletionQueue* server_queue, CallCount* calls)
+    : name_(std::move(name)),
+      queue_(std::move(queue)),
+      server_queue_(server_queue),
+      calls_(calls) {}
 
 void ServingQueue::Start() {
   thread_ = std::thread([this] {
@@ -68,7 +78,7 @@ void QueueTask::Proceed(bool ok) {
 ServingQueues::ServingQueues(size_t stream_queues, std::function<void(size_t index)> stream_task) {
   for (size_t i = 0; i < std::max<size_t>(1, stream_queues); ++i) {
     stream_queues_.push_back(std::make_unique<ServingQueue>(
-        absl::StrCat("grpc-streams-", i), std::make_unique<NonPollingQueue>(), nullptr));
+        absl::StrCat("grpc-streams-", i), std::make_unique<NonPollingQueue>(), nullptr, &calls_));
     stream_tasks_.push_back(std::make_unique<QueueTask>(stream_queues_.back().get(),
                                                         [stream_task, i] { stream_task(i); }));
   }
@@ -81,7 +91,7 @@ void ServingQueues::AddCallQueues(grpc::ServerBuilder* builder, size_t count) {
     std::unique_ptr<grpc::ServerCompletionQueue> queue = builder->AddCompletionQueue();
     grpc::ServerCompletionQueue* server_queue = queue.get();
     call_queues_.push_back(std::make_unique<ServingQueue>(
-        absl::StrCat("grpc-calls-", call_queues_.size()), std::move(queue), server_queue));
+        absl::StrCat("grpc-calls-", call_queues_.size()), std::move(queue), server_queue, &calls_));
   }
 }
 
@@ -92,16 +102,21 @@ void ServingQueues::Start() {
   for (auto& queue : stream_queues_) queue->Start();
 }
 
-void ServingQueues::Stop() {
+void ServingQueues::Stop(absl::Duration calls_timeout) {
   if (stopped_) return;
   stopped_ = true;
+  // The calls end first, on open queues: the server's shutdown has cancelled
+  // them, but one may still answer or finish (a write that completed, a hub
+  // call's answer), which on a closed queue would abort the process.
+  Start();  // if nobody did: their threads drain them
+  if (!calls_.WaitForNone(calls_timeout)) {
+    // Closing the queues anyway may abort on a late answer; hanging for ever
+    // would be worse.
+    Log(LogLevel::kError, "grpc_calls_outlived_shutdown",
+        {{"calls", calls_.count()}, {"waited", absl::FormatDuration(calls_timeout)}});
+  }
   for (auto& queue : call_queues_) queue->Close();
   for (auto& queue : stream_queues_) queue->Close();
-  if (!started_) {
-    // Nobody drained them: do it here, so the queues are empty when destroyed.
-    for (auto& queue : call_queues_) queue->Start();
-    for (auto& queue : stream_queues_) queue->Start();
-  }
   for (auto& queue : call_queues_) queue->Join();
   for (auto& queue : stream_queues_) queue->Join();
 }

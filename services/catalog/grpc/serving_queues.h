@@ -32,6 +32,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "grpcpp/alarm.h"
 #include "grpcpp/completion_queue.h"
 #include "grpcpp/server_builder.h"
@@ -61,19 +62,48 @@ class MemberTag final : public QueueTag {
   void (Owner::*const on_done_)(bool);
 };
 
+// How many call objects (UnaryCall, StreamCall) are alive, requested or
+// serving: the queues close only once none is left, because a call may start
+// an operation (its answer, a write) until it is gone, and an operation put on
+// a queue after its Shutdown is a fatal error in gRPC.
+class CallCount {
+ public:
+  void Add() ABSL_LOCKS_EXCLUDED(mu_) {
+    absl::MutexLock lock(&mu_);
+    ++count_;
+  }
+  void Remove() ABSL_LOCKS_EXCLUDED(mu_) {
+    absl::MutexLock lock(&mu_);
+    --count_;
+  }
+  // Waits until no call is alive; false if some still are after `timeout`.
+  bool WaitForNone(absl::Duration timeout) ABSL_LOCKS_EXCLUDED(mu_);
+  int64_t count() const ABSL_LOCKS_EXCLUDED(mu_) {
+    absl::MutexLock lock(&mu_);
+    return count_;
+  }
+
+ private:
+  mutable absl::Mutex mu_;
+  int64_t count_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
 // One completion queue and the thread that drains it.
 class ServingQueue {
  public:
   // `server_queue` is `queue` when it was made by a ServerBuilder (it can be
-  // told of new calls), null otherwise.
+  // told of new calls), null otherwise. `calls` counts the calls requested on
+  // this queue.
   ServingQueue(std::string name, std::unique_ptr<grpc::CompletionQueue> queue,
-               grpc::ServerCompletionQueue* server_queue);
+               grpc::ServerCompletionQueue* server_queue, CallCount* calls);
   ServingQueue(const ServingQueue&) = delete;
   ServingQueue& operator=(const ServingQueue&) = delete;
 
   const std::string& name() const { return name_; }
   grpc::CompletionQueue* queue() const { return queue_.get(); }
   grpc::ServerCompletionQueue* server_queue() const { return server_queue_; }
+  // Every call object on this queue counts itself here for its whole life.
+  CallCount& calls() const { return *calls_; }
 
   // Runs `post`, which puts an operation with a tag on this queue (requests the
   // next call of a method, sets an alarm), unless the queue is closing: an
@@ -97,6 +127,7 @@ class ServingQueue {
   const std::string name_;
   const std::unique_ptr<grpc::CompletionQueue> queue_;
   grpc::ServerCompletionQueue* const server_queue_;
+  CallCount* const calls_;
   absl::Mutex mu_;
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
   std::thread thread_;
@@ -146,15 +177,17 @@ class ServingQueues {
 
   // One thread per queue.
   void Start();
-  // Closes every queue, drains it and joins its thread. Call after
-  // grpc::Server::Shutdown and once nothing else can finish a call.
-  // Idempotent.
-  void Stop();
+  // Waits until every call is gone (grpc::Server::Shutdown has cancelled
+  // them; each ends through its queue), at most `calls_timeout`; then closes
+  // every queue, drains it and joins its thread. Call after
+  // grpc::Server::Shutdown. Idempotent.
+  void Stop(absl::Duration calls_timeout = absl::Seconds(10));
 
  private:
   std::vector<std::unique_ptr<ServingQueue>> call_queues_;
   std::vector<std::unique_ptr<ServingQueue>> stream_queues_;
   std::vector<std::unique_ptr<QueueTask>> stream_tasks_;  // one per stream queue
+  CallCount calls_;
   std::atomic<size_t> next_stream_queue_{0};
   bool started_ = false;
   bool stopped_ = false;

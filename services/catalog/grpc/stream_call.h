@@ -40,8 +40,10 @@ class StreamCall {
       : requester_(requester),
         call_queue_(call_queue),
         stream_queue_(stream_queue),
-        writer_(&context_) {}
-  virtual ~StreamCall() = default;
+        writer_(&context_) {
+    call_queue_->calls().Add();
+  }
+  virtual ~StreamCall() { call_queue_->calls().Remove(); }
 
   // Puts the request for `call` on its call queue; deletes `call` if the
   // queue is closing.

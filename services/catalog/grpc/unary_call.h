@@ -81,7 +81,10 @@ class UnaryCall final : public QueueTag {
 
  private:
   UnaryCall(const Method* method, ServingQueue* queue)
-      : method_(method), queue_(queue), responder_(&context_) {}
+      : method_(method), queue_(queue), responder_(&context_) {
+    queue_->calls().Add();
+  }
+  ~UnaryCall() { queue_->calls().Remove(); }
 
   const Method* const method_;
   ServingQueue* const queue_;

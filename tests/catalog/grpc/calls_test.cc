@@ -279,5 +279,33 @@ TEST_F(CallsTest, ShutdownEndsAStreamStillOpen) {
   EXPECT_EQ(streams_done.load(), 1);
 }
 
+// A call answered after the server shut down (a hub call that comes back
+// late): Stop waits for the answer before it closes the queues, since an
+// operation on a closed queue would abort the process.
+TEST_F(CallsTest, StopWaitsForACallAnsweredAfterTheServerShutDown) {
+  absl::Notification arrived, shut_down;
+  std::thread answering;
+  SetHandler([&](CheckMethod::Call* call) {
+    answering = std::thread([&, call] {
+      shut_down.WaitForNotification();
+      absl::SleepFor(absl::Milliseconds(200));  // Stop is waiting by now
+      call->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, "the server is shutting down"));
+    });
+    arrived.Notify();
+  });
+  std::thread client([&] {
+    HealthCheckResponse response;
+    EXPECT_FALSE(Check(&response).ok());
+  });
+  ASSERT_TRUE(arrived.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  server_->Shutdown(absl::ToChronoTime(absl::Now() + absl::Milliseconds(50)));
+  shut_down.Notify();
+  queues_.Stop();
+  EXPECT_EQ(FinishedCodes(),
+            std::vector<grpc::StatusCode>({grpc::StatusCode::UNAVAILABLE}));  // answered, once
+  answering.join();
+  client.join();
+}
+
 }  // namespace
 }  // namespace modelcatalog::catalog
