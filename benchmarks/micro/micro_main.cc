@@ -69,6 +69,7 @@ int main(int argc, char** argv) {
   modelcatalog::bench::RegisterSnapshotBenchmarks();
   modelcatalog::bench::RegisterSearchBenchmarks();
   modelcatalog::bench::RegisterServiceBenchmarks();
+  modelcatalog::bench::RegisterQueryBenchmarks();
   modelcatalog::bench::RegisterSyncBenchmarks();
   modelcatalog::bench::RegisterMemoryBenchmarks();
   benchmark::RunSpecifiedBenchmarks();

@@ -9,6 +9,7 @@ void RegisterParseBenchmarks();     // parse_bench.cc
 void RegisterSnapshotBenchmarks();  // snapshot_bench.cc
 void RegisterSearchBenchmarks();    // search_bench.cc
 void RegisterServiceBenchmarks();   // service_bench.cc
+void RegisterQueryBenchmarks();     // query_bench.cc
 void RegisterFeedBenchmarks();      // feed_bench.cc
 void RegisterSyncBenchmarks();      // sync_bench.cc
 void RegisterMemoryBenchmarks();    // memory_bench.cc

@@ -164,34 +164,32 @@ absl::StatusOr<ModelPage> CatalogServiceImpl::List(const ListModelsRequest& requ
   // (the first page), then read by the next pages and by repeated questions.
   const std::string memo_key = absl::StrCat("list\n", developer, "\n", request.action(), "\n",
                                             request.filter(), "\n", order);
-  const std::shared_ptr<const std::vector<uint32_t>> matches = catalog.Memoized(memo_key, [&] {
-    std::vector<uint32_t> found;
-    const auto consider = [&](uint32_t position) {
-      if (filter->Matches(catalog.entry(position))) found.push_back(position);
-    };
-    if (developer.empty() && request.action().empty()) {
-      for (uint32_t p = 0; p < catalog.size(); ++p) consider(p);
-    } else {
-      // The hub's filters from the snapshot's indexes: walk the shorter list,
-      // look each position up in the other.
-      const absl::Span<const uint32_t> by_developer = catalog.WithDeveloper(developer);
-      const absl::Span<const uint32_t> by_action = catalog.WithAction(request.action());
-      const bool both = !developer.empty() && !request.action().empty();
-      const bool walk_developer = !developer.empty() && (request.action().empty() ||
-                                                         by_developer.size() <= by_action.size());
-      const absl::Span<const uint32_t> walked = walk_developer ? by_developer : by_action;
-      const absl::Span<const uint32_t> other = walk_developer ? by_action : by_developer;
-      for (uint32_t p : walked) {
-        if (!both || std::binary_search(other.begin(), other.end(), p)) consider(p);
-      }
-    }
-    if (!ordering->by_id()) {
-      std::sort(found.begin(), found.end(), [&](uint32_t a, uint32_t b) {
-        return ordering->Less(catalog.entry(a), catalog.entry(b));
+  const std::shared_ptr<const std::vector<uint32_t>> matches =
+      catalog.Memoized(memo_key, filter->reads_deployments(), [&] {
+        std::vector<uint32_t> found;
+        const auto consider = [&](uint32_t position) {
+          if (filter->Matches(catalog.entry(position))) found.push_back(position);
+        };
+        if (developer.empty() && request.action().empty()) {
+          for (uint32_t p = 0; p < catalog.size(); ++p) consider(p);
+        } else {
+          // The hub's filters from the snapshot's indexes: walk the shorter list,
+          // look each position up in the other.
+          const absl::Span<const uint32_t> by_developer = catalog.WithDeveloper(developer);
+          const absl::Span<const uint32_t> by_action = catalog.WithAction(request.action());
+          const bool both = !developer.empty() && !request.action().empty();
+          const bool walk_developer =
+              !developer.empty() &&
+              (request.action().empty() || by_developer.size() <= by_action.size());
+          const absl::Span<const uint32_t> walked = walk_developer ? by_developer : by_action;
+          const absl::Span<const uint32_t> other = walk_developer ? by_action : by_developer;
+          for (uint32_t p : walked) {
+            if (!both || std::binary_search(other.begin(), other.end(), p)) consider(p);
+          }
+        }
+        if (!ordering->by_id()) ordering->Sort(catalog, &found);
+        return found;
       });
-    }
-    return found;
-  });
   page.total_size = static_cast<int32_t>(matches->size());
   // After the cursor: the first match past the last model of the previous
   // page, by its key in this order (its id in the default one).
@@ -259,8 +257,8 @@ absl::StatusOr<ModelPage> CatalogServiceImpl::SearchPage(const SearchModelsReque
     accept = [&](uint32_t position) { return filter->Matches(catalog.entry(position)); };
   }
   // Every match, counted once per snapshot, query and filter.
-  const std::shared_ptr<const std::vector<uint32_t>> all =
-      catalog.Memoized(absl::StrCat("search\n", query, "\n", request.filter()), [&] {
+  const std::shared_ptr<const std::vector<uint32_t>> all = catalog.Memoized(
+      absl::StrCat("search\n", query, "\n", request.filter()), filter->reads_deployments(), [&] {
         std::vector<uint32_t> positions;
         for (const SearchHit& hit : SearchSnapshot(catalog, query, absl::nullopt,
                                                    std::numeric_limits<size_t>::max(), accept)) {

@@ -42,31 +42,49 @@ std::shared_ptr<const CatalogEntry> PatchedEntry(
   modelcatalog::v1::Model model = entry.model();
   *model.mutable_deployments() = deployments;
   patched->deployments = deployments;
-  patched->wire = DeterministicWire(model);
+  uint32_t basic_size = 0;
+  patched->wire = StoredWire(model, &basic_size);
   patched->fingerprint = absl::Hash<std::string>{}(patched->wire);
-  patched->fields = FieldsOf(model, patched->wire);  // the byte ranges moved too
+  patched->fields = FieldsOf(model, basic_size);
   return patched;
 }
 
 struct CatalogSnapshot::Memo {
+  struct Result {
+    std::string key;
+    std::shared_ptr<const std::vector<uint32_t>> positions;
+    bool reads_deployments;
+  };
   absl::Mutex mu;
-  // Most recently used first.
-  std::list<std::pair<std::string, std::shared_ptr<const std::vector<uint32_t>>>> results
-      ABSL_GUARDED_BY(mu);
-  absl::flat_hash_map<std::string, decltype(results)::iterator> by_key ABSL_GUARDED_BY(mu);
+  std::list<Result> results ABSL_GUARDED_BY(mu);  // most recently used first
+  absl::flat_hash_map<std::string, std::list<Result>::iterator> by_key ABSL_GUARDED_BY(mu);
   size_t positions ABSL_GUARDED_BY(mu) = 0;
+
+  // Adds `result` as the most recently used, then drops the least recently
+  // used ones past kMemoPositions.
+  void Add(Result result) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    positions += result.positions->size();
+    results.push_front(std::move(result));
+    by_key.emplace(results.front().key, results.begin());
+    while (positions > kMemoPositions) {
+      positions -= results.back().positions->size();
+      by_key.erase(results.back().key);
+      results.pop_back();
+    }
+  }
 };
 
 CatalogSnapshot::CatalogSnapshot() : memo_(std::make_shared<Memo>()) {}
 
 std::shared_ptr<const std::vector<uint32_t>> CatalogSnapshot::Memoized(
-    const std::string& key, const std::function<std::vector<uint32_t>()>& compute) const {
+    const std::string& key, bool reads_deployments,
+    const std::function<std::vector<uint32_t>()>& compute) const {
   {
     absl::MutexLock lock(&memo_->mu);
     auto it = memo_->by_key.find(key);
     if (it != memo_->by_key.end()) {
       memo_->results.splice(memo_->results.begin(), memo_->results, it->second);
-      return it->second->second;
+      return it->second->positions;
     }
   }
   // Computed without the lock: two callers asking at once may both compute it.
@@ -74,15 +92,7 @@ std::shared_ptr<const std::vector<uint32_t>> CatalogSnapshot::Memoized(
   if (result->size() > kMemoPositions) return result;
   absl::MutexLock lock(&memo_->mu);
   if (memo_->by_key.contains(key)) return result;
-  memo_->results.emplace_front(key, result);
-  memo_->by_key.emplace(key, memo_->results.begin());
-  memo_->positions += result->size();
-  while (memo_->positions > kMemoPositions) {
-    auto& last = memo_->results.back();
-    memo_->positions -= last.second->size();
-    memo_->by_key.erase(last.first);
-    memo_->results.pop_back();
-  }
+  memo_->Add({key, result, reads_deployments});
   return result;
 }
 
@@ -147,9 +157,10 @@ void CatalogSnapshot::Builder::Add(const modelcatalog::v1::Model& model) {
   entry->folded_display_name = FoldCase(model.display_name());
   entry->model_type = model.model_type();
   entry->deployments = model.deployments();
-  entry->wire = DeterministicWire(model);
+  uint32_t basic_size = 0;
+  entry->wire = StoredWire(model, &basic_size);
   entry->fingerprint = absl::Hash<std::string>{}(entry->wire);
-  entry->fields = FieldsOf(model, entry->wire);
+  entry->fields = FieldsOf(model, basic_size);
   added.entry = std::move(entry);
   if (model.has_developer()) added.developer = DeveloperRef(model.developer().name());
   added.actions_begin = static_cast<uint32_t>(action_refs_.size());
@@ -224,8 +235,18 @@ std::shared_ptr<const CatalogSnapshot> CatalogSnapshot::Builder::Build(int64_t r
   return snapshot;
 }
 
-std::shared_ptr<CatalogSnapshot> CatalogSnapshot::ShareWithRevision(int64_t revision) const {
+std::shared_ptr<CatalogSnapshot> CatalogSnapshot::ShareWithRevision(int64_t revision,
+                                                                    KeepMemo keep) const {
   std::shared_ptr<CatalogSnapshot> copy(new CatalogSnapshot());
+  {
+    // The results themselves are shared; least recently used added first, so
+    // the copy keeps their order.
+    absl::MutexLock lock(&memo_->mu);
+    absl::MutexLock copy_lock(&copy->memo_->mu);
+    for (auto it = memo_->results.rbegin(); it != memo_->results.rend(); ++it) {
+      if (keep == KeepMemo::kAll || !it->reads_deployments) copy->memo_->Add(*it);
+    }
+  }
   copy->revision_ = revision;
   copy->fetched_at_ = fetched_at_;
   copy->fingerprint_ = fingerprint_;
@@ -237,7 +258,7 @@ std::shared_ptr<CatalogSnapshot> CatalogSnapshot::ShareWithRevision(int64_t revi
 }
 
 std::shared_ptr<const CatalogSnapshot> CatalogSnapshot::WithRevision(int64_t revision) const {
-  return ShareWithRevision(revision);
+  return ShareWithRevision(revision, KeepMemo::kAll);
 }
 
 std::shared_ptr<const CatalogSnapshot> CatalogSnapshot::WithDeployments(
@@ -249,8 +270,10 @@ std::shared_ptr<const CatalogSnapshot> CatalogSnapshot::WithDeployments(
 
 std::shared_ptr<const CatalogSnapshot> CatalogSnapshot::WithEntry(
     size_t position, std::shared_ptr<const CatalogEntry> entry, int64_t revision) const {
-  std::shared_ptr<CatalogSnapshot> patched = ShareWithRevision(revision);
-  // Deployments change no index; only the fingerprint's term of this model.
+  // Deployments change no index, nor any memoized result that does not read
+  // them; only the fingerprint's term of this model.
+  std::shared_ptr<CatalogSnapshot> patched =
+      ShareWithRevision(revision, KeepMemo::kNotReadingDeployments);
   patched->fingerprint_ = fingerprint_ - FingerprintTerm(entries_[position].fingerprint) +
                           FingerprintTerm(entry->fingerprint);
   patched->entries_ = entries_.With(position, std::move(entry));

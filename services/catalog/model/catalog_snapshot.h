@@ -40,9 +40,9 @@ struct CatalogEntry {
   std::string folded_display_name;  // FoldCase(display_name)
   modelcatalog::v1::ModelType model_type = modelcatalog::v1::MODEL_TYPE_UNSPECIFIED;
   Deployments deployments;
-  std::string wire;          // the model's deterministic serialization
+  std::string wire;          // the model's serialization: StoredWire (BASIC view first)
   uint64_t fingerprint = 0;  // hash of `wire`
-  ModelFields fields;        // what queries read, and the BASIC view's ranges of `wire`
+  ModelFields fields;        // what queries read, and the BASIC view's size
 
   // The whole model, read back from `wire`: for the paths that need a message
   // (the hot ones write `wire` directly).
@@ -131,9 +131,15 @@ class CatalogSnapshot {
   // for the requests that repeat it (a query's next pages, the same question
   // from another caller). At most kMemoPositions positions are kept in all;
   // the least recently used results go first. Thread-safe.
+  //
+  // A result that does not read deployments (`reads_deployments` false) stays
+  // valid in the snapshots patched from this one for a deployment's status
+  // (WithDeployments, WithEntry), which inherit it: a live status change does
+  // not make every query start over.
   static constexpr size_t kMemoPositions = size_t{4} << 20;
   std::shared_ptr<const std::vector<uint32_t>> Memoized(
-      const std::string& key, const std::function<std::vector<uint32_t>()>& compute) const;
+      const std::string& key, bool reads_deployments,
+      const std::function<std::vector<uint32_t>()>& compute) const;
 
   // A copy of this snapshot in which the model at `position` has `deployments`
   // and the revision is `revision`. Everything else, indexes included, is
@@ -154,8 +160,10 @@ class CatalogSnapshot {
   CatalogSnapshot();
   CatalogSnapshot(const CatalogSnapshot&) = delete;
   CatalogSnapshot& operator=(const CatalogSnapshot&) = delete;
-  // A copy sharing everything, under another revision.
-  std::shared_ptr<CatalogSnapshot> ShareWithRevision(int64_t revision) const;
+  // A copy sharing everything, under another revision; with the memoized
+  // results, or only those that do not read deployments.
+  enum class KeepMemo { kAll, kNotReadingDeployments };
+  std::shared_ptr<CatalogSnapshot> ShareWithRevision(int64_t revision, KeepMemo keep) const;
 
   // What depends only on ids, developers and actions: shared by every snapshot
   // patched from the same sync.

@@ -2,6 +2,7 @@
 
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/wire_format_lite.h"
+#include "services/catalog/model/catalog_snapshot.h"
 #include "services/catalog/model/text_fold.h"
 
 namespace modelcatalog::catalog {
@@ -31,7 +32,7 @@ void SetPrice(ModelFields* fields, ModelFields::Price price, bool has, double va
 
 // Where top-level field `number` lies in `wire`: [begin, end), both 0 if absent.
 // Deterministic serialization writes fields in number order, each once.
-void FindField(absl::string_view wire, int number, uint32_t* begin, uint32_t* end) {
+void FindField(absl::string_view wire, int number, size_t* begin, size_t* end) {
   google::protobuf::io::CodedInputStream in(reinterpret_cast<const uint8_t*>(wire.data()),
                                             static_cast<int>(wire.size()));
   while (true) {
@@ -40,8 +41,8 @@ void FindField(absl::string_view wire, int number, uint32_t* begin, uint32_t* en
     if (tag == 0) return;
     if (!WireFormatLite::SkipField(&in, tag)) return;
     if (WireFormatLite::GetTagFieldNumber(tag) == number) {
-      *begin = static_cast<uint32_t>(start);
-      *end = static_cast<uint32_t>(in.CurrentPosition());
+      *begin = static_cast<size_t>(start);
+      *end = static_cast<size_t>(in.CurrentPosition());
       return;
     }
   }
@@ -49,8 +50,35 @@ void FindField(absl::string_view wire, int number, uint32_t* begin, uint32_t* en
 
 }  // namespace
 
-ModelFields FieldsOf(const modelcatalog::v1::Model& model, absl::string_view wire) {
+std::string StoredWire(const modelcatalog::v1::Model& model, uint32_t* basic_size) {
+  const std::string wire = DeterministicWire(model);
+  size_t description_begin = 0, description_end = 0, schema_begin = 0, schema_end = 0;
+  FindField(wire, kDescriptionField, &description_begin, &description_end);
+  FindField(wire, kRequestSchemaField, &schema_begin, &schema_end);
+  const absl::string_view bytes(wire);
+  const absl::string_view description =
+      bytes.substr(description_begin, description_end - description_begin);
+  const absl::string_view schema = bytes.substr(schema_begin, schema_end - schema_begin);
+  std::string stored;
+  stored.reserve(wire.size());
+  const auto append = [&stored](absl::string_view piece) {
+    stored.append(piece.data(), piece.size());
+  };
+  // Field 6 comes before field 19: three pieces around them, then the two.
+  if (schema.empty()) schema_begin = schema_end = wire.size();
+  if (description.empty()) description_begin = description_end = schema_begin;
+  append(bytes.substr(0, description_begin));
+  append(bytes.substr(description_end, schema_begin - description_end));
+  append(bytes.substr(schema_end));
+  *basic_size = static_cast<uint32_t>(stored.size());
+  append(description);
+  append(schema);
+  return stored;
+}
+
+ModelFields FieldsOf(const modelcatalog::v1::Model& model, uint32_t basic_size) {
   ModelFields fields;
+  fields.basic_size = basic_size;
   fields.owned_by = FoldCase(model.owned_by());
   fields.endpoint = FoldCase(model.endpoint());
   if (model.has_developer()) fields.developer = FoldCase(model.developer().name());
@@ -85,8 +113,6 @@ ModelFields FieldsOf(const modelcatalog::v1::Model& model, absl::string_view wir
   if (model.has_created()) fields.created = TimeOf(model.created());
   if (model.has_released_at()) fields.released_at = TimeOf(model.released_at());
   SetDeploymentFields(model.deployments(), &fields);
-  FindField(wire, kDescriptionField, &fields.description_begin, &fields.description_end);
-  FindField(wire, kRequestSchemaField, &fields.schema_begin, &fields.schema_end);
   return fields;
 }
 
@@ -102,21 +128,9 @@ void SetDeploymentFields(
 }
 
 void AppendBasic(absl::string_view wire, const ModelFields& fields, std::string* out) {
-  // Three pieces at most: before the description, between it and the schema,
-  // after the schema (field order: 6 comes before 19).
-  size_t at = 0;
-  for (const auto& [begin, end] : {std::make_pair(fields.description_begin, fields.description_end),
-                                   std::make_pair(fields.schema_begin, fields.schema_end)}) {
-    if (begin == end) continue;
-    out->append(wire.data() + at, begin - at);
-    at = end;
-  }
-  out->append(wire.data() + at, wire.size() - at);
+  out->append(wire.data(), fields.basic_size);
 }
 
-size_t BasicSize(absl::string_view wire, const ModelFields& fields) {
-  return wire.size() - (fields.description_end - fields.description_begin) -
-         (fields.schema_end - fields.schema_begin);
-}
+size_t BasicSize(absl::string_view, const ModelFields& fields) { return fields.basic_size; }
 
 }  // namespace modelcatalog::catalog

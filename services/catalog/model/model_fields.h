@@ -28,6 +28,10 @@ struct ModelFields {
     kPriceCount,
   };
 
+  // The BASIC view: the first `basic_size` bytes of the entry's stored
+  // serialization (StoredWire).
+  uint32_t basic_size = 0;
+
   // Folded (FoldCase): what case-insensitive comparisons compare.
   std::string owned_by;
   std::string endpoint;
@@ -52,23 +56,25 @@ struct ModelFields {
 
   absl::Time created = absl::InfinitePast();      // InfinitePast: none
   absl::Time released_at = absl::InfinitePast();  // InfinitePast: none
-
-  // The bytes of the serialization the BASIC view leaves out: description
-  // and request_schema, each one contiguous range ([begin, end), empty when
-  // the model has none).
-  uint32_t description_begin = 0, description_end = 0;
-  uint32_t schema_begin = 0, schema_end = 0;
 };
 
-// The fields of `model`, whose deterministic serialization is `wire`.
-ModelFields FieldsOf(const modelcatalog::v1::Model& model, absl::string_view wire);
+// The bytes a snapshot keeps of `model`: its deterministic serialization
+// with description and request_schema moved to the end, so that the BASIC
+// view, which leaves them out, is the first `*basic_size` bytes and costs one
+// copy like the FULL one. Protobuf readers take fields in any order, and the
+// bytes are as deterministic as the serialization.
+std::string StoredWire(const modelcatalog::v1::Model& model, uint32_t* basic_size);
+
+// The fields of `model`, whose StoredWire has `basic_size` bytes of BASIC view.
+ModelFields FieldsOf(const modelcatalog::v1::Model& model, uint32_t basic_size);
 
 // Sets the deployment fields (a live status replaces only those).
 void SetDeploymentFields(
     const google::protobuf::RepeatedPtrField<modelcatalog::v1::Deployment>& deployments,
     ModelFields* fields);
 
-// Appends the model's BASIC view: `wire` without the ranges `fields` leaves out.
+// Appends the model's BASIC view: the first fields.basic_size bytes of its
+// StoredWire `wire`.
 void AppendBasic(absl::string_view wire, const ModelFields& fields, std::string* out);
 // Its size.
 size_t BasicSize(absl::string_view wire, const ModelFields& fields);

@@ -400,7 +400,18 @@ bool Evaluate(const Node& node, const CatalogEntry& entry) {
   return false;
 }
 
+bool ReadsDeployments(const Node& node) {
+  if (node.kind == Node::Kind::kTest) return node.field->id == FieldId::kDeploymentsStatus;
+  for (const auto& child : node.children) {
+    if (ReadsDeployments(*child)) return true;
+  }
+  return false;
+}
+
 }  // namespace
+
+Filter::Filter(std::shared_ptr<const Node> root)
+    : root_(std::move(root)), reads_deployments_(root_ != nullptr && ReadsDeployments(*root_)) {}
 
 absl::StatusOr<Filter> Filter::Parse(absl::string_view text) {
   if (text.size() > kMaxFilterExpressionBytes) {

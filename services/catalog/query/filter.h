@@ -45,12 +45,16 @@ class Filter {
 
   bool empty() const { return root_ == nullptr; }
   bool Matches(const CatalogEntry& entry) const;
+  // Whether the filter reads deployments.status: its result can change when
+  // a deployment's status does, while the rest of the catalog stays put.
+  bool reads_deployments() const { return reads_deployments_; }
 
   struct Node;
 
  private:
-  explicit Filter(std::shared_ptr<const Node> root) : root_(std::move(root)) {}
+  explicit Filter(std::shared_ptr<const Node> root);
   std::shared_ptr<const Node> root_;
+  bool reads_deployments_ = false;
 };
 
 // `text` matches `pattern`, in which `*` stands for any run of bytes.

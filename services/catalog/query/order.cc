@@ -1,5 +1,6 @@
 #include "services/catalog/query/order.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "absl/strings/ascii.h"
@@ -119,6 +120,37 @@ int Ordering::Compare(const CatalogEntry& a, const CatalogEntry& b) const {
     if (c != 0) return term.descending ? -c : c;
   }
   return CompareIds(a.id, b.id);
+}
+
+void Ordering::Sort(const CatalogSnapshot& snapshot, std::vector<uint32_t>* positions) const {
+  const size_t n = positions->size();
+  const size_t terms = terms_.size();
+  if (terms == 0) {  // by id: the snapshot's own order
+    std::sort(positions->begin(), positions->end());
+    return;
+  }
+  // values[i * terms + t]: term t of the model at (*positions)[i].
+  std::vector<Value> values(n * terms);
+  for (size_t i = 0; i < n; ++i) {
+    const CatalogEntry& entry = snapshot.entry((*positions)[i]);
+    for (size_t t = 0; t < terms; ++t) values[i * terms + t] = ValueOf(entry, *terms_[t].field);
+  }
+  std::vector<uint32_t> order(n);
+  for (uint32_t i = 0; i < n; ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
+    const Value* va = &values[a * terms];
+    const Value* vb = &values[b * terms];
+    for (size_t t = 0; t < terms; ++t) {
+      if (va[t].present != vb[t].present) return va[t].present;  // absent last, both ways
+      const int c = CompareValues(*terms_[t].field, va[t], vb[t]);
+      if (c != 0) return terms_[t].descending ? c > 0 : c < 0;
+    }
+    // Ties by id: a snapshot's positions are in id order.
+    return (*positions)[a] < (*positions)[b];
+  });
+  std::vector<uint32_t> sorted(n);
+  for (size_t i = 0; i < n; ++i) sorted[i] = (*positions)[order[i]];
+  *positions = std::move(sorted);
 }
 
 // Key layout, per term: present u8, then its value (number: 8 bytes of the

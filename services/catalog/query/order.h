@@ -39,6 +39,11 @@ class Ordering {
   // <0, 0 or >0 as `a` comes before, is, or comes after `b`.
   int Compare(const CatalogEntry& a, const CatalogEntry& b) const;
 
+  // Sorts `positions` of `snapshot` into this order. Each model's values are
+  // read once, before sorting, rather than at every comparison: a sort of
+  // 100,000 models compares two million times.
+  void Sort(const CatalogSnapshot& snapshot, std::vector<uint32_t>* positions) const;
+
   // The key of `entry` in this order, as bytes for a page token.
   std::string EncodeKey(const CatalogEntry& entry) const;
   // <0, 0 or >0 as `entry` comes before, at or after the model whose key is

@@ -419,5 +419,36 @@ TEST_F(CatalogServiceImplTest, SearchTakesTheFilterAndCountsEveryMatch) {
   EXPECT_TRUE(second.next_page_token().empty());
 }
 
+// A live status change patches the catalog; a filter on deployments answers
+// from the new status, and one on prices is unchanged (and not recomputed).
+TEST_F(CatalogServiceImplTest, ADeploymentFilterSeesALiveStatusChange) {
+  modelcatalog::v1::Model custom = Priced("custom", 0.02);
+  custom.add_deployments()->set_status_raw("active");
+  Publish({Priced("base", 0.01), custom});
+  ListModelsRequest by_status;
+  by_status.set_filter("deployments.status = active");
+  ListModelsRequest by_price;
+  by_price.set_filter("pricing.cost_per_image >= 0.01");
+  EXPECT_THAT(ListAll(by_status), ElementsAre("custom"));
+  EXPECT_THAT(ListAll(by_price), ElementsAre("base", "custom"));
+
+  const std::shared_ptr<const CatalogSnapshot> current = store_.Current();
+  google::protobuf::RepeatedPtrField<modelcatalog::v1::Deployment> deployments;
+  deployments.Add()->set_status_raw("deactivating");
+  store_.Publish(current->WithDeployments(*current->PositionOf("custom"), deployments,
+                                          current->revision() + 1));
+  EXPECT_THAT(ListAll(by_status), IsEmpty());
+  by_status.set_filter("deployments.status = deactivating");
+  EXPECT_THAT(ListAll(by_status), ElementsAre("custom"));
+  EXPECT_THAT(ListAll(by_price), ElementsAre("base", "custom"));
+  SearchModelsRequest search;
+  search.set_query("custom");
+  search.set_filter("deployments.status:active");
+  SearchModelsResponse found;
+  ASSERT_TRUE(impl_->SearchModels(search, &found).ok());
+  EXPECT_EQ(found.total_size(), 0);
+  EXPECT_THAT(found.models(), IsEmpty());
+}
+
 }  // namespace
 }  // namespace modelcatalog::catalog

@@ -164,5 +164,40 @@ TEST(CatalogSnapshotTest, APatchSharesEveryOtherModelAndKeepsTheFingerprintExact
             CatalogSnapshot::Build(models, 2, absl::FromUnixSeconds(9))->fingerprint());
 }
 
+// A query's result is computed once per snapshot; a snapshot patched for a
+// deployment keeps the results that do not read deployments and computes
+// the others again; a copy under another revision keeps them all.
+TEST(CatalogSnapshotTest, MemoizedResultsOutliveADeploymentPatchUnlessTheyReadDeployments) {
+  modelcatalog::v1::Model custom = MakeModel("custom");
+  custom.add_deployments()->set_status_raw("inactive");
+  auto original = CatalogSnapshot::Build({MakeModel("base"), custom}, 1, absl::UnixEpoch());
+  int computed = 0;
+  const auto compute = [&computed] {
+    ++computed;
+    return std::vector<uint32_t>{1, 0};
+  };
+  EXPECT_THAT(*original->Memoized("prices", false, compute), ElementsAre(1, 0));
+  original->Memoized("prices", false, compute);
+  original->Memoized("statuses", true, compute);
+  EXPECT_EQ(computed, 2);
+
+  google::protobuf::RepeatedPtrField<modelcatalog::v1::Deployment> deployments;
+  deployments.Add()->set_status_raw("deploying");
+  auto patched = original->WithDeployments(*original->PositionOf("custom"), deployments, 2);
+  EXPECT_THAT(*patched->Memoized("prices", false, compute), ElementsAre(1, 0));
+  EXPECT_EQ(computed, 2);  // inherited
+  patched->Memoized("statuses", true, compute);
+  EXPECT_EQ(computed, 3);  // computed again: the status changed
+
+  auto renumbered = patched->WithRevision(3);
+  renumbered->Memoized("prices", false, compute);
+  renumbered->Memoized("statuses", true, compute);
+  EXPECT_EQ(computed, 3);
+  // A new catalog starts with none.
+  CatalogSnapshot::Build({MakeModel("base")}, 4, absl::UnixEpoch())
+      ->Memoized("prices", false, compute);
+  EXPECT_EQ(computed, 4);
+}
+
 }  // namespace
 }  // namespace modelcatalog::catalog

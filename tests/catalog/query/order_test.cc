@@ -26,15 +26,20 @@ std::shared_ptr<const CatalogSnapshot> Catalog() {
       1, absl::UnixEpoch());
 }
 
+// The catalog's ids in `order_by`, as Ordering::Sort puts them (from the
+// snapshot's positions reversed), checked against a sort by Ordering::Less.
 std::vector<std::string> Sorted(absl::string_view order_by) {
   static const std::shared_ptr<const CatalogSnapshot> catalog = Catalog();
   absl::StatusOr<Ordering> ordering = Ordering::Parse(order_by);
   EXPECT_TRUE(ordering.ok()) << ordering.status();
   std::vector<uint32_t> positions(catalog->size());
-  for (uint32_t i = 0; i < positions.size(); ++i) positions[i] = i;
-  std::sort(positions.begin(), positions.end(), [&](uint32_t a, uint32_t b) {
+  for (uint32_t i = 0; i < positions.size(); ++i) positions[i] = positions.size() - 1 - i;
+  std::vector<uint32_t> by_less = positions;
+  ordering->Sort(*catalog, &positions);
+  std::sort(by_less.begin(), by_less.end(), [&](uint32_t a, uint32_t b) {
     return ordering->Less(catalog->entry(a), catalog->entry(b));
   });
+  EXPECT_EQ(positions, by_less) << order_by;
   std::vector<std::string> ids;
   for (uint32_t p : positions) ids.push_back(catalog->entry(p).id);
   return ids;
@@ -48,6 +53,15 @@ TEST(OrderingTest, AbsentValuesComeLastInBothDirectionsAndTiesGoById) {
   EXPECT_THAT(Sorted(" pricing.cost_per_image  DESC , display_name desc"),
               ElementsAre("a", "d", "b", "c", "e"));
   EXPECT_THAT(Sorted("id desc"), ElementsAre("e", "d", "c", "b", "a"));
+}
+
+TEST(OrderingTest, SortsSomeOfTheCatalog) {
+  const std::shared_ptr<const CatalogSnapshot> catalog = Catalog();
+  absl::StatusOr<Ordering> ordering = Ordering::Parse("pricing.cost_per_image desc");
+  ASSERT_TRUE(ordering.ok());
+  std::vector<uint32_t> positions = {4, 3, 1};  // e (no price), d (0.01), b (0.01)
+  ordering->Sort(*catalog, &positions);
+  EXPECT_THAT(positions, ElementsAre(1, 3, 4));
 }
 
 TEST(OrderingTest, CanonicalTextNamesTheOrderOneWay) {
