@@ -6,6 +6,9 @@
 //   for await (const model of mc.iterModels(catalog, { developer_name: 'anthropic' })) {
 //     console.log(model.id, model.display_name);
 //   }
+//   const cheapest = mc.iterModels(catalog, { filter: 'capabilities.output:image',
+//     order_by: 'pricing.cost_per_image', view: 'MODEL_VIEW_FULL' });
+//   const models = await mc.batchGetModels(catalog, ['flux-2-dev', 'qwen-image-max']);
 //   close();
 //
 // The .proto files are loaded at run time with @grpc/proto-loader: nothing is generated.
@@ -122,16 +125,36 @@ async function* pages(catalog, method, request, timeoutMs) {
 }
 
 /**
- * Yields every model ListModels returns, over all pages. `filters`: developer_name, action;
- * `pageSize` 0 is the server's default (50).
+ * Yields every model ListModels returns, over all pages. `filters`: the other request
+ * fields, sent with every page: developer_name, action, filter (AIP-160, e.g.
+ * 'capabilities.input:image AND pricing.cost_per_image < 0.03'), order_by (AIP-132, e.g.
+ * 'pricing.cost_per_image' or 'created desc'; default 'id') and view ('MODEL_VIEW_BASIC',
+ * the default, or 'MODEL_VIEW_FULL'). `pageSize` 0 is the server's default (50).
  */
 function iterModels(catalog, filters = {}, { pageSize = 0, timeoutMs } = {}) {
   return pages(catalog, 'ListModels', { ...filters, page_size: pageSize }, timeoutMs);
 }
 
-/** Yields every model SearchModels ranks for `query`, best first, over all pages. */
+/**
+ * Yields every model SearchModels ranks for `query`, best first, over all pages. `query` is
+ * the text, or a request with it and the other fields, sent with every page:
+ * { query: 'flux', filter: 'capabilities.output:image', view: 'MODEL_VIEW_FULL' }.
+ */
 function iterSearch(catalog, query, { pageSize = 0, timeoutMs } = {}) {
-  return pages(catalog, 'SearchModels', { query, page_size: pageSize }, timeoutMs);
+  const request = typeof query === 'string' ? { query } : query;
+  return pages(catalog, 'SearchModels', { ...request, page_size: pageSize }, timeoutMs);
+}
+
+/**
+ * Resolves with the models with these ids (1 to 1,000; an id may come twice) in the order
+ * asked, from one BatchGetModels call, so from one catalog snapshot. `fields`: the other
+ * request fields: view ('MODEL_VIEW_FULL', the default, or 'MODEL_VIEW_BASIC'). All or
+ * nothing: an id the catalog does not have rejects with NOT_FOUND "Model not found: <id>";
+ * no ids or more than 1,000 with INVALID_ARGUMENT.
+ */
+async function batchGetModels(catalog, ids, fields = {}, { timeoutMs } = {}) {
+  const response = await call(catalog, 'BatchGetModels', { ...fields, ids: [...ids] }, { timeoutMs });
+  return response.models;
 }
 
 /**
@@ -175,5 +198,6 @@ module.exports = {
   waitForServing,
   iterModels,
   iterSearch,
+  batchGetModels,
   watch,
 };

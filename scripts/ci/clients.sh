@@ -3,9 +3,10 @@
 #   1. generates them from proto/ (clients/generate.sh);
 #   2. Python: the unittest suite of clients/python (starts hub-emulator and catalog-server);
 #   3. Node.js: npm ci and the node --test suite of clients/node (the same);
-#   4. Go: go vet and go build in GOPATH mode, then the example lists and searches the
-#      catalog of a catalog-server this script starts with caller tokens (and is refused
-#      without one).
+#   4. Go: go vet, go build and go test (modelcatalog/client, which starts hub-emulator and
+#      catalog-server) in GOPATH mode, then the examples against a catalog-server this script
+#      starts with caller tokens: list-models lists and searches the catalog (and is refused
+#      without a token), cheapest-image-models prints the three cheapest image models.
 #
 # Usage: scripts/ci/clients.sh
 #   MODEL_CATALOG_BIN_DIR  the built binaries (default build/bin: `make build` first)
@@ -52,8 +53,14 @@ go_env() {
 }
 
 go_build() {
-  go_env go vet modelcatalog/client modelcatalog/examples/list-models &&
-    go_env go build -o "$work/list-models" modelcatalog/examples/list-models
+  go_env go vet modelcatalog/client modelcatalog/examples/list-models \
+    modelcatalog/examples/cheapest-image-models &&
+    go_env go build -o "$work/list-models" modelcatalog/examples/list-models &&
+    go_env go build -o "$work/cheapest-image-models" modelcatalog/examples/cheapest-image-models
+}
+
+go_tests() {
+  go_env go test -count=1 -v modelcatalog/client
 }
 
 # start OUT ARGV...: starts a server in the background and writes the address of its
@@ -102,6 +109,20 @@ print("\n".join(sorted(m["id"] for m in data)))' "$hub")
     return 1
   fi
   grep -q Unauthenticated "$work/anonymous.err" || { cat "$work/anonymous.err" >&2; return 1; }
+
+  # The three cheapest image models, computed here from the hub's catalog: models with an
+  # image output, by price per image (models without one last), then id; and how many.
+  expected=$(/usr/bin/python3 -c 'import json, sys, urllib.request
+data = json.load(urllib.request.urlopen(sys.argv[1] + "/_control/models"))["data"]
+images = [m for m in data if "image" in ((m.get("capabilities") or {}).get("output") or [])]
+price = lambda m: (m.get("pricing") or {}).get("cost_per_image")
+images.sort(key=lambda m: (price(m) is None, price(m) or 0, m["id"]))
+print("\n".join(m["id"] for m in images[:3]))
+print(f"3 of {len(images)} image models")' "$hub")
+  actual=$("$work/cheapest-image-models" -server="$server" -token_file="$work/token" \
+    2>"$work/cheapest.err" | awk '{print $1}'; cat "$work/cheapest.err")
+  [[ "$actual" == "$expected" && "$expected" != *"of 0 image"* ]] ||
+    { echo "Go cheapest-image-models printed:"; echo "$actual"; echo "expected:"; echo "$expected"; return 1; } >&2
 }
 
 work=$(mktemp -d)
@@ -116,8 +137,9 @@ trap cleanup EXIT
 check "Python client tests" python_tests
 check "Node.js client tests" node_tests
 check "Go client build (vet, build)" go_build
-if [[ -x "$work/list-models" ]]; then
-  check "Go example against catalog-server" go_example
+check "Go client tests (go test)" go_tests
+if [[ -x "$work/list-models" && -x "$work/cheapest-image-models" ]]; then
+  check "Go examples against catalog-server" go_example
 else
   failed=$((failed + 1))
 fi

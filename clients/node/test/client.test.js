@@ -97,6 +97,130 @@ test('iterSearch pages through ranked results with Unicode case folding', async 
   assert.ok(greek.some((m) => m.display_name === 'Ερμής Ωμέγα'), JSON.stringify(greek.map((m) => m.display_name)));
 });
 
+// The image models of the hub emulator's sample catalog, and their order by price.
+const IMAGE_MODELS = 'capabilities.output:image';
+const BY_PRICE = 'pricing.cost_per_image';
+
+// Every model in FULL view, from an unfiltered listing.
+async function fullListing() {
+  const models = await collect(mc.iterModels(clients.catalog, { view: 'MODEL_VIEW_FULL' }, { pageSize: 1000 }));
+  assert.deepEqual(models.map((m) => m.id), hubIds);
+  return models;
+}
+
+// Models without a price per image come after every model with one; ties in id order.
+const hasPrice = (m) => m.pricing !== null && m.pricing.cost_per_image !== undefined;
+function byPriceThenId(a, b) {
+  if (hasPrice(a) !== hasPrice(b)) return hasPrice(a) ? -1 : 1;
+  if (hasPrice(a) && a.pricing.cost_per_image !== b.pricing.cost_per_image) {
+    return a.pricing.cost_per_image - b.pricing.cost_per_image;
+  }
+  return a.id < b.id ? -1 : Number(a.id > b.id);
+}
+
+// The image models in FULL view, cheapest first, computed here from a full listing.
+async function imageModelsByPrice() {
+  return (await fullListing()).filter((m) => m.capabilities.output.includes('image')).sort(byPriceThenId);
+}
+
+const isBasic = (m) => !('description' in m) && m.request_schema === null;
+
+test('the three cheapest image models: filtered, ordered, one page in BASIC view', async () => {
+  const expected = await imageModelsByPrice();
+  assert.ok(expected.length > 3);
+  // The BASIC view below has something to leave out.
+  assert.ok(expected.slice(0, 3).some((m) => 'description' in m));
+  assert.ok(expected.slice(0, 3).some((m) => m.request_schema !== null));
+  const response = await mc.call(clients.catalog, 'ListModels', {
+    filter: IMAGE_MODELS, order_by: BY_PRICE, page_size: 3, view: 'MODEL_VIEW_BASIC',
+  }, { timeoutMs: 10000 });
+  assert.deepEqual(response.models.map((m) => m.id), expected.slice(0, 3).map((m) => m.id));
+  assert.equal(response.total_size, expected.length);
+  assert.ok(response.next_page_token);
+  response.models.forEach((m, i) => {
+    assert.ok(isBasic(m), m.id);
+    assert.deepEqual(m.pricing, expected[i].pricing);
+  });
+});
+
+test('the cheapest-image-models example prints them', async () => {
+  const expected = await imageModelsByPrice();
+  const target = `127.0.0.1:${server.address.split(':').pop()}`;
+  const { stdout, stderr } = await new Promise((resolve, reject) => {
+    execFile(process.execPath, [path.join(__dirname, '..', 'examples', 'cheapest-image-models.js'), `--server=${target}`],
+      { timeout: 30000 }, (err, out, errOut) => (err ? reject(err) : resolve({ stdout: out, stderr: errOut })));
+  });
+  assert.deepEqual(stdout.trim().split('\n').map((l) => l.split(/\s+/)[0]), expected.slice(0, 3).map((m) => m.id));
+  assert.match(stderr, new RegExp(`^3 of ${expected.length} image models`));
+});
+
+test('iterModels sends filter, order_by and view with every page', async () => {
+  const expected = await imageModelsByPrice();
+  const models = await collect(mc.iterModels(clients.catalog,
+    { filter: IMAGE_MODELS, order_by: BY_PRICE, view: 'MODEL_VIEW_FULL' }, { pageSize: 2 }));
+  assert.deepEqual(models.map((m) => m.id), expected.map((m) => m.id));
+  assert.deepEqual(models, expected); // FULL: every field, description included
+});
+
+test('a page token is only valid for its query', async () => {
+  const first = await mc.call(clients.catalog, 'ListModels', { filter: IMAGE_MODELS, order_by: BY_PRICE, page_size: 2 });
+  assert.ok(first.next_page_token);
+  await assert.rejects(
+    mc.call(clients.catalog, 'ListModels', { order_by: BY_PRICE, page_size: 2, page_token: first.next_page_token }),
+    (err) => err.code === mc.grpc.status.INVALID_ARGUMENT);
+});
+
+test('iterSearch sends filter and view with every page', async () => {
+  const ranked = await collect(mc.iterSearch(clients.catalog, { query: 'a', view: 'MODEL_VIEW_FULL' }, { pageSize: 1000 }));
+  const expected = ranked.filter((m) => m.capabilities.output.includes('image'));
+  assert.ok(expected.length > 2 && expected.length < ranked.length);
+  assert.ok(expected.some((m) => 'description' in m));
+  const models = await collect(mc.iterSearch(clients.catalog,
+    { query: 'a', filter: IMAGE_MODELS, view: 'MODEL_VIEW_FULL' }, { pageSize: 1 }));
+  assert.deepEqual(models, expected); // relevance order, FULL view
+  const basic = await collect(mc.iterSearch(clients.catalog, { query: 'a', filter: IMAGE_MODELS }, { pageSize: 1 }));
+  assert.deepEqual(basic.map((m) => m.id), expected.map((m) => m.id));
+  assert.ok(basic.every(isBasic));
+});
+
+test('batchGetModels keeps the order asked, duplicates included', async () => {
+  const full = new Map((await fullListing()).map((m) => [m.id, m]));
+  const ids = ['qwen-image-max', 'flux-2-dev', 'acme-support-bot', 'qwen-image-max'];
+  const models = await mc.batchGetModels(clients.catalog, ids, {}, { timeoutMs: 10000 });
+  assert.deepEqual(models.map((m) => m.id), ids);
+  assert.deepEqual(models, ids.map((id) => full.get(id))); // FULL by default
+  assert.ok('description' in models[1]);
+  const basic = await mc.batchGetModels(clients.catalog, ids, { view: 'MODEL_VIEW_BASIC' });
+  assert.deepEqual(basic.map((m) => m.id), ids);
+  assert.ok(basic.every(isBasic));
+});
+
+test('batchGetModels is all or nothing', async () => {
+  await assert.rejects(mc.batchGetModels(clients.catalog, ['flux-2-dev', 'no-such-model', 'nor-this-one']), (err) => {
+    assert.equal(err.code, mc.grpc.status.NOT_FOUND);
+    assert.equal(err.details, 'Model not found: no-such-model');
+    return true;
+  });
+  await assert.rejects(mc.batchGetModels(clients.catalog, []),
+    (err) => err.code === mc.grpc.status.INVALID_ARGUMENT);
+});
+
+test('a filter that does not parse is INVALID_ARGUMENT', async () => {
+  const filter = 'capabilities.output:image AND (';
+  const calls = {
+    ListModels: () => mc.call(clients.catalog, 'ListModels', { filter }),
+    iterModels: () => collect(mc.iterModels(clients.catalog, { filter })),
+    iterSearch: () => collect(mc.iterSearch(clients.catalog, { query: 'a', filter })),
+  };
+  for (const [name, fn] of Object.entries(calls)) {
+    await assert.rejects(fn(), (err) => {
+      assert.equal(err.code, mc.grpc.status.INVALID_ARGUMENT, name);
+      assert.ok(err.details.startsWith('filter: '), `${name}: ${err.details}`);
+      return true;
+    }, name);
+  }
+});
+
 test('GetModel returns NOT_FOUND with the hub\'s message', async () => {
   await assert.rejects(mc.call(clients.catalog, 'GetModel', { id: 'no-such-model' }), (err) => {
     assert.equal(err.code, mc.grpc.status.NOT_FOUND);

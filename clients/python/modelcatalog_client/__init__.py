@@ -6,6 +6,10 @@
     stub = mc.catalog_stub(channel)
     for model in mc.iter_models(stub, developer_name="anthropic"):
         print(model.id, model.display_name)
+    for model in mc.iter_models(stub, filter="capabilities.output:image",
+                                order_by="pricing.cost_per_image", view=mc.pb.MODEL_VIEW_FULL):
+        print(model.id, model.pricing.cost_per_image)
+    models = mc.batch_get_models(stub, ["flux-2-dev", "qwen-image-max"])  # in this order
     for event in mc.watch(stub, ["acme-support-bot"]):
         print(mc.pb.WatchEventType.Name(event.type), event.model_id, event.status_raw)
 
@@ -29,8 +33,8 @@ from modelcatalog_client._gen.modelcatalog.v1 import catalog_service_pb2_grpc as
 from modelcatalog_client._gen.modelcatalog.v1 import model_pb2 as model_pb
 
 __all__ = [
-    "SERVICE_CONFIG", "catalog_stub", "connect", "health_pb", "health_pb_grpc", "iter_models",
-    "iter_search", "model_pb", "pb", "pb_grpc", "wait_for_serving", "watch",
+    "SERVICE_CONFIG", "batch_get_models", "catalog_stub", "connect", "health_pb", "health_pb_grpc",
+    "iter_models", "iter_search", "model_pb", "pb", "pb_grpc", "wait_for_serving", "watch",
 ]
 
 
@@ -132,7 +136,10 @@ def wait_for_serving(channel, timeout=30.0, service=""):
 def iter_models(stub, page_size=0, timeout=None, **filters):
     """Yields every model ListModels returns, following next_page_token to the last page.
 
-    `filters` are ListModelsRequest fields (developer_name, action); `page_size` 0 is the
+    `filters` are the other ListModelsRequest fields, sent with every page: developer_name,
+    action, filter (AIP-160, e.g. "capabilities.input:image AND pricing.cost_per_image < 0.03"),
+    order_by (AIP-132, e.g. "pricing.cost_per_image" or "created desc"; default "id") and
+    view (pb.MODEL_VIEW_BASIC, the default, or pb.MODEL_VIEW_FULL). `page_size` 0 is the
     server's default (50); `timeout` bounds each page's call.
     """
     token = ""
@@ -145,17 +152,34 @@ def iter_models(stub, page_size=0, timeout=None, **filters):
             return
 
 
-def iter_search(stub, query, page_size=0, timeout=None):
-    """Yields every model SearchModels ranks for `query`, best match first, over all pages."""
+def iter_search(stub, query, page_size=0, timeout=None, **filters):
+    """Yields every model SearchModels ranks for `query`, best match first, over all pages.
+
+    `filters` are the other SearchModelsRequest fields, sent with every page: filter (AIP-160)
+    and view (pb.MODEL_VIEW_BASIC, the default, or pb.MODEL_VIEW_FULL).
+    """
     token = ""
     while True:
         response = stub.SearchModels(
-            pb.SearchModelsRequest(query=query, page_size=page_size, page_token=token),
+            pb.SearchModelsRequest(query=query, page_size=page_size, page_token=token, **filters),
             timeout=timeout)
         yield from response.models
         token = response.next_page_token
         if not token:
             return
+
+
+def batch_get_models(stub, ids, timeout=None, **fields):
+    """Returns the models with these ids (1 to 1,000; an id may come twice) in the order
+    asked, from one BatchGetModels call, so from one catalog snapshot.
+
+    `fields` are the other BatchGetModelsRequest fields: view (pb.MODEL_VIEW_FULL, the
+    default, or pb.MODEL_VIEW_BASIC). All or nothing: an id the catalog does not have raises
+    grpc.RpcError NOT_FOUND "Model not found: <id>"; no ids or more than 1,000 raise
+    INVALID_ARGUMENT.
+    """
+    return list(stub.BatchGetModels(pb.BatchGetModelsRequest(ids=list(ids), **fields),
+                                    timeout=timeout).models)
 
 
 def watch(stub, model_ids=(), resume_token=None, max_backoff=5.0, initial_backoff=0.2,

@@ -131,6 +131,122 @@ class ClientTest(unittest.TestCase):
         self.assertEqual(caught.exception.code(), grpc.StatusCode.NOT_FOUND)
         self.assertEqual(caught.exception.details(), "Model not found: no-such-model")
 
+    # The image models of the hub emulator's sample catalog, and their order by price.
+    IMAGE_MODELS = "capabilities.output:image"
+    BY_PRICE = "pricing.cost_per_image"
+
+    def full_listing(self):
+        """Every model in FULL view, from an unfiltered listing."""
+        models = list(mc.iter_models(self.stub, page_size=1000, view=mc.pb.MODEL_VIEW_FULL))
+        self.assertEqual([m.id for m in models], self.hub_ids)
+        return models
+
+    @staticmethod
+    def by_price_then_id(model):
+        # Models without a price per image come after every model with one.
+        has = model.pricing.HasField("cost_per_image")
+        return (not has, model.pricing.cost_per_image if has else 0.0, model.id)
+
+    def image_models_by_price(self):
+        """The image models in FULL view, cheapest first, computed here from a full listing."""
+        images = [m for m in self.full_listing() if "image" in m.capabilities.output]
+        return sorted(images, key=self.by_price_then_id)
+
+    def batch(self, ids):
+        return mc.batch_get_models(self.stub, ids, timeout=10)
+
+    def test_the_three_cheapest_image_models(self):
+        expected = self.image_models_by_price()
+        self.assertGreater(len(expected), 3)
+        # The BASIC view below has something to leave out.
+        self.assertTrue(any(m.HasField("description") for m in expected[:3]))
+        self.assertTrue(any(m.HasField("request_schema") for m in expected[:3]))
+        response = self.stub.ListModels(
+            mc.pb.ListModelsRequest(filter=self.IMAGE_MODELS, order_by=self.BY_PRICE, page_size=3,
+                                    view=mc.pb.MODEL_VIEW_BASIC), timeout=10)
+        self.assertEqual([m.id for m in response.models], [m.id for m in expected[:3]])
+        self.assertEqual(response.total_size, len(expected))
+        self.assertTrue(response.next_page_token)
+        for model, full in zip(response.models, expected):
+            self.assertFalse(model.HasField("description"), model.id)
+            self.assertFalse(model.HasField("request_schema"), model.id)
+            self.assertEqual(model.pricing, full.pricing)
+            self.assertEqual(model.display_name, full.display_name)
+
+    def test_cheapest_image_models_example(self):
+        expected = self.image_models_by_price()
+        result = subprocess.run(
+            [sys.executable, os.path.join(HERE, "..", "examples", "cheapest_image_models.py"),
+             f"--server={self.target}"], capture_output=True, text=True, timeout=60)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual([line.split()[0] for line in result.stdout.splitlines()],
+                         [m.id for m in expected[:3]])
+        self.assertIn(f"3 of {len(expected)} image models", result.stderr)
+
+    def test_iter_models_passes_filter_order_and_view_to_every_page(self):
+        expected = self.image_models_by_price()
+        models = list(mc.iter_models(self.stub, page_size=2, filter=self.IMAGE_MODELS,
+                                     order_by=self.BY_PRICE, view=mc.pb.MODEL_VIEW_FULL))
+        self.assertEqual([m.id for m in models], [m.id for m in expected])
+        self.assertEqual(models, expected)  # FULL: every field, description included
+
+    def test_a_page_token_is_only_valid_for_its_query(self):
+        first = self.stub.ListModels(mc.pb.ListModelsRequest(
+            filter=self.IMAGE_MODELS, order_by=self.BY_PRICE, page_size=2))
+        self.assertTrue(first.next_page_token)
+        with self.assertRaises(grpc.RpcError) as caught:
+            self.stub.ListModels(mc.pb.ListModelsRequest(
+                order_by=self.BY_PRICE, page_size=2, page_token=first.next_page_token))
+        self.assertEqual(caught.exception.code(), grpc.StatusCode.INVALID_ARGUMENT)
+
+    def test_iter_search_passes_filter_and_view_to_every_page(self):
+        ranked = list(mc.iter_search(self.stub, "a", page_size=1000, view=mc.pb.MODEL_VIEW_FULL))
+        expected = [m for m in ranked if "image" in m.capabilities.output]
+        self.assertGreater(len(expected), 2)
+        self.assertLess(len(expected), len(ranked))
+        self.assertTrue(any(m.HasField("description") for m in expected))
+        models = list(mc.iter_search(self.stub, "a", page_size=1, filter=self.IMAGE_MODELS,
+                                     view=mc.pb.MODEL_VIEW_FULL))
+        self.assertEqual(models, expected)  # relevance order, FULL view
+        basic = list(mc.iter_search(self.stub, "a", page_size=1, filter=self.IMAGE_MODELS))
+        self.assertEqual([m.id for m in basic], [m.id for m in expected])
+        self.assertFalse(any(m.HasField("description") for m in basic))
+
+    def test_batch_get_models_keeps_the_order_asked(self):
+        full = {m.id: m for m in self.full_listing()}
+        ids = ["qwen-image-max", "flux-2-dev", "acme-support-bot", "qwen-image-max"]
+        models = self.batch(ids)
+        self.assertEqual([m.id for m in models], ids)
+        self.assertEqual(models, [full[i] for i in ids])  # FULL by default
+        self.assertTrue(models[1].HasField("description"))
+        basic = mc.batch_get_models(self.stub, ids, view=mc.pb.MODEL_VIEW_BASIC)
+        self.assertEqual([m.id for m in basic], ids)
+        self.assertFalse(any(m.HasField("description") or m.HasField("request_schema")
+                             for m in basic))
+
+    def test_batch_get_models_is_all_or_nothing(self):
+        with self.assertRaises(grpc.RpcError) as caught:
+            self.batch(["flux-2-dev", "no-such-model", "nor-this-one"])
+        self.assertEqual(caught.exception.code(), grpc.StatusCode.NOT_FOUND)
+        self.assertEqual(caught.exception.details(), "Model not found: no-such-model")
+        with self.assertRaises(grpc.RpcError) as caught:
+            self.batch([])
+        self.assertEqual(caught.exception.code(), grpc.StatusCode.INVALID_ARGUMENT)
+
+    def test_a_filter_that_does_not_parse_is_invalid_argument(self):
+        calls = {
+            "ListModels": lambda f: self.stub.ListModels(mc.pb.ListModelsRequest(filter=f)),
+            "iter_models": lambda f: list(mc.iter_models(self.stub, filter=f)),
+            "iter_search": lambda f: list(mc.iter_search(self.stub, "a", filter=f)),
+        }
+        for name, call in calls.items():
+            with self.subTest(name):
+                with self.assertRaises(grpc.RpcError) as caught:
+                    call("capabilities.output:image AND (")
+                self.assertEqual(caught.exception.code(), grpc.StatusCode.INVALID_ARGUMENT)
+                self.assertTrue(caught.exception.details().startswith("filter: "),
+                                caught.exception.details())
+
     def test_example_lists_every_model(self):
         result = subprocess.run(
             [sys.executable, os.path.join(HERE, "..", "examples", "list_models.py"),

@@ -1,6 +1,6 @@
 // Package client connects to model-catalog's ModelCatalogService with the shared gRPC
-// service config (clients/service_config.json, embedded by clients/generate.sh) and pages
-// through ListModels and SearchModels.
+// service config (clients/service_config.json, embedded by clients/generate.sh), pages
+// through ListModels and SearchModels and reads models by id with BatchGetModels.
 //
 // grpc-go before 1.40 retries only when the environment has GRPC_GO_RETRY=on; the
 // timeouts and round-robin balancing of the service config apply regardless.
@@ -13,6 +13,7 @@ import (
 
 	"google.golang.org/grpc"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/protobuf/proto"
 
 	pb "modelcatalog/gen/go/modelcatalog/v1"
 )
@@ -68,12 +69,17 @@ func WaitForServing(ctx context.Context, conn *grpc.ClientConn) error {
 	}
 }
 
-// EachModel calls fn with every model ListModels returns for req's filters, over all
-// pages, in ascending id order; it stops at the first error.
+// EachModel calls fn with every model ListModels returns for req, over all pages, in
+// req's order (OrderBy; ascending id by default); it stops at the first error. Every page
+// is asked for with a copy of req (DeveloperName, Action, Filter, OrderBy, View, PageSize,
+// and any field added later) and the previous page's token: a token is valid only for the
+// query that produced it. req itself is not modified.
 func EachModel(ctx context.Context, c pb.ModelCatalogServiceClient, req *pb.ListModelsRequest,
 	fn func(*pb.Model) error) error {
-	page := &pb.ListModelsRequest{DeveloperName: req.GetDeveloperName(), Action: req.GetAction(),
-		PageSize: req.GetPageSize(), PageToken: req.GetPageToken()}
+	page := &pb.ListModelsRequest{}
+	if req != nil {
+		page = proto.Clone(req).(*pb.ListModelsRequest)
+	}
 	for {
 		resp, err := c.ListModels(ctx, page)
 		if err != nil {
@@ -95,7 +101,18 @@ func EachModel(ctx context.Context, c pb.ModelCatalogServiceClient, req *pb.List
 // over all pages; it stops at the first error.
 func EachSearchResult(ctx context.Context, c pb.ModelCatalogServiceClient, query string,
 	fn func(*pb.Model) error) error {
-	page := &pb.SearchModelsRequest{Query: query}
+	return EachSearchResultOf(ctx, c, &pb.SearchModelsRequest{Query: query}, fn)
+}
+
+// EachSearchResultOf is EachSearchResult for a whole request: every page is asked for
+// with a copy of req (Query, Filter, View, PageSize, and any field added later) and the
+// previous page's token. req itself is not modified.
+func EachSearchResultOf(ctx context.Context, c pb.ModelCatalogServiceClient, req *pb.SearchModelsRequest,
+	fn func(*pb.Model) error) error {
+	page := &pb.SearchModelsRequest{}
+	if req != nil {
+		page = proto.Clone(req).(*pb.SearchModelsRequest)
+	}
 	for {
 		resp, err := c.SearchModels(ctx, page)
 		if err != nil {
@@ -111,4 +128,18 @@ func EachSearchResult(ctx context.Context, c pb.ModelCatalogServiceClient, query
 		}
 		page.PageToken = resp.GetNextPageToken()
 	}
+}
+
+// BatchGetModels returns the models with these ids (1 to 1,000; an id may come twice) in
+// the order asked, in view (MODEL_VIEW_UNSPECIFIED: FULL), from one BatchGetModels call and
+// so from one catalog snapshot. All or nothing: an id the catalog does not have fails the
+// call with NOT_FOUND "Model not found: <id>"; no ids or more than 1,000 with
+// INVALID_ARGUMENT.
+func BatchGetModels(ctx context.Context, c pb.ModelCatalogServiceClient, ids []string, view pb.ModelView,
+	opts ...grpc.CallOption) ([]*pb.Model, error) {
+	resp, err := c.BatchGetModels(ctx, &pb.BatchGetModelsRequest{Ids: ids, View: view}, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return resp.GetModels(), nil
 }
