@@ -256,17 +256,20 @@ absl::StatusOr<ModelPage> CatalogServiceImpl::SearchPage(const SearchModelsReque
   if (!filter->empty()) {
     accept = [&](uint32_t position) { return filter->Matches(catalog.entry(position)); };
   }
-  // Every match, counted once per snapshot, query and filter.
-  const std::shared_ptr<const std::vector<uint32_t>> all = catalog.Memoized(
-      absl::StrCat("search\n", query, "\n", request.filter()), filter->reads_deployments(), [&] {
-        std::vector<uint32_t> positions;
-        for (const SearchHit& hit : SearchSnapshot(catalog, query, absl::nullopt,
-                                                   std::numeric_limits<size_t>::max(), accept)) {
-          positions.push_back(hit.position);
-        }
-        return positions;
-      });
-  page.total_size = static_cast<int32_t>(all->size());
+  // Every match, counted: from the search index alone for a query of two or
+  // three bytes without a filter, else once per snapshot, query and filter
+  // (the snapshot keeps the count).
+  if (filter->empty() && query.size() <= 3) {
+    page.total_size = static_cast<int32_t>(CountSearchMatches(catalog, query));
+  } else {
+    const std::shared_ptr<const std::vector<uint32_t>> count =
+        catalog.Memoized(absl::StrCat("search count\n", query, "\n", request.filter()),
+                         filter->reads_deployments(), [&] {
+                           return std::vector<uint32_t>{
+                               static_cast<uint32_t>(CountSearchMatches(catalog, query, accept))};
+                         });
+    page.total_size = static_cast<int32_t>(count->front());
+  }
   // One hit more than the page tells whether another page follows.
   std::vector<SearchHit> hits =
       SearchSnapshot(catalog, query, after, static_cast<size_t>(*page_size) + 1, accept);

@@ -61,12 +61,12 @@ struct CatalogSnapshot::Memo {
   size_t positions ABSL_GUARDED_BY(mu) = 0;
 
   // Adds `result` as the most recently used, then drops the least recently
-  // used ones past kMemoPositions.
+  // used ones past kMemoPositions or kMemoResults.
   void Add(Result result) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
     positions += result.positions->size();
     results.push_front(std::move(result));
     by_key.emplace(results.front().key, results.begin());
-    while (positions > kMemoPositions) {
+    while (positions > kMemoPositions || results.size() > kMemoResults) {
       positions -= results.back().positions->size();
       by_key.erase(results.back().key);
       results.pop_back();

@@ -129,14 +129,16 @@ class CatalogSnapshot {
   // The result of a query on this snapshot, as positions in the query's own
   // order: computed by `compute` the first time `key` is asked for, then kept
   // for the requests that repeat it (a query's next pages, the same question
-  // from another caller). At most kMemoPositions positions are kept in all;
-  // the least recently used results go first. Thread-safe.
+  // from another caller). At most kMemoPositions positions and kMemoResults
+  // results are kept in all; the least recently used results go first.
+  // Thread-safe.
   //
   // A result that does not read deployments (`reads_deployments` false) stays
   // valid in the snapshots patched from this one for a deployment's status
   // (WithDeployments, WithEntry), which inherit it: a live status change does
   // not make every query start over.
   static constexpr size_t kMemoPositions = size_t{4} << 20;
+  static constexpr size_t kMemoResults = size_t{1} << 16;
   std::shared_ptr<const std::vector<uint32_t>> Memoized(
       const std::string& key, bool reads_deployments,
       const std::function<std::vector<uint32_t>()>& compute) const;

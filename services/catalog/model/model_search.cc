@@ -36,6 +36,34 @@ const uint32_t* FirstAtOrAfter(const uint32_t* first, const uint32_t* last, uint
   return std::lower_bound(below + 1, bound, value);
 }
 
+// Calls `visit(p)`, in ascending order from `from`, for every position p on
+// all of `lists` (the query's substring lists, not empty), until it returns
+// false. Leapfrog: the target is the smallest position that may be on all of
+// them; each list moves to its first position at or after the target, and a
+// list that lands past it raises the target. Positions only grow, so each list
+// is read once, front to back.
+template <typename Visit>
+void ForEachOnEveryList(const SearchIndex::SubstringLists& lists, uint32_t from, Visit visit) {
+  absl::InlinedVector<const uint32_t*, 8> next;
+  for (const absl::Span<const uint32_t>& list : lists) next.push_back(list.begin());
+  uint32_t target = from;
+  while (true) {
+    bool on_every_list = true;
+    for (size_t i = 0; i < lists.size(); ++i) {
+      next[i] = FirstAtOrAfter(next[i], lists[i].end(), target);
+      if (next[i] == lists[i].end()) return;  // a list is exhausted: no more matches
+      if (*next[i] != target) {
+        target = *next[i];
+        on_every_list = false;
+        break;
+      }
+    }
+    if (!on_every_list) continue;
+    if (!visit(target)) return;
+    ++target;
+  }
+}
+
 }  // namespace
 
 absl::optional<MatchRank> RankEntry(const CatalogEntry& entry, absl::string_view folded_query) {
@@ -95,29 +123,37 @@ std::vector<SearchHit> SearchSnapshot(const CatalogSnapshot& snapshot,
     }
     return hits;
   }
-  // Leapfrog over the lists: the target is the smallest position that may be
-  // on all of them; each list moves to its first position at or after the
-  // target, and a list that lands past it raises the target. Positions only
-  // grow, so each list is read once, front to back.
-  absl::InlinedVector<const uint32_t*, 8> next;
-  for (const absl::Span<const uint32_t>& list : lists) next.push_back(list.begin());
-  uint32_t target = from_for(substring);
-  while (hits.size() < limit) {
-    bool on_every_list = true;
-    for (size_t i = 0; i < lists.size(); ++i) {
-      next[i] = FirstAtOrAfter(next[i], lists[i].end(), target);
-      if (next[i] == lists[i].end()) return hits;  // a list is exhausted: no more matches
-      if (*next[i] != target) {
-        target = *next[i];
-        on_every_list = false;
-        break;
-      }
-    }
-    if (!on_every_list) continue;
-    take(substring, target);
-    ++target;
-  }
+  ForEachOnEveryList(lists, from_for(substring), [&](uint32_t position) {
+    take(substring, position);
+    return hits.size() < limit;
+  });
   return hits;
+}
+
+size_t CountSearchMatches(const CatalogSnapshot& snapshot, absl::string_view folded_query,
+                          const std::function<bool(uint32_t)>& accept) {
+  if (folded_query.empty()) return 0;
+  // Every match contains the query, whatever its rank.
+  const SearchIndex::SubstringLists lists = snapshot.search_index().Substrings(folded_query);
+  if (accept == nullptr && lists.size() == 1 && folded_query.size() <= 3) {
+    // A query of two or three bytes has a list of its own, which holds
+    // exactly the models that contain it.
+    return lists[0].size();
+  }
+  size_t count = 0;
+  const auto consider = [&](uint32_t position) {
+    if (RankEntry(snapshot.entry(position), folded_query) &&
+        (accept == nullptr || accept(position))) {
+      ++count;
+    }
+    return true;
+  };
+  if (lists.empty()) {  // a one-byte query: every model is a candidate
+    for (uint32_t p = 0; p < snapshot.size(); ++p) consider(p);
+  } else {
+    ForEachOnEveryList(lists, 0, consider);
+  }
+  return count;
 }
 
 }  // namespace modelcatalog::catalog

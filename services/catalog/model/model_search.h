@@ -44,6 +44,13 @@ std::vector<SearchHit> SearchSnapshot(const CatalogSnapshot& snapshot,
                                       const absl::optional<SearchCursor>& cursor, size_t limit,
                                       const std::function<bool(uint32_t)>& accept = nullptr);
 
+// How many models match (every page of SearchSnapshot together); with
+// `accept`, only those it accepts. Without `accept`, a query of two or three
+// bytes is counted from its index list alone; other queries walk their
+// candidates.
+size_t CountSearchMatches(const CatalogSnapshot& snapshot, absl::string_view folded_query,
+                          const std::function<bool(uint32_t)>& accept = nullptr);
+
 }  // namespace modelcatalog::catalog
 
 #endif  // MODEL_CATALOG_SERVICES_CATALOG_MODEL_MODEL_SEARCH_H_

@@ -1,5 +1,6 @@
 #include "services/catalog/model/model_search.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <random>
 
@@ -148,6 +149,13 @@ TEST(ModelSearchIndexTest, AgreesWithRankingEveryModel) {
       cursor = SearchCursor{hits.back().rank, snapshot->entry(hits.back().position).id};
     }
     ASSERT_EQ(found.size(), expected.size()) << "query " << query;
+    // The count agrees, from the index alone or from the candidates, and with
+    // a filter it counts what the filter accepts.
+    EXPECT_EQ(CountSearchMatches(*snapshot, query), expected.size()) << "query " << query;
+    const auto even = [](uint32_t position) { return position % 2 == 0; };
+    const size_t expected_even = std::count_if(expected.begin(), expected.end(),
+                                               [](const SearchHit& h) { return h.position % 2 == 0; });
+    EXPECT_EQ(CountSearchMatches(*snapshot, query, even), expected_even) << "query " << query;
     for (size_t i = 0; i < found.size(); ++i) {
       ASSERT_EQ(found[i].position, expected[i].position) << "query " << query << " hit " << i;
       ASSERT_EQ(found[i].rank, expected[i].rank) << "query " << query << " hit " << i;
