@@ -1,5 +1,10 @@
 #include "services/catalog/model/model_fields.h"
 
+#include <algorithm>
+#include <cstring>
+#include <iterator>
+#include <vector>
+
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/wire_format_lite.h"
 #include "services/catalog/model/catalog_snapshot.h"
@@ -15,13 +20,6 @@ constexpr int kRequestSchemaField = 19;  // Model.request_schema
 
 absl::Time TimeOf(const google::protobuf::Timestamp& t) {
   return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
-}
-
-std::vector<std::string> Folded(const google::protobuf::RepeatedPtrField<std::string>& values) {
-  std::vector<std::string> folded;
-  folded.reserve(values.size());
-  for (const std::string& value : values) folded.push_back(FoldCase(value));
-  return folded;
 }
 
 void SetPrice(ModelFields* fields, ModelFields::Price price, bool has, double value) {
@@ -76,23 +74,71 @@ std::string StoredWire(const modelcatalog::v1::Model& model, uint32_t* basic_siz
   return stored;
 }
 
+ModelFields::ModelFields(const ModelFields& other) { *this = other; }
+
+ModelFields& ModelFields::operator=(const ModelFields& other) {
+  if (this == &other) return *this;
+  basic_size = other.basic_size;
+  has_source_model = other.has_source_model;
+  model_type_enum = other.model_type_enum;
+  pricing_method_enum = other.pricing_method_enum;
+  prices_present = other.prices_present;
+  std::copy(std::begin(other.prices), std::end(other.prices), std::begin(prices));
+  created = other.created;
+  released_at = other.released_at;
+  block_.reset();
+  if (other.block_ != nullptr) {
+    const uint32_t size = other.Header(0);
+    block_.reset(new char[size]);
+    std::memcpy(block_.get(), other.block_.get(), size);
+  }
+  return *this;
+}
+
+uint32_t ModelFields::Header(size_t i) const {
+  uint32_t value;
+  std::memcpy(&value, block_.get() + i * sizeof(uint32_t), sizeof(value));
+  return value;
+}
+
+size_t ModelFields::PieceCount() const {
+  size_t count = kTextCount;
+  for (size_t l = 0; l < kListCount; ++l) count += Header(1 + l);
+  return count;
+}
+
+const char* ModelFields::Characters() const {
+  const size_t pieces = PieceCount();
+  return block_.get() + (1 + kListCount + pieces) * sizeof(uint32_t) + Header(1 + kStatuses);
+}
+
+absl::string_view ModelFields::Piece(size_t i) const {
+  if (block_ == nullptr) return {};
+  const size_t ends = 1 + kListCount;
+  const uint32_t begin = i == 0 ? 0 : Header(ends + i - 1);
+  return absl::string_view(Characters() + begin, Header(ends + i) - begin);
+}
+
+ModelFields::TextList ModelFields::list(List l) const {
+  if (block_ == nullptr) return TextList(this, 0, 0);
+  size_t first = kTextCount;
+  for (size_t i = 0; i < static_cast<size_t>(l); ++i) first += Header(1 + i);
+  return TextList(this, first, Header(1 + l));
+}
+
+modelcatalog::v1::DeploymentStatus ModelFields::status_enum(size_t i) const {
+  const size_t statuses_at = (1 + kListCount + PieceCount()) * sizeof(uint32_t);
+  return static_cast<modelcatalog::v1::DeploymentStatus>(
+      static_cast<uint8_t>(block_[statuses_at + i]));
+}
+
 ModelFields FieldsOf(const modelcatalog::v1::Model& model, uint32_t basic_size) {
   ModelFields fields;
   fields.basic_size = basic_size;
-  fields.owned_by = FoldCase(model.owned_by());
-  fields.endpoint = FoldCase(model.endpoint());
-  if (model.has_developer()) fields.developer = FoldCase(model.developer().name());
-  fields.model_type = FoldCase(model.model_type_raw());
   fields.model_type_enum = model.model_type();
   fields.has_source_model = model.has_source_model();
-  fields.source_model = FoldCase(model.source_model());
-  if (model.has_capabilities()) {
-    fields.input = Folded(model.capabilities().input());
-    fields.output = Folded(model.capabilities().output());
-  }
   if (model.has_pricing()) {
     const modelcatalog::v1::Pricing& p = model.pricing();
-    fields.pricing_method = FoldCase(p.method_raw());
     fields.pricing_method_enum = p.method();
     SetPrice(&fields, ModelFields::kInputCostPerToken, p.has_input_cost_per_token(),
              p.input_cost_per_token());
@@ -106,25 +152,62 @@ ModelFields FieldsOf(const modelcatalog::v1::Model& model, uint32_t basic_size) 
              p.cost_per_second_with_audio());
   }
   if (model.has_fine_tuning()) {
-    fields.actions = Folded(model.fine_tuning().actions());
     SetPrice(&fields, ModelFields::kFineTuningCostPerSecond,
              model.fine_tuning().has_cost_per_second(), model.fine_tuning().cost_per_second());
   }
   if (model.has_created()) fields.created = TimeOf(model.created());
   if (model.has_released_at()) fields.released_at = TimeOf(model.released_at());
-  SetDeploymentFields(model.deployments(), &fields);
-  return fields;
-}
 
-void SetDeploymentFields(
-    const google::protobuf::RepeatedPtrField<modelcatalog::v1::Deployment>& deployments,
-    ModelFields* fields) {
-  fields->statuses.clear();
-  fields->status_enums.clear();
-  for (const modelcatalog::v1::Deployment& deployment : deployments) {
-    fields->statuses.push_back(FoldCase(deployment.status_raw()));
-    fields->status_enums.push_back(deployment.status());
+  // The strings, folded into one buffer, each piece's end noted; then the
+  // block is made at its final size.
+  thread_local std::string characters;
+  thread_local std::vector<uint32_t> ends;
+  characters.clear();
+  ends.clear();
+  const auto add = [](absl::string_view text) {
+    AppendFoldCase(text, &characters);
+    ends.push_back(static_cast<uint32_t>(characters.size()));
+  };
+  add(model.owned_by());
+  add(model.endpoint());
+  add(model.has_developer() ? absl::string_view(model.developer().name()) : absl::string_view());
+  add(model.model_type_raw());
+  add(model.has_pricing() ? absl::string_view(model.pricing().method_raw()) : absl::string_view());
+  add(model.source_model());
+  const google::protobuf::RepeatedPtrField<std::string> none;
+  const auto& input = model.has_capabilities() ? model.capabilities().input() : none;
+  const auto& output = model.has_capabilities() ? model.capabilities().output() : none;
+  const auto& actions = model.has_fine_tuning() ? model.fine_tuning().actions() : none;
+  for (const auto* list : {&input, &output, &actions}) {
+    for (const std::string& value : *list) add(value);
   }
+  for (const modelcatalog::v1::Deployment& deployment : model.deployments()) {
+    add(deployment.status_raw());
+  }
+  if (characters.empty() && input.empty() && output.empty() && actions.empty() &&
+      model.deployments().empty()) {
+    return fields;  // nothing to keep: no block
+  }
+  const uint32_t list_sizes[ModelFields::kListCount] = {
+      static_cast<uint32_t>(input.size()), static_cast<uint32_t>(output.size()),
+      static_cast<uint32_t>(actions.size()), static_cast<uint32_t>(model.deployments_size())};
+  const size_t header_bytes = (1 + ModelFields::kListCount + ends.size()) * sizeof(uint32_t);
+  const size_t size = header_bytes + model.deployments_size() + characters.size();
+  fields.block_.reset(new char[size]);
+  char* at = fields.block_.get();
+  const auto put = [&at](uint32_t value) {
+    std::memcpy(at, &value, sizeof(value));
+    at += sizeof(value);
+  };
+  put(static_cast<uint32_t>(size));
+  for (uint32_t list_size : list_sizes) put(list_size);
+  for (uint32_t end : ends) put(end);
+  for (const modelcatalog::v1::Deployment& deployment : model.deployments()) {
+    // Enum numbers are small; one the proto does not know reads back as it came.
+    *at++ = static_cast<char>(static_cast<uint8_t>(deployment.status()));
+  }
+  std::memcpy(at, characters.data(), characters.size());
+  return fields;
 }
 
 void AppendBasic(absl::string_view wire, const ModelFields& fields, std::string* out) {

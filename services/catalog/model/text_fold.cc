@@ -15,26 +15,30 @@ bool IsAsciiAlnum(char c) {
 
 std::string FoldCase(absl::string_view text) {
   std::string out;
-  out.reserve(text.size());
+  AppendFoldCase(text, &out);
+  return out;
+}
+
+void AppendFoldCase(absl::string_view text, std::string* out) {
+  out->reserve(out->size() + text.size());
   size_t pos = 0;
   while (pos < text.size()) {
     const char c = text[pos];
     if (static_cast<uint8_t>(c) < 0x80) {  // The common case: ASCII, no table look-up.
-      out.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c);
+      out->push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c);
       ++pos;
       continue;
     }
     char32_t code_point = 0;
     const size_t length = DecodeUtf8(text, pos, &code_point);
     if (length == 0) {  // not UTF-8: kept as it is
-      out.push_back(c);
+      out->push_back(c);
       ++pos;
       continue;
     }
-    AppendUtf8(ToLower(code_point), &out);
+    AppendUtf8(ToLower(code_point), out);
     pos += length;
   }
-  return out;
 }
 
 bool IsWordStart(absl::string_view text, size_t pos) {

@@ -6,8 +6,6 @@
 namespace modelcatalog::catalog {
 namespace {
 
-const std::vector<std::string> kNoTexts;
-
 ModelFields::Price PriceOf(FieldId field) {
   switch (field) {
     case FieldId::kInputCostPerToken:
@@ -73,17 +71,17 @@ absl::string_view TextOf(const CatalogEntry& entry, FieldId field) {
     case FieldId::kDisplayName:
       return entry.folded_display_name;
     case FieldId::kOwnedBy:
-      return f.owned_by;
+      return f.text(ModelFields::kOwnedBy);
     case FieldId::kModelType:
-      return f.model_type;
+      return f.text(ModelFields::kModelType);
     case FieldId::kEndpoint:
-      return f.endpoint;
+      return f.text(ModelFields::kEndpoint);
     case FieldId::kDeveloperName:
-      return f.developer;
+      return f.text(ModelFields::kDeveloper);
     case FieldId::kPricingMethod:
-      return f.pricing_method;
+      return f.text(ModelFields::kPricingMethod);
     case FieldId::kSourceModel:
-      return f.source_model;
+      return f.text(ModelFields::kSourceModel);
     default:
       return {};
   }
@@ -94,18 +92,18 @@ bool HasText(const CatalogEntry& entry, FieldId field) {
   return !TextOf(entry, field).empty();
 }
 
-const std::vector<std::string>& TextListOf(const CatalogEntry& entry, FieldId field) {
+ModelFields::TextList TextListOf(const CatalogEntry& entry, FieldId field) {
   switch (field) {
     case FieldId::kCapabilitiesInput:
-      return entry.fields.input;
+      return entry.fields.list(ModelFields::kInput);
     case FieldId::kCapabilitiesOutput:
-      return entry.fields.output;
+      return entry.fields.list(ModelFields::kOutput);
     case FieldId::kFineTuningActions:
-      return entry.fields.actions;
+      return entry.fields.list(ModelFields::kActions);
     case FieldId::kDeploymentsStatus:
-      return entry.fields.statuses;
+      return entry.fields.list(ModelFields::kStatuses);
     default:
-      return kNoTexts;
+      return {};
   }
 }
 

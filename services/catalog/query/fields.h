@@ -62,7 +62,7 @@ const std::vector<FieldSpec>& AllFields();
 // false from Has*.
 absl::string_view TextOf(const CatalogEntry& entry, FieldId field);  // kText, kEnum
 bool HasText(const CatalogEntry& entry, FieldId field);  // false: an absent optional string
-const std::vector<std::string>& TextListOf(const CatalogEntry& entry, FieldId field);
+ModelFields::TextList TextListOf(const CatalogEntry& entry, FieldId field);
 int EnumOf(const CatalogEntry& entry, FieldId field);                    // kEnum: the enum's number
 bool NumberOf(const CatalogEntry& entry, FieldId field, double* value);  // false: absent
 bool TimeOf(const CatalogEntry& entry, FieldId field, absl::Time* value);  // false: absent

@@ -354,12 +354,12 @@ bool EvaluateTest(const Node& test, const CatalogEntry& entry) {
     }
     case FieldType::kTextList:
     case FieldType::kEnumList: {
-      const std::vector<std::string>& values = TextListOf(entry, field.id);
+      const ModelFields::TextList values = TextListOf(entry, field.id);
       if (test.presence) return !values.empty();
       bool any = false;
       for (size_t i = 0; i < values.size() && !any; ++i) {
         if (test.enum_number >= 0 && field.id == FieldId::kDeploymentsStatus) {
-          any = entry.fields.status_enums[i] == test.enum_number;
+          any = entry.fields.status_enum(i) == test.enum_number;
         } else {
           any = TextMatches(test, values[i]);
         }

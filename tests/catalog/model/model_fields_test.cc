@@ -90,9 +90,61 @@ TEST(ModelFieldsTest, AppendBasicWritesThePrefix) {
   AppendBasic(stored, fields, &out);
   EXPECT_EQ(out, "x" + stored.substr(0, basic_size));
   EXPECT_EQ(BasicSize(stored, fields), basic_size);
-  EXPECT_EQ(fields.endpoint, "/chat/completions");
+  EXPECT_EQ(fields.text(ModelFields::kEndpoint), "/chat/completions");
   EXPECT_TRUE(fields.HasPrice(ModelFields::kInputCostPerToken));
   EXPECT_FALSE(fields.HasPrice(ModelFields::kCostPerImage));
+}
+
+// Every string a query reads, folded, from the one block; lists in order;
+// the deployments' enums beside their strings; a copy owns its own block.
+TEST(ModelFieldsTest, KeepsEveryFoldedStringAndListAndCopiesThem) {
+  modelcatalog::v1::Model model = ModelFromJson(R"({"id":"m","ownedBy":"Oxen",
+      "endpoint":"/Chat/Completions","modelTypeRaw":"Custom","developer":{"name":"ÉLAN Labs"},
+      "pricing":{"methodRaw":"Per_Image"},"sourceModel":"Base-1",
+      "capabilities":{"input":["Text","IMAGE"],"output":["Text"]},
+      "fineTuning":{"actions":["Text_Generation"]},
+      "deployments":[{"status":"DEPLOYMENT_STATUS_ERROR","statusRaw":"Error"},
+                     {"status":"DEPLOYMENT_STATUS_OTHER","statusRaw":"warming"}]})");
+  const ModelFields fields = FieldsOf(model, 0);
+  EXPECT_EQ(fields.text(ModelFields::kOwnedBy), "oxen");
+  EXPECT_EQ(fields.text(ModelFields::kEndpoint), "/chat/completions");
+  EXPECT_EQ(fields.text(ModelFields::kModelType), "custom");
+  EXPECT_EQ(fields.text(ModelFields::kDeveloper), "élan labs");
+  EXPECT_EQ(fields.text(ModelFields::kPricingMethod), "per_image");
+  EXPECT_EQ(fields.text(ModelFields::kSourceModel), "base-1");
+  EXPECT_TRUE(fields.has_source_model);
+  const auto values = [](ModelFields::TextList list) {
+    std::vector<std::string> out;
+    for (size_t i = 0; i < list.size(); ++i) out.emplace_back(list[i]);
+    return out;
+  };
+  EXPECT_THAT(values(fields.list(ModelFields::kInput)), ::testing::ElementsAre("text", "image"));
+  EXPECT_THAT(values(fields.list(ModelFields::kOutput)), ::testing::ElementsAre("text"));
+  EXPECT_THAT(values(fields.list(ModelFields::kActions)),
+              ::testing::ElementsAre("text_generation"));
+  EXPECT_THAT(values(fields.list(ModelFields::kStatuses)),
+              ::testing::ElementsAre("error", "warming"));
+  EXPECT_EQ(fields.status_enum(0), modelcatalog::v1::DEPLOYMENT_STATUS_ERROR);
+  EXPECT_EQ(fields.status_enum(1), modelcatalog::v1::DEPLOYMENT_STATUS_OTHER);
+
+  ModelFields copy = fields;
+  {
+    const ModelFields temporary = fields;
+    copy = temporary;
+  }  // the copy's strings outlive the one it was copied from
+  EXPECT_EQ(copy.text(ModelFields::kDeveloper), "élan labs");
+  EXPECT_THAT(values(copy.list(ModelFields::kStatuses)),
+              ::testing::ElementsAre("error", "warming"));
+}
+
+TEST(ModelFieldsTest, AModelWithoutStringsHasEmptyOnes) {
+  const ModelFields fields = FieldsOf(ModelFromJson(R"({"id":"m"})"), 0);
+  EXPECT_EQ(fields.text(ModelFields::kEndpoint), "");
+  EXPECT_FALSE(fields.has_source_model);
+  for (auto list :
+       {ModelFields::kInput, ModelFields::kOutput, ModelFields::kActions, ModelFields::kStatuses}) {
+    EXPECT_TRUE(fields.list(list).empty());
+  }
 }
 
 }  // namespace
