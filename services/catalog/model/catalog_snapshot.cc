@@ -149,19 +149,45 @@ uint32_t CatalogSnapshot::Builder::ActionRef(const std::string& action) {
   return it->second;
 }
 
+CatalogSnapshot::Builder::Builder(std::shared_ptr<const CatalogSnapshot> served)
+    : served_(std::move(served)) {
+  if (served_ != nullptr) served_seen_.resize(served_->size());
+}
+
+std::shared_ptr<const CatalogEntry> CatalogSnapshot::Builder::Unchanged(const std::string& id,
+                                                                        const std::string& wire,
+                                                                        uint64_t fingerprint) {
+  if (served_ == nullptr) return nullptr;
+  const absl::optional<size_t> position = served_->PositionOf(id);
+  if (!position) return nullptr;
+  const std::shared_ptr<const CatalogEntry>& entry = served_->shared_entry(*position);
+  // Everything else in an entry is derived from the model, which `wire` is.
+  if (entry->fingerprint != fingerprint || entry->wire != wire) return nullptr;
+  if (!served_seen_[*position]) {
+    served_seen_[*position] = true;
+    ++served_repeated_;
+  }
+  return entry;
+}
+
 void CatalogSnapshot::Builder::Add(const modelcatalog::v1::Model& model) {
   Added& added = added_.emplace_back();
-  auto entry = std::make_shared<CatalogEntry>();
-  entry->id = model.id();
-  entry->folded_id = FoldCase(model.id());
-  entry->folded_display_name = FoldCase(model.display_name());
-  entry->model_type = model.model_type();
-  entry->deployments = model.deployments();
   uint32_t basic_size = 0;
-  entry->wire = StoredWire(model, &basic_size);
-  entry->fingerprint = absl::Hash<std::string>{}(entry->wire);
-  entry->fields = FieldsOf(model, basic_size);
-  added.entry = std::move(entry);
+  std::string wire = StoredWire(model, &basic_size);
+  const uint64_t fingerprint = absl::Hash<std::string>{}(wire);
+  added.entry = Unchanged(model.id(), wire, fingerprint);
+  if (added.entry == nullptr) {
+    auto entry = std::make_shared<CatalogEntry>();
+    entry->id = model.id();
+    entry->folded_id = FoldCase(model.id());
+    entry->folded_display_name = FoldCase(model.display_name());
+    entry->model_type = model.model_type();
+    entry->deployments = model.deployments();
+    entry->wire = std::move(wire);
+    entry->fingerprint = fingerprint;
+    entry->fields = FieldsOf(model, basic_size);
+    added.entry = std::move(entry);
+  }
   if (model.has_developer()) added.developer = DeveloperRef(model.developer().name());
   added.actions_begin = static_cast<uint32_t>(action_refs_.size());
   if (model.has_fine_tuning()) {

@@ -192,19 +192,34 @@ class CatalogSnapshot {
 // indexes), so the caller can drop or reuse the message at once: a sync never
 // holds its whole catalog as messages, whose Struct trees take more than twice
 // the JSON's bytes. Build() then only orders the entries and indexes them.
+//
+// Most syncs find most models as they were. A builder given the snapshot
+// served shares the entry of every model whose serialization is unchanged
+// rather than building it again (folding, query fields: most of a model's
+// cost, and its memory twice while both snapshots live), and tells when the
+// models added are exactly the served ones, so that nothing at all is built.
 class CatalogSnapshot::Builder {
  public:
+  Builder() = default;
+  explicit Builder(std::shared_ptr<const CatalogSnapshot> served);
+
   // Adds `model`. Among models with the same id the first added wins.
   void Add(const modelcatalog::v1::Model& model);
   // How many models were added, duplicates included.
   size_t size() const { return added_.size(); }
+  // Whether the models added are those of `snapshot`, each unchanged, once
+  // each: true only for the snapshot given at construction.
+  bool Repeats(const CatalogSnapshot* snapshot) const {
+    return snapshot != nullptr && snapshot == served_.get() &&
+           served_repeated_ == snapshot->size() && added_.size() == served_repeated_;
+  }
   // The snapshot of every model added. Consumes the builder.
   std::shared_ptr<const CatalogSnapshot> Build(int64_t revision, absl::Time fetched_at) &&;
 
  private:
   static constexpr uint32_t kNoDeveloper = ~uint32_t{0};
   struct Added {
-    std::shared_ptr<CatalogEntry> entry;
+    std::shared_ptr<const CatalogEntry> entry;
     uint32_t developer = kNoDeveloper;  // index into developers_
     // The model's distinct actions: action_refs_[actions_begin, actions_end).
     uint32_t actions_begin = 0;
@@ -214,7 +229,13 @@ class CatalogSnapshot::Builder {
   // models: every distinct key is stored once and models refer to it.
   uint32_t DeveloperRef(const std::string& name);
   uint32_t ActionRef(const std::string& action);
+  // The served entry of this id when its serialization is `wire`, or nullptr.
+  std::shared_ptr<const CatalogEntry> Unchanged(const std::string& id, const std::string& wire,
+                                                uint64_t fingerprint);
 
+  std::shared_ptr<const CatalogSnapshot> served_;  // may be nullptr
+  std::vector<bool> served_seen_;                  // by position in served_
+  size_t served_repeated_ = 0;                     // how many of served_seen_ are true
   std::vector<Added> added_;
   std::vector<std::string> developers_;  // folded names
   absl::flat_hash_map<std::string, uint32_t> developer_by_folded_name_;

@@ -8,6 +8,7 @@
 #ifndef MODEL_CATALOG_SERVICES_CATALOG_SYNC_CATALOG_SOURCE_H_
 #define MODEL_CATALOG_SERVICES_CATALOG_SYNC_CATALOG_SOURCE_H_
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -37,7 +38,10 @@ class CatalogSource {
   virtual ~CatalogSource() = default;
 
   // The complete catalog, as it is now. Errors as the hub client's.
-  virtual absl::StatusOr<FetchedCatalog> FetchCatalog() = 0;
+  // `served` (may be nullptr) is the catalog served now: the fetched models'
+  // builder is given it, to share the entries of models found unchanged.
+  virtual absl::StatusOr<FetchedCatalog> FetchCatalog(
+      std::shared_ptr<const CatalogSnapshot> served) = 0;
 
   // One model with its deployments' live status. The call ends by `deadline`
   // (DEADLINE_EXCEEDED), which may move later while it runs, or at the

@@ -33,7 +33,7 @@ absl::Status CatalogSyncer::SyncOnce() {
       options_.retry, sleep, [&random] { return absl::Uniform(random, 0.0, 1.0); },
       [&] {
         attempt_started = options_.clock();
-        return source_->FetchCatalog();
+        return source_->FetchCatalog(updater_->Current());
       },
       [](int retry, absl::Duration delay, const absl::Status& error) {
         Log(LogLevel::kInfo, "sync_retrying",

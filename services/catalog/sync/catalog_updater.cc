@@ -58,9 +58,12 @@ CatalogUpdater::SyncResult CatalogUpdater::ApplySync(CatalogSnapshot::Builder mo
     models.Add(kept->model());  // after the hub's records: a valid one wins
     result.kept_previous.push_back(id);
   }
+  // The common sync finds the catalog as it is served: then nothing is built
+  // (and the served snapshot keeps its revision and fetch time, as below).
+  const bool repeats_base = models.Repeats(base.get());
   std::shared_ptr<const CatalogSnapshot> next =
-      std::move(models).Build(/*revision=*/0, fetch_started);
-  result.duplicate_ids = next->duplicate_ids();
+      repeats_base ? base : std::move(models).Build(/*revision=*/0, fetch_started);
+  if (!repeats_base) result.duplicate_ids = next->duplicate_ids();
   result.model_count = next->size();
 
   // Live observations newer than the fetch win over it: the ones already in

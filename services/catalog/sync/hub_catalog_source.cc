@@ -47,8 +47,10 @@ absl::Status HubCatalogSource::ListFailure(const absl::Status& error) const {
   return status;
 }
 
-absl::StatusOr<FetchedCatalog> HubCatalogSource::FetchCatalog() {
+absl::StatusOr<FetchedCatalog> HubCatalogSource::FetchCatalog(
+    std::shared_ptr<const CatalogSnapshot> served) {
   FetchedCatalog fetched;
+  fetched.models = CatalogSnapshot::Builder(std::move(served));
   absl::StatusOr<std::vector<hub::RejectedRecord>> rejected = hub_->ListModels(
       {}, [&fetched](const modelcatalog::v1::Model& model) { fetched.models.Add(model); },
       &fetched.received_at);

@@ -15,7 +15,8 @@ class HubCatalogSource final : public CatalogSource {
 
   // GET /models. Each model becomes its snapshot entry as it is parsed: the
   // catalog is never held as 100,000 messages at once.
-  absl::StatusOr<FetchedCatalog> FetchCatalog() override;
+  absl::StatusOr<FetchedCatalog> FetchCatalog(
+      std::shared_ptr<const CatalogSnapshot> served) override;
   // GET /models/{id}?deployment_status=live.
   absl::StatusOr<modelcatalog::v1::Model> FetchLive(const std::string& id,
                                                     const hub::RequestDeadline& deadline) override;

@@ -83,6 +83,51 @@ TEST(CatalogSnapshotTest, ABuilderIndexesOnlyTheRecordsItKeeps) {
   EXPECT_EQ(snapshot->fingerprint(), same->fingerprint());
 }
 
+TEST(CatalogSnapshotTest, ABuilderSharesTheServedEntryOfEachModelFoundUnchanged) {
+  auto served =
+      CatalogSnapshot::Build({MakeModel("a", "A"), MakeModel("b", "B")}, 4, absl::UnixEpoch());
+  CatalogSnapshot::Builder builder(served);
+  builder.Add(MakeModel("b", "B"));
+  builder.Add(MakeModel("a", "A, edited"));
+  builder.Add(MakeModel("c", "C"));
+  EXPECT_FALSE(builder.Repeats(served.get()));
+  auto next = std::move(builder).Build(5, absl::UnixEpoch());
+  ASSERT_EQ(next->size(), 3u);
+  EXPECT_EQ(&next->entry(1), served->Find("b"));  // shared, not built again
+  EXPECT_NE(&next->entry(0), served->Find("a"));
+  EXPECT_EQ(next->entry(0).model().display_name(), "A, edited");
+  EXPECT_EQ(next->entry(0).folded_display_name, "a, edited");
+  // Shared or built, the catalog is the one the models make.
+  auto built = CatalogSnapshot::Build(
+      {MakeModel("b", "B"), MakeModel("a", "A, edited"), MakeModel("c", "C")}, 5,
+      absl::UnixEpoch());
+  EXPECT_EQ(next->fingerprint(), built->fingerprint());
+}
+
+TEST(CatalogSnapshotTest, ABuilderRepeatsTheServedCatalogOnlyWhenEveryModelIsFoundOnceUnchanged) {
+  auto served =
+      CatalogSnapshot::Build({MakeModel("a", "A"), MakeModel("b", "B")}, 4, absl::UnixEpoch());
+  const auto repeats = [&served](std::vector<modelcatalog::v1::Model> models) {
+    CatalogSnapshot::Builder builder(served);
+    for (const auto& model : models) builder.Add(model);
+    return builder.Repeats(served.get());
+  };
+  EXPECT_TRUE(repeats({MakeModel("b", "B"), MakeModel("a", "A")}));
+  EXPECT_FALSE(repeats({MakeModel("a", "A")}));                       // one gone
+  EXPECT_FALSE(repeats({MakeModel("a", "A"), MakeModel("a", "A")}));  // repeated
+  EXPECT_FALSE(repeats({MakeModel("a", "A"), MakeModel("b", "B"), MakeModel("a", "A")}));
+  EXPECT_FALSE(repeats({MakeModel("a", "A"), MakeModel("b", "B!")}));  // edited
+  EXPECT_FALSE(repeats({MakeModel("a", "A"), MakeModel("b", "B"), MakeModel("c", "C")}));
+  // Only the snapshot it was given: another with the same models is not known to it.
+  CatalogSnapshot::Builder builder(served);
+  builder.Add(MakeModel("a", "A"));
+  builder.Add(MakeModel("b", "B"));
+  auto same =
+      CatalogSnapshot::Build({MakeModel("a", "A"), MakeModel("b", "B")}, 4, absl::UnixEpoch());
+  EXPECT_FALSE(builder.Repeats(same.get()));
+  EXPECT_FALSE(CatalogSnapshot::Builder().Repeats(served.get()));
+}
+
 TEST(CatalogSnapshotTest, FoldsIdsAndNamesForSearch) {
   auto snapshot =
       CatalogSnapshot::Build({MakeModel("Élan-1", "ÉLAN Vision")}, 1, absl::UnixEpoch());

@@ -16,10 +16,12 @@ namespace {
 
 using ::modelcatalog::testing::MakeModel;
 
-// A fetch that found `list`.
-absl::StatusOr<FetchedCatalog> Fetched(const absl::StatusOr<hub::ParsedModelList>& list) {
+// A fetch that found `list`; its builder shares what `served` has unchanged.
+absl::StatusOr<FetchedCatalog> Fetched(const absl::StatusOr<hub::ParsedModelList>& list,
+                                       std::shared_ptr<const CatalogSnapshot> served = nullptr) {
   if (!list.ok()) return list.status();
   FetchedCatalog fetched;
+  fetched.models = CatalogSnapshot::Builder(std::move(served));
   for (const modelcatalog::v1::Model& model : list->models) fetched.models.Add(model);
   fetched.rejected = list->rejected;
   return fetched;
@@ -50,7 +52,7 @@ class CatalogSyncerTest : public ::testing::Test {
       sleeps_.push_back(d);
       return true;
     };
-    source_.fetch_catalog = [this] { return Fetched(next_); };
+    source_.fetch_catalog = [this] { return Fetched(next_, source_.served_given.back()); };
     syncer_ = std::make_unique<CatalogSyncer>(&source_, &updater_, &status_, options);
   }
 
@@ -92,6 +94,10 @@ TEST_F(CatalogSyncerTest, UnchangedContentKeepsTheSnapshotAndRevision) {
   EXPECT_EQ(store_.Current(), first);
   EXPECT_EQ(publishes_.revisions.size(), 1u);
   EXPECT_EQ(status_.Get().last_success_time, now_);
+  // Each fetch was given the catalog served then, to share what it finds unchanged.
+  ASSERT_EQ(source_.served_given.size(), 2u);
+  EXPECT_EQ(source_.served_given[0], nullptr);
+  EXPECT_EQ(source_.served_given[1], first);
 }
 
 TEST_F(CatalogSyncerTest, ChangedContentPublishesTheNextRevision) {

@@ -102,6 +102,44 @@ TEST_F(CatalogUpdaterTest, ASyncFetchedBeforeALiveObservationDoesNotUndoIt) {
   EXPECT_EQ(store_.Current()->Find("a")->model().deployments(0).status_raw(), "active");
 }
 
+TEST_F(CatalogUpdaterTest, ASyncThatFindsTheServedCatalogKeepsItAndItsRevision) {
+  updater_.ApplySync({Custom("a", "inactive"), MakeModel("b")}, now_);
+  const std::shared_ptr<const CatalogSnapshot> served = store_.Current();
+  CatalogSnapshot::Builder fetched(served);
+  fetched.Add(MakeModel("b"));
+  fetched.Add(Custom("a", "inactive"));
+  const CatalogUpdater::SyncResult result =
+      updater_.ApplySync(std::move(fetched), now_ + absl::Seconds(1));
+  EXPECT_FALSE(result.changed);
+  EXPECT_EQ(result.revision, 1);
+  EXPECT_EQ(result.model_count, 2u);
+  EXPECT_TRUE(result.duplicate_ids.empty());
+  EXPECT_EQ(store_.Current(), served);
+  EXPECT_EQ(store_.Current()->fetched_at(), now_);
+}
+
+// The builder compares with the snapshot served when the fetch began; a live
+// update published since is not undone by the sync finding that catalog.
+TEST_F(CatalogUpdaterTest, ASyncThatRepeatsAnOlderSnapshotKeepsALiveUpdateMadeSince) {
+  updater_.ApplySync({Custom("a", "inactive"), MakeModel("b")}, now_);
+  const absl::Time fetch_started = now_ + absl::Seconds(1);
+  CatalogSnapshot::Builder fetched(store_.Current());
+  fetched.Add(Custom("a", "inactive"));
+  fetched.Add(MakeModel("b"));
+  ASSERT_TRUE(updater_.ApplyLive(Custom("a", "deploying"), now_ + absl::Seconds(2)).ok());
+  const CatalogUpdater::SyncResult result = updater_.ApplySync(std::move(fetched), fetch_started);
+  EXPECT_FALSE(result.changed);
+  EXPECT_EQ(result.revision, 2);
+  EXPECT_EQ(store_.Current()->Find("a")->model().deployments(0).status_raw(), "deploying");
+  // A sync fetched after the observation, which finds it over, is applied.
+  CatalogSnapshot::Builder later(store_.Current());
+  later.Add(Custom("a", "active"));
+  later.Add(MakeModel("b"));
+  EXPECT_TRUE(updater_.ApplySync(std::move(later), now_ + absl::Seconds(3)).changed);
+  EXPECT_EQ(store_.Current()->Find("a")->model().deployments(0).status_raw(), "active");
+  EXPECT_EQ(store_.Current()->revision(), 3);
+}
+
 // What the feed was told, in order: "<kind> <id> <before>-><after>".
 class ChangeRecorder final : public CatalogListener {
  public:

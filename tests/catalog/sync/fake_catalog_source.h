@@ -22,9 +22,13 @@ class FakeCatalogSource final : public CatalogSource {
                                                         const hub::RequestDeadline& deadline)>
       fetch_live_with_deadline;
   ModelFn activate;
+  // The catalog served, as each FetchCatalog was given it.
+  std::vector<std::shared_ptr<const CatalogSnapshot>> served_given;
   ModelFn deactivate;
 
-  absl::StatusOr<FetchedCatalog> FetchCatalog() override {
+  absl::StatusOr<FetchedCatalog> FetchCatalog(
+      std::shared_ptr<const CatalogSnapshot> served) override {
+    served_given.push_back(served);
     if (!fetch_catalog) return absl::UnimplementedError("FetchCatalog");
     return fetch_catalog();
   }
