@@ -256,9 +256,29 @@ std::shared_ptr<const CatalogSnapshot> CatalogSnapshot::Builder::Build(int64_t r
   }
   snapshot->fingerprint_ = fingerprint;
   snapshot->indexes_ = std::move(indexes);
-  snapshot->search_index_ = SearchIndex::Build(entries);
+  // The search index maps text to positions: when every position holds the
+  // same id and name as in the served catalog (edits of prices, statuses,
+  // descriptions), the served index is this one.
+  snapshot->search_index_ = served_ != nullptr && SameSearchText(entries, *served_)
+                                ? served_->search_index_
+                                : SearchIndex::Build(entries);
   snapshot->entries_ = EntryTable(entries);
   return snapshot;
+}
+
+bool CatalogSnapshot::Builder::SameSearchText(
+    const std::vector<std::shared_ptr<const CatalogEntry>>& entries,
+    const CatalogSnapshot& served) {
+  if (entries.size() != served.size()) return false;
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const CatalogEntry& entry = *entries[i];
+    const CatalogEntry& before = served.entry(i);
+    if (&entry == &before) continue;  // shared: the same by construction
+    if (entry.id != before.id || entry.folded_display_name != before.folded_display_name) {
+      return false;
+    }
+  }
+  return true;
 }
 
 std::shared_ptr<CatalogSnapshot> CatalogSnapshot::ShareWithRevision(int64_t revision,

@@ -232,6 +232,9 @@ class CatalogSnapshot::Builder {
   // The served entry of this id when its serialization is `wire`, or nullptr.
   std::shared_ptr<const CatalogEntry> Unchanged(const std::string& id, const std::string& wire,
                                                 uint64_t fingerprint);
+  // Whether `entries`, in id order, have the ids and names of `served`'s, position by position.
+  static bool SameSearchText(const std::vector<std::shared_ptr<const CatalogEntry>>& entries,
+                             const CatalogSnapshot& served);
 
   std::shared_ptr<const CatalogSnapshot> served_;  // may be nullptr
   std::vector<bool> served_seen_;                  // by position in served_

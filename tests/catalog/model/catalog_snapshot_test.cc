@@ -104,6 +104,31 @@ TEST(CatalogSnapshotTest, ABuilderSharesTheServedEntryOfEachModelFoundUnchanged)
   EXPECT_EQ(next->fingerprint(), built->fingerprint());
 }
 
+TEST(CatalogSnapshotTest, ASyncThatKeepsEveryIdAndNameKeepsTheSearchIndex) {
+  auto served = CatalogSnapshot::Build({MakeModel("a", "Alpha"), MakeModel("b", "Beta")}, 4,
+                                       absl::UnixEpoch());
+  const auto next = [&served](modelcatalog::v1::Model a, modelcatalog::v1::Model b) {
+    CatalogSnapshot::Builder builder(served);
+    builder.Add(a);
+    builder.Add(b);
+    return std::move(builder).Build(5, absl::UnixEpoch());
+  };
+  modelcatalog::v1::Model described = MakeModel("a", "Alpha");
+  described.set_description("now with a description");
+  auto edited = next(described, MakeModel("b", "Beta"));
+  EXPECT_EQ(&edited->search_index(), &served->search_index());
+  EXPECT_EQ(edited->entry(0).model().description(), "now with a description");
+
+  auto renamed = next(MakeModel("a", "Gamma"), MakeModel("b", "Beta"));
+  EXPECT_NE(&renamed->search_index(), &served->search_index());
+  EXPECT_THAT(renamed->search_index().WordStarts("gamma"), ElementsAre(0u));
+  EXPECT_TRUE(renamed->search_index().WordStarts("alpha").empty());
+
+  auto added = next(MakeModel("a", "Alpha"), MakeModel("c", "Beta"));
+  EXPECT_NE(&added->search_index(), &served->search_index());
+  EXPECT_THAT(added->search_index().Prefixes("c"), ElementsAre(1u));
+}
+
 TEST(CatalogSnapshotTest, ABuilderRepeatsTheServedCatalogOnlyWhenEveryModelIsFoundOnceUnchanged) {
   auto served =
       CatalogSnapshot::Build({MakeModel("a", "A"), MakeModel("b", "B")}, 4, absl::UnixEpoch());
