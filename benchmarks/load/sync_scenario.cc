@@ -171,6 +171,9 @@ std::vector<ScenarioResult> RunSyncScenario(BenchContext& context, const SyncOpt
   }
   completions.reset();
 
+  // The sender's lateness and the latency counted from the actual send, per
+  // class: what of each class's tail is the load side's.
+  LatencySamples lag_idle, lag_during, sent_idle, sent_during;
   // Classify every call scheduled inside the measured window.
   const int64_t settle = absl::ToInt64Nanoseconds(options.settle);
   int64_t applied = 0;
@@ -200,6 +203,10 @@ std::vector<ScenarioResult> RunSyncScenario(BenchContext& context, const SyncOpt
     const int code = s.code >= 0 && s.code < kStatusCodes ? s.code : 2;
     ++target->codes[code];
     if (code == 0) target->latencies.Add(end - s.scheduled);
+    if (code == 0 && (target == &idle || target == &during)) {
+      (target == &idle ? lag_idle : lag_during).Add(s.sent - s.scheduled);
+      (target == &idle ? sent_idle : sent_during).Add(end - s.sent);
+    }
   }
   // Seconds of measured time spent applying, fetching and neither, for calls per second.
   const auto overlap = [&](int64_t a, int64_t b) {
@@ -237,6 +244,10 @@ std::vector<ScenarioResult> RunSyncScenario(BenchContext& context, const SyncOpt
   }
   during.AddExtra("send_lag_p50_us", lag.PercentileMicros(0.5));
   during.AddExtra("send_lag_p99_us", lag.PercentileMicros(0.99));
+  during.AddExtra("send_lag_idle_p99_us", lag_idle.PercentileMicros(0.99));
+  during.AddExtra("send_lag_during_p99_us", lag_during.PercentileMicros(0.99));
+  during.AddExtra("idle_p99_from_send_us", sent_idle.PercentileMicros(0.99));
+  during.AddExtra("during_p99_from_send_us", sent_during.PercentileMicros(0.99));
   if (during_windows < options.syncs) {
     std::fprintf(stderr, "catalog-bench: sync: saw %lld of %d syncs within %s\n",
                  static_cast<long long>(during_windows), options.syncs,
