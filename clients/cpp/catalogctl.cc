@@ -36,6 +36,7 @@
 #include "grpcpp/grpcpp.h"
 #include "modelcatalog/v1/catalog_service.grpc.pb.h"
 #include "services/common/env_flags.h"
+#include "services/common/utf8.h"
 
 ABSL_FLAG(std::string, server, "localhost:50051", "The catalog-server's address (host:port).");
 ABSL_FLAG(bool, json, false, "Print responses as JSON instead of a table.");
@@ -123,13 +124,8 @@ std::string DeploymentSummary(const Model& model) {
   return absl::StrJoin(statuses, ",");
 }
 
-// Display width of UTF-8 text: one column per code point (wide scripts are
-// rare in ids and names; the table stays readable either way).
-size_t Width(const std::string& s) {
-  size_t width = 0;
-  for (unsigned char c : s) width += (c & 0xC0) != 0x80;
-  return width;
-}
+// Columns of a cell: names in Chinese or Japanese take two per character.
+size_t Width(const std::string& s) { return DisplayWidth(s); }
 
 void PrintTable(const std::vector<std::vector<std::string>>& rows) {
   std::vector<size_t> widths;

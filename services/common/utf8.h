@@ -39,6 +39,26 @@ inline char32_t ToLower(char32_t code_point) {
   return static_cast<char32_t>(utf8proc_tolower(static_cast<utf8proc_int32_t>(code_point)));
 }
 
+// How many terminal columns `text` takes: Unicode's East Asian width (two
+// for wide and full-width characters, none for combining marks), one for
+// every byte that is not UTF-8. For aligning tables of names people typed.
+inline size_t DisplayWidth(absl::string_view text) {
+  size_t width = 0;
+  for (size_t pos = 0; pos < text.size();) {
+    char32_t code_point = 0;
+    const size_t length = DecodeUtf8(text, pos, &code_point);
+    if (length == 0) {
+      ++width;
+      ++pos;
+      continue;
+    }
+    const int columns = utf8proc_charwidth(static_cast<utf8proc_int32_t>(code_point));
+    width += columns > 0 ? static_cast<size_t>(columns) : 0;
+    pos += length;
+  }
+  return width;
+}
+
 }  // namespace modelcatalog
 
 #endif  // MODEL_CATALOG_SERVICES_COMMON_UTF8_H_
