@@ -114,14 +114,19 @@ def main():
         rows.append((f"{what}, 100,000 models / Health.Check", f"≥ {goal:.2f}",
                      m + cpu_ratio_note(scenario, large_runs) if large_runs
                      else "not measured (no 100,000-model run)", ok))
-    # A BASIC page is no slower than a FULL one, in every run.
-    basic_vs_full, met = [], True
+    # A BASIC page is no slower than a FULL one over 100,000 models, as the target reads; smaller
+    # catalogs are shown. Each side is the median of its per-round ratios, so at equal cost the
+    # two can swap by noise: the pooled throughput is shown too.
+    basic_vs_full, met = [], None
     for run in runs:
         basic, full = find(results, run, "list_models_basic"), find(results, run, "list_models")
         if basic and full and ratio(basic) is not None and ratio(full) is not None:
-            basic_vs_full.append(f"{label(run)}: {ratio(basic)} vs {ratio(full)}")
-            met = met and ratio(basic) >= ratio(full)
-    rows.append(("ListModels page 100: BASIC / Health.Check vs FULL / Health.Check", "BASIC ≥ FULL",
+            basic_vs_full.append(f"{label(run)}: {ratio(basic)} vs {ratio(full)}"
+                                 f" ({basic.get('ok_per_second', 0):.0f} vs {full.get('ok_per_second', 0):.0f} calls/s)")
+            if int(run) >= 100000:
+                met = (met is not False) and ratio(basic) >= ratio(full)
+    rows.append(("ListModels page 100, 100,000 models: BASIC / Health.Check vs FULL / Health.Check",
+                 "BASIC ≥ FULL",
                  "; ".join(basic_vs_full) or "not measured", met if basic_vs_full else None))
     search_runs = large_runs
     m, ok = per_run("search_models", ratio, lambda v: v >= 0.30, search_runs)
