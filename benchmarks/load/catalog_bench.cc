@@ -10,10 +10,12 @@
 // grpc.health.v1.Health/Check measured in the same run, the figure that is
 // compared across machines.
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -47,10 +49,11 @@ ABSL_FLAG(std::string, label, "run", "names this run in the table and the JSON l
 ABSL_FLAG(
     std::string, scenarios,
     "memory,health,get_model,list_models,list_models_basic,list_filtered,list_ordered,batch_get,"
-    "search_models,health_latency,get_model_latency,watch",
+    "search_models,search_typo,health_latency,get_model_latency,watch",
     "comma-separated scenarios to run, in this order: memory, health, get_model, "
     "list_models (FULL pages), list_models_basic, list_filtered (--list_filter), list_ordered "
-    "(--list_order_by), batch_get (--batch_ids ids), search_models, health_latency, "
+    "(--list_order_by), batch_get (--batch_ids ids), search_models (2-6 characters), "
+    "search_typo (two words, one with a typo), health_latency, "
     "get_model_latency, watch, sync, live_during_sync "
     "(*_latency: one connection, one call at a time)");
 ABSL_FLAG(int, connections, 4, "connections of the closed-loop scenarios");
@@ -271,7 +274,7 @@ RawScenario SearchModelsScenario(const std::vector<std::string>& queries, int pa
     request.set_page_size(page_size);
     s.requests.push_back(request.SerializeAsString());
   }
-  // Every query is a piece of some model's id or name: it finds at least one.
+  // Every query is made of some model's words: it finds at least one.
   s.check = [](const std::string&, const std::string& bytes) {
     SearchModelsResponse response;
     return response.ParseFromString(bytes) && response.models_size() > 0;
@@ -291,22 +294,80 @@ std::vector<size_t> CodePointStarts(const std::string& text) {
   return starts;
 }
 
-// `count` queries of 2 to 6 characters (code points), each a substring of a
-// random model's id or display name, lengths equally likely.
+// The words of `text` as a person sees them: runs of letters and digits
+// (any byte of a multi-byte code point counts as a letter).
+std::vector<std::string> WordsOf(const std::string& text) {
+  std::vector<std::string> words;
+  std::string word;
+  for (char c : text) {
+    const bool part =
+        std::isalnum(static_cast<unsigned char>(c)) || static_cast<unsigned char>(c) >= 0x80;
+    if (part) {
+      word.push_back(c);
+    } else if (!word.empty()) {
+      words.push_back(std::move(word));
+      word.clear();
+    }
+  }
+  if (!word.empty()) words.push_back(std::move(word));
+  return words;
+}
+
+// `count` queries of 2 to 6 characters (code points), lengths equally likely,
+// as a person types them: the start of a word of a random model's id or
+// display name ("gen", "custo", "0012"), or the whole word when it is shorter.
 std::vector<std::string> MakeQueries(const CatalogSample& catalog, size_t count, uint64_t seed) {
   std::mt19937_64 random(seed);
   std::vector<std::string> queries;
   while (queries.size() < count) {
     const size_t model = random() % catalog.ids.size();
     const std::string& text = random() % 2 == 0 ? catalog.ids[model] : catalog.display_names[model];
-    const std::vector<size_t> starts = CodePointStarts(text);
+    const std::vector<std::string> words = WordsOf(text);
+    if (words.empty()) continue;
+    const std::string& word = words[random() % words.size()];
+    const std::vector<size_t> starts = CodePointStarts(word);
     const size_t code_points = starts.size() - 1;
-    const size_t length = 2 + random() % 5;
-    if (code_points < length) continue;
-    const size_t first = random() % (code_points - length + 1);
-    std::string query = text.substr(starts[first], starts[first + length] - starts[first]);
-    if (query.find_first_not_of(' ') == std::string::npos) continue;
-    queries.push_back(std::move(query));
+    const size_t length = std::min<size_t>(2 + random() % 5, code_points);
+    if (length < 2) continue;
+    queries.push_back(word.substr(0, starts[length]));
+  }
+  return queries;
+}
+
+// `count` queries of two neighbouring words of a random model's display name
+// or id, one of them (of four to seven letters, so one edit is allowed) with
+// a typo: two neighbours swapped, a letter dropped or a letter doubled
+// ("genreated chat", "custom imge").
+std::vector<std::string> MakeTypoQueries(const CatalogSample& catalog, size_t count,
+                                         uint64_t seed) {
+  std::mt19937_64 random(seed);
+  const auto letters_only = [](const std::string& w) {
+    return std::all_of(w.begin(), w.end(),
+                       [](char c) { return std::isalpha(static_cast<unsigned char>(c)) != 0; });
+  };
+  std::vector<std::string> queries;
+  for (size_t attempts = 0; queries.size() < count && attempts < count * 100; ++attempts) {
+    const size_t model = random() % catalog.ids.size();
+    const std::string& text = random() % 2 == 0 ? catalog.display_names[model] : catalog.ids[model];
+    std::vector<std::string> words = WordsOf(text);
+    if (words.size() < 2) continue;
+    const size_t first = random() % (words.size() - 1);
+    const size_t typo = first + random() % 2;
+    std::string& word = words[typo];
+    if (word.size() < 4 || word.size() > 7 || !letters_only(word)) continue;
+    const size_t at = 1 + random() % (word.size() - 2);  // never the first letter
+    switch (random() % 3) {
+      case 0:
+        std::swap(word[at], word[at + 1]);
+        break;
+      case 1:
+        word.erase(at, 1);
+        break;
+      default:
+        word.insert(at, 1, word[at]);
+        break;
+    }
+    queries.push_back(words[first] + " " + words[first + 1]);
   }
   return queries;
 }
@@ -525,6 +586,7 @@ int Run() {
                absl::FormatDuration(absl::Now() - read_start).c_str());
   const uint64_t seed = absl::GetFlag(FLAGS_seed);
   const std::vector<std::string> queries = MakeQueries(context.catalog, 10000, seed);
+  const std::vector<std::string> typo_queries = MakeTypoQueries(context.catalog, 10000, seed);
 
   for (int i = 0; i < connections; ++i) {
     context.channels.push_back(MakeConnection(context.server, i));
@@ -546,6 +608,7 @@ int Run() {
   raw["get_model_latency"] = raw["get_model"];
   raw["health_latency"] = raw["health"];
   raw["search_models"] = SearchModelsScenario(queries, search_page_size);
+  raw["search_typo"] = SearchModelsScenario(typo_queries, search_page_size);
   raw["batch_get"] =
       BatchGetScenario(context.catalog.ids, absl::GetFlag(FLAGS_batch_ids), 10000, seed);
   // The list scenarios: each query's pages are read once, before any load.
@@ -594,9 +657,13 @@ int Run() {
       }
     } else if (scenario == "batch_get") {
       result.AddExtra("ids_per_call", static_cast<int64_t>(absl::GetFlag(FLAGS_batch_ids)));
-    } else if (scenario == "search_models") {
+    } else if (scenario == "search_models" || scenario == "search_typo") {
+      const std::vector<std::string>& asked = scenario == "search_models" ? queries : typo_queries;
       result.AddExtra("page_size", static_cast<int64_t>(search_page_size));
-      result.AddExtra("distinct_queries", static_cast<int64_t>(queries.size()));
+      result.AddExtra("queries", static_cast<int64_t>(asked.size()));
+      result.AddExtra(
+          "distinct_queries",
+          static_cast<int64_t>(std::set<std::string>(asked.begin(), asked.end()).size()));
     }
     return result;
   };
@@ -613,8 +680,8 @@ int Run() {
   // machine whose other load drifts during the run skews them alike. Each
   // ratio to Health.Check is the median of the per-round ratios.
   const std::vector<std::string> throughput_names = {
-      "health",        "get_model",    "list_models", "list_models_basic",
-      "list_filtered", "list_ordered", "batch_get",   "search_models"};
+      "health",       "get_model", "list_models",   "list_models_basic", "list_filtered",
+      "list_ordered", "batch_get", "search_models", "search_typo"};
   std::vector<std::string> block;
   for (const std::string& scenario : scenarios) {
     if (std::find(throughput_names.begin(), throughput_names.end(), scenario) !=

@@ -1,6 +1,7 @@
 #include "benchmarks/micro/fixtures.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
@@ -79,22 +80,31 @@ std::shared_ptr<const catalog::CatalogSnapshot> CatalogSnapshotOf(int models) {
   return it->second;
 }
 
-std::vector<std::string> FoldedQueries(const std::vector<modelcatalog::v1::Model>& models,
-                                       size_t count, int length, uint64_t seed) {
+std::vector<std::string> WordStartQueries(const std::vector<modelcatalog::v1::Model>& models,
+                                          size_t count, int length, uint64_t seed) {
   std::mt19937_64 random(seed);
   std::vector<std::string> queries;
   while (queries.size() < count) {
     const modelcatalog::v1::Model& model = models[random() % models.size()];
-    const std::string text =
-        catalog::FoldCase(random() % 2 == 0 ? model.id() : model.display_name());
+    const std::string& text = random() % 2 == 0 ? model.id() : model.display_name();
+    std::vector<std::string> words;
+    std::string word;
+    for (char c : text) {
+      if (std::isalnum(static_cast<unsigned char>(c)) || static_cast<unsigned char>(c) >= 0x80) {
+        word.push_back(c);
+      } else if (!word.empty()) {
+        words.push_back(std::move(word));
+        word.clear();
+      }
+    }
+    if (!word.empty()) words.push_back(std::move(word));
+    if (words.empty()) continue;
+    const std::string& chosen = words[random() % words.size()];
+    const std::vector<size_t> starts = CodePointStarts(chosen);
     const size_t wanted = length > 0 ? static_cast<size_t>(length) : 2 + random() % 5;
-    const std::vector<size_t> starts = CodePointStarts(text);
-    const size_t code_points = starts.size() - 1;
-    if (code_points < wanted) continue;
-    const size_t first = random() % (code_points - wanted + 1);
-    std::string query = text.substr(starts[first], starts[first + wanted] - starts[first]);
-    if (query.find_first_not_of(' ') == std::string::npos) continue;
-    queries.push_back(std::move(query));
+    const size_t taken = std::min(wanted, starts.size() - 1);
+    if (taken < 2) continue;
+    queries.push_back(chosen.substr(0, starts[taken]));
   }
   return queries;
 }

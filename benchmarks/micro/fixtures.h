@@ -24,10 +24,10 @@ const std::vector<modelcatalog::v1::Model>& CatalogModels(int models);
 // A snapshot of CatalogModels(models).
 std::shared_ptr<const catalog::CatalogSnapshot> CatalogSnapshotOf(int models);
 
-// `count` substrings of `length` code points of the models' ids and display
-// names (random models, random offsets), case-folded as the search folds
-// queries; length 0: 2 to 6 at random.
-std::vector<std::string> FoldedQueries(const std::vector<modelcatalog::v1::Model>& models,
+// `count` queries as people type them: the first `length` code points of a
+// word (a run of letters and digits) of a random model's id or display name,
+// the whole word when it is shorter; length 0: 2 to 6 at random.
+std::vector<std::string> WordStartQueries(const std::vector<modelcatalog::v1::Model>& models,
                                        size_t count, int length, uint64_t seed);
 
 // The sizes --models selected (default 10000 and 100000).

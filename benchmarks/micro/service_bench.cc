@@ -118,7 +118,7 @@ void BM_GetModel(benchmark::State& state, int models) {
 
 void BM_SearchModels(benchmark::State& state, int models, int page_size) {
   Service service(models);
-  const std::vector<std::string> queries = FoldedQueries(CatalogModels(models), 1000, 0, 11);
+  const std::vector<std::string> queries = WordStartQueries(CatalogModels(models), 1000, 0, 11);
   SearchModelsRequest request;
   request.set_page_size(page_size);
   size_t next = 0;
@@ -138,7 +138,7 @@ template <typename Impl>
 void BM_Pages(benchmark::State& state, const Impl& impl, int models, int which) {
   if constexpr (HasPageApi<Impl>::value) {
     const std::vector<std::string> tokens = PageTokens(impl, 100);
-    const std::vector<std::string> queries = FoldedQueries(CatalogModels(models), 1000, 0, 11);
+    const std::vector<std::string> queries = WordStartQueries(CatalogModels(models), 1000, 0, 11);
     const std::vector<modelcatalog::v1::Model>& all = CatalogModels(models);
     std::mt19937_64 random(9);
     ListModelsRequest list;

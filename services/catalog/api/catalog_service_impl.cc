@@ -231,20 +231,19 @@ absl::StatusOr<ModelPage> CatalogServiceImpl::SearchPage(const SearchModelsReque
   absl::StatusOr<Filter> filter = Filter::Parse(request.filter());
   if (!filter.ok()) return filter.status();
   const ModelView view = ResolveView(request.view(), modelcatalog::v1::MODEL_VIEW_BASIC);
-  const std::string query = FoldCase(request.query());
+  absl::StatusOr<SearchQuery> query = ParseSearchQuery(request.query());
+  if (!query.ok()) return query.status();
+  // Queries that differ only in case and separators ("GPT-5", "gpt 5") are
+  // one query: they share results and page tokens.
   const uint64_t fingerprint = QueryFingerprint(
-      PageKind::kSearch, {query, request.filter(), modelcatalog::v1::ModelView_Name(view)});
+      PageKind::kSearch, {query->key, request.filter(), modelcatalog::v1::ModelView_Name(view)});
   absl::StatusOr<absl::optional<PageCursor>> cursor =
       CursorFromToken(request.page_token(), PageKind::kSearch, fingerprint, options_);
   if (!cursor.ok()) return cursor.status();
-  absl::optional<SearchCursor> after;
-  if (*cursor) {
-    if ((*cursor)->rank > static_cast<uint8_t>(MatchRank::kSubstring)) {
-      return absl::InvalidArgumentError(
-          "page_token is not a valid page token: pass the next_page_token of the previous "
-          "response unchanged");
-    }
-    after = SearchCursor{static_cast<MatchRank>((*cursor)->rank), (*cursor)->last_id};
+  if (*cursor && (*cursor)->rank > kWorstSearchRank) {
+    return absl::InvalidArgumentError(
+        "page_token is not a valid page token: pass the next_page_token of the previous "
+        "response unchanged");
   }
   absl::StatusOr<std::shared_ptr<const CatalogSnapshot>> snapshot = LoadedSnapshot();
   if (!snapshot.ok()) return snapshot.status();
@@ -256,33 +255,25 @@ absl::StatusOr<ModelPage> CatalogServiceImpl::SearchPage(const SearchModelsReque
   if (!filter->empty()) {
     accept = [&](uint32_t position) { return filter->Matches(catalog.entry(position)); };
   }
-  // Every match, counted: from the search index alone for a query of two or
-  // three bytes without a filter, else once per snapshot, query and filter
-  // (the snapshot keeps the count).
-  if (filter->empty() && query.size() <= 3) {
-    page.total_size = static_cast<int32_t>(CountSearchMatches(catalog, query));
-  } else {
-    const std::shared_ptr<const std::vector<uint32_t>> count =
-        catalog.Memoized(absl::StrCat("search count\n", query, "\n", request.filter()),
-                         filter->reads_deployments(), [&] {
-                           return std::vector<uint32_t>{
-                               static_cast<uint32_t>(CountSearchMatches(catalog, query, accept))};
-                         });
-    page.total_size = static_cast<int32_t>(count->front());
-  }
-  // One hit more than the page tells whether another page follows.
-  std::vector<SearchHit> hits =
-      SearchSnapshot(catalog, query, after, static_cast<size_t>(*page_size) + 1, accept);
-  const bool more = hits.size() > static_cast<size_t>(*page_size);
-  if (more) hits.pop_back();
-  page.positions.reserve(hits.size());
-  for (const SearchHit& hit : hits) page.positions.push_back(hit.position);
-  if (more) {
+  // Every match, ranked, once per snapshot, query and filter: the first page
+  // ranks them all (a rank is not known before a model is read), the next
+  // pages and the same question from other callers read the kept order.
+  const std::shared_ptr<const std::vector<uint32_t>> ranked = catalog.Memoized(
+      absl::StrCat("search\n", query->key, "\n", request.filter()), filter->reads_deployments(),
+      [&] { return RankedMatches(catalog, *query, accept); });
+  page.total_size = static_cast<int32_t>(ranked->size());
+  const size_t first =
+      *cursor ? FirstMatchAfter(catalog, *query, *ranked, (*cursor)->rank, (*cursor)->last_id) : 0;
+  const size_t end = std::min(ranked->size(), first + static_cast<size_t>(*page_size));
+  page.positions.assign(ranked->begin() + static_cast<std::ptrdiff_t>(first),
+                        ranked->begin() + static_cast<std::ptrdiff_t>(end));
+  if (end < ranked->size() && !page.positions.empty()) {
+    const CatalogEntry& last = catalog.entry(page.positions.back());
     PageCursor next;
     next.kind = PageKind::kSearch;
     next.query_fingerprint = fingerprint;
-    next.rank = static_cast<uint8_t>(hits.back().rank);
-    next.last_id = catalog.entry(hits.back().position).id;
+    next.rank = RankEntry(last, *query).value_or(kWorstSearchRank);
+    next.last_id = last.id;
     next.issued_at = options_.clock();
     page.next_page_token = EncodePageToken(next);
   }

@@ -25,7 +25,7 @@ enum class PageKind : uint8_t { kList = 1, kSearch = 2 };
 struct PageCursor {
   PageKind kind = PageKind::kList;
   uint64_t query_fingerprint = 0;  // QueryFingerprint() of the query that issued it
-  uint8_t rank = 0;                // search only: the MatchRank of last_id
+  uint8_t rank = 0;                // search only: the SearchRank of last_id
   std::string last_id;             // the last model of the page
   // List in another order than by id: the last model's key in that order
   // (Ordering::EncodeKey); empty otherwise.

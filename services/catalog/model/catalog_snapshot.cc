@@ -257,7 +257,7 @@ std::shared_ptr<const CatalogSnapshot> CatalogSnapshot::Builder::Build(int64_t r
   snapshot->fingerprint_ = fingerprint;
   snapshot->indexes_ = std::move(indexes);
   // The search index maps text to positions: when every position holds the
-  // same id and name as in the served catalog (edits of prices, statuses,
+  // same id, name and developer name as in the served catalog (edits of prices, statuses,
   // descriptions), the served index is this one.
   snapshot->search_index_ = served_ != nullptr && SameSearchText(entries, *served_)
                                 ? served_->search_index_
@@ -274,7 +274,8 @@ bool CatalogSnapshot::Builder::SameSearchText(
     const CatalogEntry& entry = *entries[i];
     const CatalogEntry& before = served.entry(i);
     if (&entry == &before) continue;  // shared: the same by construction
-    if (entry.id != before.id || entry.folded_display_name != before.folded_display_name) {
+    if (entry.fields.text(ModelFields::kSearchWords) !=
+        before.fields.text(ModelFields::kSearchWords)) {
       return false;
     }
   }

@@ -8,6 +8,7 @@
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/wire_format_lite.h"
 #include "services/catalog/model/catalog_snapshot.h"
+#include "services/catalog/model/search_text.h"
 #include "services/catalog/model/text_fold.h"
 
 namespace modelcatalog::catalog {
@@ -174,6 +175,10 @@ ModelFields FieldsOf(const modelcatalog::v1::Model& model, uint32_t basic_size) 
   add(model.model_type_raw());
   add(model.has_pricing() ? absl::string_view(model.pricing().method_raw()) : absl::string_view());
   add(model.source_model());
+  characters += ModelSearchWords(
+      model.id(), model.display_name(),
+      model.has_developer() ? absl::string_view(model.developer().name()) : absl::string_view());
+  ends.push_back(static_cast<uint32_t>(characters.size()));
   const google::protobuf::RepeatedPtrField<std::string> none;
   const auto& input = model.has_capabilities() ? model.capabilities().input() : none;
   const auto& output = model.has_capabilities() ? model.capabilities().output() : none;

@@ -41,6 +41,9 @@ class ModelFields {
     kModelType,      // the hub's string
     kPricingMethod,  // the hub's string
     kSourceModel,
+    // Not folded: what search reads of the id, display name and developer
+    // name, encoded (ModelSearchWords in search_text.h).
+    kSearchWords,
     kTextCount,
   };
   // The repeated strings, folded.

@@ -1,159 +1,298 @@
 #include "services/catalog/model/model_search.h"
 
 #include <algorithm>
+#include <array>
 
 #include "absl/container/inlined_vector.h"
-#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "services/catalog/model/text_fold.h"
 
 namespace modelcatalog::catalog {
 namespace {
 
-// The best rank `text` earns beyond an exact id: prefix, word prefix or substring.
-absl::optional<MatchRank> RankText(absl::string_view text, absl::string_view query) {
-  size_t pos = text.find(query);
-  if (pos == absl::string_view::npos) return absl::nullopt;
-  if (pos == 0) return MatchRank::kPrefix;
-  for (; pos != absl::string_view::npos; pos = text.find(query, pos + 1)) {
-    if (IsWordStart(text, pos)) return MatchRank::kWordPrefix;
-  }
-  return MatchRank::kSubstring;
-}
+constexpr size_t kId = static_cast<size_t>(SearchField::kId);
+constexpr size_t kDisplayName = static_cast<size_t>(SearchField::kDisplayName);
+constexpr size_t kDeveloper = static_cast<size_t>(SearchField::kDeveloper);
 
-// The first element at or after `first` that is >= `value`, in a sorted
-// range. Searches a window that doubles from `first`: the next candidate is
-// usually close, and then this costs a few reads instead of a binary search
-// over the whole rest of the list.
-const uint32_t* FirstAtOrAfter(const uint32_t* first, const uint32_t* last, uint32_t value) {
-  if (first == last || *first >= value) return first;
-  size_t step = 1;
-  const uint32_t* below = first;  // *below < value
-  while (static_cast<size_t>(last - below) > step && below[step] < value) {
-    below += step;
-    step *= 2;
-  }
-  const uint32_t* bound = static_cast<size_t>(last - below) > step ? below + step + 1 : last;
-  return std::lower_bound(below + 1, bound, value);
-}
+// A model's atoms, by field.
+struct ModelAtoms {
+  std::array<absl::InlinedVector<SearchAtom, 16>, kSearchFieldCount> by_field;
 
-// Calls `visit(p)`, in ascending order from `from`, for every position p on
-// all of `lists` (the query's substring lists, not empty), until it returns
-// false. Leapfrog: the target is the smallest position that may be on all of
-// them; each list moves to its first position at or after the target, and a
-// list that lands past it raises the target. Positions only grow, so each list
-// is read once, front to back.
-template <typename Visit>
-void ForEachOnEveryList(const SearchIndex::SubstringLists& lists, uint32_t from, Visit visit) {
-  absl::InlinedVector<const uint32_t*, 8> next;
-  for (const absl::Span<const uint32_t>& list : lists) next.push_back(list.begin());
-  uint32_t target = from;
-  while (true) {
-    bool on_every_list = true;
-    for (size_t i = 0; i < lists.size(); ++i) {
-      next[i] = FirstAtOrAfter(next[i], lists[i].end(), target);
-      if (next[i] == lists[i].end()) return;  // a list is exhausted: no more matches
-      if (*next[i] != target) {
-        target = *next[i];
-        on_every_list = false;
+  explicit ModelAtoms(absl::string_view encoded) {
+    ForEachSearchAtom(encoded, [this](SearchField field, uint32_t, const SearchAtom& atom) {
+      const size_t f = static_cast<size_t>(field);
+      if (f < kSearchFieldCount) by_field[f].push_back(atom);
+    });
+  }
+};
+
+// Where one term matches: atoms [start, end] of a field.
+struct TermMatch {
+  uint8_t field;
+  uint16_t start;
+  uint16_t end;
+  uint8_t typos;
+  bool prefix;  // the term is only the start of the run (the last term)
+};
+using TermMatches = absl::InlinedVector<TermMatch, 8>;
+
+void FindMatches(const SearchTerm& term, bool last, const ModelAtoms& model, TermMatches* out) {
+  const absl::string_view text = term.text;
+  const int typos = AllowedTypos(term);
+  for (size_t f = 0; f < kSearchFieldCount; ++f) {
+    const auto& atoms = model.by_field[f];
+    const uint16_t n = static_cast<uint16_t>(std::min<size_t>(atoms.size(), UINT16_MAX));
+    for (uint16_t i = 0; i < n; ++i) {
+      // The term as atoms i, i+1, ... joined; the last term may end inside one.
+      size_t matched = 0;
+      for (uint16_t j = i; j < n; ++j) {
+        const absl::string_view rest = text.substr(matched);
+        const absl::string_view atom = atoms[j].text;
+        if (rest.size() >= atom.size() && rest.substr(0, atom.size()) == atom) {
+          matched += atom.size();
+          if (matched == text.size()) {
+            out->push_back({static_cast<uint8_t>(f), i, j, 0, false});
+            break;
+          }
+          continue;
+        }
+        if (last && atom.size() > rest.size() && atom.substr(0, rest.size()) == rest) {
+          out->push_back({static_cast<uint8_t>(f), i, j, 0, true});
+        }
         break;
       }
+      if (typos == 0) continue;
+      // A typo against the atom, or against the whole word it starts.
+      const int distance = EditDistance(text, atoms[i].text, typos);
+      if (distance > 0 && distance <= typos) {
+        out->push_back({static_cast<uint8_t>(f), i, i, static_cast<uint8_t>(distance), false});
+      }
+      if (atoms[i].starts_word && i + 1 < n && !atoms[i + 1].starts_word) {
+        std::string word(atoms[i].text);
+        uint16_t j = i + 1;
+        for (; j < n && !atoms[j].starts_word; ++j)
+          word.append(atoms[j].text.data(), atoms[j].text.size());
+        const int word_distance = EditDistance(text, word, typos);
+        if (word_distance > 0 && word_distance <= typos) {
+          out->push_back({static_cast<uint8_t>(f), i, static_cast<uint16_t>(j - 1),
+                          static_cast<uint8_t>(word_distance), false});
+        }
+      }
     }
-    if (!on_every_list) continue;
-    if (!visit(target)) return;
-    ++target;
   }
+}
+
+// Whether the terms match in order, without typos, in field `f`; `*prefix`
+// tells whether the last one needed to end inside a word.
+bool InOrder(const std::vector<TermMatches>& matches, size_t f, bool* prefix) {
+  uint32_t next = 0;  // the first atom the next term may start at
+  *prefix = false;
+  for (size_t t = 0; t < matches.size(); ++t) {
+    const bool last = t + 1 == matches.size();
+    const TermMatch* best = nullptr;
+    for (const TermMatch& m : matches[t]) {
+      if (m.field != f || m.typos != 0 || m.start < next) continue;
+      // The earliest end leaves the most room for the terms after it; the last
+      // term prefers a whole word.
+      if (best == nullptr ||
+          (last ? std::make_pair(m.prefix, m.end) < std::make_pair(best->prefix, best->end)
+                : m.end < best->end)) {
+        best = &m;
+      }
+    }
+    if (best == nullptr) return false;
+    next = best->end + 1u;
+    *prefix = *prefix || best->prefix;
+  }
+  return true;
+}
+
+SearchRank Rank(int tier, bool developer, bool family) {
+  return static_cast<SearchRank>(1 + 4 * tier + (developer ? 2 : 0) + (family ? 0 : 1));
+}
+
+absl::optional<SearchRank> RankWords(absl::string_view encoded, absl::string_view folded_id,
+                                     const SearchQuery& query) {
+  const ModelAtoms model(encoded);
+  std::vector<TermMatches> matches(query.terms.size());
+  for (size_t t = 0; t < query.terms.size(); ++t) {
+    FindMatches(query.terms[t], t + 1 == query.terms.size(), model, &matches[t]);
+    if (matches[t].empty()) return absl::nullopt;
+  }
+  if (folded_id == query.folded) return kExactIdRank;
+  std::string joined_id;
+  for (const SearchAtom& atom : model.by_field[kId])
+    joined_id.append(atom.text.data(), atom.text.size());
+  if (joined_id == query.joined) return kExactIdRank;
+
+  bool family = false;
+  for (const TermMatches& term : matches) {
+    for (const TermMatch& m : term) family = family || (m.start == 0 && m.field != kDeveloper);
+  }
+  // Without typos, in the id or the display name.
+  bool exact_in_id_or_name = true;
+  bool exact_anywhere = true;
+  for (const TermMatches& term : matches) {
+    bool in_id_or_name = false;
+    bool anywhere = false;
+    for (const TermMatch& m : term) {
+      if (m.typos != 0) continue;
+      anywhere = true;
+      in_id_or_name = in_id_or_name || m.field != kDeveloper;
+    }
+    exact_in_id_or_name = exact_in_id_or_name && in_id_or_name;
+    exact_anywhere = exact_anywhere && anywhere;
+  }
+  if (exact_in_id_or_name) {
+    int tier = 2;
+    for (size_t f : {kId, kDisplayName}) {
+      bool prefix = false;
+      if (InOrder(matches, f, &prefix)) tier = std::min(tier, prefix ? 1 : 0);
+    }
+    return Rank(tier, false, family);
+  }
+  if (exact_anywhere) return Rank(2, true, family);
+  // With typos: each term's fewest, preferring the id and display name.
+  int typos = 0;
+  bool developer = false;
+  for (const TermMatches& term : matches) {
+    int fewest = 255;
+    bool fewest_outside_developer = false;
+    for (const TermMatch& m : term) {
+      if (m.typos < fewest) {
+        fewest = m.typos;
+        fewest_outside_developer = m.field != kDeveloper;
+      } else if (m.typos == fewest && m.field != kDeveloper) {
+        fewest_outside_developer = true;
+      }
+    }
+    typos += fewest;
+    developer = developer || !fewest_outside_developer;
+  }
+  return Rank(2 + std::min(typos, kMaxRankedTypos), developer, family);
+}
+
+// The positions of every model that may match `term`, ascending.
+std::vector<uint32_t> Candidates(const SearchIndex& index, size_t model_count,
+                                 const SearchTerm& term, bool last) {
+  absl::InlinedVector<absl::Span<const uint32_t>, 16> lists;
+  const absl::string_view text = term.text;
+  if (last) {
+    const auto [first, end] = index.WithPrefix(text);
+    for (uint32_t w = first; w < end; ++w) lists.push_back(index.Postings(w));
+  } else if (absl::optional<uint32_t> word = index.Find(text)) {
+    lists.push_back(index.Postings(*word));
+  }
+  // A run of atoms starts with an atom that is the start of the term.
+  for (size_t length = 1; length < text.size(); ++length) {
+    if ((static_cast<uint8_t>(text[length]) & 0xC0) == 0x80) continue;  // inside a code point
+    if (absl::optional<uint32_t> word = index.Find(text.substr(0, length))) {
+      lists.push_back(index.Postings(*word));
+    }
+  }
+  if (const int typos = AllowedTypos(term); typos > 0) {
+    index.ForEachNearWord(text, typos,
+                          [&](uint32_t word) { lists.push_back(index.Postings(word)); });
+  }
+  size_t total = 0;
+  for (absl::Span<const uint32_t> list : lists) total += list.size();
+  std::vector<uint32_t> positions;
+  if (lists.size() == 1) return std::vector<uint32_t>(lists[0].begin(), lists[0].end());
+  if (total > model_count / 16) {
+    // Many: a bitmap of the catalog is cheaper than sorting them.
+    std::vector<uint64_t> bits((model_count + 63) / 64, 0);
+    for (absl::Span<const uint32_t> list : lists) {
+      for (uint32_t p : list) bits[p / 64] |= uint64_t{1} << (p % 64);
+    }
+    positions.reserve(total);
+    for (size_t w = 0; w < bits.size(); ++w) {
+      for (uint64_t word = bits[w]; word != 0; word &= word - 1) {
+        positions.push_back(static_cast<uint32_t>(w * 64 + __builtin_ctzll(word)));
+      }
+    }
+    return positions;
+  }
+  positions.reserve(total);
+  for (absl::Span<const uint32_t> list : lists)
+    positions.insert(positions.end(), list.begin(), list.end());
+  std::sort(positions.begin(), positions.end());
+  positions.erase(std::unique(positions.begin(), positions.end()), positions.end());
+  return positions;
 }
 
 }  // namespace
 
-absl::optional<MatchRank> RankEntry(const CatalogEntry& entry, absl::string_view folded_query) {
-  if (entry.folded_id == folded_query) return MatchRank::kExactId;
-  absl::optional<MatchRank> by_id = RankText(entry.folded_id, folded_query);
-  if (by_id == MatchRank::kPrefix) return by_id;  // Nothing but an exact id ranks higher.
-  absl::optional<MatchRank> by_name = RankText(entry.folded_display_name, folded_query);
-  if (!by_id) return by_name;
-  if (!by_name) return by_id;
-  return std::min(*by_id, *by_name);
+absl::StatusOr<SearchQuery> ParseSearchQuery(absl::string_view text) {
+  SearchQuery query;
+  query.terms = SearchTerms(text);
+  if (query.terms.empty()) {
+    return absl::InvalidArgumentError(
+        "query has no letter or digit: search matches words of model ids and names");
+  }
+  query.folded = FoldCase(text);
+  for (const SearchTerm& term : query.terms) {
+    absl::StrAppend(&query.joined, term.text);
+    absl::StrAppend(&query.key, query.key.empty() ? "" : " ", term.text);
+  }
+  return query;
 }
 
-std::vector<SearchHit> SearchSnapshot(const CatalogSnapshot& snapshot,
-                                      absl::string_view folded_query,
-                                      const absl::optional<SearchCursor>& cursor, size_t limit,
-                                      const std::function<bool(uint32_t)>& accept) {
-  std::vector<SearchHit> hits;
-  if (limit == 0 || folded_query.empty()) return hits;
+absl::optional<SearchRank> RankEntry(const CatalogEntry& entry, const SearchQuery& query) {
+  return RankWords(entry.fields.text(ModelFields::kSearchWords), entry.folded_id, query);
+}
+
+std::vector<uint32_t> RankedMatches(const CatalogSnapshot& snapshot, const SearchQuery& query,
+                                    const std::function<bool(uint32_t)>& accept) {
   const SearchIndex& index = snapshot.search_index();
-  // Hits at or before the cursor were on earlier pages. Positions are in id
-  // order, so (rank, position) orders exactly like (rank, id).
-  const uint32_t after_position =
-      cursor ? static_cast<uint32_t>(snapshot.UpperBound(cursor->last_id)) : 0;
-
-  // One rank at a time, best first, each from its candidate list in position
-  // order; a candidate counts for a rank only if that is its best rank. The
-  // walk stops as soon as the page is full.
-  const auto take = [&](MatchRank rank, uint32_t position) {
-    if (RankEntry(snapshot.entry(position), folded_query) == rank &&
-        (accept == nullptr || accept(position))) {
-      hits.push_back({rank, position});
-    }
-  };
-  const auto from_for = [&](MatchRank rank) -> uint32_t {
-    return cursor && rank == cursor->rank ? after_position : 0;
-  };
-  const auto collect = [&](MatchRank rank, absl::Span<const uint32_t> list) {
-    if (cursor && rank < cursor->rank) return;  // all on earlier pages
-    for (auto it = std::lower_bound(list.begin(), list.end(), from_for(rank));
-         it != list.end() && hits.size() < limit; ++it) {
-      take(rank, *it);
-    }
-  };
-  collect(MatchRank::kExactId, index.ExactIds(folded_query));
-  collect(MatchRank::kPrefix, index.Prefixes(folded_query));
-  collect(MatchRank::kWordPrefix, index.WordStarts(folded_query));
-
-  // Substrings: a model has the query only if it is on the list of every
-  // 3-byte sequence of it, and its text is read only then: most models on one
-  // sequence's list do not hold the whole query.
-  const MatchRank substring = MatchRank::kSubstring;
-  if ((cursor && substring < cursor->rank) || hits.size() >= limit) return hits;
-  const SearchIndex::SubstringLists lists = index.Substrings(folded_query);
-  if (lists.empty()) {  // a one-byte query: every model is a candidate
-    for (uint32_t p = from_for(substring); p < snapshot.size() && hits.size() < limit; ++p) {
-      take(substring, p);
-    }
-    return hits;
+  // Models that may match every term: the shortest list first, so that each
+  // intersection is no larger than it.
+  std::vector<std::vector<uint32_t>> per_term;
+  per_term.reserve(query.terms.size());
+  for (size_t t = 0; t < query.terms.size(); ++t) {
+    per_term.push_back(
+        Candidates(index, snapshot.size(), query.terms[t], t + 1 == query.terms.size()));
+    if (per_term.back().empty()) return {};
   }
-  ForEachOnEveryList(lists, from_for(substring), [&](uint32_t position) {
-    take(substring, position);
-    return hits.size() < limit;
-  });
-  return hits;
+  std::sort(per_term.begin(), per_term.end(),
+            [](const auto& a, const auto& b) { return a.size() < b.size(); });
+  std::vector<uint32_t> candidates = std::move(per_term[0]);
+  for (size_t t = 1; t < per_term.size() && !candidates.empty(); ++t) {
+    std::vector<uint32_t> both;
+    std::set_intersection(candidates.begin(), candidates.end(), per_term[t].begin(),
+                          per_term[t].end(), std::back_inserter(both));
+    candidates = std::move(both);
+  }
+  // Ranked one by one, in position order, into a bucket per rank: the buckets
+  // joined are in (rank, id) order.
+  std::vector<std::vector<uint32_t>> by_rank(kWorstSearchRank + 1);
+  size_t matched = 0;
+  for (uint32_t position : candidates) {
+    const absl::optional<SearchRank> rank = RankEntry(snapshot.entry(position), query);
+    if (!rank || (accept != nullptr && !accept(position))) continue;
+    by_rank[*rank].push_back(position);
+    ++matched;
+  }
+  std::vector<uint32_t> ranked;
+  ranked.reserve(matched);
+  for (const std::vector<uint32_t>& bucket : by_rank) {
+    ranked.insert(ranked.end(), bucket.begin(), bucket.end());
+  }
+  return ranked;
 }
 
-size_t CountSearchMatches(const CatalogSnapshot& snapshot, absl::string_view folded_query,
-                          const std::function<bool(uint32_t)>& accept) {
-  if (folded_query.empty()) return 0;
-  // Every match contains the query, whatever its rank.
-  const SearchIndex::SubstringLists lists = snapshot.search_index().Substrings(folded_query);
-  if (accept == nullptr && lists.size() == 1 && folded_query.size() <= 3) {
-    // A query of two or three bytes has a list of its own, which holds
-    // exactly the models that contain it.
-    return lists[0].size();
-  }
-  size_t count = 0;
-  const auto consider = [&](uint32_t position) {
-    if (RankEntry(snapshot.entry(position), folded_query) &&
-        (accept == nullptr || accept(position))) {
-      ++count;
-    }
-    return true;
+size_t FirstMatchAfter(const CatalogSnapshot& snapshot, const SearchQuery& query,
+                       const std::vector<uint32_t>& ranked, SearchRank rank,
+                       absl::string_view last_id) {
+  // Positions are in id order, so (rank, position) orders like (rank, id);
+  // the cursor's model may be gone, its place in id order is not.
+  const size_t after = snapshot.UpperBound(last_id);
+  const auto before_or_at_cursor = [&](uint32_t position) {
+    const SearchRank r = RankEntry(snapshot.entry(position), query).value_or(kWorstSearchRank);
+    return r < rank || (r == rank && position < after);
   };
-  if (lists.empty()) {  // a one-byte query: every model is a candidate
-    for (uint32_t p = 0; p < snapshot.size(); ++p) consider(p);
-  } else {
-    ForEachOnEveryList(lists, 0, consider);
-  }
-  return count;
+  return static_cast<size_t>(
+      std::partition_point(ranked.begin(), ranked.end(), before_or_at_cursor) - ranked.begin());
 }
 
 }  // namespace modelcatalog::catalog

@@ -1,55 +1,69 @@
-// Ranked, case-insensitive search over a snapshot's model ids and display names.
+// Ranked search over a snapshot's models: what SearchModels answers.
 //
-// A model matches when its folded id or display name contains the folded query.
-// Its rank is the best of:
-//   0  exact id      the id equals the query
-//   1  prefix        the id or display name starts with the query
-//   2  word prefix   a word of the id or display name starts with it
-//   3  substring     the id or display name contains it
-// Results are ordered by (rank, id), which is also the pagination key.
+// A query is cut into terms (search_text.h). A model matches when every term
+// matches, in any order, somewhere in its id, display name or developer name:
+// a term matches one atom or a run of them joined ("gpt5" is "gpt" "5",
+// "dalle" is "dall" "e"), the last term also the start of one (search as you
+// type: "claude son" finds "Claude Sonnet"), and a term of four or more
+// letters also a word within one edit, two from eight letters (AllowedTypos).
+//
+// Rank, best first (smaller numbers first), ties by id:
+//   0                      the id is the query (case and separators aside)
+//   1 + 4 * tier + 2 * d + f, where tier is
+//     0  every term matches a whole word or run, in the query's order, in the
+//        id or in the display name
+//     1  the same with the last term matching only the start of a word
+//     2  every term matches without typos, in any order or across fields
+//     2 + n  the terms match with n typos in all (fewer first)
+//   d is 1 when a term matches only in the developer's name, and f is 0 when
+//   a term matches the first word of the id or display name: a query that
+//   names a family ("claude", "flux") lists the family's models before the
+//   models that merely mention it.
 #ifndef MODEL_CATALOG_SERVICES_CATALOG_MODEL_MODEL_SEARCH_H_
 #define MODEL_CATALOG_SERVICES_CATALOG_MODEL_MODEL_SEARCH_H_
 
 #include <cstdint>
 #include <functional>
+#include <string>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/optional.h"
 #include "services/catalog/model/catalog_snapshot.h"
+#include "services/catalog/model/search_text.h"
 
 namespace modelcatalog::catalog {
 
-enum class MatchRank : uint8_t { kExactId = 0, kPrefix = 1, kWordPrefix = 2, kSubstring = 3 };
+using SearchRank = uint8_t;
+inline constexpr SearchRank kExactIdRank = 0;
+// Typos past this many in all rank alike.
+inline constexpr int kMaxRankedTypos = 8;
+inline constexpr SearchRank kWorstSearchRank = 1 + 4 * (2 + kMaxRankedTypos) + 3;
 
-struct SearchHit {
-  MatchRank rank;
-  uint32_t position;  // in the snapshot's id order
+struct SearchQuery {
+  std::vector<SearchTerm> terms;
+  std::string folded;  // the query lower-cased, for the exact id
+  std::string joined;  // the terms back to back, for the exact id without separators
+  std::string key;     // the terms separated by spaces: what identifies the query
 };
 
-// Where a previous page ended: results after (rank, id) come next.
-struct SearchCursor {
-  MatchRank rank;
-  absl::string_view last_id;
-};
+// INVALID_ARGUMENT when `query` has no letter or digit.
+absl::StatusOr<SearchQuery> ParseSearchQuery(absl::string_view query);
 
-// The rank of `entry` for `folded_query` (already FoldCase'd, not empty), or
-// nullopt when it does not match.
-absl::optional<MatchRank> RankEntry(const CatalogEntry& entry, absl::string_view folded_query);
+// The rank of a model for `query`, or nullopt when it does not match.
+absl::optional<SearchRank> RankEntry(const CatalogEntry& entry, const SearchQuery& query);
 
-// Up to `limit` hits after `cursor` (from the start when nullopt), best
-// first; with `accept`, only models at positions it accepts.
-std::vector<SearchHit> SearchSnapshot(const CatalogSnapshot& snapshot,
-                                      absl::string_view folded_query,
-                                      const absl::optional<SearchCursor>& cursor, size_t limit,
-                                      const std::function<bool(uint32_t)>& accept = nullptr);
+// Every match (with `accept`, only models at positions it accepts) as
+// snapshot positions, best first: by rank, then by id.
+std::vector<uint32_t> RankedMatches(const CatalogSnapshot& snapshot, const SearchQuery& query,
+                                    const std::function<bool(uint32_t)>& accept = nullptr);
 
-// How many models match (every page of SearchSnapshot together); with
-// `accept`, only those it accepts. Without `accept`, a query of two or three
-// bytes is counted from its index list alone; other queries walk their
-// candidates.
-size_t CountSearchMatches(const CatalogSnapshot& snapshot, absl::string_view folded_query,
-                          const std::function<bool(uint32_t)>& accept = nullptr);
+// The index in `ranked` (RankedMatches of `query`) of the first match after
+// one of rank `rank` and id `last_id`: where the next page starts.
+size_t FirstMatchAfter(const CatalogSnapshot& snapshot, const SearchQuery& query,
+                       const std::vector<uint32_t>& ranked, SearchRank rank,
+                       absl::string_view last_id);
 
 }  // namespace modelcatalog::catalog
 

@@ -1,33 +1,34 @@
-// Candidate lists for ranked search, built once per snapshot, so that a query
-// touches the models that may match instead of scanning the catalog.
+// Where each atom of the catalog's searchable text is (search_text.h), built
+// once per snapshot, so that a query reads the models that may match instead
+// of the whole catalog.
 //
-// Every list holds snapshot positions in ascending order (the order results
-// take within a rank), so a search walks a list from its cursor and stops as
-// soon as a page is full:
-//   exact ids    folded id -> positions
-//   prefixes     the first 1..6 bytes of a folded id or display name
-//   word starts  the first 1..6 bytes of any word of either
-//   substrings   every 2- and 3-byte sequence of either
-// Prefix, word-start and substring lists are keyed by the bytes themselves, so
-// they hold exactly the models with that key; exact ids are keyed by a hash and
-// may hold a stray. The search verifies each candidate's rank (RankEntry),
-// which also settles queries longer than six bytes.
+//   vocabulary  every distinct atom, sorted, so that the atoms a prefix starts
+//               are one range; plus every multi-atom word of letters
+//               ("deepseek", "openai"), so that a typo in a camel-case word
+//               finds it as a whole
+//   postings    for each of them, the positions of the models that hold it
+//               (id, display name or developer name), ascending
+//   near words  for typos: every entry of the vocabulary made only of letters
+//               keyed by the texts left when one character is deleted, and
+//               two from six characters; a term and a word within k edits
+//               share such a key (a symmetric deletion index), so a typo
+//               costs a few dozen look-ups, not a pass over the vocabulary
 //
-// All lists live back to back in one array, each key mapping to its range:
-// a 100,000-model catalog has about a million lists, and one heap block per
-// list cost more to build and to keep than the positions in it.
+// The index finds candidates; the search decides each one's rank from the
+// model's own words (model_search.h).
 #ifndef MODEL_CATALOG_SERVICES_CATALOG_MODEL_SEARCH_INDEX_H_
 #define MODEL_CATALOG_SERVICES_CATALOG_MODEL_SEARCH_INDEX_H_
 
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
-#include "absl/container/inlined_vector.h"
 #include "absl/functional/function_ref.h"
 #include "absl/strings/string_view.h"
+#include "absl/types/optional.h"
 #include "absl/types/span.h"
 
 namespace modelcatalog::catalog {
@@ -36,52 +37,43 @@ struct CatalogEntry;
 
 class SearchIndex {
  public:
-  // The longest prefix the prefix and word-start lists are keyed by.
-  static constexpr size_t kMaxKeyBytes = 6;
-
-  // What is searched of the model at one position.
-  struct SearchText {
-    absl::string_view folded_id;
-    absl::string_view folded_display_name;
-  };
-
+  // From every entry's encoded words (ModelFields::kSearchWords).
   static std::shared_ptr<const SearchIndex> Build(
       const std::vector<std::shared_ptr<const CatalogEntry>>& entries);
-  // `text_of(p)` for every position p below `count`, in ascending order (twice).
+  // `words_of(p)` (encoded, search_text.h) for every position p below `count`.
   static std::shared_ptr<const SearchIndex> Build(
-      size_t count, absl::FunctionRef<SearchText(uint32_t)> text_of);
+      size_t count, absl::FunctionRef<absl::string_view(uint32_t)> words_of);
 
-  absl::Span<const uint32_t> ExactIds(absl::string_view folded_query) const;
-  absl::Span<const uint32_t> Prefixes(absl::string_view folded_query) const;
-  absl::Span<const uint32_t> WordStarts(absl::string_view folded_query) const;
+  // Vocabulary entries are numbered in sorted order.
+  size_t vocabulary_size() const { return word_end_.size(); }
+  absl::string_view Word(uint32_t word) const;
+  absl::optional<uint32_t> Find(absl::string_view text) const;
+  // The entries that start with `prefix`: [first, second).
+  std::pair<uint32_t, uint32_t> WithPrefix(absl::string_view prefix) const;
+  absl::Span<const uint32_t> Postings(uint32_t word) const;
 
-  // The lists of the query's 3-byte sequences (its 2-byte one when the query
-  // has two bytes), shortest first, each sequence once. A model contains the
-  // query only if it is on every one of them. Empty for a one-byte query
-  // (every model is a candidate); a single empty list when some sequence is on
-  // no model (nothing matches).
-  using SubstringLists = absl::InlinedVector<absl::Span<const uint32_t>, 8>;
-  SubstringLists Substrings(absl::string_view folded_query) const;
+  // Calls `visit(word)` for every entry within `limit` edits (1 or 2) of
+  // `term`, each once.
+  void ForEachNearWord(absl::string_view term, int limit,
+                       absl::FunctionRef<void(uint32_t)> visit) const;
 
-  // Bytes held by the lists and their keys, for memory accounting.
+  // Bytes held, for memory accounting.
   size_t MemoryBytes() const;
 
  private:
-  // A list: postings_[begin, begin + size).
   struct Range {
     uint32_t begin = 0;
     uint32_t size = 0;
   };
-  using Lists = absl::flat_hash_map<uint64_t, Range>;
   class Builder;
 
-  absl::Span<const uint32_t> Find(const Lists& lists, uint64_t key) const;
-
-  Lists exact_;
-  Lists prefixes_;
-  Lists word_starts_;
-  Lists grams_;
+  std::string words_;               // the vocabulary, back to back, sorted
+  std::vector<uint32_t> word_end_;  // end of each in `words_`
+  absl::flat_hash_map<absl::string_view, uint32_t> by_text_;  // views into `words_`
+  std::vector<uint32_t> posting_end_;  // end of each word's postings in `postings_`
   std::vector<uint32_t> postings_;
+  absl::flat_hash_map<uint64_t, Range> near_;  // deletion key -> `near_words_`
+  std::vector<uint32_t> near_words_;
 };
 
 }  // namespace modelcatalog::catalog

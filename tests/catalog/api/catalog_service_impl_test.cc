@@ -211,7 +211,37 @@ TEST_F(CatalogServiceImplTest, SearchRanksAndPages) {
     if (response.next_page_token().empty()) break;
     request.set_page_token(response.next_page_token());
   }
-  EXPECT_THAT(ids, ElementsAre("flux", "flux-2-dev", "dev-flux-pro", "reflux"));
+  // The exact id, the family, a mention; "reflux" is another word.
+  EXPECT_THAT(ids, ElementsAre("flux", "flux-2-dev", "dev-flux-pro"));
+}
+
+TEST_F(CatalogServiceImplTest, SearchCountsEveryMatchAndSharesPagesAcrossSpellings) {
+  Publish({MakeModel("gpt-5", "GPT-5"), MakeModel("gpt-5-mini", "GPT-5 mini"),
+           MakeModel("gpt-5-nano", "GPT-5 nano"), MakeModel("gpt-4o", "GPT-4o")});
+  SearchModelsRequest request;
+  request.set_query("gpt 5");
+  request.set_page_size(1);
+  SearchModelsResponse first;
+  ASSERT_TRUE(impl_->SearchModels(request, &first).ok());
+  EXPECT_EQ(first.total_size(), 3);
+  EXPECT_THAT(Ids(first.models()), ElementsAre("gpt-5"));
+  // "GPT-5" is the same query as "gpt 5": its pages follow on.
+  request.set_query("GPT-5");
+  request.set_page_token(first.next_page_token());
+  SearchModelsResponse second;
+  ASSERT_TRUE(impl_->SearchModels(request, &second).ok());
+  EXPECT_THAT(Ids(second.models()), ElementsAre("gpt-5-mini"));
+}
+
+TEST_F(CatalogServiceImplTest, SearchNeedsALetterOrDigit) {
+  Publish({MakeModel("a")});
+  SearchModelsRequest request;
+  request.set_query(" -- ");
+  SearchModelsResponse response;
+  absl::Status status = impl_->SearchModels(request, &response);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(status.message(),
+            "query has no letter or digit: search matches words of model ids and names");
 }
 
 TEST_F(CatalogServiceImplTest, SearchNeedsAQuery) {

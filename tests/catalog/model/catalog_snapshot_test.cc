@@ -104,7 +104,7 @@ TEST(CatalogSnapshotTest, ABuilderSharesTheServedEntryOfEachModelFoundUnchanged)
   EXPECT_EQ(next->fingerprint(), built->fingerprint());
 }
 
-TEST(CatalogSnapshotTest, ASyncThatKeepsEveryIdAndNameKeepsTheSearchIndex) {
+TEST(CatalogSnapshotTest, ASyncThatKeepsEveryIdNameAndDeveloperKeepsTheSearchIndex) {
   auto served = CatalogSnapshot::Build({MakeModel("a", "Alpha"), MakeModel("b", "Beta")}, 4,
                                        absl::UnixEpoch());
   const auto next = [&served](modelcatalog::v1::Model a, modelcatalog::v1::Model b) {
@@ -121,12 +121,21 @@ TEST(CatalogSnapshotTest, ASyncThatKeepsEveryIdAndNameKeepsTheSearchIndex) {
 
   auto renamed = next(MakeModel("a", "Gamma"), MakeModel("b", "Beta"));
   EXPECT_NE(&renamed->search_index(), &served->search_index());
-  EXPECT_THAT(renamed->search_index().WordStarts("gamma"), ElementsAre(0u));
-  EXPECT_TRUE(renamed->search_index().WordStarts("alpha").empty());
+  const SearchIndex& renamed_index = renamed->search_index();
+  ASSERT_TRUE(renamed_index.Find("gamma").has_value());
+  EXPECT_THAT(renamed_index.Postings(*renamed_index.Find("gamma")), ElementsAre(0u));
+  EXPECT_FALSE(renamed_index.Find("alpha").has_value());
 
   auto added = next(MakeModel("a", "Alpha"), MakeModel("c", "Beta"));
   EXPECT_NE(&added->search_index(), &served->search_index());
-  EXPECT_THAT(added->search_index().Prefixes("c"), ElementsAre(1u));
+  ASSERT_TRUE(added->search_index().Find("c").has_value());
+  EXPECT_THAT(added->search_index().Postings(*added->search_index().Find("c")), ElementsAre(1u));
+
+  // The developer's name is searched too: a new one is a new index.
+  modelcatalog::v1::Model developed = MakeModel("a", "Alpha", "Anthropic");
+  auto redeveloped = next(developed, MakeModel("b", "Beta"));
+  EXPECT_NE(&redeveloped->search_index(), &served->search_index());
+  EXPECT_TRUE(redeveloped->search_index().Find("anthropic").has_value());
 }
 
 TEST(CatalogSnapshotTest, ABuilderRepeatsTheServedCatalogOnlyWhenEveryModelIsFoundOnceUnchanged) {
