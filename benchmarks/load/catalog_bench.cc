@@ -356,15 +356,16 @@ std::vector<std::string> MakeTypoQueries(const CatalogSample& catalog, size_t co
     std::string& word = words[typo];
     if (word.size() < 4 || word.size() > 7 || !letters_only(word)) continue;
     const size_t at = 1 + random() % (word.size() - 2);  // never the first letter
-    switch (random() % 3) {
+    // A dropped letter must leave four: no typo is allowed in a shorter term.
+    switch (random() % (word.size() > 4 ? 3 : 2)) {
       case 0:
         std::swap(word[at], word[at + 1]);
         break;
       case 1:
-        word.erase(at, 1);
+        word.insert(at, 1, word[at]);
         break;
       default:
-        word.insert(at, 1, word[at]);
+        word.erase(at, 1);
         break;
     }
     queries.push_back(words[first] + " " + words[first + 1]);

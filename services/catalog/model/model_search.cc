@@ -37,16 +37,21 @@ struct TermMatch {
 };
 using TermMatches = absl::InlinedVector<TermMatch, 8>;
 
-void FindMatches(const SearchTerm& term, bool last, const ModelAtoms& model, TermMatches* out) {
+// The matches of `term` without typos: a run of whole atoms, or for the last
+// term the start of one.
+void FindExactMatches(const SearchTerm& term, bool last, const ModelAtoms& model,
+                      TermMatches* out) {
   const absl::string_view text = term.text;
-  const int typos = AllowedTypos(term);
   for (size_t f = 0; f < kSearchFieldCount; ++f) {
     const auto& atoms = model.by_field[f];
     const uint16_t n = static_cast<uint16_t>(std::min<size_t>(atoms.size(), UINT16_MAX));
     for (uint16_t i = 0; i < n; ++i) {
-      // The term as atoms i, i+1, ... joined; the last term may end inside one.
+      if (atoms[i].text[0] != text[0]) continue;  // most atoms differ at once
       size_t matched = 0;
-      for (uint16_t j = i; j < n; ++j) {
+      // A joined term is one atom: its candidates are the atoms that are it
+      // or, last, start with it.
+      const uint16_t run_end = term.joined ? static_cast<uint16_t>(i + 1) : n;
+      for (uint16_t j = i; j < run_end; ++j) {
         const absl::string_view rest = text.substr(matched);
         const absl::string_view atom = atoms[j].text;
         if (rest.size() >= atom.size() && rest.substr(0, atom.size()) == atom) {
@@ -62,22 +67,49 @@ void FindMatches(const SearchTerm& term, bool last, const ModelAtoms& model, Ter
         }
         break;
       }
-      if (typos == 0) continue;
-      // A typo against the atom, or against the whole word it starts.
-      const int distance = EditDistance(text, atoms[i].text, typos);
-      if (distance > 0 && distance <= typos) {
-        out->push_back({static_cast<uint8_t>(f), i, i, static_cast<uint8_t>(distance), false});
-      }
-      if (atoms[i].starts_word && i + 1 < n && !atoms[i + 1].starts_word) {
-        std::string word(atoms[i].text);
-        uint16_t j = i + 1;
-        for (; j < n && !atoms[j].starts_word; ++j)
-          word.append(atoms[j].text.data(), atoms[j].text.size());
-        const int word_distance = EditDistance(text, word, typos);
-        if (word_distance > 0 && word_distance <= typos) {
-          out->push_back({static_cast<uint8_t>(f), i, static_cast<uint16_t>(j - 1),
-                          static_cast<uint8_t>(word_distance), false});
+    }
+  }
+}
+
+// Atoms are all letters or all digits; ASCII digits are what NFKC leaves of
+// most digits.
+bool IsDigitAtom(absl::string_view atom) { return atom[0] >= '0' && atom[0] <= '9'; }
+
+// The matches of `term` within its allowed typos (AllowedTypos, not 0) of an
+// atom, or of a whole word of several atoms ("deepsek" for "DeepSeek").
+void FindTypoMatches(const SearchTerm& term, int typos, const ModelAtoms& model, TermMatches* out) {
+  const absl::string_view text = term.text;
+  // Code points are at most four bytes: a text whose size differs by more
+  // than this cannot be within the typos.
+  const auto may_be_near = [&](size_t size) {
+    const size_t slack = static_cast<size_t>(typos) * 4;
+    return size + slack >= text.size() && size <= text.size() + slack;
+  };
+  std::string word;
+  for (size_t f = 0; f < kSearchFieldCount; ++f) {
+    const auto& atoms = model.by_field[f];
+    const uint16_t n = static_cast<uint16_t>(std::min<size_t>(atoms.size(), UINT16_MAX));
+    for (uint16_t i = 0; i < n; ++i) {
+      if (may_be_near(atoms[i].text.size())) {
+        const int distance = EditDistance(text, atoms[i].text, typos);
+        if (distance <= typos) {
+          out->push_back({static_cast<uint8_t>(f), i, i, static_cast<uint8_t>(distance), false});
         }
+      }
+      if (!atoms[i].starts_word || i + 1 >= n || atoms[i + 1].starts_word) continue;
+      word.assign(atoms[i].text.data(), atoms[i].text.size());
+      bool has_digit = IsDigitAtom(atoms[i].text);
+      uint16_t j = i + 1;
+      for (; j < n && !atoms[j].starts_word; ++j) {
+        word.append(atoms[j].text.data(), atoms[j].text.size());
+        has_digit = has_digit || IsDigitAtom(atoms[j].text);
+      }
+      // None in numbers: a word with digits is matched by its atoms alone.
+      if (has_digit || !may_be_near(word.size())) continue;
+      const int distance = EditDistance(text, word, typos);
+      if (distance <= typos) {
+        out->push_back({static_cast<uint8_t>(f), i, static_cast<uint16_t>(j - 1),
+                        static_cast<uint8_t>(distance), false});
       }
     }
   }
@@ -85,7 +117,7 @@ void FindMatches(const SearchTerm& term, bool last, const ModelAtoms& model, Ter
 
 // Whether the terms match in order, without typos, in field `f`; `*prefix`
 // tells whether the last one needed to end inside a word.
-bool InOrder(const std::vector<TermMatches>& matches, size_t f, bool* prefix) {
+bool InOrder(const absl::InlinedVector<TermMatches, 4>& matches, size_t f, bool* prefix) {
   uint32_t next = 0;  // the first atom the next term may start at
   *prefix = false;
   for (size_t t = 0; t < matches.size(); ++t) {
@@ -112,19 +144,32 @@ SearchRank Rank(int tier, bool developer, bool family) {
   return static_cast<SearchRank>(1 + 4 * tier + (developer ? 2 : 0) + (family ? 0 : 1));
 }
 
-absl::optional<SearchRank> RankWords(absl::string_view encoded, absl::string_view folded_id,
-                                     const SearchQuery& query) {
-  const ModelAtoms model(encoded);
-  std::vector<TermMatches> matches(query.terms.size());
-  for (size_t t = 0; t < query.terms.size(); ++t) {
-    FindMatches(query.terms[t], t + 1 == query.terms.size(), model, &matches[t]);
-    if (matches[t].empty()) return absl::nullopt;
+absl::optional<SearchRank> RankTerms(const ModelAtoms& model, absl::Span<const SearchTerm> terms,
+                                     const std::string& joined) {
+  absl::InlinedVector<TermMatches, 4> matches(terms.size());
+  // Typos are looked for only where a term has no match without: a match
+  // without typos ranks above any with, so those could never count.
+  for (size_t t = 0; t < terms.size(); ++t) {
+    const SearchTerm& term = terms[t];
+    FindExactMatches(term, t + 1 == terms.size(), model, &matches[t]);
+    if (matches[t].empty()) {
+      const int typos = AllowedTypos(term);
+      if (typos > 0) FindTypoMatches(term, typos, model, &matches[t]);
+      if (matches[t].empty()) return absl::nullopt;
+    }
   }
-  if (folded_id == query.folded) return kExactIdRank;
-  std::string joined_id;
-  for (const SearchAtom& atom : model.by_field[kId])
-    joined_id.append(atom.text.data(), atom.text.size());
-  if (joined_id == query.joined) return kExactIdRank;
+  // The exact id, separators aside ("gpt5" is "gpt-5"): the id's atoms joined.
+  size_t joined_size = 0;
+  for (const SearchAtom& atom : model.by_field[kId]) joined_size += atom.text.size();
+  if (joined_size == joined.size()) {
+    size_t at = 0;
+    bool same = true;
+    for (const SearchAtom& atom : model.by_field[kId]) {
+      same = same && absl::string_view(joined).substr(at, atom.text.size()) == atom.text;
+      at += atom.text.size();
+    }
+    if (same) return kExactIdRank;
+  }
 
   bool family = false;
   for (const TermMatches& term : matches) {
@@ -173,6 +218,22 @@ absl::optional<SearchRank> RankWords(absl::string_view encoded, absl::string_vie
   return Rank(2 + std::min(typos, kMaxRankedTypos), developer, family);
 }
 
+absl::optional<SearchRank> RankWords(absl::string_view encoded, const SearchQuery& query) {
+  const ModelAtoms model(encoded);
+  if (absl::optional<SearchRank> rank = RankTerms(model, query.terms, query.joined)) return rank;
+  // Two terms typed apart that are one word of the model ("mid journey" for
+  // "Midjourney"): no better than a match in any order.
+  absl::optional<SearchRank> best;
+  for (const std::vector<SearchTerm>& variant : query.joined_neighbours) {
+    absl::optional<SearchRank> rank = RankTerms(model, variant, query.joined);
+    if (!rank) continue;
+    const SearchRank floor = Rank(2, false, true) + (*rank - 1) % 4;
+    if (*rank != kExactIdRank && *rank < floor) rank = floor;
+    if (!best || *rank < *best) best = rank;
+  }
+  return best;
+}
+
 // The positions of every model that may match `term`, ascending.
 std::vector<uint32_t> Candidates(const SearchIndex& index, size_t model_count,
                                  const SearchTerm& term, bool last) {
@@ -185,7 +246,7 @@ std::vector<uint32_t> Candidates(const SearchIndex& index, size_t model_count,
     lists.push_back(index.Postings(*word));
   }
   // A run of atoms starts with an atom that is the start of the term.
-  for (size_t length = 1; length < text.size(); ++length) {
+  for (size_t length = 1; length < text.size() && !term.joined; ++length) {
     if ((static_cast<uint8_t>(text[length]) & 0xC0) == 0x80) continue;  // inside a code point
     if (absl::optional<uint32_t> word = index.Find(text.substr(0, length))) {
       lists.push_back(index.Postings(*word));
@@ -221,39 +282,21 @@ std::vector<uint32_t> Candidates(const SearchIndex& index, size_t model_count,
   return positions;
 }
 
-}  // namespace
-
-absl::StatusOr<SearchQuery> ParseSearchQuery(absl::string_view text) {
-  SearchQuery query;
-  query.terms = SearchTerms(text);
-  if (query.terms.empty()) {
-    return absl::InvalidArgumentError(
-        "query has no letter or digit: search matches words of model ids and names");
-  }
-  query.folded = FoldCase(text);
-  for (const SearchTerm& term : query.terms) {
-    absl::StrAppend(&query.joined, term.text);
-    absl::StrAppend(&query.key, query.key.empty() ? "" : " ", term.text);
-  }
-  return query;
-}
-
-absl::optional<SearchRank> RankEntry(const CatalogEntry& entry, const SearchQuery& query) {
-  return RankWords(entry.fields.text(ModelFields::kSearchWords), entry.folded_id, query);
-}
-
-std::vector<uint32_t> RankedMatches(const CatalogSnapshot& snapshot, const SearchQuery& query,
-                                    const std::function<bool(uint32_t)>& accept) {
-  const SearchIndex& index = snapshot.search_index();
-  // Models that may match every term: the shortest list first, so that each
-  // intersection is no larger than it.
+// The positions of every model that may match all of `terms`, ascending.
+std::vector<uint32_t> CandidatesOfAll(const SearchIndex& index, size_t model_count,
+                                      absl::Span<const SearchTerm> terms) {
+  // A joined term first: it is rare, and when no model has it the rest is
+  // not looked up.
+  std::vector<size_t> order(terms.size());
+  for (size_t t = 0; t < order.size(); ++t) order[t] = t;
+  std::stable_partition(order.begin(), order.end(), [&](size_t t) { return terms[t].joined; });
   std::vector<std::vector<uint32_t>> per_term;
-  per_term.reserve(query.terms.size());
-  for (size_t t = 0; t < query.terms.size(); ++t) {
-    per_term.push_back(
-        Candidates(index, snapshot.size(), query.terms[t], t + 1 == query.terms.size()));
+  per_term.reserve(terms.size());
+  for (size_t t : order) {
+    per_term.push_back(Candidates(index, model_count, terms[t], t + 1 == terms.size()));
     if (per_term.back().empty()) return {};
   }
+  // The shortest list first, so that each intersection is no larger than it.
   std::sort(per_term.begin(), per_term.end(),
             [](const auto& a, const auto& b) { return a.size() < b.size(); });
   std::vector<uint32_t> candidates = std::move(per_term[0]);
@@ -263,12 +306,67 @@ std::vector<uint32_t> RankedMatches(const CatalogSnapshot& snapshot, const Searc
                           per_term[t].end(), std::back_inserter(both));
     candidates = std::move(both);
   }
+  return candidates;
+}
+
+}  // namespace
+
+absl::StatusOr<SearchQuery> ParseSearchQuery(absl::string_view text) {
+  SearchQuery query;
+  query.terms = SearchTerms(text);
+  if (query.terms.empty()) {
+    return absl::InvalidArgumentError(
+        "query has no letter or digit: search matches words of model ids and names");
+  }
+  for (const SearchTerm& term : query.terms) {
+    absl::StrAppend(&query.joined, term.text);
+    absl::StrAppend(&query.key, query.key.empty() ? "" : " ", term.text);
+  }
+  if (query.terms.size() >= 2 && query.terms.size() <= kMaxJoinedNeighbourTerms) {
+    for (size_t i = 0; i + 1 < query.terms.size(); ++i) {
+      std::vector<SearchTerm> variant;
+      for (size_t t = 0; t < query.terms.size(); ++t) {
+        if (t == i + 1) continue;
+        variant.push_back(query.terms[t]);
+        if (t != i) continue;
+        const SearchTerm& next = query.terms[i + 1];
+        SearchTerm& merged = variant.back();
+        for (uint32_t start : next.atom_starts) {
+          merged.atom_starts.push_back(static_cast<uint32_t>(merged.text.size()) + start);
+        }
+        merged.text += next.text;
+        merged.characters += next.characters;
+        merged.has_digit = merged.has_digit || next.has_digit;
+        merged.joined = true;
+      }
+      query.joined_neighbours.push_back(std::move(variant));
+    }
+  }
+  return query;
+}
+
+absl::optional<SearchRank> RankEntry(const CatalogEntry& entry, const SearchQuery& query) {
+  return RankWords(entry.fields.text(ModelFields::kSearchWords), query);
+}
+
+std::vector<uint32_t> RankedMatches(const CatalogSnapshot& snapshot, const SearchQuery& query,
+                                    const std::function<bool(uint32_t)>& accept) {
+  const SearchIndex& index = snapshot.search_index();
+  std::vector<uint32_t> candidates = CandidatesOfAll(index, snapshot.size(), query.terms);
+  for (const std::vector<SearchTerm>& variant : query.joined_neighbours) {
+    std::vector<uint32_t> more = CandidatesOfAll(index, snapshot.size(), variant);
+    if (more.empty()) continue;
+    std::vector<uint32_t> either;
+    std::set_union(candidates.begin(), candidates.end(), more.begin(), more.end(),
+                   std::back_inserter(either));
+    candidates = std::move(either);
+  }
   // Ranked one by one, in position order, into a bucket per rank: the buckets
   // joined are in (rank, id) order.
   std::vector<std::vector<uint32_t>> by_rank(kWorstSearchRank + 1);
   size_t matched = 0;
   for (uint32_t position : candidates) {
-    const absl::optional<SearchRank> rank = RankEntry(snapshot.entry(position), query);
+    const absl::optional<SearchRank> rank = RankWords(index.ModelWords(position), query);
     if (!rank || (accept != nullptr && !accept(position))) continue;
     by_rank[*rank].push_back(position);
     ++matched;

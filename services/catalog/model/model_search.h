@@ -8,13 +8,15 @@
 // letters also a word within one edit, two from eight letters (AllowedTypos).
 //
 // Rank, best first (smaller numbers first), ties by id:
-//   0                      the id is the query (case and separators aside)
+//   0                      the id is the query (case, marks and separators aside)
 //   1 + 4 * tier + 2 * d + f, where tier is
 //     0  every term matches a whole word or run, in the query's order, in the
 //        id or in the display name
 //     1  the same with the last term matching only the start of a word
 //     2  every term matches without typos, in any order or across fields
 //     2 + n  the terms match with n typos in all (fewer first)
+//   and when the terms match only with two neighbours joined ("mid journey"
+//   for "Midjourney"), the tier is at least 2.
 //   d is 1 when a term matches only in the developer's name, and f is 0 when
 //   a term matches the first word of the id or display name: a query that
 //   names a family ("claude", "flux") lists the family's models before the
@@ -41,9 +43,14 @@ inline constexpr SearchRank kExactIdRank = 0;
 inline constexpr int kMaxRankedTypos = 8;
 inline constexpr SearchRank kWorstSearchRank = 1 + 4 * (2 + kMaxRankedTypos) + 3;
 
+// Queries of more terms than this are not tried with neighbours joined.
+inline constexpr size_t kMaxJoinedNeighbourTerms = 6;
+
 struct SearchQuery {
   std::vector<SearchTerm> terms;
-  std::string folded;  // the query lower-cased, for the exact id
+  // For a model the terms do not match: the terms with two neighbours joined
+  // into one, one variant per pair ("mid journey" is also "midjourney").
+  std::vector<std::vector<SearchTerm>> joined_neighbours;
   std::string joined;  // the terms back to back, for the exact id without separators
   std::string key;     // the terms separated by spaces: what identifies the query
 };

@@ -71,6 +71,8 @@ class SearchIndex::Builder {
   explicit Builder(SearchIndex* index) : index_(index) {}
 
   void Add(uint32_t position, absl::string_view encoded) {
+    index_->model_words_.append(encoded.data(), encoded.size());
+    index_->model_words_end_.push_back(static_cast<uint32_t>(index_->model_words_.size()));
     model_words_.clear();
     std::string word;  // the current word's atoms joined
     size_t word_atoms = 0;
@@ -193,7 +195,9 @@ std::shared_ptr<const SearchIndex> SearchIndex::Build(
     size_t count, absl::FunctionRef<absl::string_view(uint32_t)> words_of) {
   auto index = std::shared_ptr<SearchIndex>(new SearchIndex());
   Builder builder(index.get());
+  index->model_words_end_.reserve(count);
   for (uint32_t p = 0; p < count; ++p) builder.Add(p, words_of(p));
+  index->model_words_.shrink_to_fit();
   builder.Finish();
   return index;
 }
@@ -257,7 +261,8 @@ void SearchIndex::ForEachNearWord(absl::string_view term, int limit,
 }
 
 size_t SearchIndex::MemoryBytes() const {
-  return words_.capacity() + word_end_.capacity() * sizeof(uint32_t) +
+  return model_words_.capacity() + model_words_end_.capacity() * sizeof(uint32_t) +
+         words_.capacity() + word_end_.capacity() * sizeof(uint32_t) +
          by_text_.capacity() * (sizeof(absl::string_view) + sizeof(uint32_t) + 1) +
          posting_end_.capacity() * sizeof(uint32_t) + postings_.capacity() * sizeof(uint32_t) +
          near_.capacity() * (sizeof(uint64_t) + sizeof(Range) + 1) +

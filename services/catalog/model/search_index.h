@@ -8,6 +8,10 @@
 //               finds it as a whole
 //   postings    for each of them, the positions of the models that hold it
 //               (id, display name or developer name), ascending
+//   words       every model's encoded words (search_text.h) back to back in
+//               position order, so that ranking the candidates of a query,
+//               in ascending position, reads memory front to back instead of
+//               following a pointer per model
 //   near words  for typos: every entry of the vocabulary made only of letters
 //               keyed by the texts left when one character is deleted, and
 //               two from six characters; a term and a word within k edits
@@ -44,6 +48,12 @@ class SearchIndex {
   static std::shared_ptr<const SearchIndex> Build(
       size_t count, absl::FunctionRef<absl::string_view(uint32_t)> words_of);
 
+  // The encoded words of the model at `position`.
+  absl::string_view ModelWords(uint32_t position) const {
+    const uint32_t begin = position == 0 ? 0 : model_words_end_[position - 1];
+    return absl::string_view(model_words_).substr(begin, model_words_end_[position] - begin);
+  }
+
   // Vocabulary entries are numbered in sorted order.
   size_t vocabulary_size() const { return word_end_.size(); }
   absl::string_view Word(uint32_t word) const;
@@ -67,6 +77,8 @@ class SearchIndex {
   };
   class Builder;
 
+  std::string model_words_;
+  std::vector<uint32_t> model_words_end_;
   std::string words_;               // the vocabulary, back to back, sorted
   std::vector<uint32_t> word_end_;  // end of each in `words_`
   absl::flat_hash_map<absl::string_view, uint32_t> by_text_;  // views into `words_`

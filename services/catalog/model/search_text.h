@@ -83,6 +83,9 @@ struct SearchTerm {
   std::vector<uint32_t> atom_starts;  // byte offsets in `text`, 0 first
   uint32_t characters = 0;
   bool has_digit = false;
+  // Two terms of the query joined into one (SearchQuery::joined_neighbours):
+  // it matches one atom only, not a run.
+  bool joined = false;
 };
 std::vector<SearchTerm> SearchTerms(absl::string_view query);
 

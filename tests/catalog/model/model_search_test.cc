@@ -66,6 +66,18 @@ TEST(ModelSearchTest, SeparatorsDoNotMatter) {
   EXPECT_THAT(Search(*s, "qwen3"), ElementsAre("qwen3-max"));
 }
 
+TEST(ModelSearchTest, TermsTypedApartFindOneWord) {
+  auto s = Snapshot({MakeModel("midjourney-v7", "Midjourney v7"),
+                     MakeModel("mid-tier-journey", "Mid Tier Journey"),
+                     MakeModel("deepseek-r1", "Deepseek R1")});
+  // "mid journey" matches the second model's words as typed, and the first's
+  // word only joined: below it.
+  EXPECT_THAT(Search(*s, "mid journey"), ElementsAre("mid-tier-journey", "midjourney-v7"));
+  EXPECT_EQ(RankOf(*s, "midjourney-v7", "mid journey"), 9);
+  EXPECT_THAT(Search(*s, "deep seek r1"), ElementsAre("deepseek-r1"));
+  EXPECT_EQ(RankOf(*s, "midjourney-v7", "mid journey v7"), kExactIdRank);
+}
+
 TEST(ModelSearchTest, FoldsCaseCompatibilityFormsAndMarks) {
   auto s = Snapshot({MakeModel("uber-coder", "Über Coder"), MakeModel("hermes", "Ερμής"),
                      MakeModel("strasse", "Straße Modell"), MakeModel("elan", "Élan Vital"),
