@@ -17,8 +17,10 @@ install(TARGETS model_catalog_proto EXPORT ModelCatalogApiTargets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
 # The generated headers keep the paths the .proto files import each other by.
-install(DIRECTORY ${PROJECT_BINARY_DIR}/proto/modelcatalog ${PROJECT_BINARY_DIR}/proto/grpc
+install(DIRECTORY ${PROJECT_BINARY_DIR}/proto/modelcatalog
   DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} FILES_MATCHING PATTERN "*.pb.h")
+install(DIRECTORY ${PROJECT_BINARY_DIR}/proto/grpc/health
+  DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/grpc FILES_MATCHING PATTERN "*.pb.h")
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/proto/modelcatalog
   DESTINATION ${CMAKE_INSTALL_DATADIR}/model-catalog/proto FILES_MATCHING PATTERN "*.proto")
 install(FILES ${PROJECT_SOURCE_DIR}/clients/service_config.json
