@@ -9,8 +9,8 @@ Used by the build of the distribution (setup.py, into the wheel) and by clients/
 (into modelcatalog_client/_gen, for running from the repository). Needs the protos
 (MODEL_CATALOG_PROTO_DIR, default the repository's proto/), the standard health proto
 (MODEL_CATALOG_GRPC_PROTO_DIR, default /usr/share/grpc-proto: Debian's grpc-proto) and a
-compiler: grpc_tools (Debian's python3-grpc-tools) when importable, else protoc with
-grpc_python_plugin (Debian's protobuf-compiler and protobuf-compiler-grpc).
+compiler: protoc with grpc_python_plugin (Debian's protobuf-compiler and
+protobuf-compiler-grpc), or where protoc is missing grpc_tools (python3-grpc-tools).
 """
 
 import os
@@ -30,23 +30,22 @@ PACKAGE = "modelcatalog_client._gen"
 
 
 def _compile(out_dir):
-    args = ["-I", PROTO_DIR, "-I", GRPC_PROTO_DIR, f"--python_out={out_dir}",
-            f"--grpc_python_out={out_dir}", *PROTOS, HEALTH_PROTO]
-    try:
-        from grpc_tools import protoc  # noqa: PLC0415: optional
-    except ImportError:
-        protoc = None
-    if protoc is not None:
-        # grpc_tools brings the well-known types; the first argument is the program name.
-        if protoc.main(["protoc", *args]) != 0:
-            raise RuntimeError("grpc_tools.protoc failed")
-        return
+    args = ["-I", PROTO_DIR, "-I", GRPC_PROTO_DIR, f"--python_out={out_dir}", *PROTOS,
+            HEALTH_PROTO]
     plugin = shutil.which("grpc_python_plugin")
-    if shutil.which("protoc") is None or plugin is None:
-        raise RuntimeError("generating the stubs needs grpc_tools (python3-grpc-tools) or protoc "
-                           "with grpc_python_plugin (protobuf-compiler, protobuf-compiler-grpc)")
-    args = [a.replace("--grpc_python_out=", "--grpc_out=") for a in args]
-    subprocess.run(["protoc", f"--plugin=protoc-gen-grpc={plugin}", *args], check=True)
+    if shutil.which("protoc") is not None and plugin is not None:
+        subprocess.run(["protoc", f"--plugin=protoc-gen-grpc={plugin}", f"--grpc_out={out_dir}",
+                        *args], check=True)
+        return
+    try:
+        from grpc_tools import protoc  # noqa: PLC0415: the fallback where protoc is missing
+    except ImportError:
+        raise RuntimeError("generating the stubs needs protoc with grpc_python_plugin "
+                           "(protobuf-compiler, protobuf-compiler-grpc) or grpc_tools "
+                           "(python3-grpc-tools)") from None
+    # The first argument is the program's name.
+    if protoc.main(["protoc", f"--grpc_python_out={out_dir}", *args]) != 0:
+        raise RuntimeError("grpc_tools.protoc failed")
 
 
 def generate(out_dir):
