@@ -199,6 +199,9 @@ GO
 
 go_examples() {
   local expected actual
+  actual=$("$work/go/bin/list-models" -version)
+  [[ "$actual" == "list-models $version" ]] ||
+    { echo "Go example: -version printed \"$actual\"" >&2; return 1; }
   expected=$(/usr/bin/python3 -c 'import json, sys, urllib.request
 data = json.load(urllib.request.urlopen(sys.argv[1] + "/_control/models"))["data"]
 print("\n".join(sorted(m["id"] for m in data)))' "$hub")
