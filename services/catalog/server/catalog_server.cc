@@ -8,6 +8,7 @@
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/server_builder.h"
 #include "modelcatalog/v1/catalog_service.grpc.pb.h"
+#include "services/catalog/grpc/reflection_v1.h"
 #include "services/catalog/grpc/server_credentials.h"
 #include "services/common/log.h"
 
@@ -178,8 +179,11 @@ absl::Status CatalogServer::Serve() {
     json_listener_ = *std::move(listener);
   }
 
+  // Reflection twice: grpc.reflection.v1alpha (gRPC's plugin) for older tools, v1 for
+  // those that ask for it first.
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
+  builder.SetOption(ReflectionV1Option());
   builder.AddListeningPort(options_.listen, credentials_, &port_);
   builder.RegisterService(grpc_service_.service());
   builder.RegisterService(health_.service());

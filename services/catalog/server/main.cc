@@ -17,8 +17,8 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/flags/usage_config.h"
-#include "absl/strings/match.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
@@ -109,17 +109,36 @@ int Run(int argc, char** argv) {
     usage.contains_help_flags = [](absl::string_view file) {
       return !absl::StrContains(file, "absl/");
     };
+    // --version (abseil's own flag) prints this and exits.
+    usage.version_string = [] { return std::string("catalog-server " MODEL_CATALOG_VERSION "\n"); };
     absl::SetFlagsUsageConfig(usage);
   }
   absl::SetProgramUsageMessage("Serves the hub's model catalog over gRPC.");
-  ApplyEnvironmentToFlags("MODEL_CATALOG_",
-                          {"listen", "hub_url", "sync_interval", "deployment_poll_interval",
-                           "watch_progress_interval", "snapshot_path", "hub_api_key_file", "hub_timeout",
-                           "shutdown_grace", "log_level", "max_watchers",
-                           "max_concurrent_streams", "max_connection_age",
-                           "max_connection_age_grace", "tls_cert", "tls_key", "tls_client_ca",
-                           "tls_reload_interval", "auth_tokens_file", "log_format",
-                           "metrics_listen", "http_listen", "call_threads", "stream_threads", "sync_priority"});
+  ApplyEnvironmentToFlags("MODEL_CATALOG_", {"listen",
+                                             "hub_url",
+                                             "sync_interval",
+                                             "deployment_poll_interval",
+                                             "watch_progress_interval",
+                                             "snapshot_path",
+                                             "hub_api_key_file",
+                                             "hub_timeout",
+                                             "shutdown_grace",
+                                             "log_level",
+                                             "max_watchers",
+                                             "max_concurrent_streams",
+                                             "max_connection_age",
+                                             "max_connection_age_grace",
+                                             "tls_cert",
+                                             "tls_key",
+                                             "tls_client_ca",
+                                             "tls_reload_interval",
+                                             "auth_tokens_file",
+                                             "log_format",
+                                             "metrics_listen",
+                                             "http_listen",
+                                             "call_threads",
+                                             "stream_threads",
+                                             "sync_priority"});
   absl::ParseCommandLine(argc, argv);
 
   LogLevel level;
@@ -135,7 +154,8 @@ int Run(int argc, char** argv) {
   for (const auto& [name, value] :
        {std::make_pair("--sync_interval", absl::GetFlag(FLAGS_sync_interval)),
         std::make_pair("--deployment_poll_interval", absl::GetFlag(FLAGS_deployment_poll_interval)),
-        std::make_pair("--watch_progress_interval", absl::GetFlag(FLAGS_watch_progress_interval))}) {
+        std::make_pair("--watch_progress_interval",
+                       absl::GetFlag(FLAGS_watch_progress_interval))}) {
     if (value <= absl::ZeroDuration()) ExitWithUsageError(absl::StrCat(name, " must be positive"));
   }
 

@@ -27,7 +27,12 @@ func main() {
 	search := flag.String("search", "", "search instead of listing")
 	wait := flag.Duration("wait", 30*time.Second, "how long to wait for the server to serve")
 	tokenFile := flag.String("token_file", "", "file holding a bearer token for the server")
+	version := flag.Bool("version", false, "print the client's version and exit")
 	flag.Parse()
+	if *version {
+		fmt.Println("list-models", client.Version)
+		return
+	}
 
 	var opts []grpc.DialOption
 	if *tokenFile != "" {
