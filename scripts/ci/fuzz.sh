@@ -18,16 +18,18 @@ BUILD_DIR=${BUILD_DIR:-build-fuzz}
 JOBS=${JOBS:-$(nproc)}
 FUZZ_SECONDS=${FUZZ_SECONDS:-60}
 FUZZ_JOBS=${FUZZ_JOBS:-$(nproc)}
-all=(model_json_fuzzer model_list_fuzzer page_token_fuzzer resume_token_fuzzer filter_fuzzer)
+all=(model_json_fuzzer model_list_fuzzer page_token_fuzzer resume_token_fuzzer filter_fuzzer
+     search_query_fuzzer)
 if (($#)); then fuzzers=("$@"); else fuzzers=("${all[@]}"); fi
 
 # Inputs are short: the hub's model objects are about 1 KB, tokens under 100 bytes; filters are
 # refused past 2,000 bytes, so a little more reaches that limit.
 declare -A max_len=([model_json_fuzzer]=4096 [model_list_fuzzer]=8192
-                    [page_token_fuzzer]=512 [resume_token_fuzzer]=128 [filter_fuzzer]=2100)
+                    [page_token_fuzzer]=512 [resume_token_fuzzer]=128 [filter_fuzzer]=2100
+                    [search_query_fuzzer]=256)
 declare -A corpus=([model_json_fuzzer]=model_json [model_list_fuzzer]=model_list
                    [page_token_fuzzer]=page_token [resume_token_fuzzer]=resume_token
-                   [filter_fuzzer]=filter)
+                   [filter_fuzzer]=filter [search_query_fuzzer]=search_query)
 declare -A dict=([model_json_fuzzer]=tests/fuzz/model_json.dict
                  [model_list_fuzzer]=tests/fuzz/model_json.dict
                  [filter_fuzzer]=tests/fuzz/filter.dict)
