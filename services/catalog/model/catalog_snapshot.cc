@@ -4,10 +4,12 @@
 #include <utility>
 
 #include "absl/hash/hash.h"
+#include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "services/catalog/model/text_fold.h"
+#include "services/common/stable_hash.h"
 
 namespace modelcatalog::catalog {
 
@@ -27,6 +29,10 @@ std::string DeterministicWire(const modelcatalog::v1::Model& model) {
   return bytes;
 }
 
+std::string ModelVersion(const CatalogEntry& entry) {
+  return absl::StrFormat("%016x", entry.fingerprint);
+}
+
 uint64_t FingerprintTerm(uint64_t model_fingerprint) {
   // SplitMix64's finalizer: every bit of the input reaches every bit of the output.
   uint64_t x = model_fingerprint + 0x9e3779b97f4a7c15ULL;
@@ -44,7 +50,7 @@ std::shared_ptr<const CatalogEntry> PatchedEntry(
   patched->deployments = deployments;
   uint32_t basic_size = 0;
   patched->wire = StoredWire(model, &basic_size);
-  patched->fingerprint = absl::Hash<std::string>{}(patched->wire);
+  patched->fingerprint = StableHash64(patched->wire);
   patched->fields = FieldsOf(model, basic_size);
   return patched;
 }
@@ -174,7 +180,7 @@ void CatalogSnapshot::Builder::Add(const modelcatalog::v1::Model& model) {
   Added& added = added_.emplace_back();
   uint32_t basic_size = 0;
   std::string wire = StoredWire(model, &basic_size);
-  const uint64_t fingerprint = absl::Hash<std::string>{}(wire);
+  const uint64_t fingerprint = StableHash64(wire);
   added.entry = Unchanged(model.id(), wire, fingerprint);
   if (added.entry == nullptr) {
     auto entry = std::make_shared<CatalogEntry>();

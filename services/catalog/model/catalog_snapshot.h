@@ -40,9 +40,11 @@ struct CatalogEntry {
   std::string folded_display_name;  // FoldCase(display_name)
   modelcatalog::v1::ModelType model_type = modelcatalog::v1::MODEL_TYPE_UNSPECIFIED;
   Deployments deployments;
-  std::string wire;          // the model's serialization: StoredWire (BASIC view first)
-  uint64_t fingerprint = 0;  // hash of `wire`
-  ModelFields fields;        // what queries read, and the BASIC view's size
+  std::string wire;  // the model's serialization: StoredWire (BASIC view first)
+  // StableHash64 of `wire`: the same for the same model in every process and
+  // on every replica (a content version), unlike absl::Hash.
+  uint64_t fingerprint = 0;
+  ModelFields fields;  // what queries read, and the BASIC view's size
 
   // The whole model, read back from `wire`: for the paths that need a message
   // (the hot ones write `wire` directly).
@@ -251,6 +253,10 @@ class CatalogSnapshot::Builder {
 // The deterministic serialization of a model: equal for equal content,
 // whatever the map order inside its Structs.
 std::string DeterministicWire(const modelcatalog::v1::Model& model);
+
+// The model's content version: its fingerprint as 16 hex digits. Replicas of
+// one release that hold the same model compute the same version.
+std::string ModelVersion(const CatalogEntry& entry);
 
 // A model's term in its catalog's fingerprint (a strong mix of the model's own,
 // so that the sum of the terms tells catalogs apart).

@@ -1,9 +1,11 @@
 #include "services/catalog/model/catalog_snapshot.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
+#include "services/common/stable_hash.h"
 #include "tests/catalog/test_models.h"
 
 namespace modelcatalog::catalog {
@@ -276,6 +278,29 @@ TEST(CatalogSnapshotTest, MemoizedResultsOutliveADeploymentPatchUnlessTheyReadDe
   CatalogSnapshot::Build({MakeModel("base")}, 4, absl::UnixEpoch())
       ->Memoized("prices", false, compute);
   EXPECT_EQ(computed, 4);
+}
+
+}  // namespace
+}  // namespace modelcatalog::catalog
+
+namespace modelcatalog::catalog {
+namespace {
+
+TEST(ModelVersionTest, FollowsTheContentAlone) {
+  modelcatalog::v1::Model model = ::modelcatalog::testing::MakeModel("flux-2-dev", "FLUX.2 [dev]");
+  model.mutable_pricing()->set_cost_per_image(0.025);
+  // Two catalogs built apart, with other models around it, agree.
+  auto one = CatalogSnapshot::Build({model}, 1, absl::UnixEpoch());
+  auto other = CatalogSnapshot::Build({::modelcatalog::testing::MakeModel("a"), model}, 9,
+                                      absl::UnixEpoch() + absl::Hours(1));
+  const std::string version = ModelVersion(one->entry(0));
+  EXPECT_EQ(version.size(), 16u);
+  EXPECT_EQ(ModelVersion(other->entry(*other->PositionOf("flux-2-dev"))), version);
+  // It is the stable hash of what is served, not a per-process one.
+  EXPECT_EQ(version, absl::StrFormat("%016x", StableHash64(one->entry(0).wire)));
+  model.mutable_pricing()->set_cost_per_image(0.02);
+  auto repriced = CatalogSnapshot::Build({model}, 2, absl::UnixEpoch());
+  EXPECT_NE(ModelVersion(repriced->entry(0)), version);
 }
 
 }  // namespace
