@@ -4,6 +4,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "clients/hub/model_json.h"
 #include "services/common/json_text.h"
@@ -15,6 +16,9 @@ using modelcatalog::v1::ModelView;
 
 constexpr absl::string_view kModelsPath = "/v1/models";
 constexpr absl::string_view kModelPrefix = "/v1/models/";
+// SearchModels (AIP-136 custom method): `query` (or `search`, the hub's name
+// for it), `filter`, `view`, `page_size`, `page_token`.
+constexpr absl::string_view kSearchPath = "/v1/models:search";
 
 // The model as the hub's JSON; BASIC leaves out what ModelIn clears.
 std::string ModelJson(const CatalogEntry& entry, ModelView view) {
@@ -79,9 +83,10 @@ int HttpStatusFor(const absl::Status& status) {
 
 HttpReply JsonView::Handle(const HttpRequest& request) {
   const bool list = request.path == kModelsPath;
+  const bool search = request.path == kSearchPath;
   const bool one =
       absl::StartsWith(request.path, kModelPrefix) && request.path.size() > kModelPrefix.size();
-  if (!list && !one) return HubError(404, absl::StrCat("Not found: ", request.path));
+  if (!list && !search && !one) return HubError(404, absl::StrCat("Not found: ", request.path));
   if (request.method != "GET" && request.method != "HEAD") {
     HttpReply reply = HubError(405, absl::StrCat("Method not allowed: ", request.method));
     reply.headers.emplace_back("Allow", "GET, HEAD");
@@ -99,8 +104,39 @@ HttpReply JsonView::Handle(const HttpRequest& request) {
       return reply;
     }
   }
+  if (search) return Search(request);
   return list ? List(request)
               : Get(request, absl::string_view(request.path).substr(kModelPrefix.size()));
+}
+
+HttpReply JsonView::Search(const HttpRequest& request) const {
+  absl::StatusOr<ModelView> view = ViewOf(request);
+  if (!view.ok()) return ErrorReply(view.status());
+  modelcatalog::v1::SearchModelsRequest search;
+  const std::string query = QueryOr(request, "query");
+  search.set_query(query.empty() ? QueryOr(request, "search") : query);
+  search.set_filter(QueryOr(request, "filter"));
+  search.set_page_token(QueryOr(request, "page_token"));
+  search.set_view(*view);
+  const std::string page_size = QueryOr(request, "page_size");
+  if (!page_size.empty()) {
+    int32_t size = 0;
+    if (!absl::SimpleAtoi(page_size, &size)) {
+      std::string message = "page_size must be a whole number, not ";
+      AppendJsonString(&message, page_size);
+      return ErrorReply(absl::InvalidArgumentError(message));
+    }
+    search.set_page_size(size);
+  }
+  absl::StatusOr<ModelPage> page = catalog_->SearchPage(search);
+  if (!page.ok()) return ErrorReply(page.status());
+  // The list's shape, with what paging needs after it.
+  std::string body = ListBody(*page);
+  body.pop_back();  // the closing brace
+  absl::StrAppend(&body, R"(,"total_size":)", page->total_size, R"(,"next_page_token":)");
+  AppendJsonString(&body, page->next_page_token);
+  body.push_back('}');
+  return HttpReply::Json(200, std::move(body));
 }
 
 HttpReply JsonView::Get(const HttpRequest& request, absl::string_view id) const {

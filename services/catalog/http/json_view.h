@@ -49,6 +49,7 @@ class JsonView {
 
   HttpReply List(const HttpRequest& request) ABSL_LOCKS_EXCLUDED(mu_);
   HttpReply Get(const HttpRequest& request, absl::string_view id) const;
+  HttpReply Search(const HttpRequest& request) const;
 
   const CatalogServiceImpl* const catalog_;
   const CallerAuth* const auth_;

@@ -18,6 +18,7 @@ namespace {
 
 using ::modelcatalog::testing::MakeModel;
 using ::testing::ElementsAre;
+using ::testing::HasSubstr;
 
 HttpRequest Get(std::string path, std::vector<std::pair<std::string, std::string>> query = {},
                 std::string authorization = "") {
@@ -101,6 +102,40 @@ TEST_F(JsonViewTest, FiltersAndOrdersAsListModelsDoes) {
       ListedIds(view.Handle(Get("/v1/models", {{"developer_name", "acme"},
                                                {"filter", "pricing.input_cost_per_token < 0.2"}}))),
       ElementsAre("b"));
+}
+
+TEST_F(JsonViewTest, SearchesAsSearchModelsDoesAndPages) {
+  modelcatalog::v1::Model sonnet = MakeModel("claude-sonnet-4-5", "Claude Sonnet 4.5", "Anthropic");
+  modelcatalog::v1::Model opus = MakeModel("claude-opus-4-1", "Claude Opus 4.1", "Anthropic");
+  modelcatalog::v1::Model flux = MakeModel("flux-2-dev", "FLUX.2 [dev]", "Black Forest Labs");
+  store_.Publish(CatalogSnapshot::Build({sonnet, opus, flux}, ++revision_, absl::UnixEpoch()));
+  JsonView view(&catalog_, nullptr);
+  EXPECT_THAT(ListedIds(view.Handle(Get("/v1/models:search", {{"query", "claude sonet"}}))),
+              ElementsAre("claude-sonnet-4-5"));
+  // The hub's name for the parameter.
+  EXPECT_THAT(ListedIds(view.Handle(Get("/v1/models:search", {{"search", "flux dev"}}))),
+              ElementsAre("flux-2-dev"));
+  const HttpReply first =
+      view.Handle(Get("/v1/models:search", {{"query", "claude"}, {"page_size", "1"}}));
+  ASSERT_EQ(first.status, 200);
+  EXPECT_THAT(ListedIds(first), ElementsAre("claude-opus-4-1"));
+  EXPECT_THAT(*first.body, HasSubstr(R"("total_size":2,"next_page_token":")"));
+  const std::string token = first.body->substr(first.body->find("next_page_token") + 18);
+  EXPECT_THAT(ListedIds(view.Handle(
+                  Get("/v1/models:search", {{"query", "claude"},
+                                            {"page_size", "1"},
+                                            {"page_token", token.substr(0, token.find('"'))}}))),
+              ElementsAre("claude-sonnet-4-5"));
+
+  const HttpReply no_query = view.Handle(Get("/v1/models:search"));
+  EXPECT_EQ(no_query.status, 400);
+  EXPECT_EQ(*no_query.body, R"({"status":"error","status_message":"query must not be empty"})");
+  const HttpReply bad_size =
+      view.Handle(Get("/v1/models:search", {{"query", "claude"}, {"page_size", "ten"}}));
+  EXPECT_EQ(bad_size.status, 400);
+  EXPECT_EQ(
+      *bad_size.body,
+      R"({"status":"error","status_message":"page_size must be a whole number, not \"ten\""})");
 }
 
 TEST_F(JsonViewTest, AQueryThatDoesNotParseIs400WithTheParsersMessage) {
