@@ -1,4 +1,4 @@
-// Fanning one deployment change out to many watch streams (DeploymentFeed).
+// Fanning one deployment change out to many watch streams (ChangeFeed).
 // The streams' transport is a no-op that takes each event at once: what is
 // measured is the feed and the streams' own work, publish to last event built.
 #include <algorithm>
@@ -8,14 +8,14 @@
 #include "benchmark/benchmark.h"
 #include "benchmarks/micro/fixtures.h"
 #include "benchmarks/micro/registry.h"
-#include "services/catalog/watch/deployment_feed.h"
+#include "services/catalog/watch/change_feed.h"
 
 namespace modelcatalog::bench {
 extern int g_watchers;  // micro_main.cc
 namespace {
 
-using catalog::DeploymentChange;
 using catalog::Deployments;
+using catalog::ModelChange;
 using catalog::WatchEvent;
 
 // A stream whose client reads everything at once: a write is taken as soon as
@@ -71,7 +71,7 @@ void BM_FanOut(benchmark::State& state, int models, int watchers) {
   while (models_in[position].deployments().empty()) ++position;
   const modelcatalog::v1::Model& model = models_in[position];
 
-  catalog::DeploymentFeed feed;
+  catalog::ChangeFeed feed;
   feed.Publish(snapshot, {});
   std::vector<std::unique_ptr<InstantStream>> streams;
   for (int i = 0; i < watchers; ++i) {
@@ -88,14 +88,14 @@ void BM_FanOut(benchmark::State& state, int models, int watchers) {
   uint64_t before = 0;
   for (const auto& stream : streams) before += stream->written();
   for (auto _ : state) {
-    DeploymentChange change;
-    change.kind = DeploymentChange::Kind::kChanged;
+    ModelChange change;
+    change.kind = ModelChange::Kind::kChanged;
     change.model_id = model.id();
     change.observed_at = absl::Now();
     change.before = to_error ? active : error;
     change.after = to_error ? error : active;
     to_error = !to_error;
-    std::vector<DeploymentChange> changes;
+    std::vector<ModelChange> changes;
     changes.push_back(std::move(change));
     feed.Publish(snapshot, std::move(changes));
     for (const auto& stream : streams) stream->CompleteAll();
@@ -113,7 +113,7 @@ void BM_FanOut(benchmark::State& state, int models, int watchers) {
 void RegisterFeedBenchmarks() {
   const int models = *std::min_element(SelectedSizes().begin(), SelectedSizes().end());
   benchmark::RegisterBenchmark(
-      ("DeploymentFeed::Publish+deliver/watchers:" + std::to_string(g_watchers)).c_str(), BM_FanOut,
+      ("ChangeFeed::Publish+deliver/watchers:" + std::to_string(g_watchers)).c_str(), BM_FanOut,
       models, g_watchers)
       ->Unit(benchmark::kMillisecond)
       ->UseRealTime();

@@ -11,7 +11,7 @@
 #include "clients/hub/model_json.h"
 #include "services/catalog/model/catalog_store.h"
 #include "services/catalog/sync/catalog_updater.h"
-#include "services/catalog/watch/deployment_feed.h"
+#include "services/catalog/watch/change_feed.h"
 
 namespace modelcatalog::bench {
 namespace {
@@ -31,7 +31,7 @@ void BM_SyncPipeline(benchmark::State& state, int models, bool changes) {
   const std::string& original = CatalogJson(models);
   const std::string edited = Edited(original);
   catalog::CatalogStore store;
-  catalog::DeploymentFeed feed;
+  catalog::ChangeFeed feed;
   catalog::CatalogUpdater updater(&store, {&feed});
   {
     absl::StatusOr<hub::ParsedModelList> first = hub::ParseModelList(original);
@@ -66,7 +66,7 @@ void BM_ApplySync(benchmark::State& state, int models) {
   std::vector<modelcatalog::v1::Model> edited = parsed;
   edited.front().set_description(edited.front().description() + " (edited)");
   catalog::CatalogStore store;
-  catalog::DeploymentFeed feed;
+  catalog::ChangeFeed feed;
   catalog::CatalogUpdater updater(&store, {&feed});
   updater.ApplySync(parsed, absl::Now());
   bool use_edited = true;

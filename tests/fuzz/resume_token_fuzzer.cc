@@ -13,7 +13,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
-#include "services/catalog/watch/deployment_feed.h"
+#include "services/catalog/watch/change_feed.h"
 #include "tests/fuzz/fuzz_check.h"
 
 namespace {

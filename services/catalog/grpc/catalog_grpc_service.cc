@@ -186,7 +186,7 @@ void CatalogGrpcService::Bind(Method* method, Request request, Rpc rpc, Handle h
 }
 
 CatalogGrpcService::CatalogGrpcService(const CatalogServiceImpl* impl, LiveOperations* live,
-                                       DeploymentFeed* feed, const CallerAuth* auth,
+                                       ChangeFeed* feed, const CallerAuth* auth,
                                        CatalogMetrics* metrics)
     : impl_(impl), live_(live), feed_(feed), auth_(auth), metrics_(metrics) {
   Bind(&list_models_, &AsyncService::RequestListModels, Rpc::kListModels,

@@ -24,7 +24,7 @@
 #include "services/catalog/grpc/stream_call.h"
 #include "services/catalog/grpc/unary_call.h"
 #include "services/catalog/sync/live_operations.h"
-#include "services/catalog/watch/deployment_feed.h"
+#include "services/catalog/watch/change_feed.h"
 #include "services/catalog/watch/watch_sink.h"
 #include "services/catalog/watch/watch_stream.h"
 
@@ -34,7 +34,7 @@ class CatalogGrpcService {
  public:
   // `auth` may be null: every caller is let in. `metrics` may be null. The
   // feed's shards are the stream queues of the ServingQueues given to Serve.
-  CatalogGrpcService(const CatalogServiceImpl* impl, LiveOperations* live, DeploymentFeed* feed,
+  CatalogGrpcService(const CatalogServiceImpl* impl, LiveOperations* live, ChangeFeed* feed,
                      const CallerAuth* auth, CatalogMetrics* metrics);
 
   // What to register with the grpc::ServerBuilder.
@@ -72,7 +72,7 @@ class CatalogGrpcService {
 
   const CatalogServiceImpl* const impl_;
   LiveOperations* const live_;
-  DeploymentFeed* const feed_;
+  ChangeFeed* const feed_;
   const CallerAuth* const auth_;
   CatalogMetrics* const metrics_;
   AsyncService service_;

@@ -30,8 +30,8 @@ size_t StreamThreads(const CatalogServerOptions& options) {
 
 // The feed's shards are the stream queues: `serving` wakes a shard's queue,
 // whose thread then delivers it.
-DeploymentFeedOptions FeedOptions(const CatalogServerOptions& options, ServingQueues* serving) {
-  DeploymentFeedOptions feed;
+ChangeFeedOptions FeedOptions(const CatalogServerOptions& options, ServingQueues* serving) {
+  ChangeFeedOptions feed;
   feed.history_size = options.watch_history;
   feed.progress_interval = options.watch_progress_interval;
   feed.max_streams = options.max_watchers;
@@ -235,7 +235,7 @@ void CatalogServer::RegisterComputedMetrics() {
   metrics::Registry& registry = metrics_.registry();
   const CatalogStore* store = &store_;
   const SyncStatusRecorder* status = &sync_status_;
-  const DeploymentFeed* feed = &feed_;
+  const ChangeFeed* feed = &feed_;
   registry.AddComputedGauge("modelcatalog_catalog_models", "Models in the catalog being served.",
                             [store] {
                               auto snapshot = store->Current();

@@ -6,7 +6,7 @@
 //
 // The data flows one way: hub -> HubCatalogSource -> CatalogSyncer ->
 // CatalogUpdater -> snapshot in the CatalogStore -> the RPCs and the JSON view;
-// and each change the updater publishes -> DeploymentFeed -> watch streams.
+// and each change the updater publishes -> ChangeFeed -> watch streams.
 #ifndef MODEL_CATALOG_SERVICES_CATALOG_SERVER_CATALOG_SERVER_H_
 #define MODEL_CATALOG_SERVICES_CATALOG_SERVER_CATALOG_SERVER_H_
 
@@ -30,7 +30,7 @@
 #include "services/catalog/http/json_view.h"
 #include "services/catalog/http/ops_endpoints.h"
 #include "services/catalog/model/catalog_store.h"
-#include "services/catalog/model/deployment_change.h"
+#include "services/catalog/model/model_change.h"
 #include "services/catalog/sync/catalog_file.h"
 #include "services/catalog/sync/catalog_syncer.h"
 #include "services/catalog/sync/catalog_updater.h"
@@ -38,7 +38,7 @@
 #include "services/catalog/sync/hub_catalog_source.h"
 #include "services/catalog/sync/live_operations.h"
 #include "services/catalog/sync/sync_status.h"
-#include "services/catalog/watch/deployment_feed.h"
+#include "services/catalog/watch/change_feed.h"
 #include "services/common/tls_files.h"
 
 namespace modelcatalog::catalog {
@@ -99,7 +99,7 @@ class HealthFollowsCatalog final : public CatalogListener {
  public:
   explicit HealthFollowsCatalog(HealthService* health) : health_(health) {}
   void OnCatalogPublished(const std::shared_ptr<const CatalogSnapshot>& snapshot,
-                          const std::vector<DeploymentChange>& changes) override {
+                          const std::vector<ModelChange>& changes) override {
     health_->SetServing(true);
   }
 
@@ -133,7 +133,7 @@ class CatalogServer {
     syncer_.WaitForFirstSync();
     return syncer_.SyncOnce();
   }
-  const DeploymentFeed& feed() const { return feed_; }
+  const ChangeFeed& feed() const { return feed_; }
 
  private:
   CatalogServer(CatalogServerOptions options, std::shared_ptr<grpc::ServerCredentials> credentials,
@@ -157,7 +157,7 @@ class CatalogServer {
   HubCatalogSource source_;
   CatalogStore store_;
   SyncStatusRecorder sync_status_;
-  DeploymentFeed feed_;
+  ChangeFeed feed_;
   HealthService health_;
   HealthFollowsCatalog health_follows_catalog_;
   const std::unique_ptr<CatalogFile> catalog_file_;  // null without --snapshot_path

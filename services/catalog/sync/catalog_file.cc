@@ -206,7 +206,7 @@ void CatalogFile::Restore(CatalogUpdater* updater, SyncStatusRecorder* status) {
 }
 
 void CatalogFile::OnCatalogPublished(const std::shared_ptr<const CatalogSnapshot>& snapshot,
-                                     const std::vector<DeploymentChange>& changes) {
+                                     const std::vector<ModelChange>& changes) {
   absl::MutexLock lock(&mu_);
   dirty_ = true;
 }

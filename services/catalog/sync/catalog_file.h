@@ -21,7 +21,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "services/catalog/model/catalog_store.h"
-#include "services/catalog/model/deployment_change.h"
+#include "services/catalog/model/model_change.h"
 #include "services/catalog/sync/catalog_updater.h"
 #include "services/catalog/sync/sync_status.h"
 
@@ -74,7 +74,7 @@ class CatalogFile final : public CatalogListener {
 
   // The catalog changed: write it soon. Never blocks.
   void OnCatalogPublished(const std::shared_ptr<const CatalogSnapshot>& snapshot,
-                          const std::vector<DeploymentChange>& changes) override
+                          const std::vector<ModelChange>& changes) override
       ABSL_LOCKS_EXCLUDED(mu_);
 
   void Start();

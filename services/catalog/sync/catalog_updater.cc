@@ -81,10 +81,10 @@ CatalogUpdater::SyncResult CatalogUpdater::ApplySync(CatalogSnapshot::Builder mo
     if (position && live != nullptr) next = next->WithDeployments(*position, live->deployments, 0);
   }
   const int64_t base_revision = base ? base->revision() : 0;
-  std::vector<DeploymentChange> changes;
+  std::vector<ModelChange> changes;
   if (base == nullptr || base->fingerprint() != next->fingerprint()) {
     next = next->WithRevision(base_revision + 1);
-    changes = DiffDeployments(base.get(), *next, clock_());
+    changes = DiffModels(base.get(), *next, clock_());
   }
 
   if (before_settling_) before_settling_();
@@ -133,19 +133,19 @@ CatalogUpdater::SyncResult CatalogUpdater::ApplySync(CatalogSnapshot::Builder mo
 
 void CatalogUpdater::ReplaceChange(const std::string& id, const CatalogEntry* before,
                                    const CatalogEntry* after,
-                                   std::vector<DeploymentChange>* changes) const {
-  // `changes` are in id order (DiffDeployments).
+                                   std::vector<ModelChange>* changes) const {
+  // `changes` are in id order (DiffModels).
   auto it = std::lower_bound(
       changes->begin(), changes->end(), id,
-      [](const DeploymentChange& change, const std::string& key) { return change.model_id < key; });
+      [](const ModelChange& change, const std::string& key) { return change.model_id < key; });
   if (it != changes->end() && it->model_id == id) it = changes->erase(it);
   const bool differ = before == nullptr || after == nullptr ||
                       DeploymentStatusesDiffer(before->deployments, after->deployments);
   if ((before == nullptr && after == nullptr) || !differ) return;
-  DeploymentChange change;
-  change.kind = before == nullptr  ? DeploymentChange::Kind::kAdded
-                : after == nullptr ? DeploymentChange::Kind::kRemoved
-                                   : DeploymentChange::Kind::kChanged;
+  ModelChange change;
+  change.kind = before == nullptr  ? ModelChange::Kind::kAdded
+                : after == nullptr ? ModelChange::Kind::kRemoved
+                                   : ModelChange::Kind::kChanged;
   change.model_id = id;
   change.observed_at = clock_();
   if (before != nullptr) change.before = before->deployments;
@@ -193,10 +193,10 @@ absl::StatusOr<modelcatalog::v1::Model> CatalogUpdater::ApplyLive(
       std::shared_ptr<const CatalogSnapshot> next =
           current->WithDeployments(*position, model.deployments(), current->revision() + 1);
       served = next->shared_entry(*position);
-      std::vector<DeploymentChange> changes;
+      std::vector<ModelChange> changes;
       if (DeploymentStatusesDiffer(entry->deployments, model.deployments())) {
-        DeploymentChange& change = changes.emplace_back();
-        change.kind = DeploymentChange::Kind::kChanged;
+        ModelChange& change = changes.emplace_back();
+        change.kind = ModelChange::Kind::kChanged;
         change.model_id = model.id();
         change.observed_at = observed_at;
         change.before = entry->deployments;
@@ -210,7 +210,7 @@ absl::StatusOr<modelcatalog::v1::Model> CatalogUpdater::ApplyLive(
 }
 
 void CatalogUpdater::PublishLocked(std::shared_ptr<const CatalogSnapshot> snapshot,
-                                   const std::vector<DeploymentChange>& changes) {
+                                   const std::vector<ModelChange>& changes) {
   store_->Publish(snapshot);
   for (CatalogListener* listener : listeners_) listener->OnCatalogPublished(snapshot, changes);
 }

@@ -23,7 +23,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "services/catalog/model/catalog_store.h"
-#include "services/catalog/model/deployment_change.h"
+#include "services/catalog/model/model_change.h"
 
 namespace modelcatalog::catalog {
 
@@ -76,8 +76,7 @@ class CatalogUpdater {
 
  private:
   void PublishLocked(std::shared_ptr<const CatalogSnapshot> snapshot,
-                     const std::vector<DeploymentChange>& changes)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+                     const std::vector<ModelChange>& changes) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   CatalogStore* const store_;
   const std::vector<CatalogListener*> listeners_;
@@ -87,7 +86,7 @@ class CatalogUpdater {
   // Replaces the change of `id` in `changes` (id order) by the one from
   // `before` to `after` (either may be null), or by none.
   void ReplaceChange(const std::string& id, const CatalogEntry* before, const CatalogEntry* after,
-                     std::vector<DeploymentChange>* changes) const;
+                     std::vector<ModelChange>* changes) const;
 
   absl::Mutex mu_;
   struct LiveObservation {

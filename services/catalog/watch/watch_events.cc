@@ -16,20 +16,20 @@ void SetStatus(const Deployments& deployments, modelcatalog::v1::DeploymentStatu
   *raw = deployments[0].status_raw();
 }
 
-void BuildChangeEvent(DeploymentChange::Kind first_kind, const Deployments& first_before,
-                      const DeploymentChange& latest, uint64_t instance, WatchEvent* event) {
+void BuildChangeEvent(ModelChange::Kind first_kind, const Deployments& first_before,
+                      const ModelChange& latest, uint64_t instance, WatchEvent* event) {
   modelcatalog::v1::DeploymentStatus status;
-  if (latest.kind == DeploymentChange::Kind::kRemoved) {
+  if (latest.kind == ModelChange::Kind::kRemoved) {
     event->set_type(modelcatalog::v1::WATCH_EVENT_TYPE_REMOVED);
   } else {
-    event->set_type(first_kind == DeploymentChange::Kind::kAdded
+    event->set_type(first_kind == ModelChange::Kind::kAdded
                         ? modelcatalog::v1::WATCH_EVENT_TYPE_ADDED
                         : modelcatalog::v1::WATCH_EVENT_TYPE_CHANGED);
     SetStatus(latest.after, &status, event->mutable_status_raw());
     event->set_status(status);
     *event->mutable_deployments() = latest.after;
   }
-  if (first_kind != DeploymentChange::Kind::kAdded) {
+  if (first_kind != ModelChange::Kind::kAdded) {
     SetStatus(first_before, &status, event->mutable_previous_status_raw());
     event->set_previous_status(status);
   }
@@ -43,7 +43,7 @@ EncodedEvent Serialize(const WatchEvent& event) {
   return std::make_shared<const std::string>(event.SerializeAsString());
 }
 
-EncodedEvent EncodeChange(const DeploymentChange& change, uint64_t instance) {
+EncodedEvent EncodeChange(const ModelChange& change, uint64_t instance) {
   WatchEvent event;
   BuildChangeEvent(change.kind, change.before, change, instance, &event);
   return Serialize(event);

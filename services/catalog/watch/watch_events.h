@@ -9,7 +9,7 @@
 #include <string>
 
 #include "modelcatalog/v1/catalog_service.pb.h"
-#include "services/catalog/model/deployment_change.h"
+#include "services/catalog/model/model_change.h"
 
 namespace modelcatalog::catalog {
 
@@ -26,12 +26,12 @@ void SetStatus(const Deployments& deployments, modelcatalog::v1::DeploymentStatu
 // The event of a change for a stream whose client last knew `first_before`,
 // from a change of kind `first_kind`, now that `latest` is the newest change of
 // the model. The caller has dropped a model added and removed meanwhile.
-void BuildChangeEvent(DeploymentChange::Kind first_kind, const Deployments& first_before,
-                      const DeploymentChange& latest, uint64_t instance, WatchEvent* event);
+void BuildChangeEvent(ModelChange::Kind first_kind, const Deployments& first_before,
+                      const ModelChange& latest, uint64_t instance, WatchEvent* event);
 
 // The event a stream sends for `change` when nothing merged into it: the same
 // bytes for every stream of the feed instance `instance`.
-EncodedEvent EncodeChange(const DeploymentChange& change, uint64_t instance);
+EncodedEvent EncodeChange(const ModelChange& change, uint64_t instance);
 
 EncodedEvent Serialize(const WatchEvent& event);
 

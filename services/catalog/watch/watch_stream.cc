@@ -32,7 +32,7 @@ size_t WatchStream::pending_count() const {
   return pending_.size();
 }
 
-bool WatchStream::Watches(const DeploymentChange& change) const {
+bool WatchStream::Watches(const ModelChange& change) const {
   if (!model_id_set_.empty()) return model_id_set_.contains(change.model_id);
   // Watching everything means every model with deployments.
   return !change.before.empty() || !change.after.empty();
@@ -58,7 +58,7 @@ void WatchStream::BeginInitial(std::shared_ptr<const CatalogSnapshot> snapshot, 
   Send(std::move(out));
 }
 
-void WatchStream::BeginReplay(const std::vector<std::shared_ptr<const DeploymentChange>>& missed,
+void WatchStream::BeginReplay(const std::vector<std::shared_ptr<const ModelChange>>& missed,
                               uint64_t instance, int64_t revision,
                               std::function<absl::Time()> clock, FeedStats* stats) {
   Outgoing out;
@@ -78,7 +78,7 @@ void WatchStream::BeginReplay(const std::vector<std::shared_ptr<const Deployment
   Send(std::move(out));
 }
 
-void WatchStream::Offer(const std::shared_ptr<const DeploymentChange>& change,
+void WatchStream::Offer(const std::shared_ptr<const ModelChange>& change,
                         const EncodedEvent& encoded) {
   Outgoing out;
   {
@@ -96,7 +96,7 @@ void WatchStream::Offer(const std::shared_ptr<const DeploymentChange>& change,
   Send(std::move(out));
 }
 
-void WatchStream::AddPendingLocked(const std::shared_ptr<const DeploymentChange>& change,
+void WatchStream::AddPendingLocked(const std::shared_ptr<const ModelChange>& change,
                                    EncodedEvent encoded) {
   auto it = pending_.find(change->model_id);
   if (it == pending_.end()) {
@@ -175,10 +175,10 @@ bool WatchStream::NextPendingLocked() {
     pending_.erase(it);
     pending_order_.erase(first);
 
-    const DeploymentChange& latest = *pending.latest;
+    const ModelChange& latest = *pending.latest;
     // Appeared and vanished while the client lagged: it never knew the model.
-    if (latest.kind == DeploymentChange::Kind::kRemoved &&
-        pending.first_kind == DeploymentChange::Kind::kAdded) {
+    if (latest.kind == ModelChange::Kind::kRemoved &&
+        pending.first_kind == ModelChange::Kind::kAdded) {
       stats_->changes_dropped.fetch_add(1, std::memory_order_relaxed);
       continue;
     }

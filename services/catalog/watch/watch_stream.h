@@ -19,7 +19,7 @@
 #include "absl/time/time.h"
 #include "absl/types/optional.h"
 #include "services/catalog/model/catalog_snapshot.h"
-#include "services/catalog/model/deployment_change.h"
+#include "services/catalog/model/model_change.h"
 #include "services/catalog/watch/watch_events.h"
 #include "services/catalog/watch/watch_sink.h"
 
@@ -51,7 +51,7 @@ class WatchStream final {
  public:
   // `sink` receives the events. `model_ids`: the models to watch; empty for
   // every model with deployments. `shard`: the feed's shard this stream
-  // belongs to (see DeploymentFeedOptions::shards).
+  // belongs to (see ChangeFeedOptions::shards).
   WatchStream(WatchSink* sink, const std::vector<std::string>& model_ids, size_t shard = 0);
 
   // Takes mu_ once. A transport that frees the stream once its last callback has returned
@@ -83,7 +83,7 @@ class WatchStream final {
   void End(const absl::Status& status) ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
-  friend class DeploymentFeed;
+  friend class ChangeFeed;
 
   // What a step taken under the lock leaves for the transport, done once the
   // lock is released: a write to start or the stream to end (never both).
@@ -93,28 +93,28 @@ class WatchStream final {
   };
 
   struct Pending {
-    DeploymentChange::Kind first_kind;
+    ModelChange::Kind first_kind;
     Deployments first_before;  // what the client last knew
-    std::shared_ptr<const DeploymentChange> latest;
+    std::shared_ptr<const ModelChange> latest;
     // The change's own event (see EncodeChange) while nothing merged into it.
     EncodedEvent encoded;
   };
 
-  // Called by DeploymentFeed with its lock held (so the stream outlives them:
+  // Called by ChangeFeed with its lock held (so the stream outlives them:
   // its OnDone unsubscribes first).
   void BeginInitial(std::shared_ptr<const CatalogSnapshot> snapshot, uint64_t instance,
                     int64_t revision, bool resync, std::function<absl::Time()> clock,
                     FeedStats* stats) ABSL_LOCKS_EXCLUDED(mu_);
-  void BeginReplay(const std::vector<std::shared_ptr<const DeploymentChange>>& missed,
-                   uint64_t instance, int64_t revision, std::function<absl::Time()> clock,
-                   FeedStats* stats) ABSL_LOCKS_EXCLUDED(mu_);
+  void BeginReplay(const std::vector<std::shared_ptr<const ModelChange>>& missed, uint64_t instance,
+                   int64_t revision, std::function<absl::Time()> clock, FeedStats* stats)
+      ABSL_LOCKS_EXCLUDED(mu_);
   // `encoded`: the change's event as EncodeChange makes it, or null.
-  void Offer(const std::shared_ptr<const DeploymentChange>& change, const EncodedEvent& encoded)
+  void Offer(const std::shared_ptr<const ModelChange>& change, const EncodedEvent& encoded)
       ABSL_LOCKS_EXCLUDED(mu_);
   void MaybeSendProgress(absl::Time now, absl::Duration interval) ABSL_LOCKS_EXCLUDED(mu_);
 
-  bool Watches(const DeploymentChange& change) const;
-  void AddPendingLocked(const std::shared_ptr<const DeploymentChange>& change, EncodedEvent encoded)
+  bool Watches(const ModelChange& change) const;
+  void AddPendingLocked(const std::shared_ptr<const ModelChange>& change, EncodedEvent encoded)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Writes the next event, if any and if no write is in flight.
   void PumpLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -6,7 +6,7 @@
 #include "clients/hub/hub_client.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "services/catalog/watch/deployment_feed.h"
+#include "services/catalog/watch/change_feed.h"
 #include "services/common/thread_priority.h"
 #include "tests/catalog/sync/fake_catalog_source.h"
 #include "tests/catalog/test_models.h"
@@ -31,7 +31,7 @@ absl::StatusOr<FetchedCatalog> Fetched(const absl::StatusOr<hub::ParsedModelList
 class PublishRecorder final : public CatalogListener {
  public:
   void OnCatalogPublished(const std::shared_ptr<const CatalogSnapshot>& snapshot,
-                          const std::vector<DeploymentChange>& changes) override {
+                          const std::vector<ModelChange>& changes) override {
     revisions.push_back(snapshot->revision());
     if (published.HasBeenNotified()) return;
     published.Notify();
@@ -66,7 +66,7 @@ class CatalogSyncerTest : public ::testing::Test {
   std::vector<absl::Duration> sleeps_;
   absl::StatusOr<hub::ParsedModelList> next_ = absl::UnavailableError("not set");
   CatalogStore store_;
-  DeploymentFeed feed_;
+  ChangeFeed feed_;
   PublishRecorder publishes_;
   CatalogUpdater updater_{&store_, {&feed_, &publishes_}};
   SyncStatusRecorder status_{"hub"};
@@ -313,7 +313,7 @@ TEST_F(CatalogSyncerTest, TheLoopRunsAtIdlePriorityWhenAsked) {
     options.idle_priority = idle;
     std::atomic<int> fetched_at_idle{-1};
     CatalogStore store;
-    DeploymentFeed feed;
+    ChangeFeed feed;
     CatalogUpdater updater(&store, {&feed});
     SyncStatusRecorder status("hub");
     FakeCatalogSource source;

@@ -2,7 +2,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "services/catalog/watch/deployment_feed.h"
+#include "services/catalog/watch/change_feed.h"
 #include "tests/catalog/test_models.h"
 
 namespace modelcatalog::catalog {
@@ -18,12 +18,12 @@ modelcatalog::v1::Model Custom(const std::string& id, const std::string& status,
   return model;
 }
 
-std::vector<std::string> Describe(const std::vector<DeploymentChange>& changes) {
+std::vector<std::string> Describe(const std::vector<ModelChange>& changes) {
   std::vector<std::string> out;
-  for (const DeploymentChange& c : changes) {
-    const char* kind = c.kind == DeploymentChange::Kind::kAdded     ? "added"
-                       : c.kind == DeploymentChange::Kind::kRemoved ? "removed"
-                                                                    : "changed";
+  for (const ModelChange& c : changes) {
+    const char* kind = c.kind == ModelChange::Kind::kAdded     ? "added"
+                       : c.kind == ModelChange::Kind::kRemoved ? "removed"
+                                                               : "changed";
     std::string from = c.before.empty() ? "-" : c.before[0].status_raw();
     std::string to = c.after.empty() ? "-" : c.after[0].status_raw();
     out.push_back(std::string(kind) + " " + c.model_id + " " + from + "->" + to);
@@ -31,7 +31,7 @@ std::vector<std::string> Describe(const std::vector<DeploymentChange>& changes) 
   return out;
 }
 
-TEST(DiffDeploymentsTest, FindsAdditionsRemovalsAndStatusChangesOnly) {
+TEST(DiffModelsTest, FindsAdditionsRemovalsAndStatusChangesOnly) {
   auto before = CatalogSnapshot::Build(
       {Custom("a", "active"), Custom("b", "inactive"), Custom("c", "deploying"), MakeModel("d")}, 1,
       absl::UnixEpoch());
@@ -39,16 +39,16 @@ TEST(DiffDeploymentsTest, FindsAdditionsRemovalsAndStatusChangesOnly) {
                                        MakeModel("d"), Custom("e", "deploying")},
                                       2, absl::UnixEpoch());
   EXPECT_THAT(
-      Describe(DiffDeployments(before.get(), *after, absl::UnixEpoch())),
+      Describe(DiffModels(before.get(), *after, absl::UnixEpoch())),
       ElementsAre("removed b inactive->-", "changed c deploying->active", "added e -->deploying"));
-  EXPECT_TRUE(DiffDeployments(nullptr, *after, absl::UnixEpoch()).empty());
+  EXPECT_TRUE(DiffModels(nullptr, *after, absl::UnixEpoch()).empty());
 }
 
 class CatalogUpdaterTest : public ::testing::Test {
  protected:
   absl::Time now_ = absl::FromUnixSeconds(1764000000);
   CatalogStore store_;
-  DeploymentFeed feed_;
+  ChangeFeed feed_;
   CatalogUpdater updater_{&store_, {&feed_}, [this] { return now_; }};
 };
 
@@ -144,7 +144,7 @@ TEST_F(CatalogUpdaterTest, ASyncThatRepeatsAnOlderSnapshotKeepsALiveUpdateMadeSi
 class ChangeRecorder final : public CatalogListener {
  public:
   void OnCatalogPublished(const std::shared_ptr<const CatalogSnapshot>& snapshot,
-                          const std::vector<DeploymentChange>& changes) override {
+                          const std::vector<ModelChange>& changes) override {
     for (const std::string& change : Describe(changes)) told.push_back(change);
   }
   std::vector<std::string> told;

@@ -3,7 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "services/catalog/watch/deployment_feed.h"
+#include "services/catalog/watch/change_feed.h"
 #include "tests/catalog/sync/fake_catalog_source.h"
 #include "tests/catalog/test_models.h"
 
@@ -44,7 +44,7 @@ class DeploymentPollerTest : public ::testing::Test {
 
   absl::Time now_ = absl::FromUnixSeconds(1764000000);
   CatalogStore store_;
-  DeploymentFeed feed_;
+  ChangeFeed feed_;
   CatalogUpdater updater_{&store_, {&feed_}};
   std::vector<std::string> asked_;
   FakeCatalogSource source_;

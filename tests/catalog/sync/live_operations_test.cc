@@ -8,7 +8,7 @@
 #include "absl/synchronization/notification.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "services/catalog/watch/deployment_feed.h"
+#include "services/catalog/watch/change_feed.h"
 #include "tests/catalog/sync/fake_catalog_source.h"
 #include "tests/catalog/test_models.h"
 
@@ -69,7 +69,7 @@ class LiveOperationsTest : public ::testing::Test {
   }
 
   CatalogStore store_;
-  DeploymentFeed feed_;
+  ChangeFeed feed_;
   CatalogUpdater updater_{&store_, {&feed_}};
   FakeCatalogSource source_;
   DeploymentPoller poller_{&source_, &store_, &updater_, DeploymentPollerOptions()};

@@ -1,4 +1,4 @@
-#include "services/catalog/watch/deployment_feed.h"
+#include "services/catalog/watch/change_feed.h"
 
 #include <algorithm>
 #include <random>
@@ -18,7 +18,7 @@ uint64_t RandomInstance() {
 
 }  // namespace
 
-DeploymentFeed::DeploymentFeed(DeploymentFeedOptions options)
+ChangeFeed::ChangeFeed(ChangeFeedOptions options)
     : options_(std::move(options)),
       instance_(options_.instance != 0 ? options_.instance : RandomInstance()) {
   const size_t shards = std::max<size_t>(1, options_.shards);
@@ -28,19 +28,19 @@ DeploymentFeed::DeploymentFeed(DeploymentFeedOptions options)
   progress_due_.resize(shards, false);
 }
 
-DeploymentFeed::~DeploymentFeed() {
+ChangeFeed::~ChangeFeed() {
   if (!stop_ticker_.HasBeenNotified()) stop_ticker_.Notify();
   if (ticker_.joinable()) ticker_.join();
 }
 
-void DeploymentFeed::Publish(std::shared_ptr<const CatalogSnapshot> snapshot,
-                             std::vector<DeploymentChange> changes) {
+void ChangeFeed::Publish(std::shared_ptr<const CatalogSnapshot> snapshot,
+                         std::vector<ModelChange> changes) {
   {
     absl::MutexLock lock(&mu_);
     current_ = std::move(snapshot);
-    for (DeploymentChange& change : changes) {
+    for (ModelChange& change : changes) {
       change.revision = ++revision_;
-      auto shared = std::make_shared<const DeploymentChange>(std::move(change));
+      auto shared = std::make_shared<const ModelChange>(std::move(change));
       history_.push_back(shared);
       if (history_.size() > options_.history_size) history_.pop_front();
       for (Changes& undelivered : undelivered_) undelivered.push_back(shared);
@@ -55,7 +55,7 @@ void DeploymentFeed::Publish(std::shared_ptr<const CatalogSnapshot> snapshot,
   }
 }
 
-void DeploymentFeed::DeliverShard(size_t index) {
+void ChangeFeed::DeliverShard(size_t index) {
   Shard& shard = *shards_[index];
   // Held while offering, so two deliveries of one shard (two publishers
   // delivering their own changes) offer in revision order.
@@ -80,7 +80,7 @@ void DeploymentFeed::DeliverShard(size_t index) {
   if (progress_due) SendProgressLocked(shard);
 }
 
-absl::Status DeploymentFeed::Subscribe(WatchStream* stream, absl::string_view resume_token) {
+absl::Status ChangeFeed::Subscribe(WatchStream* stream, absl::string_view resume_token) {
   absl::optional<ResumePoint> resume;
   if (!resume_token.empty()) {
     absl::StatusOr<ResumePoint> point = DecodeResumeToken(resume_token);
@@ -110,7 +110,7 @@ absl::Status DeploymentFeed::Subscribe(WatchStream* stream, absl::string_view re
   const bool resumable = resume && resume->instance == instance_ && resume->revision <= revision_ &&
                          resume->revision + 1 >= oldest_retained;
   if (resumable) {
-    std::vector<std::shared_ptr<const DeploymentChange>> missed;
+    std::vector<std::shared_ptr<const ModelChange>> missed;
     for (const auto& change : history_) {
       if (change->revision > resume->revision) missed.push_back(change);
     }
@@ -124,7 +124,7 @@ absl::Status DeploymentFeed::Subscribe(WatchStream* stream, absl::string_view re
   return absl::OkStatus();
 }
 
-void DeploymentFeed::Unsubscribe(WatchStream* stream) {
+void ChangeFeed::Unsubscribe(WatchStream* stream) {
   if (stream->shard() >= shards_.size()) return;
   Shard& shard = *shards_[stream->shard()];
   absl::MutexLock streams_lock(&shard.streams_mu);
@@ -133,21 +133,21 @@ void DeploymentFeed::Unsubscribe(WatchStream* stream) {
   --stream_count_;
 }
 
-void DeploymentFeed::SendProgressLocked(Shard& shard) {
+void ChangeFeed::SendProgressLocked(Shard& shard) {
   const absl::Time now = options_.clock();
   for (WatchStream* stream : shard.streams) {
     stream->MaybeSendProgress(now, options_.progress_interval);
   }
 }
 
-void DeploymentFeed::SendProgress() {
+void ChangeFeed::SendProgress() {
   for (const auto& shard : shards_) {
     absl::MutexLock lock(&shard->streams_mu);
     SendProgressLocked(*shard);
   }
 }
 
-void DeploymentFeed::StartProgressTicker() {
+void ChangeFeed::StartProgressTicker() {
   if (ticker_.joinable()) return;
   ticker_ = std::thread([this] {
     // A few ticks per interval keep a stream's progress within a quarter
@@ -169,7 +169,7 @@ void DeploymentFeed::StartProgressTicker() {
   });
 }
 
-void DeploymentFeed::Shutdown() {
+void ChangeFeed::Shutdown() {
   {
     absl::MutexLock lock(&mu_);
     if (shut_down_) return;
@@ -183,12 +183,12 @@ void DeploymentFeed::Shutdown() {
   }
 }
 
-int64_t DeploymentFeed::revision() const {
+int64_t ChangeFeed::revision() const {
   absl::MutexLock lock(&mu_);
   return revision_;
 }
 
-size_t DeploymentFeed::stream_count() const {
+size_t ChangeFeed::stream_count() const {
   absl::MutexLock lock(&mu_);
   return stream_count_;
 }

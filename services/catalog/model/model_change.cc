@@ -1,4 +1,4 @@
-#include "services/catalog/model/deployment_change.h"
+#include "services/catalog/model/model_change.h"
 
 namespace modelcatalog::catalog {
 
@@ -10,17 +10,16 @@ bool DeploymentStatusesDiffer(const Deployments& a, const Deployments& b) {
   return false;
 }
 
-std::vector<DeploymentChange> DiffDeployments(const CatalogSnapshot* before,
-                                              const CatalogSnapshot& after,
-                                              absl::Time observed_at) {
-  std::vector<DeploymentChange> changes;
+std::vector<ModelChange> DiffModels(const CatalogSnapshot* before, const CatalogSnapshot& after,
+                                    absl::Time observed_at) {
+  std::vector<ModelChange> changes;
   if (before == nullptr) return changes;
   // Both snapshots are in id order: one merge pass finds additions, removals
   // and changes without a hash look-up per model.
   size_t i = 0, j = 0;
-  const auto emit = [&](DeploymentChange::Kind kind, const CatalogEntry* old_entry,
+  const auto emit = [&](ModelChange::Kind kind, const CatalogEntry* old_entry,
                         const CatalogEntry* new_entry) {
-    DeploymentChange& change = changes.emplace_back();
+    ModelChange& change = changes.emplace_back();
     change.kind = kind;
     change.model_id = (new_entry != nullptr ? new_entry : old_entry)->id;
     change.observed_at = observed_at;
@@ -31,15 +30,15 @@ std::vector<DeploymentChange> DiffDeployments(const CatalogSnapshot* before,
     const CatalogEntry* old_entry = i < before->size() ? &before->entry(i) : nullptr;
     const CatalogEntry* new_entry = j < after.size() ? &after.entry(j) : nullptr;
     if (new_entry == nullptr || (old_entry != nullptr && old_entry->id < new_entry->id)) {
-      emit(DeploymentChange::Kind::kRemoved, old_entry, nullptr);
+      emit(ModelChange::Kind::kRemoved, old_entry, nullptr);
       ++i;
     } else if (old_entry == nullptr || new_entry->id < old_entry->id) {
-      emit(DeploymentChange::Kind::kAdded, nullptr, new_entry);
+      emit(ModelChange::Kind::kAdded, nullptr, new_entry);
       ++j;
     } else {
       if (old_entry != new_entry && old_entry->fingerprint != new_entry->fingerprint &&
           DeploymentStatusesDiffer(old_entry->deployments, new_entry->deployments)) {
-        emit(DeploymentChange::Kind::kChanged, old_entry, new_entry);
+        emit(ModelChange::Kind::kChanged, old_entry, new_entry);
       }
       ++i;
       ++j;

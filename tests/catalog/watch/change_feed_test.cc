@@ -1,4 +1,4 @@
-#include "services/catalog/watch/deployment_feed.h"
+#include "services/catalog/watch/change_feed.h"
 
 #include <algorithm>
 #include <deque>
@@ -88,12 +88,12 @@ Deployments DeploymentsWith(const std::string& status) {
   return deployments;
 }
 
-DeploymentChange Change(const std::string& id, const std::string& from, const std::string& to) {
-  DeploymentChange change;
+ModelChange Change(const std::string& id, const std::string& from, const std::string& to) {
+  ModelChange change;
   change.model_id = id;
-  change.kind = from.empty() ? DeploymentChange::Kind::kAdded
-                             : (to.empty() ? DeploymentChange::Kind::kRemoved
-                                           : DeploymentChange::Kind::kChanged);
+  change.kind = from.empty()
+                    ? ModelChange::Kind::kAdded
+                    : (to.empty() ? ModelChange::Kind::kRemoved : ModelChange::Kind::kChanged);
   if (!from.empty()) change.before = DeploymentsWith(from);
   if (!to.empty()) change.after = DeploymentsWith(to);
   change.observed_at = absl::FromUnixSeconds(1764000000);
@@ -115,14 +115,14 @@ std::vector<std::string> Describe(const std::vector<WatchEvent>& events) {
   return out;
 }
 
-class DeploymentFeedTest : public ::testing::Test {
+class ChangeFeedTest : public ::testing::Test {
  protected:
-  DeploymentFeedTest() {
-    DeploymentFeedOptions options;
+  ChangeFeedTest() {
+    ChangeFeedOptions options;
     options.history_size = 4;
     options.progress_interval = absl::Seconds(10);
     options.clock = [this] { return now_; };
-    feed_ = std::make_unique<DeploymentFeed>(options);
+    feed_ = std::make_unique<ChangeFeed>(options);
     feed_->Publish(
         CatalogSnapshot::Build({Custom("a", "active"), Custom("b", "inactive"), MakeModel("base")},
                                1, now_),
@@ -134,10 +134,10 @@ class DeploymentFeedTest : public ::testing::Test {
   }
 
   absl::Time now_ = absl::FromUnixSeconds(1764000000);
-  std::unique_ptr<DeploymentFeed> feed_;
+  std::unique_ptr<ChangeFeed> feed_;
 };
 
-TEST_F(DeploymentFeedTest, StartsWithInitialStateThenMarkerThenChanges) {
+TEST_F(ChangeFeedTest, StartsWithInitialStateThenMarkerThenChanges) {
   RecordingStream stream;
   ASSERT_TRUE(feed_->Subscribe(stream.watch(), "").ok());
   stream.ReadAll();
@@ -152,7 +152,7 @@ TEST_F(DeploymentFeedTest, StartsWithInitialStateThenMarkerThenChanges) {
   feed_->Unsubscribe(stream.watch());
 }
 
-TEST_F(DeploymentFeedTest, ExplicitIdsIncludeModelsWithoutDeploymentsAndFutureOnes) {
+TEST_F(ChangeFeedTest, ExplicitIdsIncludeModelsWithoutDeploymentsAndFutureOnes) {
   RecordingStream stream({"base", "b", "later"});
   ASSERT_TRUE(feed_->Subscribe(stream.watch(), "").ok());
   stream.ReadAll();
@@ -164,7 +164,7 @@ TEST_F(DeploymentFeedTest, ExplicitIdsIncludeModelsWithoutDeploymentsAndFutureOn
   feed_->Unsubscribe(stream.watch());
 }
 
-TEST_F(DeploymentFeedTest, ASlowReaderGetsTheLatestStatePerModelInRevisionOrder) {
+TEST_F(ChangeFeedTest, ASlowReaderGetsTheLatestStatePerModelInRevisionOrder) {
   RecordingStream slow;
   RecordingStream fast;
   ASSERT_TRUE(feed_->Subscribe(slow.watch(), "").ok());
@@ -192,7 +192,7 @@ TEST_F(DeploymentFeedTest, ASlowReaderGetsTheLatestStatePerModelInRevisionOrder)
   feed_->Unsubscribe(fast.watch());
 }
 
-TEST_F(DeploymentFeedTest, StreamsThatSendTheSameEventShareItsBytes) {
+TEST_F(ChangeFeedTest, StreamsThatSendTheSameEventShareItsBytes) {
   RecordingStream one;
   RecordingStream two({"b"});
   ASSERT_TRUE(feed_->Subscribe(one.watch(), "").ok());
@@ -206,7 +206,7 @@ TEST_F(DeploymentFeedTest, StreamsThatSendTheSameEventShareItsBytes) {
   ASSERT_EQ(Describe(two.events).back(), "CHANGED b inactive->deploying @1");
   // Serialized once: both streams were handed the very same bytes.
   EXPECT_EQ(one.written.back().get(), two.written.back().get());
-  DeploymentChange published = Change("b", "inactive", "deploying");
+  ModelChange published = Change("b", "inactive", "deploying");
   published.revision = 1;
   EXPECT_EQ(*one.written.back(), *EncodeChange(published, feed_->instance()));
   // Per-stream events are each stream's own.
@@ -215,7 +215,7 @@ TEST_F(DeploymentFeedTest, StreamsThatSendTheSameEventShareItsBytes) {
   feed_->Unsubscribe(two.watch());
 }
 
-TEST_F(DeploymentFeedTest, ASlowReaderGetsItsOwnMergedEventAndSharedBytesOtherwise) {
+TEST_F(ChangeFeedTest, ASlowReaderGetsItsOwnMergedEventAndSharedBytesOtherwise) {
   RecordingStream slow;
   RecordingStream fast;
   ASSERT_TRUE(feed_->Subscribe(slow.watch(), "").ok());
@@ -249,12 +249,12 @@ TEST_F(DeploymentFeedTest, ASlowReaderGetsItsOwnMergedEventAndSharedBytesOtherwi
 // Delivered by its owner, a change can reach a stream that subscribed after it
 // was published, with it already in its initial state: never sent twice, never
 // out of order, whenever the shards deliver.
-TEST(DeploymentFeedScheduledTest, DeliversEveryChangeOnceInOrderWhateverTheStreamsStart) {
-  DeploymentFeedOptions options;
+TEST(ChangeFeedScheduledTest, DeliversEveryChangeOnceInOrderWhateverTheStreamsStart) {
+  ChangeFeedOptions options;
   options.history_size = 100;
   options.shards = 3;                         // the late streams take turns
   options.schedule_delivery = [](size_t) {};  // delivered below, when the test says
-  DeploymentFeed feed(options);
+  ChangeFeed feed(options);
   const auto deliver_all = [&feed] {
     for (size_t shard = 0; shard < 3; ++shard) feed.DeliverShard(shard);
   };
@@ -306,12 +306,12 @@ TEST(DeploymentFeedScheduledTest, DeliversEveryChangeOnceInOrderWhateverTheStrea
 
 // The gRPC layer's way: Publish asks for each shard's delivery and the shard's
 // owner runs it when it likes; until then that shard's streams see nothing.
-TEST(DeploymentFeedScheduledTest, EachShardIsOfferedChangesWhenItsOwnerDelivers) {
+TEST(ChangeFeedScheduledTest, EachShardIsOfferedChangesWhenItsOwnerDelivers) {
   std::vector<size_t> asked;
-  DeploymentFeedOptions options;
+  ChangeFeedOptions options;
   options.shards = 3;
   options.schedule_delivery = [&asked](size_t shard) { asked.push_back(shard); };
-  DeploymentFeed feed(options);
+  ChangeFeed feed(options);
   feed.Publish(CatalogSnapshot::Build({Custom("a", "active")}, 1, absl::Now()), {});
   std::deque<RecordingStream> streams;
   for (size_t shard = 0; shard < 3; ++shard) {
@@ -343,12 +343,12 @@ TEST(DeploymentFeedScheduledTest, EachShardIsOfferedChangesWhenItsOwnerDelivers)
   }
 }
 
-TEST(DeploymentFeedScheduledTest, TheWatcherCapCountsEveryShardAndAStreamOfNoShardIsRefused) {
-  DeploymentFeedOptions options;
+TEST(ChangeFeedScheduledTest, TheWatcherCapCountsEveryShardAndAStreamOfNoShardIsRefused) {
+  ChangeFeedOptions options;
   options.shards = 2;
   options.max_streams = 2;
   options.schedule_delivery = [](size_t) {};
-  DeploymentFeed feed(options);
+  ChangeFeed feed(options);
   feed.Publish(CatalogSnapshot::Build({Custom("a", "active")}, 1, absl::Now()), {});
   RecordingStream first({}, 0), second({}, 1), third({}, 1), stray({}, 2);
   ASSERT_TRUE(feed.Subscribe(first.watch(), "").ok());
@@ -371,10 +371,10 @@ TEST(DeploymentFeedScheduledTest, TheWatcherCapCountsEveryShardAndAStreamOfNoSha
 
 // A delivery that runs after shutdown (its task was already scheduled) finds
 // every stream ended and writes nothing more.
-TEST(DeploymentFeedScheduledTest, ShutdownEndsTheStreamsAndALateDeliveryWritesNothing) {
-  DeploymentFeedOptions options;
+TEST(ChangeFeedScheduledTest, ShutdownEndsTheStreamsAndALateDeliveryWritesNothing) {
+  ChangeFeedOptions options;
   options.schedule_delivery = [](size_t) {};
-  DeploymentFeed feed(options);
+  ChangeFeed feed(options);
   feed.Publish(CatalogSnapshot::Build({Custom("a", "active")}, 1, absl::Now()), {});
   RecordingStream stream({"a"});
   ASSERT_TRUE(feed.Subscribe(stream.watch(), "").ok());
@@ -391,7 +391,7 @@ TEST(DeploymentFeedScheduledTest, ShutdownEndsTheStreamsAndALateDeliveryWritesNo
   feed.Unsubscribe(stream.watch());
 }
 
-TEST_F(DeploymentFeedTest, ResumeReplaysExactlyTheMissedChangesThenTheMarker) {
+TEST_F(ChangeFeedTest, ResumeReplaysExactlyTheMissedChangesThenTheMarker) {
   RecordingStream first;
   ASSERT_TRUE(feed_->Subscribe(first.watch(), "").ok());
   feed_->Publish(Snapshot(), {Change("a", "active", "deactivating")});
@@ -410,7 +410,7 @@ TEST_F(DeploymentFeedTest, ResumeReplaysExactlyTheMissedChangesThenTheMarker) {
   feed_->Unsubscribe(resumed.watch());
 }
 
-TEST_F(DeploymentFeedTest, ATokenTooOldOrFromAnotherInstanceGetsAResync) {
+TEST_F(ChangeFeedTest, ATokenTooOldOrFromAnotherInstanceGetsAResync) {
   RecordingStream first;
   ASSERT_TRUE(feed_->Subscribe(first.watch(), "").ok());
   first.ReadAll();
@@ -436,7 +436,7 @@ TEST_F(DeploymentFeedTest, ATokenTooOldOrFromAnotherInstanceGetsAResync) {
   feed_->Unsubscribe(foreign.watch());
 }
 
-TEST_F(DeploymentFeedTest, RefusesAGarbageToken) {
+TEST_F(ChangeFeedTest, RefusesAGarbageToken) {
   RecordingStream stream;
   absl::Status status = feed_->Subscribe(stream.watch(), "garbage");
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
@@ -446,7 +446,7 @@ TEST_F(DeploymentFeedTest, RefusesAGarbageToken) {
   EXPECT_EQ(feed_->stream_count(), 0u);
 }
 
-TEST_F(DeploymentFeedTest, SendsProgressOnlyToIdleStreams) {
+TEST_F(ChangeFeedTest, SendsProgressOnlyToIdleStreams) {
   RecordingStream idle;
   RecordingStream busy;
   ASSERT_TRUE(feed_->Subscribe(idle.watch(), "").ok());
@@ -471,7 +471,7 @@ TEST_F(DeploymentFeedTest, SendsProgressOnlyToIdleStreams) {
   feed_->Unsubscribe(busy.watch());
 }
 
-TEST_F(DeploymentFeedTest, ShutdownEndsStreamsOnlyBetweenWrites) {
+TEST_F(ChangeFeedTest, ShutdownEndsStreamsOnlyBetweenWrites) {
   RecordingStream stream;
   ASSERT_TRUE(feed_->Subscribe(stream.watch(), "").ok());
   feed_->Shutdown();
@@ -485,8 +485,8 @@ TEST_F(DeploymentFeedTest, ShutdownEndsStreamsOnlyBetweenWrites) {
   feed_->Unsubscribe(stream.watch());
 }
 
-TEST(DeploymentFeedEmptyTest, RefusesStreamsBeforeTheFirstCatalog) {
-  DeploymentFeed feed;
+TEST(ChangeFeedEmptyTest, RefusesStreamsBeforeTheFirstCatalog) {
+  ChangeFeed feed;
   RecordingStream stream;
   absl::Status status = feed.Subscribe(stream.watch(), "");
   EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable);

@@ -2,14 +2,14 @@
 //
 // The hub has no change feed; this service makes one. Every change of a
 // model's deployments that the service observes (a sync, a live look-up, an
-// activation, a poll) reaches the feed as a DeploymentChange with the catalog
+// activation, a poll) reaches the feed as a ModelChange with the catalog
 // it belongs to, and gets the next revision. The feed keeps the latest changes
 // for resuming streams and hands every change to every open stream without
 // blocking: a stream that cannot keep up merges its pending changes per model
 // (see WatchStream), so the publisher never waits for a reader and memory per
 // stream stays bounded by the models it watches.
-#ifndef MODEL_CATALOG_SERVICES_CATALOG_WATCH_DEPLOYMENT_FEED_H_
-#define MODEL_CATALOG_SERVICES_CATALOG_WATCH_DEPLOYMENT_FEED_H_
+#ifndef MODEL_CATALOG_SERVICES_CATALOG_WATCH_CHANGE_FEED_H_
+#define MODEL_CATALOG_SERVICES_CATALOG_WATCH_CHANGE_FEED_H_
 
 #include <cstdint>
 #include <deque>
@@ -26,13 +26,13 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "services/catalog/model/catalog_snapshot.h"
-#include "services/catalog/model/deployment_change.h"
+#include "services/catalog/model/model_change.h"
 #include "services/catalog/watch/resume_token.h"
 #include "services/catalog/watch/watch_stream.h"
 
 namespace modelcatalog::catalog {
 
-struct DeploymentFeedOptions {
+struct ChangeFeedOptions {
   // Changes kept for resuming streams.
   size_t history_size = 10000;
   // A stream that sent nothing for this long gets a PROGRESS event.
@@ -59,20 +59,20 @@ struct DeploymentFeedOptions {
   std::function<void(size_t shard)> schedule_delivery;
 };
 
-class DeploymentFeed final : public CatalogListener {
+class ChangeFeed final : public CatalogListener {
  public:
-  explicit DeploymentFeed(DeploymentFeedOptions options = {});
-  ~DeploymentFeed();  // Stops the progress ticker.
+  explicit ChangeFeed(ChangeFeedOptions options = {});
+  ~ChangeFeed();  // Stops the progress ticker.
 
   // Records `snapshot` as the state new streams start from, gives each of
   // `changes` the next revision, keeps it for resuming and has it offered to
-  // every stream (see DeploymentFeedOptions for by whom). Never blocks on a
+  // every stream (see ChangeFeedOptions for by whom). Never blocks on a
   // stream.
-  void Publish(std::shared_ptr<const CatalogSnapshot> snapshot,
-               std::vector<DeploymentChange> changes) ABSL_LOCKS_EXCLUDED(mu_);
+  void Publish(std::shared_ptr<const CatalogSnapshot> snapshot, std::vector<ModelChange> changes)
+      ABSL_LOCKS_EXCLUDED(mu_);
   // The same, as the CatalogUpdater's listener.
   void OnCatalogPublished(const std::shared_ptr<const CatalogSnapshot>& snapshot,
-                          const std::vector<DeploymentChange>& changes) override {
+                          const std::vector<ModelChange>& changes) override {
     Publish(snapshot, changes);
   }
 
@@ -110,7 +110,7 @@ class DeploymentFeed final : public CatalogListener {
   const FeedStats& stats() const { return stats_; }
 
  private:
-  using Changes = std::vector<std::shared_ptr<const DeploymentChange>>;
+  using Changes = std::vector<std::shared_ptr<const ModelChange>>;
 
   // The streams of one shard. Lock order: a shard's streams_mu, then mu_.
   // Offering changes to a shard holds its streams_mu only, so Publish (mu_)
@@ -123,14 +123,14 @@ class DeploymentFeed final : public CatalogListener {
   // Sends PROGRESS to the idle streams of `shard`; its streams_mu is held.
   void SendProgressLocked(Shard& shard) ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.streams_mu);
 
-  const DeploymentFeedOptions options_;
+  const ChangeFeedOptions options_;
   const uint64_t instance_;
   std::vector<std::unique_ptr<Shard>> shards_;  // options_.shards of them, at least one
 
   mutable absl::Mutex mu_;
   std::shared_ptr<const CatalogSnapshot> current_ ABSL_GUARDED_BY(mu_);
   int64_t revision_ ABSL_GUARDED_BY(mu_) = 0;
-  std::deque<std::shared_ptr<const DeploymentChange>> history_ ABSL_GUARDED_BY(mu_);
+  std::deque<std::shared_ptr<const ModelChange>> history_ ABSL_GUARDED_BY(mu_);
   size_t stream_count_ ABSL_GUARDED_BY(mu_) = 0;  // over every shard, for max_streams
   bool shut_down_ ABSL_GUARDED_BY(mu_) = false;
   // Per shard: published changes not yet offered to its streams.
@@ -145,4 +145,4 @@ class DeploymentFeed final : public CatalogListener {
 
 }  // namespace modelcatalog::catalog
 
-#endif  // MODEL_CATALOG_SERVICES_CATALOG_WATCH_DEPLOYMENT_FEED_H_
+#endif  // MODEL_CATALOG_SERVICES_CATALOG_WATCH_CHANGE_FEED_H_

@@ -1,7 +1,7 @@
 // What changed between two published catalogs, as watchers are told of it,
 // and the interface of those who hear of every published catalog.
-#ifndef MODEL_CATALOG_SERVICES_CATALOG_MODEL_DEPLOYMENT_CHANGE_H_
-#define MODEL_CATALOG_SERVICES_CATALOG_MODEL_DEPLOYMENT_CHANGE_H_
+#ifndef MODEL_CATALOG_SERVICES_CATALOG_MODEL_MODEL_CHANGE_H_
+#define MODEL_CATALOG_SERVICES_CATALOG_MODEL_MODEL_CHANGE_H_
 
 #include <cstdint>
 #include <memory>
@@ -14,7 +14,7 @@
 namespace modelcatalog::catalog {
 
 // One observed change of one model's deployments.
-struct DeploymentChange {
+struct ModelChange {
   enum class Kind { kAdded, kChanged, kRemoved };
   Kind kind = Kind::kChanged;
   std::string model_id;
@@ -31,8 +31,8 @@ bool DeploymentStatusesDiffer(const Deployments& a, const Deployments& b);
 // The changes of deployments from `before` to `after`: models added, removed,
 // or whose deployment statuses differ, in id order. `before` may be nullptr
 // (no changes: the first catalog is a starting state, not news).
-std::vector<DeploymentChange> DiffDeployments(const CatalogSnapshot* before,
-                                              const CatalogSnapshot& after, absl::Time observed_at);
+std::vector<ModelChange> DiffModels(const CatalogSnapshot* before, const CatalogSnapshot& after,
+                                    absl::Time observed_at);
 
 // Hears of every catalog published (by the CatalogUpdater), in publish order.
 class CatalogListener {
@@ -43,9 +43,9 @@ class CatalogListener {
   // back from the catalog file). Called under the publisher's lock: must be
   // quick and must not call back into the publisher.
   virtual void OnCatalogPublished(const std::shared_ptr<const CatalogSnapshot>& snapshot,
-                                  const std::vector<DeploymentChange>& changes) = 0;
+                                  const std::vector<ModelChange>& changes) = 0;
 };
 
 }  // namespace modelcatalog::catalog
 
-#endif  // MODEL_CATALOG_SERVICES_CATALOG_MODEL_DEPLOYMENT_CHANGE_H_
+#endif  // MODEL_CATALOG_SERVICES_CATALOG_MODEL_MODEL_CHANGE_H_
