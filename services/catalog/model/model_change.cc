@@ -10,6 +10,30 @@ bool DeploymentStatusesDiffer(const Deployments& a, const Deployments& b) {
   return false;
 }
 
+absl::optional<ModelChange> ChangeOf(std::shared_ptr<const CatalogEntry> before,
+                                     std::shared_ptr<const CatalogEntry> after,
+                                     absl::Time observed_at) {
+  if (before == nullptr && after == nullptr) return absl::nullopt;
+  if (before != nullptr && after != nullptr &&
+      (before == after ||
+       (before->fingerprint == after->fingerprint && before->wire == after->wire))) {
+    return absl::nullopt;
+  }
+  ModelChange change;
+  change.kind = before == nullptr  ? ModelChange::Kind::kAdded
+                : after == nullptr ? ModelChange::Kind::kRemoved
+                                   : ModelChange::Kind::kChanged;
+  change.model_id = (after != nullptr ? after : before)->id;
+  change.observed_at = observed_at;
+  if (before != nullptr) change.before = before->deployments;
+  if (after != nullptr) change.after = after->deployments;
+  change.deployments_changed = change.kind != ModelChange::Kind::kChanged ||
+                               DeploymentStatusesDiffer(change.before, change.after);
+  change.before_entry = std::move(before);
+  change.after_entry = std::move(after);
+  return change;
+}
+
 std::vector<ModelChange> DiffModels(const CatalogSnapshot* before, const CatalogSnapshot& after,
                                     absl::Time observed_at) {
   std::vector<ModelChange> changes;
@@ -17,29 +41,25 @@ std::vector<ModelChange> DiffModels(const CatalogSnapshot* before, const Catalog
   // Both snapshots are in id order: one merge pass finds additions, removals
   // and changes without a hash look-up per model.
   size_t i = 0, j = 0;
-  const auto emit = [&](ModelChange::Kind kind, const CatalogEntry* old_entry,
-                        const CatalogEntry* new_entry) {
-    ModelChange& change = changes.emplace_back();
-    change.kind = kind;
-    change.model_id = (new_entry != nullptr ? new_entry : old_entry)->id;
-    change.observed_at = observed_at;
-    if (old_entry != nullptr) change.before = old_entry->deployments;
-    if (new_entry != nullptr) change.after = new_entry->deployments;
+  const auto emit = [&](std::shared_ptr<const CatalogEntry> old_entry,
+                        std::shared_ptr<const CatalogEntry> new_entry) {
+    absl::optional<ModelChange> change =
+        ChangeOf(std::move(old_entry), std::move(new_entry), observed_at);
+    if (change) changes.push_back(*std::move(change));
   };
   while (i < before->size() || j < after.size()) {
     const CatalogEntry* old_entry = i < before->size() ? &before->entry(i) : nullptr;
     const CatalogEntry* new_entry = j < after.size() ? &after.entry(j) : nullptr;
     if (new_entry == nullptr || (old_entry != nullptr && old_entry->id < new_entry->id)) {
-      emit(ModelChange::Kind::kRemoved, old_entry, nullptr);
+      emit(before->shared_entry(i), nullptr);
       ++i;
     } else if (old_entry == nullptr || new_entry->id < old_entry->id) {
-      emit(ModelChange::Kind::kAdded, nullptr, new_entry);
+      emit(nullptr, after.shared_entry(j));
       ++j;
     } else {
-      if (old_entry != new_entry && old_entry->fingerprint != new_entry->fingerprint &&
-          DeploymentStatusesDiffer(old_entry->deployments, new_entry->deployments)) {
-        emit(ModelChange::Kind::kChanged, old_entry, new_entry);
-      }
+      // Shared entries (a sync that found the model unchanged) are the same
+      // by construction; the rest are compared by content.
+      if (old_entry != new_entry) emit(before->shared_entry(i), after.shared_entry(j));
       ++i;
       ++j;
     }

@@ -1,5 +1,8 @@
-// What changed between two published catalogs, as watchers are told of it,
-// and the interface of those who hear of every published catalog.
+// What changed between two published catalogs, one change per model whose
+// content changed (any field: a price, a capability, a deployment's status),
+// and the interface of those who hear of every published catalog. One feed
+// of these serves every watcher: WatchDeployments sees the changes of
+// deployment statuses among them.
 #ifndef MODEL_CATALOG_SERVICES_CATALOG_MODEL_MODEL_CHANGE_H_
 #define MODEL_CATALOG_SERVICES_CATALOG_MODEL_MODEL_CHANGE_H_
 
@@ -9,11 +12,12 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "absl/types/optional.h"
 #include "services/catalog/model/catalog_snapshot.h"
 
 namespace modelcatalog::catalog {
 
-// One observed change of one model's deployments.
+// One observed change of one model.
 struct ModelChange {
   enum class Kind { kAdded, kChanged, kRemoved };
   Kind kind = Kind::kChanged;
@@ -22,7 +26,21 @@ struct ModelChange {
   absl::Time observed_at;
   Deployments before;  // empty for kAdded
   Deployments after;   // empty for kRemoved
+  // The model's states, shared with the snapshots they come from: null before
+  // an addition and after a removal.
+  std::shared_ptr<const CatalogEntry> before_entry;
+  std::shared_ptr<const CatalogEntry> after_entry;
+  // Whether the number of deployments or a status changed
+  // (DeploymentStatusesDiffer), or the model came or went: what
+  // WatchDeployments tells. A change of anything else leaves it false.
+  bool deployments_changed = true;
 };
+
+// The change of one model from `before` to `after` (either may be null, not
+// both), observed at `observed_at`; nullopt when its content is the same.
+absl::optional<ModelChange> ChangeOf(std::shared_ptr<const CatalogEntry> before,
+                                     std::shared_ptr<const CatalogEntry> after,
+                                     absl::Time observed_at);
 
 // True when two deployment lists differ in a way watchers are told about: the
 // number of deployments or any status.

@@ -108,8 +108,8 @@ CatalogUpdater::SyncResult CatalogUpdater::ApplySync(CatalogSnapshot::Builder mo
         next = next->WithDeployments(*position, live->deployments, 0);
       }
       const absl::optional<size_t> current_position = current->PositionOf(id);
-      ReplaceChange(id, current_position ? &current->entry(*current_position) : nullptr,
-                    position ? &next->entry(*position) : nullptr, &changes);
+      ReplaceChange(id, current_position ? current->shared_entry(*current_position) : nullptr,
+                    position ? next->shared_entry(*position) : nullptr, &changes);
     }
   }
   // Forget live observations the fetch has caught up with, and models gone.
@@ -131,26 +131,17 @@ CatalogUpdater::SyncResult CatalogUpdater::ApplySync(CatalogSnapshot::Builder mo
   return result;
 }
 
-void CatalogUpdater::ReplaceChange(const std::string& id, const CatalogEntry* before,
-                                   const CatalogEntry* after,
+void CatalogUpdater::ReplaceChange(const std::string& id,
+                                   std::shared_ptr<const CatalogEntry> before,
+                                   std::shared_ptr<const CatalogEntry> after,
                                    std::vector<ModelChange>* changes) const {
   // `changes` are in id order (DiffModels).
   auto it = std::lower_bound(
       changes->begin(), changes->end(), id,
       [](const ModelChange& change, const std::string& key) { return change.model_id < key; });
   if (it != changes->end() && it->model_id == id) it = changes->erase(it);
-  const bool differ = before == nullptr || after == nullptr ||
-                      DeploymentStatusesDiffer(before->deployments, after->deployments);
-  if ((before == nullptr && after == nullptr) || !differ) return;
-  ModelChange change;
-  change.kind = before == nullptr  ? ModelChange::Kind::kAdded
-                : after == nullptr ? ModelChange::Kind::kRemoved
-                                   : ModelChange::Kind::kChanged;
-  change.model_id = id;
-  change.observed_at = clock_();
-  if (before != nullptr) change.before = before->deployments;
-  if (after != nullptr) change.after = after->deployments;
-  changes->insert(it, std::move(change));
+  absl::optional<ModelChange> change = ChangeOf(std::move(before), std::move(after), clock_());
+  if (change) changes->insert(it, *std::move(change));
 }
 
 void CatalogUpdater::Restore(std::vector<modelcatalog::v1::Model> models, int64_t revision,
@@ -193,14 +184,11 @@ absl::StatusOr<modelcatalog::v1::Model> CatalogUpdater::ApplyLive(
       std::shared_ptr<const CatalogSnapshot> next =
           current->WithDeployments(*position, model.deployments(), current->revision() + 1);
       served = next->shared_entry(*position);
+      // Every change of the served model reaches the feed; WatchDeployments
+      // tells only those of statuses.
       std::vector<ModelChange> changes;
-      if (DeploymentStatusesDiffer(entry->deployments, model.deployments())) {
-        ModelChange& change = changes.emplace_back();
-        change.kind = ModelChange::Kind::kChanged;
-        change.model_id = model.id();
-        change.observed_at = observed_at;
-        change.before = entry->deployments;
-        change.after = model.deployments();
+      if (absl::optional<ModelChange> change = ChangeOf(entry, served, observed_at)) {
+        changes.push_back(*std::move(change));
       }
       observed.published_revision = next->revision();
       PublishLocked(std::move(next), changes);

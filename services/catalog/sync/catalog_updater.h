@@ -85,7 +85,8 @@ class CatalogUpdater {
 
   // Replaces the change of `id` in `changes` (id order) by the one from
   // `before` to `after` (either may be null), or by none.
-  void ReplaceChange(const std::string& id, const CatalogEntry* before, const CatalogEntry* after,
+  void ReplaceChange(const std::string& id, std::shared_ptr<const CatalogEntry> before,
+                     std::shared_ptr<const CatalogEntry> after,
                      std::vector<ModelChange>* changes) const;
 
   absl::Mutex mu_;

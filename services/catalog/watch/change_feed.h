@@ -1,9 +1,11 @@
-// The change feed behind WatchDeployments.
+// The catalog's change feed, behind WatchDeployments.
 //
 // The hub has no change feed; this service makes one. Every change of a
-// model's deployments that the service observes (a sync, a live look-up, an
-// activation, a poll) reaches the feed as a ModelChange with the catalog
-// it belongs to, and gets the next revision. The feed keeps the latest changes
+// model that the service observes (a sync, a live look-up, an activation, a
+// poll), of any field, reaches the feed as a ModelChange with the catalog it
+// belongs to, and gets the next revision; each stream tells what it watches
+// of them (WatchDeployments: the changes of deployment statuses, so its
+// revisions may skip numbers). The feed keeps the latest changes
 // for resuming streams and hands every change to every open stream without
 // blocking: a stream that cannot keep up merges its pending changes per model
 // (see WatchStream), so the publisher never waits for a reader and memory per
@@ -33,7 +35,8 @@
 namespace modelcatalog::catalog {
 
 struct ChangeFeedOptions {
-  // Changes kept for resuming streams.
+  // Changes kept for resuming streams, of every kind (a stream watching
+  // deployments resumes over those of prices too).
   size_t history_size = 10000;
   // A stream that sent nothing for this long gets a PROGRESS event.
   absl::Duration progress_interval = absl::Seconds(10);

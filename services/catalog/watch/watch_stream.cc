@@ -33,6 +33,8 @@ size_t WatchStream::pending_count() const {
 }
 
 bool WatchStream::Watches(const ModelChange& change) const {
+  // The feed carries every change of a model; this stream tells deployments.
+  if (!change.deployments_changed) return false;
   if (!model_id_set_.empty()) return model_id_set_.contains(change.model_id);
   // Watching everything means every model with deployments.
   return !change.before.empty() || !change.after.empty();

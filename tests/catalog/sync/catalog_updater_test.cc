@@ -26,21 +26,30 @@ std::vector<std::string> Describe(const std::vector<ModelChange>& changes) {
                                                                : "changed";
     std::string from = c.before.empty() ? "-" : c.before[0].status_raw();
     std::string to = c.after.empty() ? "-" : c.after[0].status_raw();
-    out.push_back(std::string(kind) + " " + c.model_id + " " + from + "->" + to);
+    out.push_back(std::string(kind) + " " + c.model_id + " " + from + "->" + to +
+                  (c.deployments_changed ? "" : " (content)"));
   }
   return out;
 }
 
-TEST(DiffModelsTest, FindsAdditionsRemovalsAndStatusChangesOnly) {
+TEST(DiffModelsTest, FindsEveryChangeAndMarksThoseOfDeployments) {
   auto before = CatalogSnapshot::Build(
       {Custom("a", "active"), Custom("b", "inactive"), Custom("c", "deploying"), MakeModel("d")}, 1,
       absl::UnixEpoch());
   auto after = CatalogSnapshot::Build({Custom("a", "active", "Renamed"), Custom("c", "active"),
                                        MakeModel("d"), Custom("e", "deploying")},
                                       2, absl::UnixEpoch());
-  EXPECT_THAT(
-      Describe(DiffModels(before.get(), *after, absl::UnixEpoch())),
-      ElementsAre("removed b inactive->-", "changed c deploying->active", "added e -->deploying"));
+  const std::vector<ModelChange> changes = DiffModels(before.get(), *after, absl::UnixEpoch());
+  // "a" renamed is a change of its content, not of its deployments; "d" is
+  // the same.
+  EXPECT_THAT(Describe(changes),
+              ElementsAre("changed a active->active (content)", "removed b inactive->-",
+                          "changed c deploying->active", "added e -->deploying"));
+  // Each change holds the model's two states.
+  EXPECT_EQ(changes[0].before_entry.get(), &before->entry(0));
+  EXPECT_EQ(changes[0].after_entry.get(), &after->entry(0));
+  EXPECT_EQ(changes[1].after_entry, nullptr);
+  EXPECT_EQ(changes[3].before_entry, nullptr);
   EXPECT_TRUE(DiffModels(nullptr, *after, absl::UnixEpoch()).empty());
 }
 

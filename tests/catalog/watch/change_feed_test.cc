@@ -410,6 +410,29 @@ TEST_F(ChangeFeedTest, ResumeReplaysExactlyTheMissedChangesThenTheMarker) {
   feed_->Unsubscribe(resumed.watch());
 }
 
+TEST_F(ChangeFeedTest, ChangesOfOtherFieldsTakeARevisionButReachNoDeploymentWatcher) {
+  RecordingStream watcher;
+  ASSERT_TRUE(feed_->Subscribe(watcher.watch(), "").ok());
+  watcher.ReadAll();
+  const std::string token = watcher.events.back().resume_token();
+  ModelChange repriced = Change("a", "active", "active");
+  repriced.deployments_changed = false;  // a price, say
+  feed_->Publish(Snapshot(), {repriced, Change("b", "inactive", "deploying")});
+  EXPECT_EQ(feed_->revision(), 2);
+  watcher.ReadAll();
+  EXPECT_THAT(Describe(watcher.events),
+              ElementsAre("INITIAL a active @0", "INITIAL b inactive @0",
+                          "INITIAL_STATE_COMPLETE @0", "CHANGED b inactive->deploying @2"));
+  // Nor on resume: the missed changes are those of deployments.
+  RecordingStream resumed;
+  ASSERT_TRUE(feed_->Subscribe(resumed.watch(), token).ok());
+  resumed.ReadAll();
+  EXPECT_THAT(Describe(resumed.events),
+              ElementsAre("CHANGED b inactive->deploying @2", "INITIAL_STATE_COMPLETE @2"));
+  feed_->Unsubscribe(watcher.watch());
+  feed_->Unsubscribe(resumed.watch());
+}
+
 TEST_F(ChangeFeedTest, ATokenTooOldOrFromAnotherInstanceGetsAResync) {
   RecordingStream first;
   ASSERT_TRUE(feed_->Subscribe(first.watch(), "").ok());
