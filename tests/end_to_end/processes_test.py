@@ -173,7 +173,7 @@ class EndToEndTest(unittest.TestCase):
         by_name = {f.name: f for f in families}
         calls = by_name["modelcatalog_rpc_calls"]
         self.assertEqual(calls.type, "counter")
-        self.assertEqual(len(calls.samples), 8 * 17)  # every method and code, zeros included
+        self.assertEqual(len(calls.samples), 10 * 17)  # every method and code, zeros included
         listed = [s for s in calls.samples
                   if s.labels == {"method": "ListModels", "code": "OK"}]
         self.assertGreaterEqual(listed[0].value, 1)
