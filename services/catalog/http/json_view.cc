@@ -15,6 +15,8 @@ using modelcatalog::v1::ModelView;
 
 constexpr absl::string_view kModelsPath = "/v1/models";
 constexpr absl::string_view kModelPrefix = "/v1/models/";
+constexpr absl::string_view kValidateSuffix = ":validate";
+constexpr absl::string_view kEstimateSuffix = ":estimate";
 
 // The model as the hub's JSON; BASIC leaves out what ModelIn clears.
 std::string ModelJson(const CatalogEntry& entry, ModelView view) {
@@ -65,6 +67,8 @@ HttpReply HubError(int status, absl::string_view message) {
 int HttpStatusFor(const absl::Status& status) {
   switch (status.code()) {
     case absl::StatusCode::kInvalidArgument:
+    case absl::StatusCode::kFailedPrecondition:
+    case absl::StatusCode::kOutOfRange:
       return 400;
     case absl::StatusCode::kNotFound:
       return 404;
@@ -77,14 +81,23 @@ int HttpStatusFor(const absl::Status& status) {
   }
 }
 
+bool JsonView::ReadsBody(absl::string_view path) {
+  return absl::StartsWith(path, kModelPrefix) && absl::EndsWith(path, kValidateSuffix);
+}
+
 HttpReply JsonView::Handle(const HttpRequest& request) {
   const bool list = request.path == kModelsPath;
   const bool one =
       absl::StartsWith(request.path, kModelPrefix) && request.path.size() > kModelPrefix.size();
   if (!list && !one) return HubError(404, absl::StrCat("Not found: ", request.path));
-  if (request.method != "GET" && request.method != "HEAD") {
+  // A custom method on one model (AIP-136): POST {id}:validate, GET {id}:estimate.
+  const absl::string_view path = request.path;
+  const bool validate = one && absl::EndsWith(path, kValidateSuffix);
+  const bool estimate = one && absl::EndsWith(path, kEstimateSuffix);
+  const char* allowed = validate ? "POST" : "GET, HEAD";
+  if (validate ? request.method != "POST" : request.method != "GET" && request.method != "HEAD") {
     HttpReply reply = HubError(405, absl::StrCat("Method not allowed: ", request.method));
-    reply.headers.emplace_back("Allow", "GET, HEAD");
+    reply.headers.emplace_back("Allow", allowed);
     return reply;
   }
   if (auth_ != nullptr) {
@@ -99,8 +112,10 @@ HttpReply JsonView::Handle(const HttpRequest& request) {
       return reply;
     }
   }
-  return list ? List(request)
-              : Get(request, absl::string_view(request.path).substr(kModelPrefix.size()));
+  const absl::string_view id = one ? path.substr(kModelPrefix.size()) : absl::string_view();
+  if (validate) return Validate(request, id.substr(0, id.size() - kValidateSuffix.size()));
+  if (estimate) return Estimate(request, id.substr(0, id.size() - kEstimateSuffix.size()));
+  return list ? List(request) : Get(request, id);
 }
 
 HttpReply JsonView::Get(const HttpRequest& request, absl::string_view id) const {
