@@ -10,6 +10,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/string_view.h"
+#include "absl/types/optional.h"
 #include "rapidjson/stringbuffer.h"
 #include "rapidjson/writer.h"
 #include "services/common/log.h"
@@ -337,21 +338,24 @@ bool CompiledRequestSchema::Validate(rapidjson::Document* parameters,
                                      Violations* violations) const {
   if (valijson_ == nullptr) return false;
   if (integral_doubles_are_integers_) MakeWholeNumbersIntegers(parameters);
-  valijson::ValidationResults results;
-  bool valid;
+  // Made only for a request that fails: an empty one allocates already.
+  absl::optional<valijson::ValidationResults> results;
   try {
     valijson::Validator validator(valijson::Validator::kStrongTypes);
     valijson::adapters::RapidJsonAdapter adapter(*parameters);
-    valid = validator.validate(valijson_->schema, adapter, &results);
+    // Most requests are valid: a first pass that keeps no errors stops at the
+    // first failure; only a request that fails is checked again for every
+    // violation.
+    if (validator.validate(valijson_->schema, adapter, nullptr)) return true;
+    validator.validate(valijson_->schema, adapter, &results.emplace());
   } catch (const std::exception& e) {
     Violation* violation = violations->Add();
     violation->set_message(absl::StrCat("the parameters could not be checked: ", e.what()));
     return false;
   }
-  if (valid) return true;
   const int before = violations->size();
   valijson::ValidationResults::Error error;
-  while (results.popError(error)) {
+  while (results->popError(error)) {
     const ErrorPattern* pattern = nullptr;
     for (const ErrorPattern& p : kErrorPatterns) {
       if (absl::StartsWith(error.description, p.prefix)) {
