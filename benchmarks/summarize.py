@@ -138,6 +138,17 @@ def main():
                  "≥ 0.20",
                  m + cpu_ratio_note("search_typo", search_runs) if search_runs
                  else "not measured (no 100,000-model run)", ok))
+    m, ok = per_run("estimate_cost", ratio, lambda v: v >= 0.80, runs)
+    rows.append(("EstimateCost of one model / Health.Check", "≥ 0.80",
+                 m + cpu_ratio_note("estimate_cost", runs), ok))
+    m, ok = per_run("validate_request", ratio, lambda v: v >= 0.50, runs)
+    rows.append(("ValidateRequest, a 10-field payload against a compiled schema / Health.Check",
+                 "≥ 0.50", m + cpu_ratio_note("validate_request", runs), ok))
+    m, ok = per_run("estimate_filtered", ratio, lambda v: v >= 0.05, large_runs)
+    rows.append(("EstimateCost over a filter matching 10,000 of 100,000 models, first page of 50 "
+                 "/ Health.Check", "≥ 0.05",
+                 m + cpu_ratio_note("estimate_filtered", large_runs) if large_runs
+                 else "not measured (no 100,000-model run)", ok))
     m, ok = per_run("get_model_latency", lambda r: round(r["p50_us"], 1) if r["ok"] else None,
                     lambda v: v <= 100, runs)
     # The same for Health.Check, the floor set by the transport, when it was measured.

@@ -25,10 +25,11 @@ build_packages=(
   libutf8proc-dev
 )
 # python3-prometheus-client: an independent parser of the /metrics exposition in the tests.
+# json-schema-test-suite: the official JSON Schema tests, run against ValidateRequest's validator.
 test_packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-grpcio python3-protobuf python3-prometheus-client
-  nodejs npm
+  nodejs npm json-schema-test-suite
 )
 
 # --- optional modes: shipping tools ---
@@ -87,6 +88,38 @@ if ((${#missing[@]})); then
   $sudo apt-get update -qq
   $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
+
+# valijson (JSON Schema validation, header-only) for the build modes. Debian's libvalijson-dev
+# depends on every JSON library valijson has an adapter for (Qt 5, Poco, yaml-cpp, jsoncpp,
+# nlohmann-json, picojson: 69 packages on a bookworm machine), of which the project uses only
+# RapidJSON, already installed. So its .deb, verified by apt like any package, is unpacked
+# without them: the headers into /usr/local/include/valijson, its copyright beside them.
+install_valijson_headers() {
+  local version
+  version=$(apt-cache policy libvalijson-dev 2>/dev/null | awk '/Candidate:/ {print $2}')
+  if [[ -f /usr/include/valijson/validator.hpp ]]; then return; fi  # installed the Debian way
+  if [[ -n "$version" && -f /usr/local/include/valijson/.debian-version &&
+        $(cat /usr/local/include/valijson/.debian-version) == "$version" ]]; then
+    return
+  fi
+  echo "install-deps: unpacking the headers of libvalijson-dev ${version:-}"
+  local sudo="" work
+  [[ $(id -u) -eq 0 ]] || sudo="sudo"
+  work=$(mktemp -d)
+  if [[ -z "$version" ]]; then $sudo apt-get update -qq; fi
+  (cd "$work" && apt-get download -qq libvalijson-dev 2>/dev/null) ||
+    (cd "$work" && $sudo apt-get update -qq && apt-get download -qq libvalijson-dev)
+  dpkg-deb -x "$work"/libvalijson-dev_*.deb "$work/root"
+  $sudo rm -rf /usr/local/include/valijson
+  $sudo cp -r "$work/root/usr/include/valijson" /usr/local/include/valijson
+  $sudo install -D -m 0644 "$work/root/usr/share/doc/libvalijson-dev/copyright" \
+    /usr/local/share/doc/valijson/copyright
+  dpkg-deb -f "$work"/libvalijson-dev_*.deb Version | $sudo tee /usr/local/include/valijson/.debian-version >/dev/null
+  rm -rf "$work"
+}
+case "$mode" in
+  "" | --build) install_valijson_headers ;;
+esac
 
 # Node.js tools the checks use (buf), pinned by package-lock.json.
 if [[ -z "$mode" ]]; then

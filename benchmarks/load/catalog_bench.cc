@@ -23,6 +23,7 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
@@ -49,11 +50,13 @@ ABSL_FLAG(std::string, label, "run", "names this run in the table and the JSON l
 ABSL_FLAG(
     std::string, scenarios,
     "memory,health,get_model,list_models,list_models_basic,list_filtered,list_ordered,batch_get,"
-    "search_models,search_typo,health_latency,get_model_latency,watch",
+    "search_models,search_typo,estimate_cost,estimate_filtered,validate_request,health_latency,"
+    "get_model_latency,watch",
     "comma-separated scenarios to run, in this order: memory, health, get_model, "
     "list_models (FULL pages), list_models_basic, list_filtered (--list_filter), list_ordered "
     "(--list_order_by), batch_get (--batch_ids ids), search_models (2-6 characters), "
-    "search_typo (two words, one with a typo), health_latency, "
+    "search_typo (two words, one with a typo), estimate_cost (one model), estimate_filtered "
+    "(--estimate_filter, first page of 50), validate_request (ten parameters), health_latency, "
     "get_model_latency, watch, sync, live_during_sync "
     "(*_latency: one connection, one call at a time)");
 ABSL_FLAG(int, connections, 4, "connections of the closed-loop scenarios");
@@ -68,6 +71,8 @@ ABSL_FLAG(absl::Duration, latency_duration, absl::Seconds(10),
           "measured window of the *_latency scenarios (one connection, one call at a time)");
 ABSL_FLAG(int, list_page_size, 100, "page_size of list_models");
 ABSL_FLAG(int, search_page_size, 50, "page_size of search_models");
+ABSL_FLAG(std::string, estimate_filter, "id = \"gen-image-*\"",
+          "filter of estimate_filtered: the generated catalog's base image models, a tenth of it");
 ABSL_FLAG(std::string, list_filter, R"(capabilities.input:image AND endpoint="/chat/completions")",
           "list_filtered: the filter of its BASIC pages");
 ABSL_FLAG(std::string, list_order_by, "pricing.input_cost_per_token",
@@ -98,6 +103,8 @@ using ::grpc::health::v1::HealthCheckRequest;
 using ::grpc::health::v1::HealthCheckResponse;
 using ::modelcatalog::v1::BatchGetModelsRequest;
 using ::modelcatalog::v1::BatchGetModelsResponse;
+using ::modelcatalog::v1::EstimateCostRequest;
+using ::modelcatalog::v1::EstimateCostResponse;
 using ::modelcatalog::v1::GetModelRequest;
 using ::modelcatalog::v1::GetModelResponse;
 using ::modelcatalog::v1::ListModelsRequest;
@@ -105,6 +112,8 @@ using ::modelcatalog::v1::ListModelsResponse;
 using ::modelcatalog::v1::ModelCatalogService;
 using ::modelcatalog::v1::SearchModelsRequest;
 using ::modelcatalog::v1::SearchModelsResponse;
+using ::modelcatalog::v1::ValidateRequestRequest;
+using ::modelcatalog::v1::ValidateRequestResponse;
 
 // ---- the calls of the closed-loop scenarios ----
 //
@@ -278,6 +287,89 @@ RawScenario SearchModelsScenario(const std::vector<std::string>& queries, int pa
   s.check = [](const std::string&, const std::string& bytes) {
     SearchModelsResponse response;
     return response.ParseFromString(bytes) && response.models_size() > 0;
+  };
+  return s;
+}
+
+// EstimateCost of one model, a random one of `ids` each call, for a usage
+// that every pricing method bills. Models whose prices are null at the hub
+// (the generated "chat-lite" ones) cannot be priced: they are not asked.
+RawScenario EstimateCostScenario(const std::vector<std::string>& ids) {
+  RawScenario s;
+  s.method = "/modelcatalog.v1.ModelCatalogService/EstimateCost";
+  for (const std::string& id : ids) {
+    if (absl::StrContains(id, "chat-lite")) continue;
+    EstimateCostRequest request;
+    request.add_model_ids(id);
+    modelcatalog::v1::Usage* usage = request.mutable_usage();
+    usage->set_input_tokens(1000000);
+    usage->set_output_tokens(200000);
+    usage->set_seconds(12.5);
+    usage->set_images(2);
+    usage->set_video_output_seconds(10);
+    s.requests.push_back(request.SerializeAsString());
+  }
+  s.check = [](const std::string& request_bytes, const std::string& bytes) {
+    EstimateCostRequest request;
+    EstimateCostResponse response;
+    return request.ParseFromString(request_bytes) && response.ParseFromString(bytes) &&
+           response.estimates_size() == 1 &&
+           response.estimates(0).model_id() == request.model_ids(0) &&
+           !response.estimates(0).total().empty();
+  };
+  return s;
+}
+
+// EstimateCost over a filter, the first page of `page_size`, cheapest first.
+RawScenario EstimateFilteredScenario(const std::string& filter, int page_size) {
+  RawScenario s;
+  s.method = "/modelcatalog.v1.ModelCatalogService/EstimateCost";
+  EstimateCostRequest request;
+  request.set_filter(filter);
+  request.mutable_usage()->set_images(1);
+  request.set_page_size(page_size);
+  s.requests.push_back(request.SerializeAsString());
+  s.check = [page_size](const std::string&, const std::string& bytes) {
+    EstimateCostResponse response;
+    return response.ParseFromString(bytes) &&
+           response.estimates_size() == std::min(page_size, response.total_size());
+  };
+  return s;
+}
+
+// ValidateRequest of a typical chat request, ten parameters as a Struct,
+// against the generated chat models' schema (prompt, temperature and the
+// eight of ChatParameters in the hub emulator's generator), which the first
+// call of each model compiles.
+RawScenario ValidateRequestScenario(const std::vector<std::string>& ids) {
+  RawScenario s;
+  s.method = "/modelcatalog.v1.ModelCatalogService/ValidateRequest";
+  for (const std::string& id : ids) {
+    // The generated chat models with a schema: gen-chat-NNNNNN with NNNNNN a multiple of 30.
+    int index = 0;
+    if (!absl::StartsWith(id, "gen-chat-") || !absl::SimpleAtoi(id.substr(9), &index) ||
+        index % 3 != 0) {
+      continue;
+    }
+    ValidateRequestRequest request;
+    request.set_model_id(id);
+    auto& fields = *request.mutable_parameters()->mutable_fields();
+    fields["prompt"].set_string_value("Write a haiku about the sea at night.");
+    fields["temperature"].set_number_value(0.7);
+    fields["top_p"].set_number_value(0.9);
+    fields["max_tokens"].set_number_value(512);
+    fields["presence_penalty"].set_number_value(0);
+    fields["frequency_penalty"].set_number_value(0.5);
+    fields["n"].set_number_value(1);
+    fields["seed"].set_number_value(42);
+    fields["stream"].set_bool_value(false);
+    auto* stop = fields["stop"].mutable_list_value();
+    stop->add_values()->set_string_value("\n\n");
+    s.requests.push_back(request.SerializeAsString());
+  }
+  s.check = [](const std::string&, const std::string& bytes) {
+    ValidateRequestResponse response;
+    return response.ParseFromString(bytes) && response.valid() && response.notes().empty();
   };
   return s;
 }
@@ -610,6 +702,9 @@ int Run() {
   raw["health_latency"] = raw["health"];
   raw["search_models"] = SearchModelsScenario(queries, search_page_size);
   raw["search_typo"] = SearchModelsScenario(typo_queries, search_page_size);
+  raw["estimate_cost"] = EstimateCostScenario(context.catalog.ids);
+  raw["estimate_filtered"] = EstimateFilteredScenario(absl::GetFlag(FLAGS_estimate_filter), 50);
+  raw["validate_request"] = ValidateRequestScenario(context.catalog.ids);
   raw["batch_get"] =
       BatchGetScenario(context.catalog.ids, absl::GetFlag(FLAGS_batch_ids), 10000, seed);
   // The list scenarios: each query's pages are read once, before any load.
@@ -681,8 +776,9 @@ int Run() {
   // machine whose other load drifts during the run skews them alike. Each
   // ratio to Health.Check is the median of the per-round ratios.
   const std::vector<std::string> throughput_names = {
-      "health",       "get_model", "list_models",   "list_models_basic", "list_filtered",
-      "list_ordered", "batch_get", "search_models", "search_typo"};
+      "health",        "get_model",     "list_models",       "list_models_basic",
+      "list_filtered", "list_ordered",  "batch_get",         "search_models",
+      "search_typo",   "estimate_cost", "estimate_filtered", "validate_request"};
   std::vector<std::string> block;
   for (const std::string& scenario : scenarios) {
     if (std::find(throughput_names.begin(), throughput_names.end(), scenario) !=

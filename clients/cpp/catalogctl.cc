@@ -63,6 +63,13 @@ ABSL_FLAG(std::string, page_token, "", "list, search: continue from this page to
 ABSL_FLAG(bool, all, false, "list, search: follow next_page_token to the last page.");
 ABSL_FLAG(bool, live, false, "get: ask the hub for the live deployment status.");
 ABSL_FLAG(std::string, resume_token, "", "watch: continue after the event with this token.");
+ABSL_FLAG(int64_t, input_tokens, 0, "cost: input tokens of the call.");
+ABSL_FLAG(int64_t, output_tokens, 0, "cost: output tokens of the call.");
+ABSL_FLAG(double, seconds, 0, "cost: seconds of compute (time-priced models).");
+ABSL_FLAG(int64_t, images, 0, "cost: images generated (per_image models).");
+ABSL_FLAG(double, video_output_seconds, 0, "cost: seconds of video generated.");
+ABSL_FLAG(bool, high_res, false, "cost: the video is high resolution.");
+ABSL_FLAG(bool, with_audio, false, "cost: the video has audio.");
 
 namespace modelcatalog {
 namespace {
@@ -81,6 +88,10 @@ Usage:
   catalogctl [flags] watch [ID...] [--resume_token=TOKEN]   (Ctrl-C stops)
   catalogctl [flags] activate ID
   catalogctl [flags] deactivate ID
+  catalogctl [flags] cost ID... --input_tokens=N --output_tokens=N   (or --seconds, --images,
+                          --video_output_seconds [--high_res|--with_audio])
+  catalogctl [flags] cost --filter=EXPR [usage flags] [--page_size=N] [--all]   (cheapest first)
+  catalogctl [flags] validate ID 'JSON'   (exits 1 when the parameters are not valid)
 
 Flags: --server=HOST:PORT (default localhost:50051, env CATALOGCTL_SERVER),
        --output=table|json (--json: the same as --output=json), --timeout=10s,
@@ -428,6 +439,86 @@ int Run(int argc, char** argv) {
       std::cout << model.id() << ": " << DeploymentSummary(model) << "\n";
     }
     return 0;
+  }
+  if (command == "cost") {
+    modelcatalog::v1::EstimateCostRequest request;
+    for (size_t i = 2; i < args.size(); ++i) request.add_model_ids(args[i]);
+    request.set_filter(absl::GetFlag(FLAGS_filter));
+    if (request.model_ids().empty() == request.filter().empty()) {
+      ExitWithUsageError("usage: catalogctl cost ID... [usage flags] | cost --filter=EXPR");
+    }
+    modelcatalog::v1::Usage* usage = request.mutable_usage();
+    usage->set_input_tokens(absl::GetFlag(FLAGS_input_tokens));
+    usage->set_output_tokens(absl::GetFlag(FLAGS_output_tokens));
+    usage->set_seconds(absl::GetFlag(FLAGS_seconds));
+    usage->set_images(absl::GetFlag(FLAGS_images));
+    usage->set_video_output_seconds(absl::GetFlag(FLAGS_video_output_seconds));
+    usage->set_high_res(absl::GetFlag(FLAGS_high_res));
+    usage->set_with_audio(absl::GetFlag(FLAGS_with_audio));
+    if (!request.filter().empty()) {
+      request.set_page_size(absl::GetFlag(FLAGS_page_size));
+      request.set_page_token(absl::GetFlag(FLAGS_page_token));
+    }
+    std::vector<std::vector<std::string>> rows = {{"MODEL", "TOTAL (USD)", "BREAKDOWN"}};
+    while (true) {
+      modelcatalog::v1::EstimateCostResponse response;
+      grpc::Status status = stub->EstimateCost(NewContext().get(), request, &response);
+      if (!status.ok()) return Fail(status);
+      if (json) {
+        std::cout << ToJson(response) << "\n";
+      } else {
+        for (const modelcatalog::v1::CostEstimate& e : response.estimates()) {
+          std::vector<std::string> lines;
+          for (const modelcatalog::v1::CostLine& line : e.lines()) {
+            lines.push_back(absl::StrCat(line.usage_field(), " ", line.quantity(), " × ",
+                                         line.price_field(), " ", line.unit_price(), " = ",
+                                         line.amount()));
+          }
+          rows.push_back({e.model_id(), e.total(), absl::StrJoin(lines, "; ")});
+        }
+      }
+      if (!absl::GetFlag(FLAGS_all) || response.next_page_token().empty()) {
+        if (!json) {
+          PrintTable(rows);
+          if (!request.filter().empty()) {
+            std::cout << response.total_size() << " priced, " << response.unpriced_size()
+                      << " matching models could not be priced for this usage"
+                      << (response.next_page_token().empty()
+                              ? ""
+                              : absl::StrCat("; next page: --page_token=",
+                                             response.next_page_token()))
+                      << "\n";
+          }
+        }
+        return 0;
+      }
+      request.set_page_token(response.next_page_token());
+    }
+  }
+  if (command == "validate") {
+    if (args.size() != 4) ExitWithUsageError("usage: catalogctl validate ID 'JSON'");
+    modelcatalog::v1::ValidateRequestRequest request;
+    request.set_model_id(args[2]);
+    request.set_parameters_json(args[3]);
+    modelcatalog::v1::ValidateRequestResponse response;
+    grpc::Status status = stub->ValidateRequest(NewContext().get(), request, &response);
+    if (!status.ok()) return Fail(status);
+    if (json) {
+      std::cout << ToJson(response) << "\n";
+    } else {
+      std::cout << (response.valid() ? "valid" : "not valid") << "\n";
+      if (!response.schema_error().empty())
+        std::cout << "schema: " << response.schema_error() << "\n";
+      if (response.violations_size() > 0) {
+        std::vector<std::vector<std::string>> rows = {{"POINTER", "KEYWORD", "MESSAGE"}};
+        for (const modelcatalog::v1::Violation& v : response.violations()) {
+          rows.push_back({v.pointer().empty() ? "(root)" : v.pointer(), v.keyword(), v.message()});
+        }
+        PrintTable(rows);
+      }
+      for (const std::string& note : response.notes()) std::cout << "note: " << note << "\n";
+    }
+    return response.valid() ? 0 : 1;
   }
   if (command == "watch") {
     modelcatalog::v1::WatchDeploymentsRequest request;

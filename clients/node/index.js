@@ -186,6 +186,43 @@ async function* watch(catalog, modelIds = [], { resumeToken = '', initialBackoff
   }
 }
 
+/**
+ * Resolves with the CostEstimate of each model (in the order asked) for one call with `usage`
+ * ({ input_tokens, output_tokens, seconds, images, video_output_seconds, high_res, with_audio }),
+ * from one EstimateCost call. Amounts (`total`, each line's `amount`) are exact decimal
+ * strings in US dollars: keep them as strings or read them with a decimal library, not
+ * Number. A model the usage cannot be priced on rejects with FAILED_PRECONDITION naming the
+ * missing price; a negative quantity with INVALID_ARGUMENT naming the field.
+ */
+async function estimateCost(catalog, modelIds, usage, { timeoutMs } = {}) {
+  const response = await call(catalog, 'EstimateCost', { model_ids: [...modelIds], usage }, { timeoutMs });
+  return response.estimates;
+}
+
+/**
+ * Yields the CostEstimate of every model matching `filter` that `usage` can be priced on,
+ * cheapest first (ties by id), over all pages; models that cannot be priced are left out.
+ */
+async function* iterCheapest(catalog, filter, usage, { pageSize = 0, timeoutMs } = {}) {
+  let pageToken = '';
+  do {
+    const response = await call(catalog, 'EstimateCost',
+      { filter, usage, page_size: pageSize, page_token: pageToken }, { timeoutMs });
+    yield* response.estimates;
+    pageToken = response.next_page_token;
+  } while (pageToken);
+}
+
+/**
+ * Checks `parameters` (an object, sent as JSON, or JSON text) against the model's
+ * request_schema; resolves with { valid, violations: [{ pointer, keyword, message }], notes,
+ * schema_error }. Text that is not JSON rejects with INVALID_ARGUMENT.
+ */
+function validateRequest(catalog, modelId, parameters, { timeoutMs } = {}) {
+  const text = typeof parameters === 'string' ? parameters : JSON.stringify(parameters);
+  return call(catalog, 'ValidateRequest', { model_id: modelId, parameters_json: text }, { timeoutMs });
+}
+
 module.exports = {
   grpc,
   ModelCatalogService,
@@ -199,5 +236,8 @@ module.exports = {
   iterModels,
   iterSearch,
   batchGetModels,
+  estimateCost,
+  iterCheapest,
+  validateRequest,
   watch,
 };

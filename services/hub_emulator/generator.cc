@@ -162,6 +162,52 @@ void FineTuning(Writer& w, Kind kind, bool tunable) {
   w.EndObject();
 }
 
+// A number (or integer) property between `minimum` and `maximum`.
+void BoundedNumber(Writer& w, absl::string_view name, absl::string_view type, double minimum,
+                   double maximum) {
+  w.Key(name.data(), static_cast<rapidjson::SizeType>(name.size()));
+  w.StartObject();
+  w.Key("type");
+  Str(w, type);
+  w.Key("minimum");
+  w.Double(minimum);
+  w.Key("maximum");
+  w.Double(maximum);
+  w.EndObject();
+}
+
+// The rest of a chat model's parameters, as chat APIs take them: with the
+// prompt and the temperature, the ten of a typical chat request.
+void ChatParameters(Writer& w) {
+  BoundedNumber(w, "top_p", "number", 0, 1);
+  BoundedNumber(w, "max_tokens", "integer", 1, 64000);
+  BoundedNumber(w, "presence_penalty", "number", -2, 2);
+  BoundedNumber(w, "frequency_penalty", "number", -2, 2);
+  BoundedNumber(w, "n", "integer", 1, 8);
+  w.Key("stop");
+  w.StartObject();
+  w.Key("type");
+  Str(w, "array");
+  w.Key("maxItems");
+  w.Int(4);
+  w.Key("items");
+  w.StartObject();
+  w.Key("type");
+  Str(w, "string");
+  w.EndObject();
+  w.EndObject();
+  w.Key("seed");
+  w.StartObject();
+  w.Key("type");
+  StringArray(w, {"integer", "null"});
+  w.EndObject();
+  w.Key("stream");
+  w.StartObject();
+  w.Key("type");
+  Str(w, "boolean");
+  w.EndObject();
+}
+
 void RequestSchema(Writer& w, Kind kind, int index) {
   w.Key("request_schema");
   if (index % 3 != 0) {
@@ -213,6 +259,7 @@ void RequestSchema(Writer& w, Kind kind, int index) {
     w.Key("maximum");
     w.Int(2);
     w.EndObject();
+    if (kind == Kind::kChat) ChatParameters(w);
   }
   w.EndObject();
   w.Key("additionalProperties");

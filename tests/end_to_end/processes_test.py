@@ -173,7 +173,7 @@ class EndToEndTest(unittest.TestCase):
         by_name = {f.name: f for f in families}
         calls = by_name["modelcatalog_rpc_calls"]
         self.assertEqual(calls.type, "counter")
-        self.assertEqual(len(calls.samples), 8 * 17)  # every method and code, zeros included
+        self.assertEqual(len(calls.samples), 10 * 17)  # every method and code, zeros included
         listed = [s for s in calls.samples
                   if s.labels == {"method": "ListModels", "code": "OK"}]
         self.assertGreaterEqual(listed[0].value, 1)
@@ -295,6 +295,35 @@ class EndToEndTest(unittest.TestCase):
         without = sorted(m.id for m in image_models if not m.pricing.HasField("cost_per_image"))
         self.assertEqual([m["id"] for m in listed], [m.id for m in with_price] + without)
         self.assertNotIn("request_schema", listed[0])  # BASIC, the list's default
+
+    def test_catalogctl_prices_by_id_and_by_filter(self):
+        result = self.catalogctl("cost", "claude-sonnet-4-6", "gpt-5-mini",
+                                 "--input_tokens=1000000", "--output_tokens=200000")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        rows = [line.split()[:2] for line in result.stdout.splitlines()[1:] if line]
+        self.assertEqual(rows, [["claude-sonnet-4-6", "6"], ["gpt-5-mini", "0.65"]])
+        result = self.catalogctl("--json", "cost", "--filter=capabilities.output:image", "--images=4",
+                                 "--page_size=1", "--all")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        pages = [json.loads(page) for page in split_json_documents(result.stdout)]
+        totals = [e["total"] for page in pages for e in page.get("estimates", [])]
+        self.assertEqual(totals[0], "0.1")
+        self.assertEqual(totals, sorted(totals, key=float))
+        missing = self.catalogctl("cost", "gemini-2-5-flash", "--input_tokens=5")
+        self.assertEqual(missing.returncode, 1)
+        self.assertIn("FAILED_PRECONDITION", missing.stderr)
+        self.assertIn("pricing.input_cost_per_token", missing.stderr)
+        self.assertEqual(self.catalogctl("cost", "--input_tokens=5").returncode, 2)
+
+    def test_catalogctl_validates_and_exits_1_when_not_valid(self):
+        bad = self.catalogctl("validate", "flux-2-dev", '{"prompt": "a fox", "num_images": 9}')
+        self.assertEqual(bad.returncode, 1, bad.stderr)
+        self.assertIn("not valid", bad.stdout)
+        self.assertIn("/num_images", bad.stdout)
+        self.assertIn("must be at most 4, got 9", bad.stdout)
+        good = self.catalogctl("validate", "flux-2-dev", '{"prompt": "a fox"}')
+        self.assertEqual(good.returncode, 0, good.stderr)
+        self.assertEqual(good.stdout.splitlines()[0], "valid")
 
     def test_catalogctl_gets_several_models_in_one_call(self):
         ids = [self.hub_ids[-1], self.hub_ids[0], self.hub_ids[-1]]

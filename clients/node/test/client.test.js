@@ -221,6 +221,42 @@ test('a filter that does not parse is INVALID_ARGUMENT', async () => {
   }
 });
 
+test('estimateCost is exact and names what it refuses', async () => {
+  const [claude, mini] = await mc.estimateCost(clients.catalog, ['claude-sonnet-4-6', 'gpt-5-mini'],
+    { input_tokens: 1000000, output_tokens: 200000 }, { timeoutMs: 10000 });
+  assert.equal(claude.total, '6');
+  assert.equal(mini.total, '0.65'); // 0.6499999999999999 in Number arithmetic
+  assert.deepEqual(mini.lines.map((l) => [l.price_field, l.amount]),
+    [['input_cost_per_token', '0.25'], ['output_cost_per_token', '0.4']]);
+  await assert.rejects(mc.estimateCost(clients.catalog, ['gemini-2-5-flash'], { input_tokens: 10 }), (err) => {
+    assert.equal(err.code, mc.grpc.status.FAILED_PRECONDITION);
+    assert.match(err.details, /pricing\.input_cost_per_token/);
+    return true;
+  });
+  await assert.rejects(mc.estimateCost(clients.catalog, ['flux-2-dev'], { images: -1 }), (err) => {
+    assert.equal(err.code, mc.grpc.status.INVALID_ARGUMENT);
+    assert.match(err.details, /usage\.images/);
+    return true;
+  });
+});
+
+test('iterCheapest lists priced models cheapest first over every page', async () => {
+  const found = await collect(mc.iterCheapest(clients.catalog, 'capabilities.output:image', { images: 4 }, { pageSize: 1 }));
+  assert.deepEqual([found[0].model_id, found[0].total], ['flux-2-dev', '0.1']);
+  const cents = found.map((e) => Math.round(Number(e.total) * 100));
+  assert.deepEqual(cents, [...cents].sort((a, b) => a - b));
+});
+
+test('validateRequest reports the pointer, keyword and message of each violation', async () => {
+  const answer = await mc.validateRequest(clients.catalog, 'flux-2-dev', { prompt: 'a fox', num_images: 9 });
+  assert.equal(answer.valid, false);
+  assert.deepEqual(answer.violations.map((v) => [v.pointer, v.keyword, v.message]),
+    [['/num_images', 'maximum', 'must be at most 4, got 9']]);
+  assert.equal((await mc.validateRequest(clients.catalog, 'flux-2-dev', { prompt: 'a fox' })).valid, true);
+  await assert.rejects(mc.validateRequest(clients.catalog, 'flux-2-dev', '{not json'),
+    (err) => err.code === mc.grpc.status.INVALID_ARGUMENT);
+});
+
 test('GetModel returns NOT_FOUND with the hub\'s message', async () => {
   await assert.rejects(mc.call(clients.catalog, 'GetModel', { id: 'no-such-model' }), (err) => {
     assert.equal(err.code, mc.grpc.status.NOT_FOUND);

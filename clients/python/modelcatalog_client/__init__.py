@@ -12,6 +12,12 @@
     models = mc.batch_get_models(stub, ["flux-2-dev", "qwen-image-max"])  # in this order
     for event in mc.watch(stub, ["acme-support-bot"]):
         print(mc.pb.WatchEventType.Name(event.type), event.model_id, event.status_raw)
+    [estimate] = mc.estimate_cost(stub, ["claude-sonnet-4-6"], input_tokens=1_000_000)
+    print(mc.total(estimate))  # Decimal('3'): exact
+    cheapest = next(mc.iter_cheapest(stub, "capabilities.output:image", images=4))
+    answer = mc.validate_request(stub, "flux-2-dev", {"prompt": "a fox", "num_images": 9})
+    for v in answer.violations:
+        print(v.pointer, v.keyword, v.message)  # /num_images maximum must be at most 4, got 9
 
 The message and service stubs are generated from proto/ by clients/generate.sh into
 `modelcatalog_client._gen` and re-exported here as `pb` (messages) and `pb_grpc`
@@ -20,6 +26,7 @@ Needs grpcio and protobuf (Debian: python3-grpcio, python3-protobuf).
 """
 
 import collections
+import decimal
 import json
 import os
 import time
@@ -33,8 +40,9 @@ from modelcatalog_client._gen.modelcatalog.v1 import catalog_service_pb2_grpc as
 from modelcatalog_client._gen.modelcatalog.v1 import model_pb2 as model_pb
 
 __all__ = [
-    "SERVICE_CONFIG", "batch_get_models", "catalog_stub", "connect", "health_pb", "health_pb_grpc",
-    "iter_models", "iter_search", "model_pb", "pb", "pb_grpc", "wait_for_serving", "watch",
+    "SERVICE_CONFIG", "batch_get_models", "catalog_stub", "connect", "estimate_cost", "health_pb",
+    "health_pb_grpc", "iter_cheapest", "iter_models", "iter_search", "model_pb", "pb", "pb_grpc",
+    "total", "validate_request", "wait_for_serving", "watch",
 ]
 
 
@@ -180,6 +188,52 @@ def batch_get_models(stub, ids, timeout=None, **fields):
     """
     return list(stub.BatchGetModels(pb.BatchGetModelsRequest(ids=list(ids), **fields),
                                     timeout=timeout).models)
+
+
+def estimate_cost(stub, model_ids, timeout=None, **usage):
+    """Returns the CostEstimate of each model (in the order asked) for one call with this usage,
+    from one EstimateCost call.
+
+    `usage` is the Usage fields: input_tokens, output_tokens, seconds, images,
+    video_output_seconds, high_res, with_audio. Amounts are exact decimal strings: read them
+    with total() or decimal.Decimal, not float. A model the usage cannot be priced on raises
+    grpc.RpcError FAILED_PRECONDITION naming the missing price; a negative quantity
+    INVALID_ARGUMENT naming the field; an unknown id NOT_FOUND.
+    """
+    request = pb.EstimateCostRequest(model_ids=list(model_ids), usage=pb.Usage(**usage))
+    return list(stub.EstimateCost(request, timeout=timeout).estimates)
+
+
+def iter_cheapest(stub, filter, page_size=0, timeout=None, **usage):
+    """Yields the CostEstimate of every model matching `filter` (AIP-160) that the usage can
+    be priced on, cheapest first (ties by id), following next_page_token to the last page.
+    Models that cannot be priced for this usage are left out."""
+    token = ""
+    while True:
+        response = stub.EstimateCost(
+            pb.EstimateCostRequest(filter=filter, usage=pb.Usage(**usage), page_size=page_size,
+                                   page_token=token),
+            timeout=timeout)
+        yield from response.estimates
+        token = response.next_page_token
+        if not token:
+            return
+
+
+def total(estimate_or_amount):
+    """A CostEstimate's total (or any amount string of one) as an exact decimal.Decimal."""
+    text = getattr(estimate_or_amount, "total", estimate_or_amount)
+    return decimal.Decimal(text)
+
+
+def validate_request(stub, model_id, parameters, timeout=None):
+    """Checks `parameters` (a dict, sent as JSON so integers stay integers, or JSON text)
+    against the model's request_schema; returns the ValidateRequestResponse: `valid`, and
+    `violations` each with a JSON Pointer, the keyword and a message. A model without a
+    schema is valid with a note; text that is not JSON raises INVALID_ARGUMENT."""
+    text = parameters if isinstance(parameters, str) else json.dumps(parameters)
+    return stub.ValidateRequest(
+        pb.ValidateRequestRequest(model_id=model_id, parameters_json=text), timeout=timeout)
 
 
 def watch(stub, model_ids=(), resume_token=None, max_backoff=5.0, initial_backoff=0.2,

@@ -342,6 +342,43 @@ class ClientTest(unittest.TestCase):
         stream.close()
         self.assertNotIn(mc.model_pb.DEPLOYMENT_STATUS_ACTIVE, before)
 
+    # EstimateCost and ValidateRequest through the helpers.
+
+    def test_estimate_cost_is_exact(self):
+        [claude, mini] = mc.estimate_cost(self.stub, ["claude-sonnet-4-6", "gpt-5-mini"],
+                                          input_tokens=1_000_000, output_tokens=200_000, timeout=5)
+        self.assertEqual(mc.total(claude), mc.decimal.Decimal("6"))
+        # In floats 0.6499999999999999.
+        self.assertEqual(mc.total(mini), mc.decimal.Decimal("0.65"))
+        self.assertEqual([line.amount for line in mini.lines], ["0.25", "0.4"])
+
+    def test_iter_cheapest_orders_by_total(self):
+        found = [(e.model_id, e.total) for e in
+                 mc.iter_cheapest(self.stub, "capabilities.output:image", page_size=1, images=4)]
+        self.assertEqual(found[0], ("flux-2-dev", "0.1"))
+        totals = [mc.total(t) for _, t in found]
+        self.assertEqual(totals, sorted(totals))
+
+    def test_estimate_cost_refusals_name_the_field(self):
+        with self.assertRaises(grpc.RpcError) as missing:
+            mc.estimate_cost(self.stub, ["gemini-2-5-flash"], input_tokens=10)
+        self.assertEqual(missing.exception.code(), grpc.StatusCode.FAILED_PRECONDITION)
+        self.assertIn("pricing.input_cost_per_token", missing.exception.details())
+        with self.assertRaises(grpc.RpcError) as negative:
+            mc.estimate_cost(self.stub, ["flux-2-dev"], images=-1)
+        self.assertEqual(negative.exception.code(), grpc.StatusCode.INVALID_ARGUMENT)
+        self.assertIn("usage.images", negative.exception.details())
+
+    def test_validate_request_reports_pointer_keyword_and_message(self):
+        answer = mc.validate_request(self.stub, "flux-2-dev", {"prompt": "a fox", "num_images": 9})
+        self.assertFalse(answer.valid)
+        self.assertEqual([(v.pointer, v.keyword, v.message) for v in answer.violations],
+                         [("/num_images", "maximum", "must be at most 4, got 9")])
+        self.assertTrue(mc.validate_request(self.stub, "flux-2-dev", {"prompt": "a fox"}).valid)
+        with self.assertRaises(grpc.RpcError) as bad:
+            mc.validate_request(self.stub, "flux-2-dev", "{not json")
+        self.assertEqual(bad.exception.code(), grpc.StatusCode.INVALID_ARGUMENT)
+
 
 class WatchReconnectUnitTest(unittest.TestCase):
     """watch() against a scripted stub: which token each reconnect carries."""

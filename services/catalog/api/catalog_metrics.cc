@@ -8,9 +8,9 @@
 namespace modelcatalog::catalog {
 namespace {
 
-constexpr const char* kRpcNames[] = {"ListModels",      "SearchModels",     "GetModel",
-                                     "GetSyncStatus",   "WatchDeployments", "ActivateModel",
-                                     "DeactivateModel", "BatchGetModels"};
+constexpr const char* kRpcNames[] = {
+    "ListModels",    "SearchModels",    "GetModel",       "GetSyncStatus", "WatchDeployments",
+    "ActivateModel", "DeactivateModel", "BatchGetModels", "EstimateCost",  "ValidateRequest"};
 static_assert(sizeof(kRpcNames) / sizeof(kRpcNames[0]) == kRpcCount);
 constexpr const char* kSyncOutcomes[] = {"success", "failure", "suspect"};
 constexpr const char* kHubEndpoints[] = {"list", "search", "retrieve", "activate", "deactivate"};

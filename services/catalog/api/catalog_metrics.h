@@ -22,8 +22,10 @@ enum class Rpc {
   kActivateModel,
   kDeactivateModel,
   kBatchGetModels,
+  kEstimateCost,
+  kValidateRequest,
 };
-inline constexpr int kRpcCount = 8;
+inline constexpr int kRpcCount = 10;
 inline constexpr int kStatusCodeCount = 17;  // OK .. UNAUTHENTICATED
 
 class CatalogMetrics {

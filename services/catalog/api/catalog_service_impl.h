@@ -14,6 +14,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "modelcatalog/v1/catalog_service.pb.h"
+#include "services/catalog/api/request_schema.h"
 #include "services/catalog/model/catalog_store.h"
 #include "services/catalog/sync/sync_status.h"
 
@@ -74,6 +75,25 @@ class CatalogServiceImpl {
   absl::Status GetModel(const modelcatalog::v1::GetModelRequest& request,
                         modelcatalog::v1::GetModelResponse* response) const;
 
+  // What a call with the request's usage costs on each model (the rules are
+  // in catalog_service.proto and cost_estimate.h). INVALID_ARGUMENT for a
+  // usage that is empty, negative or not finite, neither or both of model_ids
+  // and filter, and what ListModels refuses; NOT_FOUND for an unknown id;
+  // FAILED_PRECONDITION for a listed model the usage cannot be priced on;
+  // OUT_OF_RANGE when an amount does not fit; UNAVAILABLE before the first
+  // catalog is loaded.
+  absl::Status EstimateCost(const modelcatalog::v1::EstimateCostRequest& request,
+                            modelcatalog::v1::EstimateCostResponse* response) const;
+
+  // Whether the request's parameters satisfy the model's request_schema.
+  // INVALID_ARGUMENT for an empty or too long model_id, both parameters and
+  // parameters_json, or parameters_json that is not JSON or nests too deep;
+  // NOT_FOUND for an unknown model; UNAVAILABLE before the first catalog is
+  // loaded. A schema that does not compile is an answer (schema_error), not
+  // an error.
+  absl::Status ValidateRequest(const modelcatalog::v1::ValidateRequestRequest& request,
+                               modelcatalog::v1::ValidateRequestResponse* response) const;
+
   // Never fails.
   absl::Status GetSyncStatus(const modelcatalog::v1::GetSyncStatusRequest& request,
                              modelcatalog::v1::GetSyncStatusResponse* response) const;
@@ -100,6 +120,9 @@ class CatalogServiceImpl {
   const CatalogStore* const store_;
   const SyncStatusRecorder* const sync_status_;
   const CatalogServiceOptions options_;
+  // ValidateRequest's compiled schemas: a cache, hence behind a const pointer
+  // that const methods may use.
+  const std::unique_ptr<RequestSchemaCache> schemas_ = std::make_unique<RequestSchemaCache>();
 };
 
 }  // namespace modelcatalog::catalog

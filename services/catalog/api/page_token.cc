@@ -56,7 +56,8 @@ absl::StatusOr<PageCursor> DecodePageToken(absl::string_view token) {
   PageCursor cursor;
   const uint8_t kind = static_cast<uint8_t>(p[1]);
   if (kind != static_cast<uint8_t>(PageKind::kList) &&
-      kind != static_cast<uint8_t>(PageKind::kSearch)) {
+      kind != static_cast<uint8_t>(PageKind::kSearch) &&
+      kind != static_cast<uint8_t>(PageKind::kCost)) {
     return Malformed();
   }
   cursor.kind = static_cast<PageKind>(kind);

@@ -1,4 +1,4 @@
-// Opaque page tokens for ListModels and SearchModels (AIP-158).
+// Opaque page tokens for ListModels, SearchModels and EstimateCost (AIP-158).
 //
 // A token is a keyset cursor: it names the last model of the page it ended
 // (and, for search, that model's rank), not an offset into one snapshot. The
@@ -20,7 +20,7 @@
 
 namespace modelcatalog::catalog {
 
-enum class PageKind : uint8_t { kList = 1, kSearch = 2 };
+enum class PageKind : uint8_t { kList = 1, kSearch = 2, kCost = 3 };
 
 struct PageCursor {
   PageKind kind = PageKind::kList;
@@ -28,7 +28,8 @@ struct PageCursor {
   uint8_t rank = 0;                // search only: the SearchRank of last_id
   std::string last_id;             // the last model of the page
   // List in another order than by id: the last model's key in that order
-  // (Ordering::EncodeKey); empty otherwise.
+  // (Ordering::EncodeKey); EstimateCost: the last model's total (ExactDecimal
+  // text); empty otherwise.
   std::string order_key;
   absl::Time issued_at;
 };

@@ -203,6 +203,10 @@ CatalogGrpcService::CatalogGrpcService(const CatalogServiceImpl* impl, LiveOpera
        [this](auto* call) { SwitchDeployment(/*activate=*/true, call); });
   Bind(&deactivate_model_, &AsyncService::RequestDeactivateModel, Rpc::kDeactivateModel,
        [this](auto* call) { SwitchDeployment(/*activate=*/false, call); });
+  Bind(&estimate_cost_, &AsyncService::RequestEstimateCost, Rpc::kEstimateCost,
+       [this](auto* call) { EstimateCost(call); });
+  Bind(&validate_request_, &AsyncService::RequestValidateRequest, Rpc::kValidateRequest,
+       [this](auto* call) { ValidateRequest(call); });
   watch_deployments_ = [this](grpc::ServerContext* context, grpc::ByteBuffer* request,
                               grpc::ServerAsyncWriter<grpc::ByteBuffer>* writer,
                               grpc::CompletionQueue* call_queue,
@@ -222,6 +226,8 @@ void CatalogGrpcService::Serve(ServingQueues* queues, int backlog) {
       decltype(get_sync_status_)::Call::Await(&get_sync_status_, queue);
       decltype(activate_model_)::Call::Await(&activate_model_, queue);
       decltype(deactivate_model_)::Call::Await(&deactivate_model_, queue);
+      decltype(estimate_cost_)::Call::Await(&estimate_cost_, queue);
+      decltype(validate_request_)::Call::Await(&validate_request_, queue);
       WatchCall::Await(this, queues, queue);
     }
   }
@@ -301,6 +307,22 @@ void CatalogGrpcService::GetSyncStatus(
                 modelcatalog::v1::GetSyncStatusResponse>::Call* call) {
   absl::Status status = Authorize(call->context(), Access::kRead);
   if (status.ok()) status = impl_->GetSyncStatus(call->request(), call->response());
+  call->Finish(ToGrpcStatus(status));
+}
+
+void CatalogGrpcService::EstimateCost(
+    UnaryMethod<modelcatalog::v1::EstimateCostRequest,
+                modelcatalog::v1::EstimateCostResponse>::Call* call) {
+  absl::Status status = Authorize(call->context(), Access::kRead);
+  if (status.ok()) status = impl_->EstimateCost(call->request(), call->response());
+  call->Finish(ToGrpcStatus(status));
+}
+
+void CatalogGrpcService::ValidateRequest(
+    UnaryMethod<modelcatalog::v1::ValidateRequestRequest,
+                modelcatalog::v1::ValidateRequestResponse>::Call* call) {
+  absl::Status status = Authorize(call->context(), Access::kRead);
+  if (status.ok()) status = impl_->ValidateRequest(call->request(), call->response());
   call->Finish(ToGrpcStatus(status));
 }
 

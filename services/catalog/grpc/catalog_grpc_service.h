@@ -50,7 +50,8 @@ class CatalogGrpcService {
       Service::WithRawMethod_SearchModels<Service::WithRawMethod_GetModel<
           Service::WithRawMethod_BatchGetModels<Service::WithRawMethod_WatchDeployments<
               Service::WithAsyncMethod_GetSyncStatus<Service::WithAsyncMethod_ActivateModel<
-                  Service::WithAsyncMethod_DeactivateModel<Service::Service>>>>>>>>;
+                  Service::WithAsyncMethod_DeactivateModel<Service::WithAsyncMethod_EstimateCost<
+                      Service::WithAsyncMethod_ValidateRequest<Service::Service>>>>>>>>>>;
   using RawMethod = UnaryMethod<grpc::ByteBuffer, grpc::ByteBuffer>;
   using RawCall = RawMethod::Call;
   class WatchCall;
@@ -69,6 +70,10 @@ class CatalogGrpcService {
                                  modelcatalog::v1::GetSyncStatusResponse>::Call* call);
   template <typename Call>
   void SwitchDeployment(bool activate, Call* call);
+  void EstimateCost(UnaryMethod<modelcatalog::v1::EstimateCostRequest,
+                                modelcatalog::v1::EstimateCostResponse>::Call* call);
+  void ValidateRequest(UnaryMethod<modelcatalog::v1::ValidateRequestRequest,
+                                   modelcatalog::v1::ValidateRequestResponse>::Call* call);
 
   const CatalogServiceImpl* const impl_;
   LiveOperations* const live_;
@@ -87,6 +92,10 @@ class CatalogGrpcService {
       activate_model_;
   UnaryMethod<modelcatalog::v1::DeactivateModelRequest, modelcatalog::v1::DeactivateModelResponse>
       deactivate_model_;
+  UnaryMethod<modelcatalog::v1::EstimateCostRequest, modelcatalog::v1::EstimateCostResponse>
+      estimate_cost_;
+  UnaryMethod<modelcatalog::v1::ValidateRequestRequest, modelcatalog::v1::ValidateRequestResponse>
+      validate_request_;
   StreamCall<grpc::ByteBuffer, grpc::ByteBuffer>::Requester watch_deployments_;
 };
 

@@ -1,8 +1,7 @@
 #include "services/catalog/http/http_listener.h"
 
-#include <sys/socket.h>
-
 #include <httplib.h>
+#include <sys/socket.h>
 
 #include <utility>
 
@@ -20,6 +19,7 @@ HttpRequest FromLibrary(const httplib::Request& request) {
   converted.path = request.path;
   converted.query.assign(request.params.begin(), request.params.end());
   converted.authorization = request.get_header_value("Authorization");
+  converted.body = request.body;
   return converted;
 }
 
@@ -41,7 +41,7 @@ void ToLibrary(HttpReply reply, httplib::Response* response) {
 }  // namespace
 
 absl::StatusOr<std::pair<std::string, int>> SplitHostPort(absl::string_view flag,
-                                                           absl::string_view listen) {
+                                                          absl::string_view listen) {
   const size_t colon = listen.rfind(':');
   int port = -1;
   if (colon == absl::string_view::npos || !absl::SimpleAtoi(listen.substr(colon + 1), &port) ||
@@ -58,13 +58,11 @@ absl::StatusOr<std::pair<std::string, int>> SplitHostPort(absl::string_view flag
 
 absl::StatusOr<std::unique_ptr<HttpListener>> HttpListener::Start(HttpListenerOptions options,
                                                                   HttpHandler handler) {
-  absl::StatusOr<std::pair<std::string, int>> address =
-      SplitHostPort(options.flag, options.listen);
+  absl::StatusOr<std::pair<std::string, int>> address = SplitHostPort(options.flag, options.listen);
   if (!address.ok()) return address.status();
   std::unique_ptr<HttpListener> listener(new HttpListener());
   if (options.tls.enabled()) {
-    absl::StatusOr<std::unique_ptr<TlsCredentials>> credentials =
-        TlsCredentials::Load(options.tls);
+    absl::StatusOr<std::unique_ptr<TlsCredentials>> credentials = TlsCredentials::Load(options.tls);
     if (!credentials.ok()) return credentials.status();
     listener->credentials_ = *std::move(credentials);
     TlsCredentials* raw = listener->credentials_.get();
@@ -90,19 +88,28 @@ absl::StatusOr<std::unique_ptr<HttpListener>> HttpListener::Start(HttpListenerOp
   server.set_keep_alive_timeout(5);
   server.set_read_timeout(5, 0);
   server.set_write_timeout(5, 0);
-  // Nothing here reads a request body.
-  server.set_payload_max_length(64 * 1024);
-  // Every request goes to the handler before the library routes it, and so
-  // before it reads a body: the handler answers 405 to methods it does not serve.
-  server.set_pre_routing_handler(
-      [handler = std::move(handler)](const httplib::Request& request, httplib::Response& response) {
-        ToLibrary(handler(FromLibrary(request)), &response);
-        return httplib::Server::HandlerResponse::Handled;
-      });
+  // Only a POST that options.reads_body accepts has its body read (the JSON
+  // view's :validate): as large as a gRPC request may be.
+  server.set_payload_max_length(1024 * 1024);
+  // Every other request goes to the handler before the library routes it, and
+  // so before it reads a body: the handler answers 405 to methods it does not
+  // serve. A POST with a body to read is read first, then handed over alike.
+  server.set_pre_routing_handler([handler, reads_body = options.reads_body](
+                                     const httplib::Request& request, httplib::Response& response) {
+    if (request.method == "POST" && reads_body && reads_body(request.path)) {
+      return httplib::Server::HandlerResponse::Unhandled;
+    }
+    ToLibrary(handler(FromLibrary(request)), &response);
+    return httplib::Server::HandlerResponse::Handled;
+  });
+  server.Post(".*", [handler = std::move(handler)](const httplib::Request& request,
+                                                   httplib::Response& response) {
+    ToLibrary(handler(FromLibrary(request)), &response);
+  });
 
   const auto& [host, port] = *address;
-  const int bound = port == 0 ? server.bind_to_any_port(host)
-                              : (server.bind_to_port(host, port) ? port : -1);
+  const int bound =
+      port == 0 ? server.bind_to_any_port(host) : (server.bind_to_port(host, port) ? port : -1);
   if (bound <= 0) {
     return absl::UnavailableError(
         absl::StrCat(options.flag, ": cannot listen on ", options.listen));

@@ -26,10 +26,11 @@ namespace modelcatalog::catalog {
 class TlsCredentials;
 
 struct HttpRequest {
-  std::string method;  // GET or HEAD
-  std::string path;    // percent-decoded
+  std::string method;                                      // GET, HEAD or POST
+  std::string path;                                        // percent-decoded
   std::vector<std::pair<std::string, std::string>> query;  // decoded, in order
   std::string authorization;  // the Authorization header; empty when absent
+  std::string body;           // POST only
 
   // The first value of query parameter `name`, or null.
   const std::string* FindQuery(absl::string_view name) const {
@@ -52,8 +53,10 @@ struct HttpReply {
     return {status, "application/json", std::make_shared<const std::string>(std::move(body)), {}};
   }
   static HttpReply Text(int status, std::string body) {
-    return {status, "text/plain; charset=utf-8",
-            std::make_shared<const std::string>(std::move(body)), {}};
+    return {status,
+            "text/plain; charset=utf-8",
+            std::make_shared<const std::string>(std::move(body)),
+            {}};
   }
 };
 
@@ -65,6 +68,9 @@ struct HttpListenerOptions {
   std::string flag = "--http_listen";
   TlsFiles tls;        // enabled(): serve TLS
   size_t threads = 2;  // connections served at once; more wait their turn
+  // The POST requests whose body the handler reads (by path); the others are
+  // answered before any body is read. Empty: none.
+  std::function<bool(absl::string_view path)> reads_body;
 };
 
 class HttpListener {
@@ -95,7 +101,7 @@ class HttpListener {
 
 // Splits "host:port" or "[v6]:port". INVALID_ARGUMENT naming `flag` otherwise.
 absl::StatusOr<std::pair<std::string, int>> SplitHostPort(absl::string_view flag,
-                                                           absl::string_view listen);
+                                                          absl::string_view listen);
 
 }  // namespace modelcatalog::catalog
 

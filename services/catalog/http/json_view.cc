@@ -19,6 +19,8 @@ constexpr absl::string_view kModelPrefix = "/v1/models/";
 // SearchModels (AIP-136 custom method): `query` (or `search`, the hub's name
 // for it), `filter`, `view`, `page_size`, `page_token`.
 constexpr absl::string_view kSearchPath = "/v1/models:search";
+constexpr absl::string_view kValidateSuffix = ":validate";
+constexpr absl::string_view kEstimateSuffix = ":estimate";
 
 // The model as the hub's JSON; BASIC leaves out what ModelIn clears.
 std::string ModelJson(const CatalogEntry& entry, ModelView view) {
@@ -69,6 +71,8 @@ HttpReply HubError(int status, absl::string_view message) {
 int HttpStatusFor(const absl::Status& status) {
   switch (status.code()) {
     case absl::StatusCode::kInvalidArgument:
+    case absl::StatusCode::kFailedPrecondition:
+    case absl::StatusCode::kOutOfRange:
       return 400;
     case absl::StatusCode::kNotFound:
       return 404;
@@ -81,15 +85,24 @@ int HttpStatusFor(const absl::Status& status) {
   }
 }
 
+bool JsonView::ReadsBody(absl::string_view path) {
+  return absl::StartsWith(path, kModelPrefix) && absl::EndsWith(path, kValidateSuffix);
+}
+
 HttpReply JsonView::Handle(const HttpRequest& request) {
   const bool list = request.path == kModelsPath;
   const bool search = request.path == kSearchPath;
   const bool one =
       absl::StartsWith(request.path, kModelPrefix) && request.path.size() > kModelPrefix.size();
   if (!list && !search && !one) return HubError(404, absl::StrCat("Not found: ", request.path));
-  if (request.method != "GET" && request.method != "HEAD") {
+  // A custom method on one model (AIP-136): POST {id}:validate, GET {id}:estimate.
+  const absl::string_view path = request.path;
+  const bool validate = one && absl::EndsWith(path, kValidateSuffix);
+  const bool estimate = one && absl::EndsWith(path, kEstimateSuffix);
+  const char* allowed = validate ? "POST" : "GET, HEAD";
+  if (validate ? request.method != "POST" : request.method != "GET" && request.method != "HEAD") {
     HttpReply reply = HubError(405, absl::StrCat("Method not allowed: ", request.method));
-    reply.headers.emplace_back("Allow", "GET, HEAD");
+    reply.headers.emplace_back("Allow", allowed);
     return reply;
   }
   if (auth_ != nullptr) {
@@ -105,8 +118,10 @@ HttpReply JsonView::Handle(const HttpRequest& request) {
     }
   }
   if (search) return Search(request);
-  return list ? List(request)
-              : Get(request, absl::string_view(request.path).substr(kModelPrefix.size()));
+  const absl::string_view id = one ? path.substr(kModelPrefix.size()) : absl::string_view();
+  if (validate) return Validate(request, id.substr(0, id.size() - kValidateSuffix.size()));
+  if (estimate) return Estimate(request, id.substr(0, id.size() - kEstimateSuffix.size()));
+  return list ? List(request) : Get(request, id);
 }
 
 HttpReply JsonView::Search(const HttpRequest& request) const {

@@ -5,6 +5,13 @@
 //                         do, and ListModels' own `filter`, `order_by` and `view`
 //                         (basic | full) work as on gRPC
 //   GET /v1/models/{id}   one model (`view` too), or 404 with the hub's error envelope
+//   POST /v1/models/{id}:validate   ValidateRequest: the body is the request's
+//                         parameters as JSON; the answer ValidateRequestResponse
+//                         in JSON (field names as in the proto)
+//   GET /v1/models/{id}:estimate    EstimateCost of one model: the usage as
+//                         query parameters (input_tokens=1000&output_tokens=200,
+//                         seconds, images, video_output_seconds, high_res,
+//                         with_audio); the answer the model's CostEstimate in JSON
 // Models come in the FULL view unless `view=basic` asks otherwise, as the hub
 // serves them; the list is not paged, as the hub's is not. Served from the
 // snapshot in memory through the gRPC reads' own logic (CatalogServiceImpl), so
@@ -40,6 +47,10 @@ class JsonView {
 
   HttpReply Handle(const HttpRequest& request) ABSL_LOCKS_EXCLUDED(mu_);
 
+  // The requests whose body Handle reads (HttpListenerOptions::reads_body):
+  // POST {id}:validate.
+  static bool ReadsBody(absl::string_view path);
+
  private:
   // The unfiltered list's body in one view, for the snapshot it was rendered from.
   struct RenderedList {
@@ -50,6 +61,9 @@ class JsonView {
   HttpReply List(const HttpRequest& request) ABSL_LOCKS_EXCLUDED(mu_);
   HttpReply Get(const HttpRequest& request, absl::string_view id) const;
   HttpReply Search(const HttpRequest& request) const;
+  // json_view_calls.cc:
+  HttpReply Validate(const HttpRequest& request, absl::string_view id) const;
+  HttpReply Estimate(const HttpRequest& request, absl::string_view id) const;
 
   const CatalogServiceImpl* const catalog_;
   const CallerAuth* const auth_;
@@ -62,6 +76,7 @@ class JsonView {
 HttpReply HubError(int status, absl::string_view message);
 
 // The HTTP status that stands for a non-OK `status`: 400 for INVALID_ARGUMENT,
+// FAILED_PRECONDITION and OUT_OF_RANGE,
 // 404 NOT_FOUND, 503 UNAVAILABLE, 429 RESOURCE_EXHAUSTED, else 500.
 int HttpStatusFor(const absl::Status& status);
 

@@ -172,6 +172,7 @@ absl::Status CatalogServer::Serve() {
     listen.listen = options_.http_listen;
     listen.flag = "--http_listen";
     listen.tls = options_.tls;
+    listen.reads_body = JsonView::ReadsBody;
     absl::StatusOr<std::unique_ptr<HttpListener>> listener = HttpListener::Start(
         std::move(listen),
         [view = &json_view_](const HttpRequest& request) { return view->Handle(request); });

@@ -1,6 +1,8 @@
 // Package client connects to model-catalog's ModelCatalogService with the shared gRPC
 // service config (clients/service_config.json, embedded by clients/generate.sh), pages
-// through ListModels and SearchModels and reads models by id with BatchGetModels.
+// through ListModels and SearchModels, reads models by id with BatchGetModels, prices a
+// call with EstimateCost (exact decimal amounts, as math/big.Rat) and checks a request's
+// parameters with ValidateRequest.
 //
 // grpc-go before 1.40 retries only when the environment has GRPC_GO_RETRY=on; the
 // timeouts and round-robin balancing of the service config apply regardless.
@@ -9,6 +11,9 @@ package client
 import (
 	"context"
 	_ "embed" // the service config
+	"encoding/json"
+	"fmt"
+	"math/big"
 	"time"
 
 	"google.golang.org/grpc"
@@ -142,4 +147,64 @@ func BatchGetModels(ctx context.Context, c pb.ModelCatalogServiceClient, ids []s
 		return nil, err
 	}
 	return resp.GetModels(), nil
+}
+
+// EstimateCost returns the estimate of each model (in the order asked) for one call with
+// usage, from one EstimateCost call. A model the usage cannot be priced on fails the call
+// with FAILED_PRECONDITION naming the missing price; a negative quantity with
+// INVALID_ARGUMENT naming the field; an unknown id with NOT_FOUND.
+func EstimateCost(ctx context.Context, c pb.ModelCatalogServiceClient, ids []string, usage *pb.Usage,
+	opts ...grpc.CallOption) ([]*pb.CostEstimate, error) {
+	resp, err := c.EstimateCost(ctx, &pb.EstimateCostRequest{ModelIds: ids, Usage: usage}, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return resp.GetEstimates(), nil
+}
+
+// EachCheapest calls fn with the estimate of every model matching filter that usage can be
+// priced on, cheapest first (ties by id), over all pages of pageSize (0: the server's
+// default); it stops at the first error. Models that cannot be priced are left out.
+func EachCheapest(ctx context.Context, c pb.ModelCatalogServiceClient, filter string, usage *pb.Usage,
+	pageSize int32, fn func(*pb.CostEstimate) error, opts ...grpc.CallOption) error {
+	token := ""
+	for {
+		resp, err := c.EstimateCost(ctx, &pb.EstimateCostRequest{
+			Filter: filter, Usage: usage, PageSize: pageSize, PageToken: token}, opts...)
+		if err != nil {
+			return err
+		}
+		for _, e := range resp.GetEstimates() {
+			if err := fn(e); err != nil {
+				return err
+			}
+		}
+		token = resp.GetNextPageToken()
+		if token == "" {
+			return nil
+		}
+	}
+}
+
+// Amount reads an amount of an estimate ("6", "0.000003") exactly, as a big.Rat: never
+// through a float64, which would turn 0.65 into 0.6499999999999999 in sums.
+func Amount(text string) (*big.Rat, error) {
+	r, ok := new(big.Rat).SetString(text)
+	if !ok {
+		return nil, fmt.Errorf("not a decimal amount: %q", text)
+	}
+	return r, nil
+}
+
+// ValidateRequest checks parameters (marshalled to JSON, so integers stay integers)
+// against the model's request_schema. The answer says whether they are valid and lists
+// each violation with its JSON Pointer, keyword and message; a model without a schema is
+// valid, with a note.
+func ValidateRequest(ctx context.Context, c pb.ModelCatalogServiceClient, modelID string, parameters any,
+	opts ...grpc.CallOption) (*pb.ValidateRequestResponse, error) {
+	text, err := json.Marshal(parameters)
+	if err != nil {
+		return nil, err
+	}
+	return c.ValidateRequest(ctx, &pb.ValidateRequestRequest{ModelId: modelID, ParametersJson: string(text)}, opts...)
 }

@@ -11,6 +11,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math/big"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -347,6 +348,74 @@ func TestBatchGetModelsIsAllOrNothing(t *testing.T) {
 	wantCode(t, "missing id", err, codes.NotFound, "Model not found: no-such-model")
 	_, err = client.BatchGetModels(context10s(t), catalog, nil, pb.ModelView_MODEL_VIEW_UNSPECIFIED)
 	wantCode(t, "no ids", err, codes.InvalidArgument, "")
+}
+
+func TestEstimateCostIsExactAndNamesWhatItRefuses(t *testing.T) {
+	estimates, err := client.EstimateCost(context10s(t), catalog, []string{"claude-sonnet-4-6", "gpt-5-mini"},
+		&pb.Usage{InputTokens: 1000000, OutputTokens: 200000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(estimates) != 2 || estimates[0].GetTotal() != "6" || estimates[1].GetTotal() != "0.65" {
+		t.Fatalf("estimates %v: want claude-sonnet-4-6 6 and gpt-5-mini 0.65", estimates)
+	}
+	sum := new(big.Rat)
+	for _, line := range estimates[1].GetLines() {
+		amount, err := client.Amount(line.GetAmount())
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum.Add(sum, amount)
+	}
+	if total, _ := client.Amount("0.65"); sum.Cmp(total) != 0 {
+		t.Errorf("lines add up to %s, want 0.65", sum.FloatString(10))
+	}
+	_, err = client.EstimateCost(context10s(t), catalog, []string{"gemini-2-5-flash"}, &pb.Usage{InputTokens: 10})
+	wantCode(t, "missing price", err, codes.FailedPrecondition, "")
+	if !strings.Contains(status.Convert(err).Message(), "pricing.input_cost_per_token") {
+		t.Errorf("missing price: %v does not name pricing.input_cost_per_token", err)
+	}
+	_, err = client.EstimateCost(context10s(t), catalog, []string{"flux-2-dev"}, &pb.Usage{Images: -1})
+	wantCode(t, "negative images", err, codes.InvalidArgument, "usage.images must not be negative, got -1")
+}
+
+func TestEachCheapestOrdersByTotal(t *testing.T) {
+	var found []*pb.CostEstimate
+	err := client.EachCheapest(context10s(t), catalog, "capabilities.output:image", &pb.Usage{Images: 4}, 1,
+		func(e *pb.CostEstimate) error { found = append(found, e); return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(found) == 0 || found[0].GetModelId() != "flux-2-dev" || found[0].GetTotal() != "0.1" {
+		t.Fatalf("first %v: want flux-2-dev at 0.1", found)
+	}
+	for i := 1; i < len(found); i++ {
+		a, _ := client.Amount(found[i-1].GetTotal())
+		b, _ := client.Amount(found[i].GetTotal())
+		if a.Cmp(b) > 0 {
+			t.Errorf("%s (%s) before %s (%s)", found[i-1].GetModelId(), found[i-1].GetTotal(),
+				found[i].GetModelId(), found[i].GetTotal())
+		}
+	}
+}
+
+func TestValidateRequestReportsEachViolation(t *testing.T) {
+	answer, err := client.ValidateRequest(context10s(t), catalog, "flux-2-dev",
+		map[string]any{"prompt": "a fox", "num_images": 9})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if answer.GetValid() || len(answer.GetViolations()) != 1 {
+		t.Fatalf("answer %v: want one violation", answer)
+	}
+	v := answer.GetViolations()[0]
+	if v.GetPointer() != "/num_images" || v.GetKeyword() != "maximum" || v.GetMessage() != "must be at most 4, got 9" {
+		t.Errorf("violation %v", v)
+	}
+	answer, err = client.ValidateRequest(context10s(t), catalog, "flux-2-dev", map[string]any{"prompt": "a fox"})
+	if err != nil || !answer.GetValid() {
+		t.Errorf("a valid request: %v %v", answer, err)
+	}
 }
 
 func TestAFilterThatDoesNotParseIsInvalidArgument(t *testing.T) {
