@@ -588,7 +588,8 @@ int HexQuad(const unsigned char* p) {
 // `text` may be a piece of a longer document whose `offset` (for messages) is its position
 // there. Unless it is the `last` piece, a few bytes at its end may need the next piece to be
 // judged (a UTF-8 sequence or an escape cut in two): `*checked` says how many bytes were
-// judged, all of them for the last piece.
+// judged, all of them for the last piece. On an error, `*checked` is where it lies: the
+// bytes before it are valid.
 absl::Status CheckTextPiece(absl::string_view text, bool last, size_t offset, size_t* checked) {
   constexpr uint64_t kOnes = 0x0101010101010101ULL;
   constexpr uint64_t kHighBits = 0x8080808080808080ULL;
@@ -597,7 +598,8 @@ absl::Status CheckTextPiece(absl::string_view text, bool last, size_t offset, si
   constexpr size_t kLongestLookahead = 12;
   const auto* p = reinterpret_cast<const unsigned char*>(text.data());
   const size_t n = text.size();
-  auto error = [offset](size_t at, absl::string_view what) {
+  auto error = [offset, checked](size_t at, absl::string_view what) {
+    *checked = at;
     return absl::InvalidArgumentError(
         absl::StrCat("invalid JSON at offset ", offset + at, ": ", what));
   };
@@ -625,7 +627,9 @@ absl::Status CheckTextPiece(absl::string_view text, bool last, size_t offset, si
         int unit = HexQuad(p + i + 2);
         if (unit >= 0xD800 && unit <= 0xDBFF) {
           i += 6;  // a high surrogate; RapidJSON checks the low one that must follow
-          if (i + 6 <= n && p[i] == '\\' && p[i + 1] == 'u') i += 6;
+          // Only an escape of four hex digits is skipped: any other bytes (a NUL among
+          // them) are checked as they are.
+          if (i + 6 <= n && p[i] == '\\' && p[i + 1] == 'u' && HexQuad(p + i + 2) >= 0) i += 6;
           continue;
         }
         if (unit >= 0xDC00 && unit <= 0xDFFF) {
@@ -1011,6 +1015,9 @@ namespace {
 // takes a few KiB, so one block holds a record and a reset frees nothing. The record's DOM has
 // a first block of the same size for the same reason.
 constexpr size_t kRecordArenaBytes = 64 * 1024;
+// The most memory the rejected records of a list may take: over 100,000 rejections of a
+// model's size, enough for a whole catalog the hub broke; beyond, the list fails.
+constexpr size_t kMaxRejectedBytes = size_t{16} << 20;
 // Pieces of a document given whole are handed to the reader this many bytes at a time.
 constexpr size_t kPieceBytes = 64 * 1024;
 
@@ -1056,10 +1063,11 @@ class PieceStream {
       : source_(source), on_piece_(on_piece) {
     buffer_.push_back('\0');
     pos_ = buffer_.data();
+    end_ = pos_;
   }
 
   Ch Peek() {
-    if (*pos_ == '\0') Refill();
+    if (*pos_ == '\0' && pos_ == end_) Refill();
     return *pos_;
   }
   Ch Take() {
@@ -1076,6 +1084,7 @@ class PieceStream {
     buffer_offset_ = Tell();
     buffer_.assign(1, '\0');
     pos_ = buffer_.data();
+    end_ = pos_;
   }
   // Why the stream ended early; OK when it ended with the text or has not ended.
   const absl::Status& error() const { return error_; }
@@ -1088,24 +1097,34 @@ class PieceStream {
 
  private:
   void Refill() {
-    while (!ended_ && *pos_ == '\0') {
+    while (pos_ == end_) {
+      if (ended_) {
+        // The reader has come to the text's first invalid byte: only now does it fail, so
+        // that an error the reader finds earlier in the text is the one reported, however
+        // the text was cut into pieces.
+        if (!pending_error_.ok()) Stop(std::exchange(pending_error_, absl::OkStatus()));
+        return;
+      }
       on_piece_();
-      if (ended_) return;
+      if (ended_) return;  // stopped
       const absl::string_view piece = source_();
-      const bool last = piece.empty();
+      bool last = piece.empty();
       buffer_offset_ += buffer_.size() - 1;  // the judged bytes, all read: unjudged_ follows
       buffer_.assign(unjudged_);
       buffer_.append(piece.data(), piece.size());
       size_t checked = 0;
       absl::Status status = CheckTextPiece(buffer_, last, buffer_offset_, &checked);
-      if (!status.ok()) {
-        Stop(std::move(status));
-        return;
+      if (status.ok()) {
+        unjudged_.assign(buffer_, checked, std::string::npos);
+      } else {
+        pending_error_ = std::move(status);  // the valid bytes before it are read first
+        unjudged_.clear();
+        last = true;
       }
-      unjudged_.assign(buffer_, checked, std::string::npos);
       buffer_.resize(checked);
       buffer_.push_back('\0');
       pos_ = buffer_.data();
+      end_ = pos_ + checked;
       ended_ = last;
     }
   }
@@ -1116,7 +1135,9 @@ class PieceStream {
   std::string unjudged_;      // the piece's last bytes, judged with the next piece
   size_t buffer_offset_ = 0;  // the offset in the text of buffer_[0]
   const Ch* pos_ = nullptr;
+  const Ch* end_ = nullptr;  // the NUL after the judged bytes
   bool ended_ = false;
+  absl::Status pending_error_;  // the text's first invalid byte, not yet reached
   absl::Status error_;
 };
 
@@ -1323,12 +1344,12 @@ class ListReader {
     const size_t index = records_read_++;
     std::string path = absl::StrCat(records_path_, "[", index, "]");
     if (skipping_record_) {
-      RejectedRecord& bad = rejected_.emplace_back();
+      RejectedRecord bad;
       bad.index = index;
       bad.status = absl::InvalidArgumentError(
           absl::StrCat(path, ": the record takes more than ", kMaxRecordBytes >> 20,
                        " MiB to read (it starts at offset ", record_start_, ")"));
-      return true;
+      return Reject(std::move(bad));
     }
     // The events were given to the document already: Populate only moves the value they
     // built from the document's stack to its root.
@@ -1336,10 +1357,11 @@ class ListReader {
     record_.Populate(built);
     auto* model = google::protobuf::Arena::CreateMessage<v1::Model>(&arena_);
     absl::Status status = ParseModelValue(record_, path, model);
+    bool go_on = true;
     if (status.ok()) {
       on_model_(*model);
     } else {
-      RejectedRecord& bad = rejected_.emplace_back();
+      RejectedRecord bad;
       bad.index = index;
       bad.status = std::move(status);
       if (record_.IsObject()) {
@@ -1348,9 +1370,27 @@ class ListReader {
           bad.id.assign(it->value.GetString(), it->value.GetStringLength());
         }
       }
+      go_on = Reject(std::move(bad));
     }
     arena_.Reset();  // frees the model, and keeps the first block for the next one
     ForgetRecord();
+    return go_on;
+  }
+
+  // Keeps a rejected record; false, with error_ set, once the rejections kept would pass
+  // kMaxRejectedBytes. A rejection takes a hundred bytes or more where its record may take
+  // two ("1,"): an endless list of bad records must not grow memory fifty times faster than
+  // the text that comes.
+  bool Reject(RejectedRecord bad) {
+    rejected_bytes_ += sizeof(RejectedRecord) + bad.id.size() + bad.status.message().size();
+    if (rejected_bytes_ > kMaxRejectedBytes) {
+      error_ = absl::InvalidArgumentError(absl::StrCat(
+          "more records rejected than the parser keeps (", kMaxRejectedBytes >> 20,
+          " MiB of rejections, ", rejected_.size(), " records); the first: ",
+          rejected_.empty() ? bad.status.message() : rejected_.front().status.message()));
+      return false;
+    }
+    rejected_.push_back(std::move(bad));
     return true;
   }
 
@@ -1380,6 +1420,7 @@ class ListReader {
   PieceStream* stream_ = nullptr;
   absl::Status error_;  // why the document is not a list, when the handler found out
   std::vector<RejectedRecord> rejected_;
+  size_t rejected_bytes_ = 0;  // about the memory rejected_ holds
 
   // Where the reader is: depth_ counts the open objects and arrays.
   int depth_ = 0;

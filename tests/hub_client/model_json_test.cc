@@ -928,7 +928,15 @@ TEST(ParseModelListTest, ReadsTheSameHoweverTheTextIsCut) {
   const std::string lone_surrogate = R"({"data": [{"id": "a", "description": "\udc00"}]})";
   const std::string nul = absl::StrCat(R"({"data": [{"id": "a"}, )", std::string(1, '\0'), "]}");
   const std::string cut = absl::StrCat(R"({"data": [)", kFullModel);
-  for (const std::string& json : {good, bad_utf8, lone_surrogate, nul, cut}) {
+  // A syntax error before an invalid byte is the one reported, whether or not both lie in
+  // the same piece.
+  const std::string syntax_first =
+      absl::StrCat(R"({"data": [{"id" "a"}, {"id": "b", "description": ")", "\xff", R"("}]})");
+  // A NUL right after a high surrogate's escape is a NUL, not part of a pair.
+  const std::string nul_in_pair =
+      absl::StrCat(R"([{"id": "a\ud83d\ud)", std::string(2, '\0'), R"(00"}])");
+  for (const std::string& json :
+       {good, bad_utf8, lone_surrogate, nul, cut, syntax_first, nul_in_pair}) {
     const absl::StatusOr<ParsedModelList> want = ParseModelList(json);
     for (size_t piece_size = 1; piece_size <= 16; ++piece_size) {
       SCOPED_TRACE(absl::StrCat(json.substr(0, 40), "... in pieces of ", piece_size));
@@ -941,6 +949,10 @@ TEST(ParseModelListTest, ReadsTheSameHoweverTheTextIsCut) {
             "invalid JSON at offset 38: The surrogate pair in string is invalid.");
   EXPECT_EQ(std::string(ParseModelList(nul).status().message()),
             "invalid JSON at offset 23: unexpected NUL byte");
+  EXPECT_EQ(std::string(ParseModelList(nul_in_pair).status().message()),
+            "invalid JSON at offset 19: unexpected NUL byte");
+  EXPECT_EQ(std::string(ParseModelList(syntax_first).status().message()),
+            "invalid JSON at offset 16: Missing a colon after a name of object member.");
 }
 
 // Empty pieces in the middle of the text would read as its end: a source never returns one
@@ -992,6 +1004,23 @@ TEST(ParseModelListTest, AStringOrNestingLongerThanTheLimitFailsTheList) {
   status = ParseModelList(deep).status();
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(status.message()), HasSubstr("nests deeper"));
+}
+
+// Rejections take far more memory than the records they name can ("1," is a record): past
+// 16 MiB of them the list fails rather than grow with an endless list of bad records.
+TEST(ParseModelListTest, EndlessBadRecordsFailTheListAtTheRejectionLimit) {
+  int pieces = 0;
+  auto endless = [&pieces]() -> absl::string_view {
+    ++pieces;
+    return pieces == 1 ? R"({"data": [1)" : ",1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1";
+  };
+  absl::StatusOr<std::vector<RejectedRecord>> list =
+      ParseModelList(TextSource(endless), [](const v1::Model&) {});
+  EXPECT_EQ(list.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(list.status().message()),
+              HasSubstr("more records rejected than the parser keeps (16 MiB of rejections, "));
+  EXPECT_THAT(std::string(list.status().message()),
+              HasSubstr("the first: data[0]: expected a model object, found a number"));
 }
 
 // The text is read only as far as needed: a list that is not one fails at once, without
