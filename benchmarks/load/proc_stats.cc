@@ -24,6 +24,14 @@ int64_t ReadStatusKib(int pid, const char* field) {
   return -1;
 }
 
+bool ResetPeakRss(int pid) {
+  if (pid <= 0) return false;
+  std::ofstream out("/proc/" + std::to_string(pid) + "/clear_refs");
+  out << "5";
+  out.flush();
+  return static_cast<bool>(out);
+}
+
 double ReadSelfCpuSeconds() {
   rusage usage{};
   if (getrusage(RUSAGE_SELF, &usage) != 0) return -1;

@@ -10,6 +10,11 @@ namespace modelcatalog::bench {
 // A field of /proc/<pid>/status in KiB ("VmRSS", "VmHWM"); -1 when unreadable.
 int64_t ReadStatusKib(int pid, const char* field);
 
+// Resets the peak resident memory (VmHWM) of process `pid` to its current
+// resident memory (Linux: "5" written to /proc/<pid>/clear_refs), so that a
+// later VmHWM is the peak of what happened since. False when not permitted.
+bool ResetPeakRss(int pid);
+
 // User + system CPU seconds of process `pid`; -1 when unreadable or pid <= 0.
 double ReadCpuSeconds(int pid);
 // User + system CPU seconds of this process.

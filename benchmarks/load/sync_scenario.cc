@@ -123,6 +123,10 @@ std::vector<ScenarioResult> RunSyncScenario(BenchContext& context, const SyncOpt
                       &stop);
   if (!monitor.Start()) return {idle, during, fetching};
 
+  // The server's peak memory from here on is that of its syncs (and of the calls, which
+  // hold little): the start-up's first load is forgotten.
+  const bool peak_reset = ResetPeakRss(context.server_pid);
+
   // The pacer: one call every `period`, whatever happened to the others.
   const double server_cpu0 = ReadCpuSeconds(context.server_pid);
   const double client_cpu0 = ReadSelfCpuSeconds();
@@ -153,6 +157,9 @@ std::vector<ScenarioResult> RunSyncScenario(BenchContext& context, const SyncOpt
   prctl(PR_SET_TIMERSLACK, previous_slack, 0, 0, 0);
   stop.store(true);
   monitor.Join();
+  // Peak resident memory during the syncs, against the memory at rest after the last of them.
+  const int64_t sync_peak_kib = peak_reset ? ReadStatusKib(context.server_pid, "VmHWM") : -1;
+  const int64_t rest_kib = ReadStatusKib(context.server_pid, "VmRSS");
   const std::vector<SyncWindow>& windows = monitor.windows();
   const int64_t load_end = monitor.stopped_at() != 0 ? monitor.stopped_at() : NowNanos();
   const double wall = (load_end - measure_begin) / 1e9;
@@ -228,6 +235,11 @@ std::vector<ScenarioResult> RunSyncScenario(BenchContext& context, const SyncOpt
   during.AddExtra("rate_per_second", options.rate);
   during.AddExtra("syncs_observed", during_windows);
   during.AddExtra("syncs_applied", applied);
+  during.AddExtra("sync_peak_rss_kib", sync_peak_kib);
+  during.AddExtra("rss_at_rest_after_syncs_kib", rest_kib);
+  if (sync_peak_kib > 0 && rest_kib > 0) {
+    during.AddExtra("sync_peak_over_rest", static_cast<double>(sync_peak_kib) / rest_kib);
+  }
   during.AddExtraString("sync_windows", window_text);
   during.AddExtra("calls_between_windows_unclassified", unclassified);
   const double idle_p99 = idle.latencies.PercentileMicros(0.99);

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <deque>
+#include <thread>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -97,20 +99,126 @@ long TimeoutMillis(absl::Duration d) {
   return static_cast<long>(std::max<int64_t>(1, absl::ToInt64Milliseconds(d)));
 }
 
+}  // namespace
+
+// The body of a successful answer on its way from the transfer's thread to the parser. At most
+// kMaxBytes wait in it: beyond, the transfer waits for the parser to catch up (and the hub, by
+// TCP's flow control, for the transfer), so a list of any size costs the same memory.
+class HubClient::BodyPipe {
+ public:
+  // Enough pieces (libcurl hands over at most 16 KiB at once) that neither side waits for
+  // the other at every piece; small beside a catalog.
+  static constexpr size_t kMaxBytes = 1 << 20;
+
+  // The transfer's side. Waits while the pipe is full; false when the reader has stopped
+  // reading, which ends the transfer.
+  bool Write(const char* data, size_t n) {
+    absl::MutexLock lock(&mu_);
+    writing_ = n;
+    mu_.Await(absl::Condition(this, &BodyPipe::HasRoomForWrite));
+    if (reader_gone_) {
+      writer_refused_ = true;
+      return false;
+    }
+    pieces_.emplace_back(data, n);
+    bytes_ += n;
+    return true;
+  }
+  // No more bytes will come: the transfer is over, successful or not.
+  void Close() {
+    absl::MutexLock lock(&mu_);
+    closed_ = true;
+    closed_at_ = absl::Now();
+  }
+
+  // The reader's side: the next piece, valid until the next call; empty once the pipe is
+  // closed and everything in it was read.
+  absl::string_view Read() {
+    absl::MutexLock lock(&mu_);
+    mu_.Await(absl::Condition(this, &BodyPipe::HasPieceOrClosed));
+    if (pieces_.empty()) return absl::string_view();
+    reading_ = std::move(pieces_.front());
+    pieces_.pop_front();
+    bytes_ -= reading_.size();
+    return reading_;
+  }
+  // The reader will read no more (it has read the list, or found it malformed).
+  void StopReading() {
+    absl::MutexLock lock(&mu_);
+    reader_gone_ = true;
+    pieces_.clear();
+    bytes_ = 0;
+  }
+
+  // Whether the transfer ended because the reader stopped reading.
+  bool WriterRefused() {
+    absl::MutexLock lock(&mu_);
+    return writer_refused_;
+  }
+  absl::Time closed_at() {
+    absl::MutexLock lock(&mu_);
+    return closed_at_;
+  }
+
+ private:
+  bool HasRoomForWrite() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    // A piece larger than the pipe passes once it is empty.
+    return reader_gone_ || bytes_ == 0 || bytes_ + writing_ <= kMaxBytes;
+  }
+  bool HasPieceOrClosed() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return !pieces_.empty() || closed_;
+  }
+
+  absl::Mutex mu_;
+  std::deque<std::string> pieces_ ABSL_GUARDED_BY(mu_);
+  size_t bytes_ ABSL_GUARDED_BY(mu_) = 0;
+  size_t writing_ ABSL_GUARDED_BY(mu_) = 0;  // the size of the piece Write waits to add
+  bool closed_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Time closed_at_ ABSL_GUARDED_BY(mu_);
+  bool reader_gone_ ABSL_GUARDED_BY(mu_) = false;
+  bool writer_refused_ ABSL_GUARDED_BY(mu_) = false;
+  std::string reading_;  // the reader's own
+};
+
+namespace {
+
+// Where the body of one transfer goes: the pipe, for a successful answer that is streamed;
+// `body` otherwise (an error's message, a single model).
 struct BodySink {
+  CURL* easy;
   std::string* body;
   size_t limit;
+  HubClient::BodyPipe* pipe = nullptr;
+  size_t received = 0;
   bool exceeded = false;
+  enum class Route { kUndecided, kPipe, kBody } route = Route::kUndecided;
 };
+
+bool IsSuccess(long http_status) { return http_status >= 200 && http_status <= 299; }
 
 size_t WriteBody(char* data, size_t size, size_t nmemb, void* user) {
   auto* sink = static_cast<BodySink*>(user);
   size_t n = size * nmemb;
-  if (n > sink->limit - std::min(sink->limit, sink->body->size())) {
+  if (n > sink->limit - sink->received) {
     sink->exceeded = true;
     return 0;  // anything but n makes curl abort the transfer
   }
-  sink->body->append(data, n);
+  sink->received += n;
+  if (sink->route == BodySink::Route::kUndecided) {
+    // The status line has been read by the time the body comes.
+    long http_status = 0;
+    curl_easy_getinfo(sink->easy, CURLINFO_RESPONSE_CODE, &http_status);
+    sink->route = sink->pipe != nullptr && IsSuccess(http_status) ? BodySink::Route::kPipe
+                                                                  : BodySink::Route::kBody;
+  }
+  if (sink->route == BodySink::Route::kPipe) return sink->pipe->Write(data, n) ? n : 0;
+  std::string& body = *sink->body;
+  if (body.size() + n > body.capacity()) {
+    // Grows as a string does, by doubling, but never past the limit: a body just under it
+    // must not cost twice its size.
+    body.reserve(std::min(sink->limit, std::max(body.size() + n, 2 * body.capacity())));
+  }
+  body.append(data, n);
   return n;
 }
 
@@ -199,8 +307,6 @@ std::string MessageInBody(absl::string_view body) {
   }
   return text;
 }
-
-bool IsSuccess(long http_status) { return http_status >= 200 && http_status <= 299; }
 
 absl::Status HttpError(const std::string& message_in_body, long http_status,
                        absl::optional<absl::Duration> retry_after, absl::string_view redirect_url) {
@@ -406,7 +512,8 @@ absl::string_view EndpointName(absl::string_view method, absl::string_view path)
 absl::StatusOr<HubClient::Response> HubClient::Perform(absl::string_view method,
                                                        absl::string_view path,
                                                        absl::string_view query,
-                                                       const RequestDeadline& deadline) {
+                                                       const RequestDeadline& deadline,
+                                                       BodyPipe* pipe) {
   const std::string endpoint = absl::StrCat(method, " ", path);
   if (deadline.Get() <= absl::Now()) {
     return absl::DeadlineExceededError(
@@ -427,7 +534,7 @@ absl::StatusOr<HubClient::Response> HubClient::Perform(absl::string_view method,
 
   const std::string url = absl::StrCat(options_.base_url, path, query.empty() ? "" : "?", query);
   Response response;
-  BodySink sink{&response.body, options_.max_response_bytes};
+  BodySink sink{curl, &response.body, options_.max_response_bytes, pipe};
   char error_buffer[CURL_ERROR_SIZE];
   error_buffer[0] = '\0';
 
@@ -507,21 +614,42 @@ absl::StatusOr<HubClient::Response> HubClient::Perform(absl::string_view method,
       {{"method", method},
        {"path", path},
        {"http_status", response.http_status},
-       {"bytes", response.body.size()},
+       {"bytes", sink.received},
        {"took", absl::FormatDuration(took)}});
   return response;
 }
 
-absl::StatusOr<std::string> HubClient::GetModelListBody(absl::string_view path,
-                                                        absl::string_view query) {
-  const RequestDeadline no_deadline;  // request_timeout alone bounds it
-  absl::StatusOr<Response> response = Perform("GET", path, query, no_deadline);
-  if (!response.ok()) return response.status();
-  if (!IsSuccess(response->http_status)) {
+absl::StatusOr<std::vector<RejectedRecord>> HubClient::StreamModelList(absl::string_view path,
+                                                                       absl::string_view query,
+                                                                       ModelSink on_model,
+                                                                       absl::Time* received_at) {
+  // The transfer runs on a thread of its own and hands a successful answer's body, as it
+  // arrives, through a pipe of bounded size to the parser on this thread, which hands each
+  // model on as it is read: neither the body nor the list is ever held whole. (The transfer
+  // thread inherits this one's scheduling priority: a sync at idle priority stays there.)
+  BodyPipe pipe;
+  absl::StatusOr<Response> response = absl::UnknownError("no transfer");
+  std::thread transfer([&] {
+    const RequestDeadline no_deadline;  // request_timeout alone bounds it
+    response = Perform("GET", path, query, no_deadline, &pipe);
+    pipe.Close();
+  });
+  auto read = [&pipe] { return pipe.Read(); };
+  absl::StatusOr<std::vector<RejectedRecord>> rejected = ParseModelList(TextSource(read), on_model);
+  pipe.StopReading();  // a parse that stopped early (a malformed list) ends the transfer
+  transfer.join();
+  if (received_at != nullptr) *received_at = pipe.closed_at();
+
+  // What went wrong first decides: the transport (a body over max_response_bytes among its
+  // errors) unless it ended because the parser had stopped, then the hub's error status, then
+  // the parser's verdict on a successful answer.
+  if (!response.ok() && !pipe.WriterRefused()) return response.status();
+  if (response.ok() && !IsSuccess(response->http_status)) {
     return HttpError(Redact(MessageInBody(response->body)), response->http_status,
                      response->retry_after, response->redirect_url);
   }
-  return std::move(response->body);
+  if (!rejected.ok()) return MalformedList(path, rejected.status());
+  return rejected;
 }
 
 absl::Status HubClient::MalformedList(absl::string_view path, const absl::Status& error) const {
@@ -531,10 +659,11 @@ absl::Status HubClient::MalformedList(absl::string_view path, const absl::Status
 
 absl::StatusOr<ParsedModelList> HubClient::GetModelList(absl::string_view path,
                                                         absl::string_view query) {
-  absl::StatusOr<std::string> body = GetModelListBody(path, query);
-  if (!body.ok()) return body.status();
-  absl::StatusOr<ParsedModelList> list = ParseModelList(*body);
-  if (!list.ok()) return MalformedList(path, list.status());
+  ParsedModelList list;
+  absl::StatusOr<std::vector<RejectedRecord>> rejected = StreamModelList(
+      path, query, [&list](const v1::Model& model) { list.models.push_back(model); }, nullptr);
+  if (!rejected.ok()) return rejected.status();
+  list.rejected = *std::move(rejected);
   return list;
 }
 
@@ -578,13 +707,7 @@ absl::StatusOr<ParsedModelList> HubClient::ListModels(const ListModelsFilter& fi
 absl::StatusOr<std::vector<RejectedRecord>> HubClient::ListModels(const ListModelsFilter& filter,
                                                                   ModelSink on_model,
                                                                   absl::Time* received_at) {
-  absl::StatusOr<std::string> body = GetModelListBody("/models", ListQuery(filter));
-  if (!body.ok()) return body.status();
-  if (received_at != nullptr) *received_at = absl::Now();
-  // The body is parsed in place and freed on return, before the caller goes on.
-  absl::StatusOr<std::vector<RejectedRecord>> rejected = ParseModelList(*std::move(body), on_model);
-  if (!rejected.ok()) return MalformedList("/models", rejected.status());
-  return rejected;
+  return StreamModelList("/models", ListQuery(filter), on_model, received_at);
 }
 
 absl::StatusOr<ParsedModelList> HubClient::SearchModels(absl::string_view query) {

@@ -112,10 +112,12 @@ class HubClient {
 
   // GET /models. Records the parser rejects come back in `rejected`; the call still succeeds.
   absl::StatusOr<ParsedModelList> ListModels(const ListModelsFilter& filter = {});
-  // GET /models, each readable model handed to `on_model` as soon as it is parsed (see
-  // ParseModelList with a ModelSink): for a caller that keeps something else than the messages.
-  // Returns the rejected records. `received_at`, when given, is set to when the whole list had
-  // arrived, before the first record was parsed.
+  // GET /models, each readable model handed to `on_model` as soon as it is parsed, while the
+  // list is still arriving (see ParseModelList with a TextSource): for a caller that keeps
+  // something else than the messages. Neither the body nor the list is ever held whole, so
+  // memory does not grow with the hub's answer. Returns the rejected records. On an error,
+  // `on_model` may have received models already, which the caller drops. `received_at`, when
+  // given, is set to when the last byte of the list had arrived.
   absl::StatusOr<std::vector<RejectedRecord>> ListModels(const ListModelsFilter& filter,
                                                          ModelSink on_model,
                                                          absl::Time* received_at = nullptr);
@@ -149,15 +151,24 @@ class HubClient {
 
   const std::string& base_url() const { return options_.base_url; }
 
+  // Carries a list's body from the transfer to the parser (hub_client.cc).
+  class BodyPipe;
+
  private:
   struct Response;
   class HandleLease;
 
   // Performs one request; `path` is percent-encoded already, `query` a ready query string.
+  // With a `pipe`, a successful answer's body goes into it as it arrives (the caller reads it
+  // from another thread and closes the pipe) rather than into the Response.
   absl::StatusOr<Response> Perform(absl::string_view method, absl::string_view path,
-                                   absl::string_view query, const RequestDeadline& deadline);
-  // The body of a successful GET of a model list; the hub's error otherwise.
-  absl::StatusOr<std::string> GetModelListBody(absl::string_view path, absl::string_view query);
+                                   absl::string_view query, const RequestDeadline& deadline,
+                                   BodyPipe* pipe = nullptr);
+  // GET of a model list, each model handed to `on_model` as it is read from the transfer.
+  absl::StatusOr<std::vector<RejectedRecord>> StreamModelList(absl::string_view path,
+                                                              absl::string_view query,
+                                                              ModelSink on_model,
+                                                              absl::Time* received_at);
   absl::StatusOr<ParsedModelList> GetModelList(absl::string_view path, absl::string_view query);
   // The error of a list body that does not parse.
   absl::Status MalformedList(absl::string_view path, const absl::Status& error) const;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <initializer_list>
 #include <memory>
@@ -579,18 +580,28 @@ int HexQuad(const unsigned char* p) {
 }
 
 // Checks what RapidJSON leaves unchecked: the text is UTF-8 (RFC 3629: no overlong forms, no
-// surrogates, nothing past U+10FFFF), holds no NUL byte (it would end in-place parsing early),
-// and escapes no lone low surrogate (RapidJSON would turn it into invalid UTF-8). Strings of
+// surrogates, nothing past U+10FFFF), holds no NUL byte (it would end parsing early), and
+// escapes no lone low surrogate (RapidJSON would turn it into invalid UTF-8). Strings of
 // proto3 must be valid UTF-8, or readers of the catalog's responses would fail.
 // Catalogs are almost all ASCII, which is checked eight bytes at a time.
-absl::Status CheckText(absl::string_view json) {
+//
+// `text` may be a piece of a longer document whose `offset` (for messages) is its position
+// there. Unless it is the `last` piece, a few bytes at its end may need the next piece to be
+// judged (a UTF-8 sequence or an escape cut in two): `*checked` says how many bytes were
+// judged, all of them for the last piece. On an error, `*checked` is where it lies: the
+// bytes before it are valid.
+absl::Status CheckTextPiece(absl::string_view text, bool last, size_t offset, size_t* checked) {
   constexpr uint64_t kOnes = 0x0101010101010101ULL;
   constexpr uint64_t kHighBits = 0x8080808080808080ULL;
   constexpr uint64_t kBackslashes = kOnes * '\\';
-  const auto* p = reinterpret_cast<const unsigned char*>(json.data());
-  const size_t n = json.size();
-  auto error = [](size_t offset, absl::string_view what) {
-    return absl::InvalidArgumentError(absl::StrCat("invalid JSON at offset ", offset, ": ", what));
+  // The most bytes one judgement reads: an escaped surrogate pair, less its first byte.
+  constexpr size_t kLongestLookahead = 12;
+  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+  const size_t n = text.size();
+  auto error = [offset, checked](size_t at, absl::string_view what) {
+    *checked = at;
+    return absl::InvalidArgumentError(
+        absl::StrCat("invalid JSON at offset ", offset + at, ": ", what));
   };
   size_t i = 0;
   while (i < n) {
@@ -607,13 +618,18 @@ absl::Status CheckText(absl::string_view json) {
     }
     const unsigned char c = p[i];
     if (c == 0) return error(i, "unexpected NUL byte");
+    if (c == '\\' || c >= 0x80) {
+      if (!last && n - i < kLongestLookahead) break;  // the next piece decides
+    }
     if (c == '\\') {
       // Escapes are only valid inside strings; RapidJSON reports any other misuse.
       if (i + 6 <= n && p[i + 1] == 'u') {
         int unit = HexQuad(p + i + 2);
         if (unit >= 0xD800 && unit <= 0xDBFF) {
           i += 6;  // a high surrogate; RapidJSON checks the low one that must follow
-          if (i + 6 <= n && p[i] == '\\' && p[i + 1] == 'u') i += 6;
+          // Only an escape of four hex digits is skipped: any other bytes (a NUL among
+          // them) are checked as they are.
+          if (i + 6 <= n && p[i] == '\\' && p[i + 1] == 'u' && HexQuad(p + i + 2) >= 0) i += 6;
           continue;
         }
         if (unit >= 0xDC00 && unit <= 0xDFFF) {
@@ -628,11 +644,34 @@ absl::Status CheckText(absl::string_view json) {
       continue;
     }
     char32_t code_point = 0;
-    const size_t length = DecodeUtf8(json, i, &code_point);
+    const size_t length = DecodeUtf8(text, i, &code_point);
     if (length == 0) return error(i, "invalid UTF-8");
     i += length;
   }
+  // An escape's second byte may lie past the end of the last piece: RapidJSON reports that.
+  *checked = std::min(i, n);
   return absl::OkStatus();
+}
+
+absl::Status CheckText(absl::string_view json) {
+  size_t checked = 0;
+  return CheckTextPiece(json, /*last=*/true, 0, &checked);
+}
+
+// Hands the number written as `text` to `out`: an integer that fits 64 bits as an integer,
+// anything else as the correctly rounded double (absl::SimpleAtod). False, and nothing handed
+// over, for a number too big for a double.
+template <typename Handler>
+bool ForwardNumber(absl::string_view text, Handler& out) {
+  if (text.find_first_of(".eE") == absl::string_view::npos) {
+    int64_t i;
+    if (absl::SimpleAtoi(text, &i)) return out.Int64(i);
+    uint64_t u;
+    if (absl::SimpleAtoi(text, &u)) return out.Uint64(u);
+  }
+  double d;
+  if (!absl::SimpleAtod(text, &d) || std::isinf(d)) return false;
+  return out.Double(d);
 }
 
 // Forwards a parse to a Document, converting numbers from their text: integers that fit
@@ -657,19 +696,11 @@ class NumberReader {
   bool EndArray(rapidjson::SizeType n) { return doc_.EndArray(n); }
 
   bool RawNumber(const char* s, rapidjson::SizeType n, bool) {
-    const absl::string_view text(s, n);
-    if (text.find_first_of(".eE") == absl::string_view::npos) {
-      int64_t i;
-      if (absl::SimpleAtoi(text, &i)) return doc_.Int64(i);
-      uint64_t u;
-      if (absl::SimpleAtoi(text, &u)) return doc_.Uint64(u);
-    }
-    double d;
-    if (!absl::SimpleAtod(text, &d) || std::isinf(d)) {
+    if (!ForwardNumber(absl::string_view(s, n), doc_)) {
       too_big_offset_ = static_cast<size_t>(s - text_);
       return false;
     }
-    return doc_.Double(d);
+    return true;
   }
 
   // Where a number too big for a double starts; npos if none was.
@@ -971,100 +1002,473 @@ absl::StatusOr<v1::Model> ParseModel(absl::string_view json) {
 
 namespace {
 
-// The records of a list document: its `data` array (the document itself when it is a bare
-// array), and the path that array is named by in messages.
-absl::Status FindRecords(const rapidjson::Document& doc, const Value** data, std::string* path) {
-  if (doc.IsArray()) {
-    *data = &doc;
-    path->clear();
-    return absl::OkStatus();
-  }
-  if (!doc.IsObject()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("expected an object with a \"data\" array, found ", Describe(&doc)));
-  }
-  auto it = doc.FindMember("data");
-  const Value* found = it == doc.MemberEnd() ? nullptr : &it->value;
-  if (found == nullptr || !found->IsArray()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("data: expected an array, found ", Describe(found)));
-  }
-  *data = found;
-  *path = "data";
-  return absl::OkStatus();
-}
-
-// Calls `read(record, path)` for each record of `data`, in order, and returns those it failed,
-// with their ids when they have one.
-template <typename ReadRecord>
-std::vector<RejectedRecord> ReadRecords(const Value& data, std::string path, ReadRecord read) {
-  std::vector<RejectedRecord> rejected;
-  const size_t prefix_size = path.size();
-  for (rapidjson::SizeType i = 0; i < data.Size(); ++i) {
-    const Value& record = data[i];
-    path.resize(prefix_size);  // reuses the string's storage: no allocation per record
-    absl::StrAppend(&path, "[", i, "]");
-    absl::Status status = read(record, path);
-    if (status.ok()) continue;
-    RejectedRecord& bad = rejected.emplace_back();
-    bad.index = i;
-    bad.status = std::move(status);
-    if (record.IsObject()) {
-      auto it = record.FindMember("id");
-      if (it != record.MemberEnd() && it->value.IsString()) {
-        bad.id.assign(it->value.GetString(), it->value.GetStringLength());
-      }
-    }
-  }
-  return rejected;
-}
+// --- Lists, read as they arrive -------------------------------------------------------------
+//
+// A list is read by RapidJSON's SAX reader from a stream over the text's pieces, so that no
+// more than one piece and one record are ever held: a sync's memory does not grow with the
+// size of the hub's answer. The reader's events outside the records are checked against the
+// list's shape and dropped; the events of one record are built into a small DOM, which the
+// same per-record code as ParseModel converts (exact numbers, depth limits, rejection of the
+// record alone), and the DOM's memory is then reused for the next record.
 
 // The arena's own first block, reused after every reset: a generated model with its schema
-// takes a few KiB, so one block holds a record and a reset frees nothing.
+// takes a few KiB, so one block holds a record and a reset frees nothing. The record's DOM has
+// a first block of the same size for the same reason.
 constexpr size_t kRecordArenaBytes = 64 * 1024;
+// The most memory the rejected records of a list may take: over 100,000 rejections of a
+// model's size, enough for a whole catalog the hub broke; beyond, the list fails.
+constexpr size_t kMaxRejectedBytes = size_t{16} << 20;
+// Pieces of a document given whole are handed to the reader this many bytes at a time.
+constexpr size_t kPieceBytes = 64 * 1024;
+
+// RapidJSON's default allocator for the reader's own stack, which holds the string or number
+// being read and one entry per open object or array, remembering the largest stack it gave:
+// hostile text (a string of gigabytes, arrays nested millions deep) shows there first.
+class WatchedStackAllocator {
+ public:
+  static const bool kNeedFree = true;
+  void* Malloc(size_t size) {
+    largest_ = std::max(largest_, size);
+    return size == 0 ? nullptr : std::malloc(size);
+  }
+  void* Realloc(void* block, size_t, size_t new_size) {
+    if (new_size == 0) {
+      std::free(block);
+      return nullptr;
+    }
+    largest_ = std::max(largest_, new_size);
+    return std::realloc(block, new_size);
+  }
+  static void Free(void* block) { std::free(block); }
+
+  size_t largest() const { return largest_; }
+
+ private:
+  size_t largest_ = 0;
+};
+
+// A RapidJSON input stream (Peek, Take, Tell) over the pieces of a TextSource. Each piece is
+// copied behind the few bytes the previous one left unjudged, checked by CheckTextPiece, and
+// ended by a NUL, which text that passed the check never holds: Peek tests for NUL alone to
+// know that the piece is used up. When the text ends, fails the check, or `Stop` is called,
+// the stream reads as ended (NUL) from then on, which the reader reports as an error unless
+// the document was complete.
+class PieceStream {
+ public:
+  using Ch = char;
+
+  // `on_piece` is called before each piece is read from the source: for checks of the
+  // memory the parse holds, which may call Stop.
+  PieceStream(TextSource source, absl::FunctionRef<void()> on_piece)
+      : source_(source), on_piece_(on_piece) {
+    buffer_.push_back('\0');
+    pos_ = buffer_.data();
+    end_ = pos_;
+  }
+
+  Ch Peek() {
+    if (*pos_ == '\0' && pos_ == end_) Refill();
+    return *pos_;
+  }
+  Ch Take() {
+    const Ch c = Peek();
+    if (c != '\0') ++pos_;
+    return c;
+  }
+  size_t Tell() const { return buffer_offset_ + static_cast<size_t>(pos_ - buffer_.data()); }
+
+  // Ends the stream at once, with `error` as the reason the parse must report.
+  void Stop(absl::Status error) {
+    if (error_.ok()) error_ = std::move(error);
+    ended_ = true;
+    buffer_offset_ = Tell();
+    buffer_.assign(1, '\0');
+    pos_ = buffer_.data();
+    end_ = pos_;
+  }
+  // Why the stream ended early; OK when it ended with the text or has not ended.
+  const absl::Status& error() const { return error_; }
+
+  // Only for in-place parsing, which this stream does not support.
+  Ch* PutBegin() { return nullptr; }
+  void Put(Ch) {}
+  void Flush() {}
+  size_t PutEnd(Ch*) { return 0; }
+
+ private:
+  void Refill() {
+    while (pos_ == end_) {
+      if (ended_) {
+        // The reader has come to the text's first invalid byte: only now does it fail, so
+        // that an error the reader finds earlier in the text is the one reported, however
+        // the text was cut into pieces.
+        if (!pending_error_.ok()) Stop(std::exchange(pending_error_, absl::OkStatus()));
+        return;
+      }
+      on_piece_();
+      if (ended_) return;  // stopped
+      const absl::string_view piece = source_();
+      bool last = piece.empty();
+      buffer_offset_ += buffer_.size() - 1;  // the judged bytes, all read: unjudged_ follows
+      buffer_.assign(unjudged_);
+      buffer_.append(piece.data(), piece.size());
+      size_t checked = 0;
+      absl::Status status = CheckTextPiece(buffer_, last, buffer_offset_, &checked);
+      if (status.ok()) {
+        unjudged_.assign(buffer_, checked, std::string::npos);
+      } else {
+        pending_error_ = std::move(status);  // the valid bytes before it are read first
+        unjudged_.clear();
+        last = true;
+      }
+      buffer_.resize(checked);
+      buffer_.push_back('\0');
+      pos_ = buffer_.data();
+      end_ = pos_ + checked;
+      ended_ = last;
+    }
+  }
+
+  const TextSource source_;
+  const absl::FunctionRef<void()> on_piece_;
+  std::string buffer_;        // the judged bytes of the current piece, then a NUL
+  std::string unjudged_;      // the piece's last bytes, judged with the next piece
+  size_t buffer_offset_ = 0;  // the offset in the text of buffer_[0]
+  const Ch* pos_ = nullptr;
+  const Ch* end_ = nullptr;  // the NUL after the judged bytes
+  bool ended_ = false;
+  absl::Status pending_error_;  // the text's first invalid byte, not yet reached
+  absl::Status error_;
+};
+
+// What a JSON value is, in the words of Describe, for a value known only by its reader event.
+absl::string_view DescribeEvent(rapidjson::Type type, bool empty_string = false) {
+  Value value(type);
+  if (type == rapidjson::kStringType && !empty_string) value.SetString("x");
+  return Describe(&value);
+}
+
+// The reader's handler for a whole list: checks its shape, builds each record's DOM from the
+// events inside it, and converts each record as it ends.
+class ListReader {
+ public:
+  explicit ListReader(ModelSink on_model)
+      : on_model_(on_model),
+        record_block_(new char[kRecordArenaBytes]),
+        record_pool_(record_block_.get(), kRecordArenaBytes),
+        record_(&record_pool_),
+        arena_block_(new char[kRecordArenaBytes]),
+        arena_(ArenaOptionsWithBlock(arena_block_.get())) {}
+
+  absl::StatusOr<std::vector<RejectedRecord>> Read(TextSource source) {
+    // Flags: those of ParseDocumentInPlace, but reading from a stream rather than in place.
+    constexpr unsigned kFlags =
+        rapidjson::kParseIterativeFlag | rapidjson::kParseNumbersAsStringsFlag;
+    WatchedStackAllocator stack_allocator;
+    rapidjson::GenericReader<rapidjson::UTF8<>, rapidjson::UTF8<>, WatchedStackAllocator> reader(
+        &stack_allocator);
+    PieceStream* stream_ptr = nullptr;
+    auto check_memory = [&] { CheckMemory(stack_allocator, stream_ptr); };
+    PieceStream stream(source, check_memory);  // keeps a reference to check_memory
+    stream_ptr = &stream;
+    stream_ = &stream;
+    const rapidjson::ParseResult result = reader.Parse<kFlags>(stream, *this);
+    stream_ = nullptr;
+    if (!stream.error().ok()) return stream.error();
+    if (!error_.ok()) return error_;
+    if (result.IsError()) {
+      return absl::InvalidArgumentError(absl::StrCat("invalid JSON at offset ", result.Offset(),
+                                                     ": ",
+                                                     rapidjson::GetParseError_En(result.Code())));
+    }
+    if (envelope_ && !data_seen_) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("data: expected an array, found ", Describe(nullptr)));
+    }
+    return std::move(rejected_);
+  }
+
+  // The reader's events. Inside a record they build its DOM (unless it is being skipped);
+  // outside, they are checked against the list's shape.
+  bool Null() {
+    return Scalar(rapidjson::kNullType, [](Document& d) { return d.Null(); });
+  }
+  bool Bool(bool b) {
+    return Scalar(b ? rapidjson::kTrueType : rapidjson::kFalseType,
+                  [b](Document& d) { return d.Bool(b); });
+  }
+  // With kParseNumbersAsStringsFlag every number comes as RawNumber; these are never called.
+  bool Int(int) { return false; }
+  bool Uint(unsigned) { return false; }
+  bool Int64(int64_t) { return false; }
+  bool Uint64(uint64_t) { return false; }
+  bool Double(double) { return false; }
+  bool RawNumber(const char* s, rapidjson::SizeType n, bool) {
+    const absl::string_view text(s, n);
+    // Checked wherever it is, as a whole-document parse does; its offset is where it began.
+    NumberCheck check;
+    if (!ForwardNumber(text, check)) {
+      error_ = absl::InvalidArgumentError(
+          absl::StrCat("invalid JSON at offset ", stream_->Tell() - n, ": ",
+                       rapidjson::GetParseError_En(rapidjson::kParseErrorNumberTooBig)));
+      return false;
+    }
+    return Scalar(rapidjson::kNumberType, [text](Document& d) { return ForwardNumber(text, d); });
+  }
+  bool String(const char* s, rapidjson::SizeType n, bool) {
+    return Scalar(
+        rapidjson::kStringType, [s, n](Document& d) { return d.String(s, n, true); }, n == 0);
+  }
+  bool Key(const char* s, rapidjson::SizeType n, bool) {
+    if (in_record_) return skipping_record_ || record_.Key(s, n, true);
+    // The first "data" of the envelope is the list, as FindMember would find it.
+    if (envelope_ && depth_ == 1) expect_data_ = !data_seen_ && absl::string_view(s, n) == "data";
+    return true;
+  }
+  bool StartObject() {
+    return Start(rapidjson::kObjectType, [](Document& d) { return d.StartObject(); });
+  }
+  bool StartArray() {
+    return Start(rapidjson::kArrayType, [](Document& d) { return d.StartArray(); });
+  }
+  bool EndObject(rapidjson::SizeType members) {
+    return End([members](Document& d) { return d.EndObject(members); });
+  }
+  bool EndArray(rapidjson::SizeType elements) {
+    return End([elements](Document& d) { return d.EndArray(elements); });
+  }
+
+ private:
+  using Document = rapidjson::Document;
+
+  // Takes the numbers ForwardNumber hands over, to learn whether it can.
+  struct NumberCheck {
+    bool Int64(int64_t) { return true; }
+    bool Uint64(uint64_t) { return true; }
+    bool Double(double) { return true; }
+  };
+
+  static google::protobuf::ArenaOptions ArenaOptionsWithBlock(char* block) {
+    google::protobuf::ArenaOptions options;
+    options.initial_block = block;
+    options.initial_block_size = kRecordArenaBytes;
+    return options;
+  }
+
+  // A value outside any open record: a record of its own in the records array, else part of
+  // the envelope, which must have the list's shape.
+  template <typename Build>
+  bool Scalar(rapidjson::Type type, Build build, bool empty_string = false) {
+    if (in_record_) return skipping_record_ || build(record_);
+    if (in_records_ && depth_ == records_depth_) {
+      BeginRecord();
+      if (!build(record_)) return false;
+      return EndRecord();
+    }
+    return CheckShape(type, empty_string);
+  }
+
+  template <typename Build>
+  bool Start(rapidjson::Type type, Build build) {
+    if (in_record_) {
+      ++depth_;
+      return skipping_record_ || build(record_);
+    }
+    if (in_records_ && depth_ == records_depth_) {
+      BeginRecord();
+      record_start_ = stream_->Tell() - 1;  // the reader has taken the opening bracket
+      ++depth_;
+      record_depth_ = depth_;
+      return build(record_);
+    }
+    if (!CheckShape(type)) return false;
+    ++depth_;
+    if (opens_records_) {
+      opens_records_ = false;
+      in_records_ = true;
+      records_depth_ = depth_;
+    }
+    return true;
+  }
+
+  template <typename Build>
+  bool End(Build build) {
+    if (in_record_) {
+      if (!skipping_record_ && !build(record_)) return false;
+      if (--depth_ < record_depth_) return EndRecord();
+      return true;
+    }
+    if (in_records_ && depth_ == records_depth_) in_records_ = false;
+    --depth_;
+    return true;
+  }
+
+  // Checks a value outside the records; false, with error_ set, when the document is not a list.
+  bool CheckShape(rapidjson::Type type, bool empty_string = false) {
+    if (depth_ == 0) {
+      if (type == rapidjson::kArrayType) {
+        opens_records_ = true;  // a bare array of records
+        records_path_.clear();
+        return true;
+      }
+      if (type == rapidjson::kObjectType) {
+        envelope_ = true;
+        return true;
+      }
+      error_ = absl::InvalidArgumentError(absl::StrCat(
+          "expected an object with a \"data\" array, found ", DescribeEvent(type, empty_string)));
+      return false;
+    }
+    if (envelope_ && depth_ == 1 && expect_data_) {
+      expect_data_ = false;
+      data_seen_ = true;
+      if (type != rapidjson::kArrayType) {
+        error_ = absl::InvalidArgumentError(
+            absl::StrCat("data: expected an array, found ", DescribeEvent(type, empty_string)));
+        return false;
+      }
+      opens_records_ = true;
+      records_path_ = "data";
+    }
+    return true;
+  }
+
+  void BeginRecord() {
+    in_record_ = true;
+    skipping_record_ = false;
+  }
+
+  // Converts the record whose events have all been built, or rejects the one skipped.
+  bool EndRecord() {
+    in_record_ = false;
+    const size_t index = records_read_++;
+    std::string path = absl::StrCat(records_path_, "[", index, "]");
+    if (skipping_record_) {
+      RejectedRecord bad;
+      bad.index = index;
+      bad.status = absl::InvalidArgumentError(
+          absl::StrCat(path, ": the record takes more than ", kMaxRecordBytes >> 20,
+                       " MiB to read (it starts at offset ", record_start_, ")"));
+      return Reject(std::move(bad));
+    }
+    // The events were given to the document already: Populate only moves the value they
+    // built from the document's stack to its root.
+    auto built = [](Document&) { return true; };
+    record_.Populate(built);
+    auto* model = google::protobuf::Arena::CreateMessage<v1::Model>(&arena_);
+    absl::Status status = ParseModelValue(record_, path, model);
+    bool go_on = true;
+    if (status.ok()) {
+      on_model_(*model);
+    } else {
+      RejectedRecord bad;
+      bad.index = index;
+      bad.status = std::move(status);
+      if (record_.IsObject()) {
+        auto it = record_.FindMember("id");
+        if (it != record_.MemberEnd() && it->value.IsString()) {
+          bad.id.assign(it->value.GetString(), it->value.GetStringLength());
+        }
+      }
+      go_on = Reject(std::move(bad));
+    }
+    arena_.Reset();  // frees the model, and keeps the first block for the next one
+    ForgetRecord();
+    return go_on;
+  }
+
+  // Keeps a rejected record; false, with error_ set, once the rejections kept would pass
+  // kMaxRejectedBytes. A rejection takes a hundred bytes or more where its record may take
+  // two ("1,"): an endless list of bad records must not grow memory fifty times faster than
+  // the text that comes.
+  bool Reject(RejectedRecord bad) {
+    rejected_bytes_ += sizeof(RejectedRecord) + bad.id.size() + bad.status.message().size();
+    if (rejected_bytes_ > kMaxRejectedBytes) {
+      error_ = absl::InvalidArgumentError(absl::StrCat(
+          "more records rejected than the parser keeps (", kMaxRejectedBytes >> 20,
+          " MiB of rejections, ", rejected_.size(), " records); the first: ",
+          rejected_.empty() ? bad.status.message() : rejected_.front().status.message()));
+      return false;
+    }
+    rejected_.push_back(std::move(bad));
+    return true;
+  }
+
+  // Frees the record's DOM, but for the first block of its memory.
+  void ForgetRecord() {
+    auto nothing = [](Document&) { return false; };
+    record_.Populate(nothing);  // empties the document's stack, should a record be half built
+    record_.SetNull();
+    record_pool_.Clear();
+  }
+
+  // Called between pieces: stops a record, or the whole parse, that holds too much memory.
+  void CheckMemory(const WatchedStackAllocator& stack_allocator, PieceStream* stream) {
+    if (in_record_ && !skipping_record_ &&
+        record_pool_.Capacity() + record_.GetStackCapacity() > kMaxRecordBytes) {
+      skipping_record_ = true;  // the record is rejected, the others are read
+      ForgetRecord();
+    }
+    if (stack_allocator.largest() > kMaxRecordBytes) {
+      stream->Stop(absl::InvalidArgumentError(absl::StrCat(
+          "invalid JSON at offset ", stream->Tell(), ": a value nests deeper or a string or ",
+          "number runs longer than the parser holds (", kMaxRecordBytes >> 20, " MiB)")));
+    }
+  }
+
+  const ModelSink on_model_;
+  PieceStream* stream_ = nullptr;
+  absl::Status error_;  // why the document is not a list, when the handler found out
+  std::vector<RejectedRecord> rejected_;
+  size_t rejected_bytes_ = 0;  // about the memory rejected_ holds
+
+  // Where the reader is: depth_ counts the open objects and arrays.
+  int depth_ = 0;
+  bool envelope_ = false;     // the root is an object
+  bool expect_data_ = false;  // the envelope's next value is its first "data"
+  bool data_seen_ = false;
+  bool opens_records_ = false;  // the array about to open holds the records
+  bool in_records_ = false;
+  int records_depth_ = 0;     // depth_ inside the records array
+  std::string records_path_;  // "data", or "" for a bare array
+  size_t records_read_ = 0;
+
+  // The record being read.
+  bool in_record_ = false;
+  bool skipping_record_ = false;  // too large: its events are dropped, and it is rejected
+  int record_depth_ = 0;          // depth_ inside the record's own object or array
+  size_t record_start_ = 0;       // the offset of its opening bracket
+  std::unique_ptr<char[]> record_block_;
+  rapidjson::MemoryPoolAllocator<> record_pool_;
+  Document record_;
+  std::unique_ptr<char[]> arena_block_;
+  google::protobuf::Arena arena_;
+};
 
 }  // namespace
 
-absl::StatusOr<ParsedModelList> ParseModelList(absl::string_view json) {
-  std::string buffer;
-  rapidjson::Document doc;
-  if (absl::Status status = ParseDocument(json, &buffer, &doc); !status.ok()) return status;
-  const Value* data = nullptr;
-  std::string path;
-  if (absl::Status status = FindRecords(doc, &data, &path); !status.ok()) return status;
-
-  ParsedModelList result;
-  result.models.reserve(data->Size());
-  result.rejected = ReadRecords(*data, std::move(path), [&](const Value& record,
-                                                            const std::string& record_path) {
-    v1::Model& model = result.models.emplace_back();
-    absl::Status status = ParseModelValue(record, record_path, &model);
-    if (!status.ok()) result.models.pop_back();
-    return status;
-  });
-  return result;
+absl::StatusOr<std::vector<RejectedRecord>> ParseModelList(TextSource source, ModelSink on_model) {
+  return ListReader(on_model).Read(source);
 }
 
-absl::StatusOr<std::vector<RejectedRecord>> ParseModelList(std::string json, ModelSink on_model) {
-  rapidjson::Document doc;
-  if (absl::Status status = ParseDocumentInPlace(&json, &doc); !status.ok()) return status;
-  const Value* data = nullptr;
-  std::string path;
-  if (absl::Status status = FindRecords(doc, &data, &path); !status.ok()) return status;
+absl::StatusOr<std::vector<RejectedRecord>> ParseModelList(absl::string_view json,
+                                                           ModelSink on_model) {
+  size_t next = 0;
+  auto pieces = [&json, &next]() {
+    const absl::string_view piece = json.substr(std::min(next, json.size()), kPieceBytes);
+    next += piece.size();
+    return piece;
+  };
+  return ParseModelList(TextSource(pieces), on_model);
+}
 
-  std::unique_ptr<char[]> first_block(new char[kRecordArenaBytes]);
-  google::protobuf::ArenaOptions options;
-  options.initial_block = first_block.get();
-  options.initial_block_size = kRecordArenaBytes;
-  google::protobuf::Arena arena(options);
-  return ReadRecords(*data, std::move(path), [&](const Value& record,
-                                                 const std::string& record_path) {
-    auto* model = google::protobuf::Arena::CreateMessage<v1::Model>(&arena);
-    absl::Status status = ParseModelValue(record, record_path, model);
-    if (status.ok()) on_model(*model);
-    arena.Reset();  // frees the model, and keeps the first block for the next one
-    return status;
-  });
+absl::StatusOr<ParsedModelList> ParseModelList(absl::string_view json) {
+  ParsedModelList result;
+  absl::StatusOr<std::vector<RejectedRecord>> rejected =
+      ParseModelList(json, [&result](const v1::Model& model) { result.models.push_back(model); });
+  if (!rejected.ok()) return rejected.status();
+  result.rejected = *std::move(rejected);
+  return result;
 }
 
 std::string ModelToJson(const v1::Model& model) {

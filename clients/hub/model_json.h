@@ -55,25 +55,46 @@ struct ParsedModelList {
   std::vector<RejectedRecord> rejected;
 };
 
-// Parses the hub's model list, `{"object":"list","data":[...]}`; a bare top-level array of
-// models is accepted too. Records are named `data[i]` in messages (`[i]` for a bare array).
-// Returns INVALID_ARGUMENT when the document is not JSON (`invalid JSON at offset N: <reason>`)
-// or not of that shape (e.g. `data: expected an array, found null`). A record that is bad on its
-// own does not fail the list: it is reported in `rejected` and the others are kept.
-absl::StatusOr<ParsedModelList> ParseModelList(absl::string_view json);
+// The most memory one record of a list may take while it is read (its JSON DOM). A larger
+// record is rejected on its own, with INVALID_ARGUMENT `data[i]: the record takes more than
+// 16 MiB to read ...`. A single string or number longer than this, or arrays and objects
+// nested so deep that the parser's own stack would pass it, fail the whole list instead
+// (`invalid JSON at offset N: ...`). A model of the hub takes a few KiB.
+inline constexpr size_t kMaxRecordBytes = size_t{16} << 20;
+
+// The text of a document as it arrives, piece by piece: each call returns the next piece,
+// which stays valid until the next call; an empty piece means the text has ended. Pieces may
+// be cut anywhere, inside a string or a UTF-8 sequence too.
+using TextSource = absl::FunctionRef<absl::string_view()>;
 
 // Receives each readable model of a list, in the hub's order. The model lives only for the
 // call: the parser reuses its storage for the next record.
 using ModelSink = absl::FunctionRef<void(const modelcatalog::v1::Model&)>;
 
-// Reads the same lists as above with the same rules and messages, for a consumer that turns
-// each model into something else at once (the catalog's sync): a 100,000-model list then never
-// exists as 100,000 messages, whose Struct trees take twice the JSON's bytes. `json` is parsed
-// in place (its strings are read where they lie), so pass the fetched body by std::move rather
-// than have it copied. Each model is read on an arena reset after every record, so its many
-// small objects are not allocated and freed one by one. Returns the rejected records; when the
-// document as a whole is not a list, the error, and `on_model` is never called.
-absl::StatusOr<std::vector<RejectedRecord>> ParseModelList(std::string json, ModelSink on_model);
+// Parses the hub's model list, `{"object":"list","data":[...]}`, as its text arrives from
+// `source`, handing each readable model to `on_model` as soon as its record has been read; a
+// bare top-level array of models is accepted too. Records are named `data[i]` in messages
+// (`[i]` for a bare array). Returns the records that could not be read on their own (the
+// others are kept), or INVALID_ARGUMENT when the document is not JSON
+// (`invalid JSON at offset N: <reason>`) or not of that shape (e.g.
+// `data: expected an array, found null`).
+//
+// Memory does not grow with the list: one piece and one record are held at a time (each
+// record on an arena and a DOM reset after it, so that its many small objects are not
+// allocated and freed one by one), which is how a sync reads a catalog of any size in the
+// memory of a few records. As models are handed over before the end of the text is seen,
+// `on_model` may have received models when the list then fails: a caller keeps what it
+// received only once the call has returned OK.
+absl::StatusOr<std::vector<RejectedRecord>> ParseModelList(TextSource source, ModelSink on_model);
+
+// The same for a document already held whole.
+absl::StatusOr<std::vector<RejectedRecord>> ParseModelList(absl::string_view json,
+                                                           ModelSink on_model);
+
+// The same, keeping every readable model: the readable models of a list, in the hub's order,
+// and the records that were not. For short lists (a search's answer) and tests: a
+// 100,000-model list as messages takes twice the JSON's bytes, for the Structs' trees.
+absl::StatusOr<ParsedModelList> ParseModelList(absl::string_view json);
 
 // Parses one model object, as the hub's retrieve, activate and deactivate return it.
 // Returns INVALID_ARGUMENT when the document is not JSON, not an object, or a field is bad.

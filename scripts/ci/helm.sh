@@ -117,6 +117,13 @@ check "refuses a flag the chart sets itself" refused "config.listen is set by th
 check "refuses TLS without a Secret" refused "tls.enabled needs tls.secretName" --set tls.enabled=true
 check "refuses an unknown persistence type" refused "persistence.type must be" \
   --set persistence.type=hostPath
+check "refuses a memory limit it cannot turn into --max_hub_response_bytes" \
+  refused "write a whole number with one of the units" --set resources.limits.memory=0.5Gi
+check "derives --max_hub_response_bytes from the memory limit" bash -c '
+  "$1" template m "$2" | grep -A1 MODEL_CATALOG_MAX_HUB_RESPONSE_BYTES | grep -q "\"78293674\"" &&
+  "$1" template m "$2" --set config.max_hub_response_bytes=1000000 |
+    grep -A1 MODEL_CATALOG_MAX_HUB_RESPONSE_BYTES | grep -q "\"1000000\""
+' _ "$helm" "$chart"
 
 # --- 4. documentation ---
 check "every value in values.yaml is commented" validate --values-comments "$chart/values.yaml"

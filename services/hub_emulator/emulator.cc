@@ -406,11 +406,46 @@ HttpResponse HubEmulator::FaultResponse(const Fault& fault, Endpoint endpoint) {
       };
       return response;
     }
+    case FaultKind::kEndlessBody:
+    case FaultKind::kHugeBody: {
+      HttpResponse response = JsonResponse(200, "");
+      {
+        absl::MutexLock lock(&mu_);
+        EndlessBodyLocked(endpoint, &response);
+      }
+      if (fault.kind == FaultKind::kHugeBody) {
+        response.announced_length = static_cast<uint64_t>(fault.content_length);
+      }
+      return response;
+    }
     case FaultKind::kSlow:
     case FaultKind::kTruncated:
       break;  // applied to the real response
   }
   return Error(500, "unhandled fault");
+}
+
+void HubEmulator::EndlessBodyLocked(Endpoint endpoint, HttpResponse* response) const {
+  if (endpoint == Endpoint::kList || endpoint == Endpoint::kSearch) {
+    // What a proxy or a hub that loops over its pages would send: the list's first models,
+    // again and again (a few of them, so that the block sent over and over stays small).
+    constexpr size_t kRepeatedModels = 16;
+    response->body = "{\"object\":\"list\",\"data\":[";
+    if (models_.empty()) {
+      response->body += "{\"id\":\"endless\"}";
+      response->endless_tail = ",{\"id\":\"endless\"}";
+      return;
+    }
+    const size_t repeated = std::min(models_.size(), kRepeatedModels);
+    response->body += *models_[0].json;
+    for (size_t i = 1; i <= repeated; ++i) {
+      absl::StrAppend(&response->endless_tail, ",", *models_[i % repeated].json);
+    }
+    return;
+  }
+  // A model whose description never ends.
+  response->body = "{\"object\":\"model\",\"id\":\"endless\",\"description\":\"";
+  response->endless_tail = "and so on, ";
 }
 
 // ---------------------------------------------------------------------------
@@ -614,7 +649,8 @@ HttpResponse HubEmulator::ReplaceCatalog(absl::string_view body) {
 
 absl::StatusOr<HubEmulator::Fault> HubEmulator::ParseFault(absl::string_view body) {
   constexpr absl::string_view kFaults =
-      "http_error, rate_limit, malformed_json, wrong_shape, empty_body, truncated, slow, hang";
+      "http_error, rate_limit, malformed_json, wrong_shape, empty_body, truncated, slow, hang, "
+      "endless_body, huge_body";
   absl::StatusOr<rapidjson::Document> doc = ParseJson(body);
   if (!doc.ok())
     return absl::InvalidArgumentError(absl::StrCat("Invalid fault: ", doc.status().message()));
@@ -647,6 +683,11 @@ absl::StatusOr<HubEmulator::Fault> HubEmulator::ParseFault(absl::string_view bod
     extra_fields = {"delay_ms"};
   } else if (fault.name == "hang") {
     fault.kind = FaultKind::kHang;
+  } else if (fault.name == "endless_body") {
+    fault.kind = FaultKind::kEndlessBody;
+  } else if (fault.name == "huge_body") {
+    fault.kind = FaultKind::kHugeBody;
+    extra_fields = {"content_length"};
   } else {
     return absl::InvalidArgumentError(absl::StrCat("Invalid fault: unknown fault \"", fault.name,
                                                    "\"; expected one of ", kFaults));
@@ -677,11 +718,15 @@ absl::StatusOr<HubEmulator::Fault> HubEmulator::ParseFault(absl::string_view bod
   for (const absl::Status& s :
        {integer("count", 1, 1000000000, &fault.remaining), integer("status", 400, 599, &status),
         integer("retry_after_seconds", 0, 86400, &fault.retry_after_seconds),
-        integer("delay_ms", 0, 3600000, &fault.delay_ms)}) {
+        integer("delay_ms", 0, 3600000, &fault.delay_ms),
+        integer("content_length", 1, INT64_MAX, &fault.content_length)}) {
     if (!s.ok()) return s;
   }
   fault.status = static_cast<int>(status);
   if (fault.kind == FaultKind::kSlow && !doc->HasMember("delay_ms")) fault.delay_ms = 1000;
+  if (fault.kind == FaultKind::kHugeBody && !doc->HasMember("content_length")) {
+    fault.content_length = int64_t{50} << 30;  // 50 GiB
+  }
 
   fault.endpoint = "any";
   if (const auto it = doc->FindMember("endpoint"); it != doc->MemberEnd()) {

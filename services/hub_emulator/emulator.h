@@ -59,6 +59,8 @@ class HubEmulator {
     kTruncated,
     kSlow,
     kHang,
+    kEndlessBody,
+    kHugeBody,
   };
   struct Fault {
     FaultKind kind = FaultKind::kHttpError;
@@ -69,6 +71,7 @@ class HubEmulator {
     std::string message;
     int64_t retry_after_seconds = 1;
     int64_t delay_ms = 0;
+    int64_t content_length = 0;  // announced by huge_body
   };
   // A pending lifecycle step: at `deadline`, every deployment of the model
   // gets `status`.
@@ -100,6 +103,9 @@ class HubEmulator {
   http::HttpResponse ChangeActivation(const std::string& id, bool activate);
   http::HttpResponse FaultResponse(const Fault& fault, Endpoint endpoint);
   static absl::StatusOr<Fault> ParseFault(absl::string_view body);
+  // Makes `response` a body that never ends, of the endpoint's shape.
+  void EndlessBodyLocked(Endpoint endpoint, http::HttpResponse* response) const
+      ABSL_SHARED_LOCKS_REQUIRED(mu_);
 
   // Control API operations.
   http::HttpResponse PutModel(const std::string& id, absl::string_view body);

@@ -15,18 +15,18 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/flags/usage_config.h"
-#include "absl/strings/match.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
 #include "services/common/env_flags.h"
-#include "services/hub_emulator/http/http_server.h"
 #include "services/common/log.h"
 #include "services/hub_emulator/catalog.h"
 #include "services/hub_emulator/emulator.h"
 #include "services/hub_emulator/generator.h"
+#include "services/hub_emulator/http/http_server.h"
 #include "services/hub_emulator/sample_catalog.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:8080",
@@ -43,12 +43,13 @@ ABSL_FLAG(absl::Duration, deploy_delay, absl::Seconds(3),
 ABSL_FLAG(int, generate_models, 0,
           "serve a deterministic synthetic catalog of this many models instead of a file");
 ABSL_FLAG(std::string, log_level, "info", "debug (logs every request), info, warning or error");
+ABSL_FLAG(int64_t, max_request_bytes, int64_t{512} << 20,
+          "largest request body accepted (a catalog PUT to /_control); a larger one gets 413 "
+          "before any of it is read. The default holds a 100,000-model catalog");
 
 namespace modelcatalog {
 namespace hub_emulator {
 namespace {
-
-constexpr size_t kMaxRequestBody = 512 * 1024 * 1024;  // room for a 100k-model catalog PUT
 
 struct ListenAddress {
   std::string host;  // without IPv6 brackets
@@ -139,8 +140,11 @@ int Run() {
 
   const bool authenticated = !options.api_key.empty();
   HubEmulator emulator(std::move(catalog), std::move(options));
+  if (absl::GetFlag(FLAGS_max_request_bytes) < 1) {
+    ExitWithUsageError("--max_request_bytes must be at least 1");
+  }
   http::HttpServerOptions server_options;
-  server_options.max_body_bytes = kMaxRequestBody;
+  server_options.max_body_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_max_request_bytes));
   http::HttpServer server(
       [&emulator](const http::HttpRequest& request) { return emulator.Handle(request); },
       server_options);
@@ -149,9 +153,9 @@ int Run() {
     std::fprintf(stderr, "error: %s\n", std::string(port.status().message()).c_str());
     return 1;
   }
-  const std::string host =
-      address.host.find(':') != std::string::npos ? absl::StrCat("[", address.host, "]")
-                                                  : address.host;
+  const std::string host = address.host.find(':') != std::string::npos
+                               ? absl::StrCat("[", address.host, "]")
+                               : address.host;
   // Tests and scripts wait for exactly this line.
   std::printf("hub-emulator listening on http://%s:%d\n", host.c_str(), *port);
   std::fflush(stdout);
@@ -187,8 +191,8 @@ int main(int argc, char** argv) {
       "Every flag can also be set from the environment: --deploy_delay from "
       "HUB_EMULATOR_DEPLOY_DELAY, and so on.");
   modelcatalog::ApplyEnvironmentToFlags(
-      "HUB_EMULATOR_",
-      {"listen", "catalog", "api_key_file", "deploy_delay", "generate_models", "log_level"});
+      "HUB_EMULATOR_", {"listen", "catalog", "api_key_file", "deploy_delay", "generate_models",
+                        "log_level", "max_request_bytes"});
   const std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
   if (positional.size() > 1) {
     modelcatalog::ExitWithUsageError(

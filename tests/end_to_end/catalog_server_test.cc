@@ -126,6 +126,22 @@ class CatalogServerTest : public ::testing::Test {
   std::unique_ptr<Health::Stub> health_;
 };
 
+// The default response limit follows the memory the process may use: two catalogs and the
+// server's own memory fit under it (see DefaultMaxHubResponseBytes).
+TEST(DefaultMaxHubResponseBytesTest, KeepsTwoCatalogsAndTheServerUnderTheMemoryLimit) {
+  EXPECT_EQ(catalog::DefaultMaxHubResponseBytes(absl::nullopt), size_t{512} << 20);
+  for (const uint64_t limit : {uint64_t{256} << 20, uint64_t{512} << 20, uint64_t{4} << 30}) {
+    SCOPED_TRACE(limit);
+    const size_t max_json = catalog::DefaultMaxHubResponseBytes(limit);
+    EXPECT_LE(catalog::kServerOwnBytes + 2 * catalog::kCatalogBytesPerJsonByte * max_json, limit);
+    EXPECT_GT(catalog::kServerOwnBytes + 2 * catalog::kCatalogBytesPerJsonByte * (max_json + 1),
+              limit);
+  }
+  // A limit too small for any catalog does not refuse every list.
+  EXPECT_EQ(catalog::DefaultMaxHubResponseBytes(uint64_t{32} << 20),
+            catalog::kMinMaxHubResponseBytes);
+}
+
 TEST_F(CatalogServerTest, ListsTheHubsWholeCatalogInIdOrder) {
   StartServing();
   ListModelsRequest request;

@@ -455,6 +455,73 @@ class HubKeySecrecyTest(unittest.TestCase):
             self.assertIn("sync_failed", server.stderr_text)  # the logs were captured
 
 
+def memory_kib(pid):
+    """VmRSS and VmHWM (the peak) of a process, in KiB."""
+    with open(f"/proc/{pid}/status") as status:
+        fields = dict(line.split(":", 1) for line in status)
+    return {name: int(fields[name].split()[0]) for name in ("VmRSS", "VmHWM")}
+
+
+class BoundedMemoryTest(unittest.TestCase):
+    """A hub that never stops sending costs the server no more than its response limit."""
+
+    LIMIT = 32 << 20  # --max_hub_response_bytes
+    MODELS = 20000
+
+    def wait_for_sync(self, stub, done, what):
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            status = stub.GetSyncStatus(catalog_pb2.GetSyncStatusRequest(), timeout=5)
+            if done(status):
+                return status
+            time.sleep(0.02)
+        raise AssertionError(f"no sync {what} within 60 s")
+
+    def test_endless_and_huge_bodies_fail_the_sync_within_the_limit(self):
+        hub = Server([os.path.join(BIN_DIR, "hub-emulator"), "--listen=127.0.0.1:0",
+                      f"--generate_models={self.MODELS}"])
+        server = Server([os.path.join(BIN_DIR, "catalog-server"), "--listen=127.0.0.1:0",
+                         f"--hub_url={hub.address}/api/ai", "--sync_interval=1s",
+                         f"--max_hub_response_bytes={self.LIMIT}"])
+        try:
+            channel = grpc.insecure_channel(server.address)
+            wait_serving(channel)
+            stub = catalog_grpc.ModelCatalogServiceStub(channel)
+            # A few syncs of the same catalog: the memory at rest is that of a server that syncs.
+            first = self.wait_for_sync(stub, lambda s: s.model_count == self.MODELS, "of the catalog")
+            self.wait_for_sync(
+                stub, lambda s: s.last_attempt_time.ToNanoseconds()
+                > first.last_attempt_time.ToNanoseconds() + 2 * 10**9, "after the first")
+            at_rest = memory_kib(server.process.pid)["VmRSS"]
+
+            for fault in ({"fault": "endless_body", "endpoint": "list"},
+                          {"fault": "huge_body", "endpoint": "list"}):  # 50 GiB announced
+                request = urllib.request.Request(
+                    f"{hub.address}/_control/faults", data=json.dumps(fault).encode(),
+                    method="POST", headers={"content-type": "application/json"})
+                urllib.request.urlopen(request).close()
+                failed = self.wait_for_sync(
+                    stub, lambda s: "larger than max_response_bytes" in s.last_error,
+                    f"failing on {fault['fault']}")
+                self.assertIn(f"response larger than max_response_bytes ({self.LIMIT})",
+                              failed.last_error)
+                # The last good catalog is kept, and served.
+                self.assertEqual(failed.model_count, self.MODELS)
+                self.assertEqual(failed.revision, first.revision)
+                page = stub.ListModels(catalog_pb2.ListModelsRequest(page_size=10), timeout=5)
+                self.assertEqual(len(page.models), 10)
+                # And the next sync succeeds again.
+                self.wait_for_sync(stub, lambda s: not s.last_error, f"after {fault['fault']}")
+
+            peak = memory_kib(server.process.pid)["VmHWM"]
+            self.assertLess(peak, at_rest + self.LIMIT // 1024,
+                            f"peak {peak} KiB, at rest {at_rest} KiB, limit {self.LIMIT // 1024} KiB")
+            channel.close()
+        finally:
+            server.stop()
+            hub.stop()
+
+
 class CatalogctlAuthTest(unittest.TestCase):
     def test_catalogctl_sends_its_token(self):
         with tempfile.TemporaryDirectory() as tmp:

@@ -6,8 +6,10 @@
 // - every model round-trips: ParseModel(ModelToJson(m)) == m, bit for bit, and survives the
 //   protobuf wire format;
 // - the list written back from the models (ModelToJson of each) reads to the same models;
-// - the record-by-record reading a sync uses (a model sink, an arena reset per record) gives
-//   the same models and rejections, and the same error for a list it refuses.
+// - the text read as a sync reads it, in pieces as they arrive from the network (here cut at
+//   places the input itself chooses, inside strings and UTF-8 sequences too), gives the same
+//   models and rejections, and the same error for a list it refuses.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -33,24 +35,35 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   absl::StatusOr<hub::ParsedModelList> parsed = hub::ParseModelList(input);
 
   std::vector<v1::Model> sunk;  // copies: the sink's model lives on an arena reset per record
+  // Piece sizes from 1 to 16 bytes, in an order the input's last bytes choose.
+  size_t next = 0;
+  uint32_t cut = size == 0 ? 0 : data[size - 1];
+  auto pieces = [&]() {
+    cut = cut * 1103515245u + 12345u;
+    const absl::string_view piece =
+        input.substr(std::min(next, input.size()), 1 + (cut >> 16) % 16);
+    next += piece.size();
+    return piece;
+  };
   absl::StatusOr<std::vector<hub::RejectedRecord>> sink_rejected = hub::ParseModelList(
-      std::string(input), [&sunk](const v1::Model& model) { sunk.push_back(model); });
+      hub::TextSource(pieces), [&sunk](const v1::Model& model) { sunk.push_back(model); });
   FUZZ_CHECK(sink_rejected.status() == parsed.status(),
-             absl::StrCat("the sink reading ends with ", sink_rejected.status().ToString(),
-                          ", the list reading with ", parsed.status().ToString()));
+             absl::StrCat("the reading in pieces ends with ", sink_rejected.status().ToString(),
+                          ", the reading of the whole with ", parsed.status().ToString()));
   if (parsed.ok()) {
-    FUZZ_CHECK(sunk.size() == parsed->models.size(), "the sink got another number of models");
+    FUZZ_CHECK(sunk.size() == parsed->models.size(),
+               "the reading in pieces got another number of models");
     std::string diff;
     for (size_t i = 0; i < sunk.size(); ++i) {
       FUZZ_CHECK(modelcatalog::fuzz::SameMessage(sunk[i], parsed->models[i], &diff),
-                 absl::StrCat("the sink's model ", i, ": ", diff));
+                 absl::StrCat("the reading in pieces' model ", i, ": ", diff));
     }
     FUZZ_CHECK(sink_rejected->size() == parsed->rejected.size(),
-               "the sink reading rejected another number of records");
+               "the reading in pieces rejected another number of records");
     for (size_t i = 0; i < sink_rejected->size(); ++i) {
       FUZZ_CHECK((*sink_rejected)[i].index == parsed->rejected[i].index &&
                      (*sink_rejected)[i].status == parsed->rejected[i].status,
-                 absl::StrCat("the sink reading's rejection ", i, " differs"));
+                 absl::StrCat("the reading in pieces' rejection ", i, " differs"));
     }
   }
 

@@ -426,6 +426,49 @@ TEST_F(HubClientTest, TruncatedTransfersAreUnavailable) {
   EXPECT_TRUE(client.ListModels().ok());
 }
 
+// A hub (or a proxy in front of it) that never stops sending: the list is read as it arrives,
+// models are handed on while it does, and the transfer ends at max_response_bytes, having held
+// neither the body nor the list whole.
+TEST_F(HubClientTest, AnEndlessListEndsAtTheResponseLimit) {
+  HubClientOptions options = Options();
+  options.max_response_bytes = 4 << 20;
+  HubClient client(options);
+  InjectFault(R"({"fault": "endless_body", "endpoint": "list"})");
+  size_t models = 0;
+  absl::StatusOr<std::vector<RejectedRecord>> rejected =
+      client.ListModels({}, [&models](const v1::Model&) { ++models; });
+  EXPECT_EQ(rejected.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(Message(rejected.status()),
+            "GET /models: response larger than max_response_bytes (4194304)");
+  EXPECT_EQ(RetryAfter(rejected.status()), absl::nullopt);
+  // Models came while the body did: 4 MiB of the sample's models is over a thousand.
+  EXPECT_GT(models, 1000u);
+  EXPECT_TRUE(client.ListModels().ok());  // the fault is used up; the client still works
+}
+
+TEST_F(HubClientTest, AnAnnouncedBodyOverTheLimitIsRefusedBeforeItsFirstByte) {
+  HubClient client(Options());                                   // the default limit, 512 MiB
+  InjectFault(R"({"fault": "huge_body", "endpoint": "list"})");  // 50 GiB
+  size_t models = 0;
+  absl::StatusOr<std::vector<RejectedRecord>> rejected =
+      client.ListModels({}, [&models](const v1::Model&) { ++models; });
+  EXPECT_EQ(rejected.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(Message(rejected.status()),
+            "GET /models: response larger than max_response_bytes (536870912)");
+  EXPECT_EQ(models, 0u);
+}
+
+TEST_F(HubClientTest, AnEndlessModelEndsAtTheResponseLimit) {
+  HubClientOptions options = Options();
+  options.max_response_bytes = 1 << 20;
+  HubClient client(options);
+  InjectFault(R"({"fault": "endless_body", "endpoint": "retrieve"})");
+  absl::StatusOr<v1::Model> model = client.RetrieveModel("flux-2-dev");
+  EXPECT_EQ(model.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(Message(model.status()),
+            "GET /models/flux-2-dev: response larger than max_response_bytes (1048576)");
+}
+
 TEST_F(HubClientTest, ARecordTheParserRejectsDoesNotFailTheList) {
   ASSERT_TRUE(hub_->PutModel("broken-pricing",
                              R"({"id": "broken-pricing", "pricing": {"method": "token",
@@ -786,6 +829,22 @@ TEST(HubClientErrorTest, ResponsesOverTheLimitAreRefused) {
 
   options.max_response_bytes = 5100;
   EXPECT_TRUE(HubClient(options).ListModels().ok());
+}
+
+// A list found malformed early ends its transfer at once, with the parser's error: an endless
+// body that is not a list is not read to the limit.
+TEST(HubClientErrorTest, AMalformedListEndsItsTransferEarly) {
+  ScriptedHub hub([](const http::HttpRequest&) {
+    http::HttpResponse response = Respond(200, R"({"object": "list", "data": "none", "x": ")");
+    response.endless_tail = "padding ";
+    return response;
+  });
+  HubClientOptions options;
+  options.base_url = hub.api_url();
+  absl::StatusOr<ParsedModelList> list = HubClient(options).ListModels();
+  EXPECT_EQ(list.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(Message(list.status()),
+            "malformed response from GET /models: data: expected an array, found a string");
 }
 
 TEST(HubClientErrorTest, AnEchoedKeyIsRedacted) {

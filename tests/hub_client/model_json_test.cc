@@ -859,17 +859,182 @@ TEST(ParseModelListTest, ASinkReceivesTheSameModelsAndRejections) {
   }
 }
 
-TEST(ParseModelListTest, ASinkSeesNothingOfADocumentThatIsNotAList) {
-  for (const char* json : {R"({"data": [{"id": "a"}, )", R"({"object": "list", "data": null})",
+// A list is read as it arrives, so the models before the point where it fails have been
+// handed over already: the call's error is what tells the caller to drop them.
+TEST(ParseModelListTest, AListThatFailsLateFailsWithTheModelsBeforeHandedOver) {
+  for (const char* json : {R"({"data": [{"id": "a"}, )", R"({"data": [{"id": "a"}], "n": 1e999})",
                            "[{\"id\": \"a\"}, \"\xff\"]"}) {
     SCOPED_TRACE(json);
     int calls = 0;
     absl::StatusOr<std::vector<RejectedRecord>> rejected =
-        ParseModelList(std::string(json), [&calls](const v1::Model&) { ++calls; });
+        ParseModelList(json, [&calls](const v1::Model&) { ++calls; });
     EXPECT_EQ(rejected.status(), ParseModelList(absl::string_view(json)).status());
-    EXPECT_FALSE(rejected.ok());
-    EXPECT_EQ(calls, 0);
+    EXPECT_EQ(rejected.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_EQ(calls, 1);
   }
+}
+
+// The list's text, handed over in pieces of `piece_size` bytes.
+absl::StatusOr<ParsedModelList> ParseInPieces(absl::string_view json, size_t piece_size) {
+  size_t next = 0;
+  auto source = [&]() {
+    absl::string_view piece = json.substr(std::min(next, json.size()), piece_size);
+    next += piece.size();
+    return piece;
+  };
+  ParsedModelList list;
+  absl::StatusOr<std::vector<RejectedRecord>> rejected = ParseModelList(
+      TextSource(source), [&list](const v1::Model& model) { list.models.push_back(model); });
+  if (!rejected.ok()) return rejected.status();
+  list.rejected = *std::move(rejected);
+  return list;
+}
+
+void ExpectSameList(const absl::StatusOr<ParsedModelList>& got,
+                    const absl::StatusOr<ParsedModelList>& want) {
+  ASSERT_EQ(got.status(), want.status());
+  if (!want.ok()) return;
+  ASSERT_EQ(got->models.size(), want->models.size());
+  for (size_t i = 0; i < want->models.size(); ++i) {
+    EXPECT_TRUE(MessageDifferencer::Equals(got->models[i], want->models[i]))
+        << got->models[i].DebugString() << "\nvs\n"
+        << want->models[i].DebugString();
+  }
+  ASSERT_EQ(got->rejected.size(), want->rejected.size());
+  for (size_t i = 0; i < want->rejected.size(); ++i) {
+    EXPECT_EQ(got->rejected[i].index, want->rejected[i].index);
+    EXPECT_EQ(got->rejected[i].id, want->rejected[i].id);
+    EXPECT_EQ(got->rejected[i].status, want->rejected[i].status);
+  }
+}
+
+// Pieces are cut wherever the network cuts them: inside strings, escapes, surrogate pairs,
+// UTF-8 sequences and numbers. The list reads the same however it is cut, errors and their
+// offsets included.
+TEST(ParseModelListTest, ReadsTheSameHoweverTheTextIsCut) {
+  const std::string good = absl::StrCat(
+      R"({"object": "list", "note": ["x", {"y": [1, 2.5e3]}], "data": [)", kFullModel, ",",
+      kNullModel,
+      R"(, {"id": "\u00e9t\u00e9 \ud83d\ude00 été 😀", "description": "a \"quoted\" \\ line\n"},)",
+      R"({"id": "b", "pricing": {"input_cost_per_token": "cheap"}}, "not a model", 7,)",
+      R"({"id": "n", "pricing": {"input_cost_per_token": 0.1000000000000000055511151231257827}}])",
+      R"(, "data": "a second data key is ignored"})");
+  absl::StatusOr<ParsedModelList> whole = ParseModelList(good);
+  ASSERT_TRUE(whole.ok()) << whole.status();
+  ASSERT_EQ(whole->models.size(), 4u);
+  ASSERT_EQ(whole->rejected.size(), 3u);
+  const std::string bad_utf8 =
+      absl::StrCat(R"({"data": [{"id": "a", "description": "ok é, bad )", "\xc3\x28", R"("}]})");
+  const std::string lone_surrogate = R"({"data": [{"id": "a", "description": "\udc00"}]})";
+  const std::string nul = absl::StrCat(R"({"data": [{"id": "a"}, )", std::string(1, '\0'), "]}");
+  const std::string cut = absl::StrCat(R"({"data": [)", kFullModel);
+  // A syntax error before an invalid byte is the one reported, whether or not both lie in
+  // the same piece.
+  const std::string syntax_first =
+      absl::StrCat(R"({"data": [{"id" "a"}, {"id": "b", "description": ")", "\xff", R"("}]})");
+  // A NUL right after a high surrogate's escape is a NUL, not part of a pair.
+  const std::string nul_in_pair =
+      absl::StrCat(R"([{"id": "a\ud83d\ud)", std::string(2, '\0'), R"(00"}])");
+  for (const std::string& json :
+       {good, bad_utf8, lone_surrogate, nul, cut, syntax_first, nul_in_pair}) {
+    const absl::StatusOr<ParsedModelList> want = ParseModelList(json);
+    for (size_t piece_size = 1; piece_size <= 16; ++piece_size) {
+      SCOPED_TRACE(absl::StrCat(json.substr(0, 40), "... in pieces of ", piece_size));
+      ExpectSameList(ParseInPieces(json, piece_size), want);
+    }
+  }
+  EXPECT_EQ(std::string(ParseModelList(bad_utf8).status().message()),
+            "invalid JSON at offset 49: invalid UTF-8");
+  EXPECT_EQ(std::string(ParseModelList(lone_surrogate).status().message()),
+            "invalid JSON at offset 38: The surrogate pair in string is invalid.");
+  EXPECT_EQ(std::string(ParseModelList(nul).status().message()),
+            "invalid JSON at offset 23: unexpected NUL byte");
+  EXPECT_EQ(std::string(ParseModelList(nul_in_pair).status().message()),
+            "invalid JSON at offset 19: unexpected NUL byte");
+  EXPECT_EQ(std::string(ParseModelList(syntax_first).status().message()),
+            "invalid JSON at offset 16: Missing a colon after a name of object member.");
+}
+
+// Empty pieces in the middle of the text would read as its end: a source never returns one
+// before the end, but the parser must not be misled by pieces that hold too little to judge.
+TEST(ParseModelListTest, PiecesThatEndInsideASequenceWaitForTheNext) {
+  const std::string json = R"([{"id": "été"}])";  // é is two bytes
+  for (size_t piece_size = 1; piece_size < json.size(); ++piece_size) {
+    absl::StatusOr<ParsedModelList> list = ParseInPieces(json, piece_size);
+    ASSERT_TRUE(list.ok()) << list.status();
+    ASSERT_EQ(list->models.size(), 1u);
+    EXPECT_EQ(list->models[0].id(), "été");
+  }
+}
+
+// A record too large to hold is rejected alone, with its index, and the list goes on.
+TEST(ParseModelListTest, ARecordLargerThanTheLimitIsRejectedAndTheOthersKept) {
+  std::string huge_array;
+  huge_array.reserve(kMaxRecordBytes / 2 + 16);
+  huge_array += "[0";
+  while (huge_array.size() < kMaxRecordBytes / 2) huge_array += ",0";
+  huge_array += "]";
+  const std::string json = absl::StrCat(R"({"data": [{"id": "a"}, {"id": "big", "extra": )",
+                                        huge_array, R"(}, {"id": "c"}]})");
+  absl::StatusOr<ParsedModelList> list = ParseModelList(json);
+  ASSERT_TRUE(list.ok()) << list.status();
+  ASSERT_EQ(list->models.size(), 2u);
+  EXPECT_EQ(list->models[0].id(), "a");
+  EXPECT_EQ(list->models[1].id(), "c");
+  ASSERT_EQ(list->rejected.size(), 1u);
+  EXPECT_EQ(list->rejected[0].index, 1u);
+  EXPECT_EQ(list->rejected[0].status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(std::string(list->rejected[0].status.message()),
+            "data[1]: the record takes more than 16 MiB to read (it starts at offset 22)");
+}
+
+// A single string (or nesting) the parser would have to hold past the limit fails the list:
+// no record boundary lies inside it to recover at.
+TEST(ParseModelListTest, AStringOrNestingLongerThanTheLimitFailsTheList) {
+  const std::string long_string =
+      absl::StrCat(R"({"data": [], "padding": ")", std::string(kMaxRecordBytes + 1, 'x'), R"("})");
+  absl::Status status = ParseModelList(long_string).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(status.message()),
+              HasSubstr("a value nests deeper or a string or number runs longer than the parser "
+                        "holds (16 MiB)"));
+
+  const std::string deep =
+      absl::StrCat(R"({"data": [], "padding": )", std::string(kMaxRecordBytes, '['));
+  status = ParseModelList(deep).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(status.message()), HasSubstr("nests deeper"));
+}
+
+// Rejections take far more memory than the records they name can ("1," is a record): past
+// 16 MiB of them the list fails rather than grow with an endless list of bad records.
+TEST(ParseModelListTest, EndlessBadRecordsFailTheListAtTheRejectionLimit) {
+  int pieces = 0;
+  auto endless = [&pieces]() -> absl::string_view {
+    ++pieces;
+    return pieces == 1 ? R"({"data": [1)" : ",1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1";
+  };
+  absl::StatusOr<std::vector<RejectedRecord>> list =
+      ParseModelList(TextSource(endless), [](const v1::Model&) {});
+  EXPECT_EQ(list.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(list.status().message()),
+              HasSubstr("more records rejected than the parser keeps (16 MiB of rejections, "));
+  EXPECT_THAT(std::string(list.status().message()),
+              HasSubstr("the first: data[0]: expected a model object, found a number"));
+}
+
+// The text is read only as far as needed: a list that is not one fails at once, without
+// asking the source for what follows (an endless body ends at the first wrong token).
+TEST(ParseModelListTest, StopsReadingAtTheFirstError) {
+  int pieces = 0;
+  auto endless = [&pieces]() -> absl::string_view {
+    ++pieces;
+    return pieces == 1 ? R"({"data": "no", "more": [)" : "0,";
+  };
+  absl::StatusOr<std::vector<RejectedRecord>> list =
+      ParseModelList(TextSource(endless), [](const v1::Model&) {});
+  EXPECT_EQ(list.status().message(), "data: expected an array, found a string");
+  EXPECT_EQ(pieces, 1);
 }
 
 TEST(ParseModelListTest, ReadsAHundredThousandModelCatalog) {

@@ -15,8 +15,8 @@
 #include "gtest/gtest.h"
 #include "rapidjson/document.h"
 #include "services/hub_emulator/http/http_message.h"
-#include "tests/support/curl_fetch.h"
 #include "tests/support/child_process.h"
+#include "tests/support/curl_fetch.h"
 
 namespace modelcatalog {
 namespace testing {
@@ -169,8 +169,9 @@ TEST_F(HubEmulatorProcessTest, ControlHelpers) {
   EXPECT_EQ(Fetch(Api("/models/team%2Fmodel%20one")).status, 200);
   ASSERT_TRUE(hub_->SetDeploymentStatus("team/model one", "error").ok());
   EXPECT_EQ(FirstStatus(Fetch(Api("/models/team%2Fmodel%20one"))), "error");
-  ASSERT_TRUE(hub_->PatchModel("team/model one",
-                               R"({"deployments":[{"status":"a"},{"status":"b"}]})").ok());
+  ASSERT_TRUE(
+      hub_->PatchModel("team/model one", R"({"deployments":[{"status":"a"},{"status":"b"}]})")
+          .ok());
   ASSERT_TRUE(hub_->SetDeploymentStatus("team/model one", "unknown", 1).ok());
   rapidjson::Document doc = ParseJson(Fetch(Api("/models/team%2Fmodel%20one")).body);
   EXPECT_STREQ(doc["deployments"][1]["status"].GetString(), "unknown");
@@ -330,6 +331,26 @@ TEST(HubEmulatorProcessStartTest, CatalogFileAndGeneratedCatalog) {
   }
 }
 
+// The control API reads request bodies whole: one announced larger than --max_request_bytes
+// is refused with 413 before any of it is read; one within it is taken.
+TEST(HubEmulatorProcessStartTest, RequestBodiesAreBoundedByMaxRequestBytes) {
+  absl::StatusOr<std::unique_ptr<HubEmulatorProcess>> hub =
+      HubEmulatorProcess::Start({"--max_request_bytes=100"});
+  ASSERT_TRUE(hub.ok()) << hub.status();
+  const std::string small = R"({"id":"small"})";
+  const std::string large =
+      absl::StrCat(R"({"id":"large","description":")", std::string(100, 'x'), R"("})");
+  absl::StatusOr<testing::ControlResponse> refused =
+      (*hub)->Control("PUT", "/_control/models/large", large);
+  ASSERT_TRUE(refused.ok()) << refused.status();
+  EXPECT_EQ(refused->status, 413);
+  EXPECT_THAT(refused->body, HasSubstr("request body larger than 100 bytes"));
+  absl::StatusOr<testing::ControlResponse> taken =
+      (*hub)->Control("PUT", "/_control/models/small", small);
+  ASSERT_TRUE(taken.ok()) << taken.status();
+  EXPECT_EQ(taken->status, 201);  // created
+}
+
 TEST(HubEmulatorProcessStartTest, BadCatalogFilesExitWithStatus2) {
   const std::pair<std::string, std::string> cases[] = {
       {"not json at all", "not valid JSON"},
@@ -392,8 +413,8 @@ TEST(ChildProcessTest, WaitForLineAndExitCodes) {
   absl::StatusOr<std::string> line = (*child)->WaitForLine("ready on", absl::Seconds(5));
   ASSERT_TRUE(line.ok()) << line.status();
   EXPECT_EQ(*line, "ready on 1234");
-  EXPECT_TRUE(absl::IsDeadlineExceeded(
-      (*child)->WaitForLine("never", absl::Milliseconds(50)).status()));
+  EXPECT_TRUE(
+      absl::IsDeadlineExceeded((*child)->WaitForLine("never", absl::Milliseconds(50)).status()));
   absl::StatusOr<int> code = (*child)->Terminate();
   ASSERT_TRUE(code.ok());
   EXPECT_EQ(*code, 128 + SIGTERM);
@@ -402,8 +423,8 @@ TEST(ChildProcessTest, WaitForLineAndExitCodes) {
   absl::StatusOr<std::unique_ptr<ChildProcess>> quitter =
       ChildProcess::Spawn({"/bin/sh", "-c", "echo bye; exit 3"});
   ASSERT_TRUE(quitter.ok());
-  EXPECT_TRUE(absl::IsFailedPrecondition(
-      (*quitter)->WaitForLine("listening", absl::Seconds(5)).status()));
+  EXPECT_TRUE(
+      absl::IsFailedPrecondition((*quitter)->WaitForLine("listening", absl::Seconds(5)).status()));
   EXPECT_EQ(*(*quitter)->Wait(absl::Seconds(5)), 3);
 
   ChildProcessOptions stubborn;

@@ -140,3 +140,24 @@ Fails rendering on values that cannot work together.
 {{- end }}
 {{- end }}
 {{- end }}
+
+{{/*
+--max_hub_response_bytes for the container's memory limit (resources.limits.memory, a
+Kubernetes quantity such as 512Mi, 1Gi or 600M), by the server's own rule: two catalogs of
+about 3 bytes per byte of the hub's JSON, and 64 MiB of the server's own, fit under the limit,
+so (limit - 64 MiB) / 6, and never under 16 MiB. The server derives the same from its cgroup
+when the flag is 0; set by the chart, the value shows in the pod spec. Empty without a limit.
+*/}}
+{{- define "model-catalog.maxHubResponseBytes" -}}
+{{- $memory := toString (dig "limits" "memory" "" (.Values.resources | default dict)) }}
+{{- if $memory }}
+{{- $digits := regexFind "^[0-9]+" $memory }}
+{{- $unit := trimPrefix $digits $memory }}
+{{- $units := dict "" 1 "k" 1000 "M" 1000000 "G" 1000000000 "T" 1000000000000 "Ki" 1024 "Mi" 1048576 "Gi" 1073741824 "Ti" 1099511627776 }}
+{{- if or (not $digits) (not (hasKey $units $unit)) }}
+{{- fail (printf "resources.limits.memory %q: write a whole number with one of the units Ki, Mi, Gi, Ti, k, M, G, T (or none), or set config.max_hub_response_bytes" $memory) }}
+{{- end }}
+{{- $bytes := mul (int64 $digits) (get $units $unit) }}
+{{- max 16777216 (div (sub $bytes 67108864) 6) }}
+{{- end }}
+{{- end }}

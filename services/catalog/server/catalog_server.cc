@@ -87,11 +87,21 @@ HealthService::Details SyncDetails(const SyncStatusRecorder* sync_status) {
 std::unique_ptr<CatalogFile> MakeCatalogFile(const CatalogServerOptions& options,
                                              const CatalogStore* store) {
   if (options.snapshot_path.empty()) return nullptr;
+  // The file is bounded as the hub's answer is: both are read from outside.
   return std::make_unique<CatalogFile>(options.snapshot_path, store, absl::Seconds(1),
-                                       options.background_at_idle_priority);
+                                       options.background_at_idle_priority,
+                                       options.hub.max_response_bytes);
 }
 
 }  // namespace
+
+size_t DefaultMaxHubResponseBytes(absl::optional<uint64_t> memory_limit) {
+  if (!memory_limit.has_value()) return hub::HubClientOptions().max_response_bytes;
+  const uint64_t catalogs =
+      *memory_limit > kServerOwnBytes ? *memory_limit - kServerOwnBytes : uint64_t{0};
+  return std::max<size_t>(kMinMaxHubResponseBytes,
+                          static_cast<size_t>(catalogs / (2 * kCatalogBytesPerJsonByte)));
+}
 
 absl::StatusOr<std::unique_ptr<CatalogServer>> CatalogServer::Start(CatalogServerOptions options) {
   // Configuration that can be wrong is checked before anything is built.

@@ -43,6 +43,24 @@
 
 namespace modelcatalog::catalog {
 
+// The default of --max_hub_response_bytes, the largest answer of the hub (and
+// catalog file) read, for a process that may use `memory_limit` bytes (its
+// cgroup's limit; absl::nullopt: none, and the hub client's own default).
+//
+// The peak of a sync is reached when every model changes: the catalog served
+// and the one being built are both held, each about kCatalogBytesPerJsonByte
+// for every byte of the JSON it was read from, beside the server's own memory
+// (kServerOwnBytes: threads, gRPC, the parser's bounded buffers). The list
+// itself is never held (it is read as it arrives). So a limit L allows
+// (L - kServerOwnBytes) / (2 * kCatalogBytesPerJsonByte) bytes of JSON.
+// BENCHMARKS.md ("Memory during a sync") measures both figures.
+inline constexpr uint64_t kServerOwnBytes = uint64_t{64} << 20;
+inline constexpr uint64_t kCatalogBytesPerJsonByte = 3;
+// Below this, a limit is too small to be meant for a catalog: the default does
+// not fall under it, so that a tiny limit does not refuse every sync.
+inline constexpr size_t kMinMaxHubResponseBytes = size_t{16} << 20;
+size_t DefaultMaxHubResponseBytes(absl::optional<uint64_t> memory_limit);
+
 struct CatalogServerOptions {
   std::string listen = "0.0.0.0:50051";  // host:port; port 0 picks a free one
   hub::HubClientOptions hub;

@@ -26,6 +26,7 @@
 #include "services/catalog/server/catalog_server.h"
 #include "services/common/env_flags.h"
 #include "services/common/log.h"
+#include "services/common/memory_limit.h"
 
 ABSL_FLAG(std::string, listen, "0.0.0.0:50051", "Address the gRPC server listens on (host:port).");
 ABSL_FLAG(std::string, hub_url, "https://hub.oxen.ai/api/ai",
@@ -42,6 +43,11 @@ ABSL_FLAG(std::string, snapshot_path, "",
 ABSL_FLAG(std::string, hub_api_key_file, "",
           "File holding the hub API key. Without it the key comes from OXEN_API_KEY.");
 ABSL_FLAG(absl::Duration, hub_timeout, absl::Seconds(30), "Timeout of one request to the hub.");
+ABSL_FLAG(int64_t, max_hub_response_bytes, 0,
+          "Largest answer of the hub read (and catalog file restored), in bytes; a larger one "
+          "fails the sync with RESOURCE_EXHAUSTED and the catalog served is kept. 0: derived "
+          "from the process's memory limit (cgroup memory.max), so that a sync's peak stays "
+          "under it; 512 MiB without a limit.");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
           "On SIGTERM, how long calls in flight may take to finish.");
 ABSL_FLAG(int32_t, max_watchers, 20000,
@@ -122,6 +128,7 @@ int Run(int argc, char** argv) {
                                              "snapshot_path",
                                              "hub_api_key_file",
                                              "hub_timeout",
+                                             "max_hub_response_bytes",
                                              "shutdown_grace",
                                              "log_level",
                                              "max_watchers",
@@ -200,6 +207,15 @@ int Run(int argc, char** argv) {
   options.hub.base_url = absl::GetFlag(FLAGS_hub_url);
   options.hub.api_key = ReadApiKey();
   options.hub.request_timeout = absl::GetFlag(FLAGS_hub_timeout);
+  const int64_t max_hub_response_bytes = absl::GetFlag(FLAGS_max_hub_response_bytes);
+  if (max_hub_response_bytes < 0) {
+    ExitWithUsageError(
+        "--max_hub_response_bytes must be 0 (derived from the memory limit) or more");
+  }
+  const absl::optional<uint64_t> memory_limit = CgroupMemoryLimit();
+  options.hub.max_response_bytes = max_hub_response_bytes > 0
+                                       ? static_cast<size_t>(max_hub_response_bytes)
+                                       : catalog::DefaultMaxHubResponseBytes(memory_limit);
 
   absl::StatusOr<std::unique_ptr<catalog::CatalogServer>> server =
       catalog::CatalogServer::Start(options);
@@ -225,7 +241,9 @@ int Run(int argc, char** argv) {
       {{"listen", absl::StrCat(host, ":", (*server)->port())},
        {"hub", options.hub.base_url},
        {"hub_key", options.hub.api_key.empty() ? "none" : "set"},
-       {"sync_interval", absl::FormatDuration(options.sync_interval)}});
+       {"sync_interval", absl::FormatDuration(options.sync_interval)},
+       {"max_hub_response_bytes", options.hub.max_response_bytes},
+       {"memory_limit", memory_limit.has_value() ? absl::StrCat(*memory_limit) : "none"}});
 
   int signal_number = 0;
   sigwait(&signals, &signal_number);

@@ -92,13 +92,20 @@ absl::Status WriteCatalogFile(const std::string& path, const CatalogSnapshot& sn
 }
 
 absl::StatusOr<CatalogFileHeader> ReadCatalogFile(
-    const std::string& path, absl::FunctionRef<void(const modelcatalog::v1::Model&)> on_model) {
+    const std::string& path, absl::FunctionRef<void(const modelcatalog::v1::Model&)> on_model,
+    size_t max_bytes) {
   std::ifstream file(path, std::ios::binary | std::ios::ate);
   if (!file) return ErrnoError("cannot open", path);
   // Read straight into one buffer of the file's size: the file is as large as
   // the catalog, and a stream's buffer plus a copy of it would double that.
   const std::streamoff size = file.tellg();
   if (size < 0) return ErrnoError("cannot read", path);
+  if (static_cast<uint64_t>(size) > max_bytes) {
+    // Checked before the buffer is allocated: a file grown past what the
+    // process may hold must not take the memory the server needs to start.
+    return absl::ResourceExhaustedError(absl::StrCat(
+        path, " is ", size, " bytes, more than the catalog may take (", max_bytes, ")"));
+  }
   std::string data(static_cast<size_t>(size), '\0');
   file.seekg(0);
   if (!file.read(data.data(), static_cast<std::streamsize>(data.size()))) {
@@ -157,10 +164,11 @@ absl::StatusOr<CatalogFileHeader> ReadCatalogFile(
   return header;
 }
 
-absl::StatusOr<StoredCatalog> ReadCatalogFile(const std::string& path) {
+absl::StatusOr<StoredCatalog> ReadCatalogFile(const std::string& path, size_t max_bytes) {
   StoredCatalog stored;
   absl::StatusOr<CatalogFileHeader> header = ReadCatalogFile(
-      path, [&stored](const modelcatalog::v1::Model& model) { stored.models.push_back(model); });
+      path, [&stored](const modelcatalog::v1::Model& model) { stored.models.push_back(model); },
+      max_bytes);
   if (!header.ok()) return header.status();
   stored.revision = header->revision;
   stored.fetched_at = header->fetched_at;
@@ -168,11 +176,12 @@ absl::StatusOr<StoredCatalog> ReadCatalogFile(const std::string& path) {
 }
 
 CatalogFile::CatalogFile(std::string path, const CatalogStore* store, absl::Duration min_interval,
-                         bool idle_priority)
+                         bool idle_priority, size_t max_bytes)
     : path_(std::move(path)),
       store_(store),
       min_interval_(min_interval),
-      idle_priority_(idle_priority) {}
+      idle_priority_(idle_priority),
+      max_bytes_(max_bytes) {}
 
 CatalogFile::~CatalogFile() { Stop(); }
 
@@ -181,7 +190,7 @@ void CatalogFile::Restore(CatalogUpdater* updater, SyncStatusRecorder* status) {
   // held as messages (see CatalogSnapshot::Builder).
   CatalogSnapshot::Builder models;
   absl::StatusOr<CatalogFileHeader> stored = ReadCatalogFile(
-      path_, [&models](const modelcatalog::v1::Model& model) { models.Add(model); });
+      path_, [&models](const modelcatalog::v1::Model& model) { models.Add(model); }, max_bytes_);
   if (!stored.ok()) {
     const bool first_start = absl::IsNotFound(stored.status());
     Log(first_start ? LogLevel::kInfo : LogLevel::kWarning,

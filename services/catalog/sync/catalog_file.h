@@ -39,6 +39,11 @@ struct StoredCatalog {
   absl::Time fetched_at;
 };
 
+// The largest catalog file read by default: as much as the hub's answer may be
+// by default (HubClientOptions::max_response_bytes); the models' wire format
+// is smaller than their JSON.
+inline constexpr size_t kMaxCatalogFileBytes = size_t{512} << 20;
+
 // Writes `snapshot` to `path` atomically.
 absl::Status WriteCatalogFile(const std::string& path, const CatalogSnapshot& snapshot);
 
@@ -47,13 +52,17 @@ absl::Status WriteCatalogFile(const std::string& path, const CatalogSnapshot& sn
 // whole file is checked (size, checksum) before the first model is handed
 // over; a model that does not parse ends the reading, after those before it.
 // So a caller that builds from the models must drop what it built on error.
-// NOT_FOUND when there is no file; DATA_LOSS naming what is wrong when it is
-// not a complete, intact catalog file; other codes for I/O errors.
+// NOT_FOUND when there is no file; RESOURCE_EXHAUSTED, before anything is
+// read, for a file larger than `max_bytes` (the file is read whole); DATA_LOSS
+// naming what is wrong when it is not a complete, intact catalog file; other
+// codes for I/O errors.
 absl::StatusOr<CatalogFileHeader> ReadCatalogFile(
-    const std::string& path, absl::FunctionRef<void(const modelcatalog::v1::Model&)> on_model);
+    const std::string& path, absl::FunctionRef<void(const modelcatalog::v1::Model&)> on_model,
+    size_t max_bytes = kMaxCatalogFileBytes);
 
 // The same, every model collected in one vector.
-absl::StatusOr<StoredCatalog> ReadCatalogFile(const std::string& path);
+absl::StatusOr<StoredCatalog> ReadCatalogFile(const std::string& path,
+                                              size_t max_bytes = kMaxCatalogFileBytes);
 
 // The catalog's file: read back once at start-up, then written in the
 // background whenever the catalog changes (it listens to the updater), at
@@ -62,8 +71,10 @@ absl::StatusOr<StoredCatalog> ReadCatalogFile(const std::string& path);
 class CatalogFile final : public CatalogListener {
  public:
   // `idle_priority`: write at idle CPU priority (see CatalogSyncerOptions).
+  // `max_bytes`: a larger file is not restored (see ReadCatalogFile).
   CatalogFile(std::string path, const CatalogStore* store,
-              absl::Duration min_interval = absl::Seconds(1), bool idle_priority = false);
+              absl::Duration min_interval = absl::Seconds(1), bool idle_priority = false,
+              size_t max_bytes = kMaxCatalogFileBytes);
   ~CatalogFile() override;
 
   // Serves the catalog the file holds, through `updater`, and records it in
@@ -89,6 +100,7 @@ class CatalogFile final : public CatalogListener {
   const CatalogStore* const store_;
   const absl::Duration min_interval_;
   const bool idle_priority_;
+  const size_t max_bytes_;
   absl::Mutex mu_;
   bool dirty_ ABSL_GUARDED_BY(mu_) = false;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;

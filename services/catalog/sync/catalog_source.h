@@ -27,8 +27,9 @@ struct FetchedCatalog {
   CatalogSnapshot::Builder models;
   // The records that could not be read.
   std::vector<hub::RejectedRecord> rejected;
-  // When the answer had been received, before it was read: what splits a
-  // sync into its fetch and the rest. InfinitePast: not known (then the whole
+  // When the answer's last byte had been received: what splits a sync into
+  // its fetch (the list read while it arrives, each model added to `models`)
+  // and the rest (diff, index, swap). InfinitePast: not known (then the whole
   // sync counts as applying).
   absl::Time received_at = absl::InfinitePast();
 };

@@ -151,36 +151,66 @@ HttpResponse HttpResponse::Text(int status, std::string body) {
 
 absl::string_view ReasonPhrase(int status) {
   switch (status) {
-    case 100: return "Continue";
-    case 200: return "OK";
-    case 201: return "Created";
-    case 202: return "Accepted";
-    case 204: return "No Content";
-    case 301: return "Moved Permanently";
-    case 302: return "Found";
-    case 304: return "Not Modified";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 409: return "Conflict";
-    case 411: return "Length Required";
-    case 413: return "Content Too Large";
-    case 414: return "URI Too Long";
-    case 415: return "Unsupported Media Type";
-    case 417: return "Expectation Failed";
-    case 422: return "Unprocessable Content";
-    case 429: return "Too Many Requests";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    case 505: return "HTTP Version Not Supported";
-    default: return "Unknown";
+    case 100:
+      return "Continue";
+    case 200:
+      return "OK";
+    case 201:
+      return "Created";
+    case 202:
+      return "Accepted";
+    case 204:
+      return "No Content";
+    case 301:
+      return "Moved Permanently";
+    case 302:
+      return "Found";
+    case 304:
+      return "Not Modified";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 408:
+      return "Request Timeout";
+    case 409:
+      return "Conflict";
+    case 411:
+      return "Length Required";
+    case 413:
+      return "Content Too Large";
+    case 414:
+      return "URI Too Long";
+    case 415:
+      return "Unsupported Media Type";
+    case 417:
+      return "Expectation Failed";
+    case 422:
+      return "Unprocessable Content";
+    case 429:
+      return "Too Many Requests";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 500:
+      return "Internal Server Error";
+    case 501:
+      return "Not Implemented";
+    case 502:
+      return "Bad Gateway";
+    case 503:
+      return "Service Unavailable";
+    case 504:
+      return "Gateway Timeout";
+    case 505:
+      return "HTTP Version Not Supported";
+    default:
+      return "Unknown";
   }
 }
 
@@ -295,8 +325,7 @@ absl::Status ParseRequestHead(absl::string_view head, HttpRequest* request,
       has_length = true;
       *content_length = length;
     } else if (absl::EqualsIgnoreCase(name, "Transfer-Encoding")) {
-      return absl::UnimplementedError(
-          "Transfer-Encoding is not supported; send a Content-Length");
+      return absl::UnimplementedError("Transfer-Encoding is not supported; send a Content-Length");
     }
     request->headers.emplace_back(std::string(name), std::string(value));
   }
@@ -305,16 +334,19 @@ absl::Status ParseRequestHead(absl::string_view head, HttpRequest* request,
 
 int HttpStatusForParseError(const absl::Status& status) {
   switch (status.code()) {
-    case absl::StatusCode::kUnimplemented: return 501;
-    case absl::StatusCode::kFailedPrecondition: return 505;
-    default: return 400;
+    case absl::StatusCode::kUnimplemented:
+      return 501;
+    case absl::StatusCode::kFailedPrecondition:
+      return 505;
+    default:
+      return 400;
   }
 }
 
-std::string SerializeResponseHead(const HttpResponse& response, size_t content_length,
-                                  bool keep_alive) {
-  std::string head = absl::StrCat("HTTP/1.1 ", response.status, " ",
-                                  ReasonPhrase(response.status), "\r\n");
+std::string SerializeResponseHead(const HttpResponse& response,
+                                  std::optional<uint64_t> content_length, bool keep_alive) {
+  std::string head =
+      absl::StrCat("HTTP/1.1 ", response.status, " ", ReasonPhrase(response.status), "\r\n");
   for (const auto& [name, value] : response.headers) {
     // The server owns framing: a handler's own values could only contradict it.
     if (absl::EqualsIgnoreCase(name, "Content-Length") ||
@@ -324,7 +356,9 @@ std::string SerializeResponseHead(const HttpResponse& response, size_t content_l
     }
     absl::StrAppend(&head, name, ": ", value, "\r\n");
   }
-  absl::StrAppend(&head, "Content-Length: ", content_length, "\r\n");
+  if (content_length.has_value()) {
+    absl::StrAppend(&head, "Content-Length: ", *content_length, "\r\n");
+  }
   absl::StrAppend(&head, "Connection: ", keep_alive ? "keep-alive" : "close", "\r\n\r\n");
   return head;
 }

@@ -74,6 +74,12 @@ struct HttpResponse {
   // Close the connection after this response even if the client wants to keep
   // it (a "Connection: close" header does the same).
   bool close_connection = false;
+  // When not empty, the body never ends: after `body` this is sent over and
+  // over until the client closes the connection or the server stops. The
+  // head then carries `announced_length` as its Content-Length, or, without
+  // one, no Content-Length at all (the body ends with the connection).
+  std::string endless_tail;
+  std::optional<uint64_t> announced_length;
 
   // Replaces every field named `name` (any case) by one with `value`.
   void SetHeader(absl::string_view name, absl::string_view value);
@@ -116,8 +122,8 @@ int HttpStatusForParseError(const absl::Status& status);
 
 // The status line and header block (ending with the blank line) of `response`
 // for a body of `content_length` bytes.
-std::string SerializeResponseHead(const HttpResponse& response, size_t content_length,
-                                  bool keep_alive);
+std::string SerializeResponseHead(const HttpResponse& response,
+                                  std::optional<uint64_t> content_length, bool keep_alive);
 
 }  // namespace http
 }  // namespace modelcatalog

@@ -28,6 +28,8 @@ namespace http {
 namespace {
 
 constexpr size_t kReadChunk = 64 * 1024;
+// An endless body is sent in blocks of at least this size.
+constexpr size_t kEndlessBlockBytes = 64 * 1024;
 // How long a closing connection keeps reading (and discarding) what the client
 // still sends, so that an early error response is not destroyed by a TCP reset.
 constexpr absl::Duration kLingerTime = absl::Seconds(1);
@@ -508,13 +510,25 @@ void HttpServer::ServeConnection(Connection* connection) {
     const bool handler_closes =
         response.close_connection ||
         (connection_header != nullptr && absl::EqualsIgnoreCase(*connection_header, "close"));
+    const bool endless = !response.endless_tail.empty();
     const bool keep_alive =
-        request.KeepAlive() && !handler_closes && !truncate && !StopRequested(stop_fd);
-    const std::string head = SerializeResponseHead(response, response.body.size(), keep_alive);
+        request.KeepAlive() && !handler_closes && !truncate && !endless && !StopRequested(stop_fd);
+    const std::string head = SerializeResponseHead(
+        response, endless ? response.announced_length : response.body.size(), keep_alive);
     absl::string_view body = response.body;
     if (request.method == "HEAD") body = absl::string_view();
     if (truncate) body = body.substr(0, std::min(*response.truncate_at, body.size()));
     if (!SendAll(fd, {head, body})) {
+      CloseConnection(connection);
+      break;
+    }
+    if (endless && request.method != "HEAD") {
+      // The tail, in blocks of some size so that each send is worth its syscall, until the
+      // client stops reading and closes (a send then fails) or the server stops.
+      std::string block;
+      while (block.size() < kEndlessBlockBytes) block += response.endless_tail;
+      while (!StopRequested(stop_fd) && SendAll(fd, {block})) {
+      }
       CloseConnection(connection);
       break;
     }

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -92,6 +93,22 @@ TEST_F(CatalogFileTest, HandsOverModelsOneAtATimeInStoredOrder) {
 TEST_F(CatalogFileTest, AMissingFileIsNotFound) {
   absl::StatusOr<StoredCatalog> stored = ReadCatalogFile(path_);
   EXPECT_EQ(stored.status().code(), absl::StatusCode::kNotFound);
+}
+
+// The file is read whole: one larger than the server may hold is refused before its buffer
+// is allocated, and nothing of it is handed over.
+TEST_F(CatalogFileTest, AFileLargerThanTheLimitIsRefusedUnread) {
+  ASSERT_TRUE(WriteCatalogFile(path_, *Sample()).ok());
+  const size_t size = std::filesystem::file_size(path_);
+  int handed_over = 0;
+  absl::StatusOr<CatalogFileHeader> header = ReadCatalogFile(
+      path_, [&](const modelcatalog::v1::Model&) { ++handed_over; }, size - 1);
+  EXPECT_EQ(header.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(
+      std::string(header.status().message()),
+      absl::StrCat(path_, " is ", size, " bytes, more than the catalog may take (", size - 1, ")"));
+  EXPECT_EQ(handed_over, 0);
+  EXPECT_TRUE(ReadCatalogFile(path_, size).ok());
 }
 
 TEST_F(CatalogFileTest, RefusesEveryKindOfDamage) {
