@@ -1,4 +1,5 @@
-// Fanning one deployment change out to many watch streams (ChangeFeed).
+// Fanning one model change out to many watch streams (ChangeFeed), as
+// WatchDeployments and WatchModels streams.
 // The streams' transport is a no-op that takes each event at once: what is
 // measured is the feed and the streams' own work, publish to last event built.
 #include <algorithm>
@@ -8,7 +9,10 @@
 #include "benchmark/benchmark.h"
 #include "benchmarks/micro/fixtures.h"
 #include "benchmarks/micro/registry.h"
+#include "services/catalog/query/filter.h"
 #include "services/catalog/watch/change_feed.h"
+#include "services/catalog/watch/deployments_projection.h"
+#include "services/catalog/watch/models_projection.h"
 
 namespace modelcatalog::bench {
 extern int g_watchers;  // micro_main.cc
@@ -16,13 +20,26 @@ namespace {
 
 using catalog::Deployments;
 using catalog::ModelChange;
-using catalog::WatchEvent;
+
+// Which watch method the streams are.
+enum class Method { kWatchDeployments, kWatchModels };
+
+std::unique_ptr<catalog::WatchProjection> ProjectionOf(Method method, const std::string& id) {
+  if (method == Method::kWatchDeployments) {
+    return std::make_unique<catalog::DeploymentsProjection>(std::vector<std::string>{id});
+  }
+  auto filter = catalog::Filter::Parse("id = \"" + id + "\"");
+  return *catalog::ModelsProjection::Create(*std::move(filter), modelcatalog::v1::MODEL_VIEW_FULL,
+                                            {});
+}
 
 // A stream whose client reads everything at once: a write is taken as soon as
 // Complete() is called.
 class InstantStream : public catalog::WatchSink {
  public:
-  explicit InstantStream(const std::vector<std::string>& ids) : stream_(this, ids) {}
+  explicit InstantStream(std::unique_ptr<catalog::WatchProjection> projection) : stream_(this) {
+    stream_.SetProjection(std::move(projection));
+  }
 
   catalog::WatchStream* watch() { return &stream_; }
 
@@ -61,9 +78,9 @@ Deployments WithStatus(const Deployments& base, const std::string& status) {
   return deployments;
 }
 
-// `watchers` streams, each watching one model; every stream watches the
-// changed model, so each iteration delivers `watchers` events.
-void BM_FanOut(benchmark::State& state, int models, int watchers) {
+// `watchers` streams of `method`, each watching one model; every stream
+// watches the changed model, so each iteration delivers `watchers` events.
+void BM_FanOut(benchmark::State& state, Method method, int models, int watchers) {
   const std::shared_ptr<const catalog::CatalogSnapshot> snapshot = CatalogSnapshotOf(models);
   // A custom model with a deployment, from the middle of the catalog.
   const std::vector<modelcatalog::v1::Model>& models_in = CatalogModels(models);
@@ -75,15 +92,18 @@ void BM_FanOut(benchmark::State& state, int models, int watchers) {
   feed.Publish(snapshot, {});
   std::vector<std::unique_ptr<InstantStream>> streams;
   for (int i = 0; i < watchers; ++i) {
-    streams.push_back(std::make_unique<InstantStream>(std::vector<std::string>{model.id()}));
+    streams.push_back(std::make_unique<InstantStream>(ProjectionOf(method, model.id())));
     if (!feed.Subscribe(streams.back()->watch(), "").ok()) {
       state.SkipWithError("Subscribe failed");
       return;
     }
     streams.back()->CompleteAll();  // the INITIAL event and the marker
   }
-  const Deployments error = WithStatus(model.deployments(), "error");
-  const Deployments active = WithStatus(model.deployments(), "active");
+  modelcatalog::v1::Model changed = model;
+  *changed.mutable_deployments() = WithStatus(model.deployments(), "error");
+  const std::shared_ptr<const catalog::CatalogEntry> error = catalog::MakeEntry(changed);
+  *changed.mutable_deployments() = WithStatus(model.deployments(), "active");
+  const std::shared_ptr<const catalog::CatalogEntry> active = catalog::MakeEntry(changed);
   bool to_error = true;
   uint64_t before = 0;
   for (const auto& stream : streams) before += stream->written();
@@ -92,8 +112,8 @@ void BM_FanOut(benchmark::State& state, int models, int watchers) {
     change.kind = ModelChange::Kind::kChanged;
     change.model_id = model.id();
     change.observed_at = absl::Now();
-    change.before = to_error ? active : error;
-    change.after = to_error ? error : active;
+    change.before_entry = to_error ? active : error;
+    change.after_entry = to_error ? error : active;
     to_error = !to_error;
     std::vector<ModelChange> changes;
     changes.push_back(std::move(change));
@@ -112,9 +132,14 @@ void BM_FanOut(benchmark::State& state, int models, int watchers) {
 
 void RegisterFeedBenchmarks() {
   const int models = *std::min_element(SelectedSizes().begin(), SelectedSizes().end());
+  const std::string watchers = std::to_string(g_watchers);
+  benchmark::RegisterBenchmark(("ChangeFeed::Publish+deliver/watchers:" + watchers).c_str(),
+                               BM_FanOut, Method::kWatchDeployments, models, g_watchers)
+      ->Unit(benchmark::kMillisecond)
+      ->UseRealTime();
   benchmark::RegisterBenchmark(
-      ("ChangeFeed::Publish+deliver/watchers:" + std::to_string(g_watchers)).c_str(), BM_FanOut,
-      models, g_watchers)
+      ("ChangeFeed::Publish+deliver/WatchModels/watchers:" + watchers).c_str(), BM_FanOut,
+      Method::kWatchModels, models, g_watchers)
       ->Unit(benchmark::kMillisecond)
       ->UseRealTime();
 }

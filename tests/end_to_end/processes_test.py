@@ -173,7 +173,7 @@ class EndToEndTest(unittest.TestCase):
         by_name = {f.name: f for f in families}
         calls = by_name["modelcatalog_rpc_calls"]
         self.assertEqual(calls.type, "counter")
-        self.assertEqual(len(calls.samples), 10 * 17)  # every method and code, zeros included
+        self.assertEqual(len(calls.samples), 11 * 17)  # every method and code, zeros included
         listed = [s for s in calls.samples
                   if s.labels == {"method": "ListModels", "code": "OK"}]
         self.assertGreaterEqual(listed[0].value, 1)
@@ -514,6 +514,10 @@ class BoundedMemoryTest(unittest.TestCase):
                 self.wait_for_sync(stub, lambda s: not s.last_error, f"after {fault['fault']}")
 
             peak = memory_kib(server.process.pid)["VmHWM"]
+            if os.environ.get("MODEL_CATALOG_SANITIZE"):
+                # AddressSanitizer keeps freed memory in quarantine and adds its shadow:
+                # resident memory says nothing about the server's own there.
+                return
             self.assertLess(peak, at_rest + self.LIMIT // 1024,
                             f"peak {peak} KiB, at rest {at_rest} KiB, limit {self.LIMIT // 1024} KiB")
             channel.close()

@@ -8,9 +8,10 @@
 namespace modelcatalog::catalog {
 namespace {
 
-constexpr const char* kRpcNames[] = {
-    "ListModels",    "SearchModels",    "GetModel",       "GetSyncStatus", "WatchDeployments",
-    "ActivateModel", "DeactivateModel", "BatchGetModels", "EstimateCost",  "ValidateRequest"};
+constexpr const char* kRpcNames[] = {"ListModels",      "SearchModels",     "GetModel",
+                                     "GetSyncStatus",   "WatchDeployments", "ActivateModel",
+                                     "DeactivateModel", "BatchGetModels",   "EstimateCost",
+                                     "ValidateRequest", "WatchModels"};
 static_assert(sizeof(kRpcNames) / sizeof(kRpcNames[0]) == kRpcCount);
 constexpr const char* kSyncOutcomes[] = {"success", "failure", "suspect"};
 constexpr const char* kHubEndpoints[] = {"list", "search", "retrieve", "activate", "deactivate"};
@@ -39,10 +40,11 @@ CatalogMetrics::CatalogMetrics() {
           {{"method", kRpcNames[r]},
            {"code", absl::StatusCodeToString(static_cast<absl::StatusCode>(c))}});
     }
-    latency_[r] = registry_.GetHistogram("modelcatalog_rpc_latency_seconds",
-                                         "Time from a call's arrival to its answer, by method "
-                                         "(for WatchDeployments, the stream's lifetime).",
-                                         {{"method", kRpcNames[r]}}, metrics::LatencyBounds());
+    latency_[r] =
+        registry_.GetHistogram("modelcatalog_rpc_latency_seconds",
+                               "Time from a call's arrival to its answer, by method "
+                               "(for WatchDeployments and WatchModels, the stream's lifetime).",
+                               {{"method", kRpcNames[r]}}, metrics::LatencyBounds());
   }
   for (size_t o = 0; o < syncs_.size(); ++o) {
     syncs_[o] =

@@ -24,8 +24,9 @@ enum class Rpc {
   kBatchGetModels,
   kEstimateCost,
   kValidateRequest,
+  kWatchModels,
 };
-inline constexpr int kRpcCount = 10;
+inline constexpr int kRpcCount = 11;
 inline constexpr int kStatusCodeCount = 17;  // OK .. UNAUTHENTICATED
 
 class CatalogMetrics {

@@ -17,6 +17,7 @@
 #include "services/catalog/api/request_schema.h"
 #include "services/catalog/model/catalog_store.h"
 #include "services/catalog/sync/sync_status.h"
+#include "services/catalog/watch/watch_projection.h"
 
 namespace modelcatalog::catalog {
 
@@ -110,6 +111,15 @@ class CatalogServiceImpl {
   // ids, more than kMaxBatchIds or a bad one; NOT_FOUND naming the first id
   // the catalog does not have; UNAVAILABLE before the first catalog.
   absl::StatusOr<ModelPage> BatchGet(const modelcatalog::v1::BatchGetModelsRequest& request) const;
+
+  // What a WatchDeployments / WatchModels stream of `request` tells (its
+  // resume token aside, which the feed reads): INVALID_ARGUMENT naming what is
+  // over its limits or malformed (see the proto); UNAVAILABLE (WatchModels)
+  // before the first catalog, whose size bounds known_versions.
+  absl::StatusOr<std::unique_ptr<WatchProjection>> DeploymentsWatch(
+      const modelcatalog::v1::WatchDeploymentsRequest& request) const;
+  absl::StatusOr<std::unique_ptr<WatchProjection>> ModelsWatch(
+      const modelcatalog::v1::WatchModelsRequest& request) const;
 
  private:
   absl::StatusOr<ModelPage> List(const modelcatalog::v1::ListModelsRequest& request,

@@ -21,6 +21,9 @@ inline constexpr size_t kMaxPageTokenBytes = 4096;  // with the order key of a l
 inline constexpr int kMaxBatchIds = 1000;
 inline constexpr size_t kMaxResumeTokenBytes = 128;
 inline constexpr int kMaxWatchedModels = 1000;
+// known_versions may name models the catalog no longer has: up to this many
+// more than it holds.
+inline constexpr size_t kMaxUnknownVersions = 1000;
 
 inline absl::Status CheckLength(absl::string_view field, absl::string_view value, size_t max) {
   if (value.size() <= max) return absl::OkStatus();
@@ -50,6 +53,32 @@ inline absl::Status CheckWatchRequest(const modelcatalog::v1::WatchDeploymentsRe
     }
   }
   return CheckLength("resume_token", request.resume_token(), kMaxResumeTokenBytes);
+}
+
+// resume_token's length; known_versions: at most `catalog_size` +
+// kMaxUnknownVersions entries, no id empty or too long. (The filter's limits
+// are checked as it is parsed, the versions' form as they are read.)
+inline absl::Status CheckWatchModelsRequest(const modelcatalog::v1::WatchModelsRequest& request,
+                                            size_t catalog_size) {
+  if (absl::Status s = CheckLength("resume_token", request.resume_token(), kMaxResumeTokenBytes);
+      !s.ok()) {
+    return s;
+  }
+  const size_t known = request.known_versions_size();
+  if (known > catalog_size + kMaxUnknownVersions) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "known_versions holds ", known, " entries; at most ", catalog_size + kMaxUnknownVersions,
+        " are allowed (the catalog's ", catalog_size, " models plus ", kMaxUnknownVersions, ")"));
+  }
+  for (const auto& [id, version] : request.known_versions()) {
+    if (id.empty()) return absl::InvalidArgumentError("known_versions has an empty model id");
+    if (id.size() > kMaxIdBytes) {
+      return absl::InvalidArgumentError(absl::StrCat("known_versions has a model id of ", id.size(),
+                                                     " bytes; at most ", kMaxIdBytes,
+                                                     " are allowed"));
+    }
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace modelcatalog::catalog

@@ -8,6 +8,7 @@
 #include "grpcpp/support/slice.h"
 #include "services/catalog/api/request_limits.h"
 #include "services/catalog/grpc/grpc_status.h"
+#include "services/common/proto_wire.h"
 
 namespace modelcatalog::catalog {
 namespace {
@@ -24,21 +25,6 @@ absl::Status ParseRequest(const grpc::ByteBuffer* request, google::protobuf::Mes
   return absl::OkStatus();
 }
 
-void AppendVarint(uint64_t value, std::string* out) {
-  while (value >= 0x80) {
-    out->push_back(static_cast<char>(value | 0x80));
-    value >>= 7;
-  }
-  out->push_back(static_cast<char>(value));
-}
-
-// A length-delimited field: what a message field or a string field is on the wire.
-void AppendField(int number, absl::string_view bytes, std::string* out) {
-  AppendVarint(static_cast<uint64_t>(number) << 3 | 2, out);
-  AppendVarint(bytes.size(), out);
-  out->append(bytes.data(), bytes.size());
-}
-
 void ToByteBuffer(std::string bytes, grpc::ByteBuffer* buffer) {
   auto* owned = new std::string(std::move(bytes));
   grpc::Slice slice(
@@ -49,8 +35,7 @@ void ToByteBuffer(std::string bytes, grpc::ByteBuffer* buffer) {
 // A message field holding `entry` in `view`, written from the stored bytes.
 void AppendModelField(int number, const CatalogEntry& entry, modelcatalog::v1::ModelView view,
                       std::string* out) {
-  AppendVarint(static_cast<uint64_t>(number) << 3 | 2, out);
-  AppendVarint(ModelSize(entry, view), out);
+  AppendLengthDelimitedHeader(number, ModelSize(entry, view), out);
   AppendModel(entry, view, out);
 }
 
@@ -66,7 +51,7 @@ void WritePage(const ModelPage& page, bool with_total, grpc::ByteBuffer* respons
   for (uint32_t position : page.positions) {
     AppendModelField(1, page.snapshot->entry(position), page.view, &bytes);
   }
-  if (!page.next_page_token.empty()) AppendField(2, page.next_page_token, &bytes);
+  if (!page.next_page_token.empty()) AppendLengthDelimited(2, page.next_page_token, &bytes);
   if (with_total && page.total_size != 0) {
     AppendVarint(3 << 3 | 0, &bytes);
     AppendVarint(static_cast<uint64_t>(page.total_size), &bytes);
@@ -84,7 +69,7 @@ absl::Time DeadlineOf(const grpc::ServerContext* context) {
 void WriteModel(absl::string_view wire, grpc::ByteBuffer* response) {
   std::string bytes;
   bytes.reserve(wire.size() + 6);
-  AppendField(1, wire, &bytes);  // GetModelResponse.model = 1
+  AppendLengthDelimited(1, wire, &bytes);  // GetModelResponse.model = 1
   ToByteBuffer(std::move(bytes), response);
 }
 
@@ -97,43 +82,45 @@ void WriteModel(const ModelRef& model, grpc::ByteBuffer* response) {
 
 }  // namespace
 
-// One WatchDeployments stream: a WatchStream of the feed, whose events this
-// call writes to the wire one at a time, as the bytes the feed serialized
-// (shared with every stream that sends the same event). The call is the
-// stream's sink; the feed knows only the stream. It lives on a stream queue,
-// which is also its feed shard, so the feed's fan-out to it runs on the thread
-// that drains its write completions.
+// One watch stream (WatchDeployments or WatchModels): a WatchStream of the
+// feed, whose events this call writes to the wire one at a time, as the bytes
+// the feed serialized (shared with every stream that sends the same event).
+// The call is the stream's sink; the feed knows only the stream. It lives on a
+// stream queue, which is also its feed shard, so the feed's fan-out to it runs
+// on the thread that drains its write completions. Its method says how the
+// request becomes the stream's projection.
 class CatalogGrpcService::WatchCall final : public StreamCall<grpc::ByteBuffer, grpc::ByteBuffer>,
                                             public WatchSink {
  public:
-  // Requests the next WatchDeployments call on `call_queue`, bound to the next
+  // Requests the next call of `method` on `call_queue`, bound to the next
   // stream queue in turn.
-  static void Await(CatalogGrpcService* service, ServingQueues* queues, ServingQueue* call_queue) {
+  static void Await(CatalogGrpcService* service, const WatchMethod* method, ServingQueues* queues,
+                    ServingQueue* call_queue) {
     const size_t shard = queues->NextStreamQueue();
-    AwaitCall(new WatchCall(service, queues, call_queue, shard));
+    AwaitCall(new WatchCall(service, method, queues, call_queue, shard));
   }
 
  private:
-  WatchCall(CatalogGrpcService* service, ServingQueues* queues, ServingQueue* call_queue,
-            size_t shard)
-      : StreamCall(&service->watch_deployments_, call_queue, &queues->stream_queue(shard)),
-        stream_(this, {}, shard),
+  WatchCall(CatalogGrpcService* service, const WatchMethod* method, ServingQueues* queues,
+            ServingQueue* call_queue, size_t shard)
+      : StreamCall(&method->requester, call_queue, &queues->stream_queue(shard)),
+        stream_(this, shard),
         service_(service),
+        method_(method),
         queues_(queues),
         call_queue_(call_queue) {}
 
-  void AwaitNext() override { Await(service_, queues_, call_queue_); }
+  void AwaitNext() override { Await(service_, method_, queues_, call_queue_); }
 
   void OnStart() override {
     start_ = absl::Now();
     absl::Status status = service_->Authorize(context(), Access::kRead);
-    modelcatalog::v1::WatchDeploymentsRequest parsed;
-    if (status.ok()) status = ParseRequest(&request(), &parsed);
-    if (status.ok()) status = CheckWatchRequest(parsed);
+    absl::StatusOr<std::string> resume_token;
     if (status.ok()) {
-      stream_.SetWatchedModels({parsed.model_ids().begin(), parsed.model_ids().end()});
-      status = service_->feed_->Subscribe(&stream_, parsed.resume_token());
+      resume_token = method_->open(request(), &stream_);
+      status = resume_token.status();
     }
+    if (status.ok()) status = service_->feed_->Subscribe(&stream_, *resume_token);
     // Through the stream, which finishes once, whatever else (a cancellation
     // coming in meanwhile) tries to.
     if (!status.ok()) stream_.End(status);
@@ -144,8 +131,7 @@ class CatalogGrpcService::WatchCall final : public StreamCall<grpc::ByteBuffer, 
     stream_.SyncWithCallbacks();
     service_->feed_->Unsubscribe(&stream_);  // a no-op for a stream never subscribed
     if (service_->metrics_ != nullptr) {
-      service_->metrics_->RecordCall(Rpc::kWatchDeployments,
-                                     finish_code_.load(std::memory_order_acquire),
+      service_->metrics_->RecordCall(method_->rpc, finish_code_.load(std::memory_order_acquire),
                                      absl::Now() - start_);
     }
   }
@@ -166,11 +152,25 @@ class CatalogGrpcService::WatchCall final : public StreamCall<grpc::ByteBuffer, 
 
   WatchStream stream_;
   CatalogGrpcService* const service_;
+  const WatchMethod* const method_;
   ServingQueues* const queues_;
   ServingQueue* const call_queue_;
   absl::Time start_;
   std::atomic<int> finish_code_{0};  // written by FinishStream, read in OnDone
 };
+
+// Reads a watch request of type `Request`, has `make` check it and make the
+// stream's projection, and returns the request's resume token.
+template <typename Request, typename Make>
+absl::StatusOr<std::string> OpenWatch(const grpc::ByteBuffer& bytes, WatchStream* stream,
+                                      Make make) {
+  Request request;
+  if (absl::Status s = ParseRequest(&bytes, &request); !s.ok()) return s;
+  absl::StatusOr<std::unique_ptr<WatchProjection>> projection = make(request);
+  if (!projection.ok()) return projection.status();
+  stream->SetProjection(*std::move(projection));
+  return std::move(*request.mutable_resume_token());
+}
 
 template <typename Method, typename Request, typename Handle>
 void CatalogGrpcService::Bind(Method* method, Request request, Rpc rpc, Handle handle) {
@@ -207,11 +207,28 @@ CatalogGrpcService::CatalogGrpcService(const CatalogServiceImpl* impl, LiveOpera
        [this](auto* call) { EstimateCost(call); });
   Bind(&validate_request_, &AsyncService::RequestValidateRequest, Rpc::kValidateRequest,
        [this](auto* call) { ValidateRequest(call); });
-  watch_deployments_ = [this](grpc::ServerContext* context, grpc::ByteBuffer* request,
-                              grpc::ServerAsyncWriter<grpc::ByteBuffer>* writer,
-                              grpc::CompletionQueue* call_queue,
-                              grpc::ServerCompletionQueue* notification_queue, void* tag) {
+  watch_deployments_.requester = [this](grpc::ServerContext* context, grpc::ByteBuffer* request,
+                                        grpc::ServerAsyncWriter<grpc::ByteBuffer>* writer,
+                                        grpc::CompletionQueue* call_queue,
+                                        grpc::ServerCompletionQueue* notification_queue,
+                                        void* tag) {
     service_.RequestWatchDeployments(context, request, writer, call_queue, notification_queue, tag);
+  };
+  watch_deployments_.rpc = Rpc::kWatchDeployments;
+  watch_deployments_.open = [this](const grpc::ByteBuffer& request, WatchStream* stream) {
+    return OpenWatch<modelcatalog::v1::WatchDeploymentsRequest>(
+        request, stream, [this](const auto& parsed) { return impl_->DeploymentsWatch(parsed); });
+  };
+  watch_models_.requester = [this](grpc::ServerContext* context, grpc::ByteBuffer* request,
+                                   grpc::ServerAsyncWriter<grpc::ByteBuffer>* writer,
+                                   grpc::CompletionQueue* call_queue,
+                                   grpc::ServerCompletionQueue* notification_queue, void* tag) {
+    service_.RequestWatchModels(context, request, writer, call_queue, notification_queue, tag);
+  };
+  watch_models_.rpc = Rpc::kWatchModels;
+  watch_models_.open = [this](const grpc::ByteBuffer& request, WatchStream* stream) {
+    return OpenWatch<modelcatalog::v1::WatchModelsRequest>(
+        request, stream, [this](const auto& parsed) { return impl_->ModelsWatch(parsed); });
   };
 }
 
@@ -228,7 +245,8 @@ void CatalogGrpcService::Serve(ServingQueues* queues, int backlog) {
       decltype(deactivate_model_)::Call::Await(&deactivate_model_, queue);
       decltype(estimate_cost_)::Call::Await(&estimate_cost_, queue);
       decltype(validate_request_)::Call::Await(&validate_request_, queue);
-      WatchCall::Await(this, queues, queue);
+      WatchCall::Await(this, &watch_deployments_, queues, queue);
+      WatchCall::Await(this, &watch_models_, queues, queue);
     }
   }
 }

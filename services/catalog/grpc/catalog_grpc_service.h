@@ -2,16 +2,16 @@
 // not the callback API). The transport only: each unary method checks the
 // caller (CallerAuth), parses the request, forwards it to CatalogServiceImpl
 // or LiveOperations, writes what they answer and counts the call; the request
-// logic lives there. WatchDeployments writes a WatchStream of the feed to the
-// wire. What it holds is per call (the calls in flight) and the wiring below.
+// logic lives there. WatchDeployments and WatchModels write a WatchStream of
+// the feed to the wire. What it holds is per call (the calls in flight) and the wiring below.
 //
 // ListModels, SearchModels and GetModel are the hot paths. They are "raw"
 // methods: the response is written as bytes from each model's serialization
 // stored in the snapshot, rather than by copying models into a message that
 // gRPC then serializes again. A model's request_schema (a Struct) makes up
 // most of that cost, and it is paid once per sync instead of once per call.
-// WatchDeployments is raw too: a change fanned out to thousands of streams is
-// serialized once and every stream writes the same bytes.
+// The watch methods are raw too: a change fanned out to thousands of streams
+// is serialized once and every stream writes the same bytes.
 #ifndef MODEL_CATALOG_SERVICES_CATALOG_GRPC_CATALOG_GRPC_SERVICE_H_
 #define MODEL_CATALOG_SERVICES_CATALOG_GRPC_CATALOG_GRPC_SERVICE_H_
 
@@ -46,15 +46,24 @@ class CatalogGrpcService {
 
  private:
   using Service = modelcatalog::v1::ModelCatalogService;
-  using AsyncService = Service::WithRawMethod_ListModels<
-      Service::WithRawMethod_SearchModels<Service::WithRawMethod_GetModel<
-          Service::WithRawMethod_BatchGetModels<Service::WithRawMethod_WatchDeployments<
+  using AsyncService = Service::WithRawMethod_ListModels<Service::WithRawMethod_SearchModels<
+      Service::WithRawMethod_GetModel<Service::WithRawMethod_BatchGetModels<
+          Service::WithRawMethod_WatchDeployments<Service::WithRawMethod_WatchModels<
               Service::WithAsyncMethod_GetSyncStatus<Service::WithAsyncMethod_ActivateModel<
                   Service::WithAsyncMethod_DeactivateModel<Service::WithAsyncMethod_EstimateCost<
-                      Service::WithAsyncMethod_ValidateRequest<Service::Service>>>>>>>>>>;
+                      Service::WithAsyncMethod_ValidateRequest<Service::Service>>>>>>>>>>>;
   using RawMethod = UnaryMethod<grpc::ByteBuffer, grpc::ByteBuffer>;
   using RawCall = RawMethod::Call;
   class WatchCall;
+  // A server-streaming watch method: how its calls are requested and counted,
+  // and how a request becomes the stream's projection (it returns the
+  // request's resume token, or why the request is refused).
+  struct WatchMethod {
+    StreamCall<grpc::ByteBuffer, grpc::ByteBuffer>::Requester requester;
+    Rpc rpc = Rpc::kWatchDeployments;
+    std::function<absl::StatusOr<std::string>(const grpc::ByteBuffer& request, WatchStream* stream)>
+        open;
+  };
 
   absl::Status Authorize(const grpc::ServerContext* context, Access need) const;
   // Sets up `method`: requested with `request` (the service's generated
@@ -96,7 +105,8 @@ class CatalogGrpcService {
       estimate_cost_;
   UnaryMethod<modelcatalog::v1::ValidateRequestRequest, modelcatalog::v1::ValidateRequestResponse>
       validate_request_;
-  StreamCall<grpc::ByteBuffer, grpc::ByteBuffer>::Requester watch_deployments_;
+  WatchMethod watch_deployments_;
+  WatchMethod watch_models_;
 };
 
 }  // namespace modelcatalog::catalog

@@ -12,6 +12,23 @@
 #include "services/common/stable_hash.h"
 
 namespace modelcatalog::catalog {
+namespace {
+
+std::shared_ptr<const CatalogEntry> NewEntry(const modelcatalog::v1::Model& model, std::string wire,
+                                             uint32_t basic_size, uint64_t fingerprint) {
+  auto entry = std::make_shared<CatalogEntry>();
+  entry->id = model.id();
+  entry->folded_id = FoldCase(model.id());
+  entry->folded_display_name = FoldCase(model.display_name());
+  entry->model_type = model.model_type();
+  entry->deployments = model.deployments();
+  entry->wire = std::move(wire);
+  entry->fingerprint = fingerprint;
+  entry->fields = FieldsOf(model, basic_size);
+  return entry;
+}
+
+}  // namespace
 
 std::string DeterministicWire(const modelcatalog::v1::Model& model) {
   // Structs are maps, whose wire order is unspecified unless deterministic
@@ -27,6 +44,13 @@ std::string DeterministicWire(const modelcatalog::v1::Model& model) {
     model.SerializeWithCachedSizes(&coded);
   }
   return bytes;
+}
+
+std::shared_ptr<const CatalogEntry> MakeEntry(const modelcatalog::v1::Model& model) {
+  uint32_t basic_size = 0;
+  std::string wire = StoredWire(model, &basic_size);
+  const uint64_t fingerprint = StableHash64(wire);
+  return NewEntry(model, std::move(wire), basic_size, fingerprint);
 }
 
 std::string ModelVersion(const CatalogEntry& entry) {
@@ -182,18 +206,8 @@ void CatalogSnapshot::Builder::Add(const modelcatalog::v1::Model& model) {
   std::string wire = StoredWire(model, &basic_size);
   const uint64_t fingerprint = StableHash64(wire);
   added.entry = Unchanged(model.id(), wire, fingerprint);
-  if (added.entry == nullptr) {
-    auto entry = std::make_shared<CatalogEntry>();
-    entry->id = model.id();
-    entry->folded_id = FoldCase(model.id());
-    entry->folded_display_name = FoldCase(model.display_name());
-    entry->model_type = model.model_type();
-    entry->deployments = model.deployments();
-    entry->wire = std::move(wire);
-    entry->fingerprint = fingerprint;
-    entry->fields = FieldsOf(model, basic_size);
-    added.entry = std::move(entry);
-  }
+  if (added.entry == nullptr)
+    added.entry = NewEntry(model, std::move(wire), basic_size, fingerprint);
   if (model.has_developer()) added.developer = DeveloperRef(model.developer().name());
   added.actions_begin = static_cast<uint32_t>(action_refs_.size());
   if (model.has_fine_tuning()) {

@@ -49,6 +49,8 @@ struct CatalogEntry {
   // The whole model, read back from `wire`: for the paths that need a message
   // (the hot ones write `wire` directly).
   modelcatalog::v1::Model model() const;
+  // The serialization of the model's BASIC view: the start of `wire`.
+  absl::string_view basic_wire() const { return absl::string_view(wire.data(), fields.basic_size); }
 };
 
 // The entries of a snapshot in id order, held in chunks of a few hundred:
@@ -261,6 +263,10 @@ std::string ModelVersion(const CatalogEntry& entry);
 // A model's term in its catalog's fingerprint (a strong mix of the model's own,
 // so that the sum of the terms tells catalogs apart).
 uint64_t FingerprintTerm(uint64_t model_fingerprint);
+
+// The entry of `model` alone, as a snapshot would hold it: for a change of a
+// model that no snapshot holds (tests, benchmarks).
+std::shared_ptr<const CatalogEntry> MakeEntry(const modelcatalog::v1::Model& model);
 
 // `entry` with `deployments` instead of its own: serialization and
 // fingerprint made anew, the rest copied.

@@ -1,6 +1,22 @@
 #include "services/catalog/model/model_change.h"
 
 namespace modelcatalog::catalog {
+namespace {
+
+const Deployments& NoDeployments() {
+  static const Deployments* const none = new Deployments();
+  return *none;
+}
+
+}  // namespace
+
+const Deployments& ModelChange::before() const {
+  return before_entry != nullptr ? before_entry->deployments : NoDeployments();
+}
+
+const Deployments& ModelChange::after() const {
+  return after_entry != nullptr ? after_entry->deployments : NoDeployments();
+}
 
 bool DeploymentStatusesDiffer(const Deployments& a, const Deployments& b) {
   if (a.size() != b.size()) return true;
@@ -25,10 +41,10 @@ absl::optional<ModelChange> ChangeOf(std::shared_ptr<const CatalogEntry> before,
                                    : ModelChange::Kind::kChanged;
   change.model_id = (after != nullptr ? after : before)->id;
   change.observed_at = observed_at;
-  if (before != nullptr) change.before = before->deployments;
-  if (after != nullptr) change.after = after->deployments;
-  change.deployments_changed = change.kind != ModelChange::Kind::kChanged ||
-                               DeploymentStatusesDiffer(change.before, change.after);
+  if (change.kind == ModelChange::Kind::kChanged) {
+    change.deployments_changed = DeploymentStatusesDiffer(before->deployments, after->deployments);
+    change.basic_view_changed = before->basic_wire() != after->basic_wire();
+  }
   change.before_entry = std::move(before);
   change.after_entry = std::move(after);
   return change;

@@ -24,16 +24,22 @@ struct ModelChange {
   std::string model_id;
   int64_t revision = 0;  // the feed's, assigned when the feed records the change
   absl::Time observed_at;
-  Deployments before;  // empty for kAdded
-  Deployments after;   // empty for kRemoved
-  // The model's states, shared with the snapshots they come from: null before
-  // an addition and after a removal.
+  // The model's states, shared with the snapshots they come from (a change
+  // costs two pointers, whatever the model's size): null before an addition
+  // and after a removal.
   std::shared_ptr<const CatalogEntry> before_entry;
   std::shared_ptr<const CatalogEntry> after_entry;
   // Whether the number of deployments or a status changed
   // (DeploymentStatusesDiffer), or the model came or went: what
   // WatchDeployments tells. A change of anything else leaves it false.
   bool deployments_changed = true;
+  // Whether the model's BASIC view changed (it came, went, or a field other
+  // than description and request_schema changed): what a BASIC watch tells.
+  bool basic_view_changed = true;
+
+  // The model's deployments before and after: empty when it did not exist.
+  const Deployments& before() const;
+  const Deployments& after() const;
 };
 
 // The change of one model from `before` to `after` (either may be null, not

@@ -69,13 +69,9 @@ void ChangeFeed::DeliverShard(size_t index) {
     progress_due_[index] = false;
   }
   for (const auto& change : changes) {
-    // Serialized once, on the first stream that watches the model.
-    EncodedEvent encoded;
-    for (WatchStream* stream : shard.streams) {
-      if (encoded == nullptr && stream->Watches(*change))
-        encoded = EncodeChange(*change, instance_);
-      stream->Offer(change, encoded);
-    }
+    // Each event of the change is serialized once, by the first stream that sends it.
+    SharedEvents shared;
+    for (WatchStream* stream : shard.streams) stream->Offer(change, &shared);
   }
   if (progress_due) SendProgressLocked(shard);
 }
@@ -87,6 +83,7 @@ absl::Status ChangeFeed::Subscribe(WatchStream* stream, absl::string_view resume
     if (!point.ok()) return point.status();
     resume = *point;
   }
+  if (!stream->has_projection()) return absl::InternalError("watch stream without a projection");
   if (stream->shard() >= shards_.size()) {
     return absl::InternalError(
         absl::StrCat("watch stream of shard ", stream->shard(), " on a feed of ", shards_.size()));
@@ -114,10 +111,15 @@ absl::Status ChangeFeed::Subscribe(WatchStream* stream, absl::string_view resume
     for (const auto& change : history_) {
       if (change->revision > resume->revision) missed.push_back(change);
     }
+    stream->projection().Resumed();
     stream->BeginReplay(missed, instance_, revision_, options_.clock, &stats_);
   } else {
-    stream->BeginInitial(current_, instance_, revision_, /*resync=*/resume.has_value(),
-                         options_.clock, &stats_);
+    // A client that holds a state of its own is told what differs from it:
+    // no resync, whichever replica its token came from.
+    const bool holds_state = stream->projection().HoldsKnownState();
+    if (holds_state) stream->projection().AdoptRetained(history_);
+    stream->BeginInitial(current_, instance_, revision_,
+                         /*resync=*/resume.has_value() && !holds_state, options_.clock, &stats_);
   }
   shard.streams.insert(stream);
   ++stream_count_;

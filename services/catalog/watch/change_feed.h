@@ -1,11 +1,12 @@
-// The catalog's change feed, behind WatchDeployments.
+// The catalog's change feed, behind WatchModels and WatchDeployments.
 //
 // The hub has no change feed; this service makes one. Every change of a
 // model that the service observes (a sync, a live look-up, an activation, a
 // poll), of any field, reaches the feed as a ModelChange with the catalog it
 // belongs to, and gets the next revision; each stream tells what it watches
-// of them (WatchDeployments: the changes of deployment statuses, so its
-// revisions may skip numbers). The feed keeps the latest changes
+// of them through its projection (WatchModels: models matching a filter;
+// WatchDeployments: the changes of deployment statuses, so its revisions may
+// skip numbers). The feed keeps the latest changes
 // for resuming streams and hands every change to every open stream without
 // blocking: a stream that cannot keep up merges its pending changes per model
 // (see WatchStream), so the publisher never waits for a reader and memory per
@@ -86,10 +87,13 @@ class ChangeFeed final : public CatalogListener {
   // written by the thread its owner chose.
   void DeliverShard(size_t shard) ABSL_LOCKS_EXCLUDED(mu_);
 
-  // Starts `stream` (in its shard): with the current state, or after
-  // `resume_token` when the changes since are retained, or with a resync.
-  // INVALID_ARGUMENT for a token that is not ours; UNAVAILABLE before the
-  // first snapshot or after Shutdown; RESOURCE_EXHAUSTED when max_streams are open.
+  // Starts `stream` (in its shard, with its projection set): after
+  // `resume_token` when it is this feed's and the changes since are retained;
+  // otherwise from the current state, told as what differs from the client's
+  // own when it holds one (WatchProjection::HoldsKnownState), or with a
+  // resync when a token was given. INVALID_ARGUMENT for a token that is not
+  // ours; UNAVAILABLE before the first snapshot or after Shutdown;
+  // RESOURCE_EXHAUSTED when max_streams are open.
   absl::Status Subscribe(WatchStream* stream, absl::string_view resume_token)
       ABSL_LOCKS_EXCLUDED(mu_);
   // Forgets `stream`; after this the feed never touches it again.

@@ -8,36 +8,15 @@
 
 namespace modelcatalog::catalog {
 
-namespace {
-std::vector<std::string> SortedUnique(std::vector<std::string> ids) {
-  std::sort(ids.begin(), ids.end());
-  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
-  return ids;
-}
-}  // namespace
+WatchStream::WatchStream(WatchSink* sink, size_t shard) : sink_(sink), shard_(shard) {}
 
-WatchStream::WatchStream(WatchSink* sink, const std::vector<std::string>& model_ids, size_t shard)
-    : sink_(sink),
-      shard_(shard),
-      model_ids_(SortedUnique(model_ids)),
-      model_id_set_(model_ids_.begin(), model_ids_.end()) {}
-
-void WatchStream::SetWatchedModels(const std::vector<std::string>& model_ids) {
-  model_ids_ = SortedUnique(model_ids);
-  model_id_set_ = absl::flat_hash_set<std::string>(model_ids_.begin(), model_ids_.end());
+void WatchStream::SetProjection(std::unique_ptr<WatchProjection> projection) {
+  projection_ = std::move(projection);
 }
 
 size_t WatchStream::pending_count() const {
   absl::MutexLock lock(&mu_);
   return pending_.size();
-}
-
-bool WatchStream::Watches(const ModelChange& change) const {
-  // The feed carries every change of a model; this stream tells deployments.
-  if (!change.deployments_changed) return false;
-  if (!model_id_set_.empty()) return model_id_set_.contains(change.model_id);
-  // Watching everything means every model with deployments.
-  return !change.before.empty() || !change.after.empty();
 }
 
 void WatchStream::BeginInitial(std::shared_ptr<const CatalogSnapshot> snapshot, uint64_t instance,
@@ -72,7 +51,9 @@ void WatchStream::BeginReplay(const std::vector<std::shared_ptr<const ModelChang
     start_revision_ = revision;
     seen_revision_ = revision;
     for (const auto& change : missed) {
-      if (Watches(*change)) AddPendingLocked(change, EncodedEvent());
+      if (projection_->Classify(*change) != WatchProjection::kNotTold) {
+        AddPendingLocked(change, EncodedEvent());
+      }
     }
     PumpLocked();
     out = TakeOutgoingLocked();
@@ -80,8 +61,7 @@ void WatchStream::BeginReplay(const std::vector<std::shared_ptr<const ModelChang
   Send(std::move(out));
 }
 
-void WatchStream::Offer(const std::shared_ptr<const ModelChange>& change,
-                        const EncodedEvent& encoded) {
+void WatchStream::Offer(const std::shared_ptr<const ModelChange>& change, SharedEvents* shared) {
   Outgoing out;
   {
     absl::MutexLock lock(&mu_);
@@ -90,8 +70,14 @@ void WatchStream::Offer(const std::shared_ptr<const ModelChange>& change,
     // was published, with it in its initial state or replay.
     if (change->revision <= seen_revision_) return;
     seen_revision_ = change->revision;
-    if (!Watches(*change)) return;
-    AddPendingLocked(change, encoded);
+    const int key = projection_->Classify(*change);
+    if (key == WatchProjection::kNotTold) return;
+    // Built by the first stream of the shard that tells the change with this
+    // key; the others write the same bytes.
+    const uint64_t instance = instance_;
+    AddPendingLocked(change, shared->Get(key, [&] {
+      return projection_->EncodeChange(change->before_entry.get(), *change, instance);
+    }));
     PumpLocked();
     out = TakeOutgoingLocked();
   }
@@ -102,8 +88,7 @@ void WatchStream::AddPendingLocked(const std::shared_ptr<const ModelChange>& cha
                                    EncodedEvent encoded) {
   auto it = pending_.find(change->model_id);
   if (it == pending_.end()) {
-    pending_.emplace(change->model_id,
-                     Pending{change->kind, change->before, change, std::move(encoded)});
+    pending_.emplace(change->model_id, Pending{change->before_entry, change, std::move(encoded)});
   } else {
     // Merge: keep what the client last knew, take the newest state, and move
     // the entry behind every change older than this one. The event is this
@@ -126,45 +111,24 @@ void WatchStream::PumpLocked() {
   if (!marker_sent_) {
     // Replayed changes come before the marker; live ones after it.
     if (NextPendingLocked()) return;
-    WatchEvent event;
-    event.set_type(modelcatalog::v1::WATCH_EVENT_TYPE_INITIAL_STATE_COMPLETE);
-    event.set_revision(start_revision_);
-    event.set_resume_token(TokenLocked(start_revision_));
-    event.set_resync(resync_);
     marker_sent_ = true;
-    WriteLocked(&event);
+    const absl::Time now = clock_();
+    WriteEncodedLocked(EncodeMarker(start_revision_, TokenLocked(start_revision_), resync_, now),
+                       now);
     return;
   }
   NextPendingLocked();
 }
 
 bool WatchStream::NextInitialLocked() {
-  const CatalogSnapshot& snapshot = *initial_;
-  const CatalogEntry* entry = nullptr;
-  if (!model_ids_.empty()) {
-    while (entry == nullptr && next_initial_ < model_ids_.size()) {
-      entry = snapshot.Find(model_ids_[next_initial_++]);  // absent ids come as ADDED later
-    }
-  } else {
-    while (entry == nullptr && next_initial_ < snapshot.size()) {
-      const CatalogEntry& candidate = snapshot.entry(next_initial_++);
-      if (!candidate.deployments.empty()) entry = &candidate;
-    }
-  }
-  if (entry == nullptr) {
+  const absl::Time now = clock_();
+  EncodedEvent event =
+      projection_->NextStartEvent(*initial_, &next_initial_, {start_revision_, resync_, now});
+  if (event == nullptr) {
     initial_.reset();
     return false;
   }
-  WatchEvent event;
-  event.set_type(modelcatalog::v1::WATCH_EVENT_TYPE_INITIAL);
-  event.set_model_id(entry->id);
-  modelcatalog::v1::DeploymentStatus status;
-  SetStatus(entry->deployments, &status, event.mutable_status_raw());
-  event.set_status(status);
-  *event.mutable_deployments() = entry->deployments;
-  event.set_revision(start_revision_);
-  event.set_resync(resync_);
-  WriteLocked(&event);
+  WriteEncodedLocked(std::move(event), now);
   return true;
 }
 
@@ -177,20 +141,18 @@ bool WatchStream::NextPendingLocked() {
     pending_.erase(it);
     pending_order_.erase(first);
 
-    const ModelChange& latest = *pending.latest;
-    // Appeared and vanished while the client lagged: it never knew the model.
-    if (latest.kind == ModelChange::Kind::kRemoved &&
-        pending.first_kind == ModelChange::Kind::kAdded) {
-      stats_->changes_dropped.fetch_add(1, std::memory_order_relaxed);
-      continue;
-    }
     if (pending.encoded != nullptr) {  // the change as it was published: shared bytes
       WriteEncodedLocked(std::move(pending.encoded), clock_());
       return true;
     }
-    WatchEvent event;
-    BuildChangeEvent(pending.first_kind, pending.first_before, latest, instance_, &event);
-    WriteLocked(&event);
+    EncodedEvent event = projection_->EncodeChange(pending.known.get(), *pending.latest, instance_);
+    if (event == nullptr) {
+      // Nothing left to tell: a model added and removed while the client
+      // lagged, or changed and changed back.
+      stats_->changes_dropped.fetch_add(1, std::memory_order_relaxed);
+      continue;
+    }
+    WriteEncodedLocked(std::move(event), clock_());
     return true;
   }
   return false;
@@ -205,23 +167,10 @@ void WatchStream::MaybeSendProgress(absl::Time now, absl::Duration interval) {
       return;
     }
     if (now - last_write_time_ < interval) return;
-    WatchEvent event;
-    event.set_type(modelcatalog::v1::WATCH_EVENT_TYPE_PROGRESS);
-    event.set_revision(seen_revision_);
-    event.set_resume_token(TokenLocked(seen_revision_));
-    ToProtoTimestamp(now, event.mutable_observe_time());
-    WriteLocked(&event);
+    WriteEncodedLocked(EncodeProgress(seen_revision_, TokenLocked(seen_revision_), now), now);
     out = TakeOutgoingLocked();
   }
   Send(std::move(out));
-}
-
-void WatchStream::WriteLocked(WatchEvent* event) {
-  const absl::Time now = clock_();
-  if (event->type() != modelcatalog::v1::WATCH_EVENT_TYPE_PROGRESS && !event->has_observe_time()) {
-    ToProtoTimestamp(now, event->mutable_observe_time());
-  }
-  WriteEncodedLocked(Serialize(*event), now);
 }
 
 void WatchStream::WriteEncodedLocked(EncodedEvent event, absl::Time now) {

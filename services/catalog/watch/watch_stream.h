@@ -1,5 +1,6 @@
-// One watcher of the deployment feed: its queue of events, independent of the
-// transport (see WatchSink), and the rules of what it sends when.
+// One watcher of the change feed: its queue of events, independent of the
+// transport (see WatchSink) and of what it watches (see WatchProjection), and
+// the rules of what it sends when.
 #ifndef MODEL_CATALOG_SERVICES_CATALOG_WATCH_WATCH_STREAM_H_
 #define MODEL_CATALOG_SERVICES_CATALOG_WATCH_WATCH_STREAM_H_
 
@@ -14,6 +15,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -21,6 +23,7 @@
 #include "services/catalog/model/catalog_snapshot.h"
 #include "services/catalog/model/model_change.h"
 #include "services/catalog/watch/watch_events.h"
+#include "services/catalog/watch/watch_projection.h"
 #include "services/catalog/watch/watch_sink.h"
 
 namespace modelcatalog::catalog {
@@ -36,6 +39,23 @@ struct FeedStats {
   std::atomic<uint64_t> streams_refused{0};  // over the cap
 };
 
+// The events of one change for the streams of one shard, each built the first
+// time a stream asks for it, once per key (see WatchProjection::Classify).
+class SharedEvents {
+ public:
+  template <typename Build>
+  const EncodedEvent& Get(int key, Build build) {
+    for (const auto& [k, event] : events_) {
+      if (k == key) return event;
+    }
+    events_.emplace_back(key, build());
+    return events_.back().second;
+  }
+
+ private:
+  absl::InlinedVector<std::pair<int, EncodedEvent>, 2> events_;
+};
+
 // One watcher's queue, independent of the transport. It hands events to its
 // WatchSink one at a time, and the transport reports back when each write is
 // done (OnEventWritten); only then is the next event built, so at most one
@@ -49,10 +69,10 @@ struct FeedStats {
 // a token for revision R it has every change up to R.
 class WatchStream final {
  public:
-  // `sink` receives the events. `model_ids`: the models to watch; empty for
-  // every model with deployments. `shard`: the feed's shard this stream
-  // belongs to (see ChangeFeedOptions::shards).
-  WatchStream(WatchSink* sink, const std::vector<std::string>& model_ids, size_t shard = 0);
+  // `sink` receives the events. `shard`: the feed's shard this stream belongs
+  // to (see ChangeFeedOptions::shards). What it watches is set before it
+  // subscribes (SetProjection).
+  explicit WatchStream(WatchSink* sink, size_t shard = 0);
 
   // Takes mu_ once. A transport that frees the stream once its last callback has returned
   // (StreamCall counts them) still has other threads that reached it under mu_ (the feed's
@@ -68,10 +88,11 @@ class WatchStream final {
 
   size_t shard() const { return shard_; }
 
-  // Sets the models to watch, for a transport that learns them after making the
-  // stream (a request that arrives later). Only before Subscribe: from then on
-  // the feed reads them without a lock.
-  void SetWatchedModels(const std::vector<std::string>& model_ids);
+  // Sets what the stream watches and how its events read, for a transport that
+  // learns it after making the stream (a request that arrives later). Only
+  // before Subscribe: from then on the feed reads it without a lock.
+  void SetProjection(std::unique_ptr<WatchProjection> projection);
+  bool has_projection() const { return projection_ != nullptr; }
 
   // The transport reports a finished write; `ok` false means the client is gone.
   void OnEventWritten(bool ok) ABSL_LOCKS_EXCLUDED(mu_);
@@ -93,10 +114,11 @@ class WatchStream final {
   };
 
   struct Pending {
-    ModelChange::Kind first_kind;
-    Deployments first_before;  // what the client last knew
+    // The model as the client last knew it: the state before the first of its
+    // pending changes (null when the first added it).
+    std::shared_ptr<const CatalogEntry> known;
     std::shared_ptr<const ModelChange> latest;
-    // The change's own event (see EncodeChange) while nothing merged into it.
+    // The change's own event, shared with other streams, while nothing merged into it.
     EncodedEvent encoded;
   };
 
@@ -108,20 +130,18 @@ class WatchStream final {
   void BeginReplay(const std::vector<std::shared_ptr<const ModelChange>>& missed, uint64_t instance,
                    int64_t revision, std::function<absl::Time()> clock, FeedStats* stats)
       ABSL_LOCKS_EXCLUDED(mu_);
-  // `encoded`: the change's event as EncodeChange makes it, or null.
-  void Offer(const std::shared_ptr<const ModelChange>& change, const EncodedEvent& encoded)
+  // `shared`: the change's events, shared by the streams of the shard.
+  void Offer(const std::shared_ptr<const ModelChange>& change, SharedEvents* shared)
       ABSL_LOCKS_EXCLUDED(mu_);
   void MaybeSendProgress(absl::Time now, absl::Duration interval) ABSL_LOCKS_EXCLUDED(mu_);
 
-  bool Watches(const ModelChange& change) const;
+  WatchProjection& projection() const { return *projection_; }
   void AddPendingLocked(const std::shared_ptr<const ModelChange>& change, EncodedEvent encoded)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Writes the next event, if any and if no write is in flight.
   void PumpLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool NextInitialLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool NextPendingLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Serializes `event` (its observe_time set to now unless set) and writes it.
-  void WriteLocked(WatchEvent* event) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void WriteEncodedLocked(EncodedEvent event, absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void FinishLocked(const absl::Status& status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   std::string TokenLocked(int64_t revision) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -131,10 +151,10 @@ class WatchStream final {
 
   WatchSink* const sink_;
   const size_t shard_;
-  // Sorted ids of an explicit watch; empty when watching every model. Set
-  // before the stream is subscribed, read-only after.
-  std::vector<std::string> model_ids_;
-  absl::flat_hash_set<std::string> model_id_set_;
+  // Set before the stream is subscribed. Classify and EncodeChange read it
+  // without mu_ (they read what never changes after); the start's events are
+  // made under mu_.
+  std::unique_ptr<WatchProjection> projection_;
 
   mutable absl::Mutex mu_;
   std::function<absl::Time()> clock_ ABSL_GUARDED_BY(mu_);  // the feed's

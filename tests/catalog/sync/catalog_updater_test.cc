@@ -24,8 +24,8 @@ std::vector<std::string> Describe(const std::vector<ModelChange>& changes) {
     const char* kind = c.kind == ModelChange::Kind::kAdded     ? "added"
                        : c.kind == ModelChange::Kind::kRemoved ? "removed"
                                                                : "changed";
-    std::string from = c.before.empty() ? "-" : c.before[0].status_raw();
-    std::string to = c.after.empty() ? "-" : c.after[0].status_raw();
+    std::string from = c.before().empty() ? "-" : c.before()[0].status_raw();
+    std::string to = c.after().empty() ? "-" : c.after()[0].status_raw();
     out.push_back(std::string(kind) + " " + c.model_id + " " + from + "->" + to +
                   (c.deployments_changed ? "" : " (content)"));
   }

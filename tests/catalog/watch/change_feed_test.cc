@@ -5,6 +5,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "services/catalog/watch/deployments_projection.h"
 #include "tests/catalog/test_models.h"
 
 namespace modelcatalog::catalog {
@@ -13,6 +14,7 @@ namespace {
 using ::modelcatalog::testing::MakeModel;
 using ::modelcatalog::v1::WatchEventType;
 using ::testing::ElementsAre;
+using WatchEvent = DeploymentEvent;
 
 // A stream whose "client" reads only when the test says so: writes complete
 // on Read(), so a test can hold a stream back like a slow consumer.
@@ -20,7 +22,9 @@ class RecordingStream : public WatchSink {
  public:
   // Watches every model with deployments, or the listed ones; in feed shard `shard`.
   RecordingStream(std::initializer_list<std::string> ids = {}, size_t shard = 0)
-      : stream_(this, ids, shard) {}
+      : stream_(this, shard) {
+    stream_.SetProjection(std::make_unique<DeploymentsProjection>(std::vector<std::string>(ids)));
+  }
 
   // What the feed subscribes.
   WatchStream* watch() { return &stream_; }
@@ -94,8 +98,8 @@ ModelChange Change(const std::string& id, const std::string& from, const std::st
   change.kind = from.empty()
                     ? ModelChange::Kind::kAdded
                     : (to.empty() ? ModelChange::Kind::kRemoved : ModelChange::Kind::kChanged);
-  if (!from.empty()) change.before = DeploymentsWith(from);
-  if (!to.empty()) change.after = DeploymentsWith(to);
+  if (!from.empty()) change.before_entry = MakeEntry(Custom(id, from));
+  if (!to.empty()) change.after_entry = MakeEntry(Custom(id, to));
   change.observed_at = absl::FromUnixSeconds(1764000000);
   return change;
 }
@@ -208,7 +212,8 @@ TEST_F(ChangeFeedTest, StreamsThatSendTheSameEventShareItsBytes) {
   EXPECT_EQ(one.written.back().get(), two.written.back().get());
   ModelChange published = Change("b", "inactive", "deploying");
   published.revision = 1;
-  EXPECT_EQ(*one.written.back(), *EncodeChange(published, feed_->instance()));
+  EXPECT_EQ(*one.written.back(), *DeploymentsProjection({}).EncodeChange(
+                                     published.before_entry.get(), published, feed_->instance()));
   // Per-stream events are each stream's own.
   EXPECT_NE(one.written[0].get(), two.written[0].get());
   feed_->Unsubscribe(one.watch());
