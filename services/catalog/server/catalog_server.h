@@ -97,7 +97,9 @@ struct CatalogServerOptions {
   // Limits that keep one caller from hurting the others.
   size_t max_watchers = 20000;
   int max_concurrent_streams = 1000;        // per connection
-  int max_receive_message_bytes = 1 << 20;  // requests are small
+  // Requests are small but for WatchModels' known_versions, about 55 bytes per
+  // model held: 8 MiB holds those of a catalog of well over 100,000 models.
+  int max_receive_message_bytes = 8 << 20;
   int max_send_message_bytes = 64 << 20;    // a full page of large models fits
   // Connections are closed (gracefully) after this age, so load balancers can
   // spread long-lived streams again; streams then get `grace` to finish, and
