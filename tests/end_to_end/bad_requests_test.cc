@@ -291,7 +291,7 @@ TEST_F(BadRequestsTest, AnUnknownMethodOrServiceIsUnimplemented) {
 
 TEST_F(BadRequestsTest, AnOversizedRequestIsRefusedByTheTransport) {
   v1::SearchModelsRequest request;
-  request.set_query(std::string(2 << 20, 'x'));  // over the 1 MiB receive limit
+  request.set_query(std::string(9 << 20, 'x'));  // over the 8 MiB receive limit
   v1::SearchModelsResponse response;
   grpc::Status status = stub_->SearchModels(Context().get(), request, &response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
