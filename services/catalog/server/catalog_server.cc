@@ -267,10 +267,12 @@ void CatalogServer::RegisterComputedMetrics() {
                             "Sync attempts failed in a row since the last success.", [status] {
                               return static_cast<double>(status->Get().consecutive_failures);
                             });
-  registry.AddComputedGauge("modelcatalog_watchers", "WatchDeployments streams open.",
+  registry.AddComputedGauge("modelcatalog_watchers",
+                            "WatchDeployments and WatchModels streams open.",
                             [feed] { return static_cast<double>(feed->stream_count()); });
   registry.AddComputedCounter(
-      "modelcatalog_watch_events_sent_total", "Events written to WatchDeployments streams.",
+      "modelcatalog_watch_events_sent_total",
+      "Events written to WatchDeployments and WatchModels streams.",
       [feed] { return static_cast<double>(feed->stats().events_sent.load()); });
   registry.AddComputedCounter(
       "modelcatalog_watch_changes_coalesced_total",
@@ -281,8 +283,7 @@ void CatalogServer::RegisterComputedMetrics() {
       "Changes a lagging watcher never needed (a model added and removed meanwhile).",
       [feed] { return static_cast<double>(feed->stats().changes_dropped.load()); });
   registry.AddComputedCounter(
-      "modelcatalog_watchers_refused_total",
-      "WatchDeployments streams refused because the cap was reached.",
+      "modelcatalog_watchers_refused_total", "Watch streams refused because the cap was reached.",
       [feed] { return static_cast<double>(feed->stats().streams_refused.load()); });
 }
 

@@ -36,7 +36,7 @@ ABSL_FLAG(absl::Duration, sync_interval, absl::Seconds(30),
 ABSL_FLAG(absl::Duration, deployment_poll_interval, absl::Seconds(2),
           "How often deployments in transition are asked about individually.");
 ABSL_FLAG(absl::Duration, watch_progress_interval, absl::Seconds(10),
-          "A WatchDeployments stream idle this long gets a PROGRESS event.");
+          "A watch stream (WatchDeployments, WatchModels) idle this long gets a PROGRESS event.");
 ABSL_FLAG(std::string, snapshot_path, "",
           "File the last good catalog is kept in across restarts (written atomically); empty: "
           "none.");
@@ -50,8 +50,9 @@ ABSL_FLAG(int64_t, max_hub_response_bytes, 0,
           "under it; 512 MiB without a limit.");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
           "On SIGTERM, how long calls in flight may take to finish.");
-ABSL_FLAG(int32_t, max_watchers, 20000,
-          "WatchDeployments streams served at once; more get RESOURCE_EXHAUSTED.");
+ABSL_FLAG(
+    int32_t, max_watchers, 20000,
+    "Watch streams (WatchDeployments, WatchModels) served at once; more get RESOURCE_EXHAUSTED.");
 ABSL_FLAG(int32_t, max_concurrent_streams, 1000, "Concurrent calls and streams per connection.");
 ABSL_FLAG(absl::Duration, max_connection_age, absl::Minutes(30),
           "Connections are closed gracefully after this age, so load balancers can rebalance.");
@@ -71,7 +72,8 @@ ABSL_FLAG(int32_t, call_threads, 0,
           "Threads that poll the sockets and answer unary calls; 0: one per CPU this process may "
           "run on.");
 ABSL_FLAG(int32_t, stream_threads, 0,
-          "Threads that own WatchDeployments and Health.Watch streams and write their events; 0: "
+          "Threads that own WatchModels, WatchDeployments and Health.Watch streams and write their "
+          "events; 0: "
           "one per CPU this process may run on, at least 2.");
 ABSL_FLAG(std::string, sync_priority, "idle",
           "CPU priority of syncing and of writing --snapshot_path: 'idle' (only CPU time the "
