@@ -86,6 +86,9 @@ ABSL_FLAG(int, watch_connections, 16,
           "watch: connections the streams are spread over (the server allows "
           "--max_concurrent_streams, 1000 by default, per connection)");
 ABSL_FLAG(int, watch_rounds, 3, "watch: deployment status changes to deliver");
+ABSL_FLAG(int, watch_client_queues, 0,
+          "watch, watch_etcd: completion queues of catalog-bench the streams read on, each "
+          "drained by one thread; 0: one per connection");
 ABSL_FLAG(std::string, etcd, "",
           "watch_etcd: a running etcd's client address, host:port; empty: catalog-bench starts "
           "one (--etcd_binary) and stops it after the scenario");
@@ -662,6 +665,7 @@ EtcdWatchOptions EtcdWatchOptionsFromFlags() {
   options.watch.watchers = absl::GetFlag(FLAGS_watchers);
   options.watch.connections = absl::GetFlag(FLAGS_watch_connections);
   options.watch.rounds = absl::GetFlag(FLAGS_watch_rounds);
+  options.watch.client_queues = absl::GetFlag(FLAGS_watch_client_queues);
   options.address = absl::GetFlag(FLAGS_etcd);
   options.pid = absl::GetFlag(FLAGS_etcd_pid);
   options.process.binary = absl::GetFlag(FLAGS_etcd_binary);
@@ -868,6 +872,7 @@ int Run() {
       options.watchers = absl::GetFlag(FLAGS_watchers);
       options.connections = absl::GetFlag(FLAGS_watch_connections);
       options.rounds = absl::GetFlag(FLAGS_watch_rounds);
+      options.client_queues = absl::GetFlag(FLAGS_watch_client_queues);
       results.push_back(RunWatchScenario(context, options));
     } else if (scenario == "watch_etcd") {
       results.push_back(RunEtcdWatchScenario(EtcdWatchOptionsFromFlags()));

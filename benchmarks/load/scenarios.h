@@ -18,7 +18,10 @@ namespace modelcatalog::bench {
 struct WatchOptions {
   int watchers = 10000;
   int connections = 16;
-  int rounds = 3;                                       // deployment status changes delivered
+  int rounds = 3;  // deployment status changes delivered
+  // Completion queues (one thread each) the streams read on, connections
+  // shared out in turn; 0: one per connection.
+  int client_queues = 0;
   absl::Duration open_timeout = absl::Seconds(120);     // for every INITIAL_STATE_COMPLETE
   absl::Duration delivery_timeout = absl::Seconds(30);  // for every watcher to see a change
 };

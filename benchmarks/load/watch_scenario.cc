@@ -390,8 +390,11 @@ void MeasureWatch(const std::string& address, int server_pid, const char* change
       return;
     }
     target.AddConnection(channels.back());
-    queues.push_back(std::make_unique<ClientQueue>());
   }
+  const int queue_count = options.client_queues > 0
+                              ? std::min(options.client_queues, options.connections)
+                              : options.connections;
+  for (int i = 0; i < queue_count; ++i) queues.push_back(std::make_unique<ClientQueue>());
 
   absl::SleepFor(absl::Milliseconds(500));
   const int64_t rss_before = ReadStatusKib(server_pid, "VmRSS");
@@ -402,8 +405,8 @@ void MeasureWatch(const std::string& address, int server_pid, const char* change
   const int64_t open_start = NowNanos();
   for (int i = 0; i < options.watchers; ++i) {
     const int connection = i % options.connections;
-    watchers.push_back(
-        target.Open(&shared, options.rounds, connection, queues[connection]->queue()));
+    watchers.push_back(target.Open(&shared, options.rounds, connection,
+                                   queues[connection % queue_count]->queue()));
   }
   const bool all_open = WaitFor(
       [&] {
@@ -417,6 +420,7 @@ void MeasureWatch(const std::string& address, int server_pid, const char* change
   absl::SleepFor(absl::Seconds(1));
   const int64_t rss_after = ReadStatusKib(server_pid, "VmRSS");
   result.AddExtra("watchers", static_cast<int64_t>(options.watchers));
+  result.AddExtra("client_queues", static_cast<int64_t>(queue_count));
   result.AddExtra("watchers_with_marker", static_cast<int64_t>(markers));
   result.AddExtra("open_all_seconds", open_ns / 1e9);
   result.AddExtra("server_rss_before_kib", rss_before);
