@@ -209,12 +209,70 @@ def main():
                     lambda v: v <= 200, runs)
     rows.append((f"one event delivered to all {wlabel} watchers: p99 (ms)", "≤ 200", m, ok))
 
+    # WatchDeployments against etcd's watch, in the runs that measured both.
+    etcd_pairs = [(run, find(results, run, "watch"), find(results, run, "watch_etcd")) for run in runs]
+    etcd_pairs = [(run, w, e) for run, w, e in etcd_pairs if w and e]
+
+    def complete(r):
+        return r.get("watchers_with_marker") and r.get("deliveries_missing", 1) == 0
+
+    for run, w, e in etcd_pairs:
+        n = f"{w.get('watchers', 0):,}"
+        for key, what in [("delivery_p99_ms", "p99 (ms)"),
+                          ("first_to_last_median_ms", "first-to-last spread, median round (ms)")]:
+            ok = complete(w) and complete(e) and key in w and key in e
+            rows.append((f"{n} watchers, one change: {what}, WatchDeployments vs etcd's watch",
+                         "≤ etcd's", f"{w.get(key, 0):.1f} vs {e.get(key, 0):.1f}" if ok else "-",
+                         w[key] <= e[key] if ok else None))
+        if "kib_per_watcher" in w:
+            rows.append((f"{n} watchers: memory per watcher (KiB), WatchDeployments (etcd's watch)",
+                         "≤ 16", f"{w['kib_per_watcher']:.2f} ({e.get('kib_per_watcher', 0):.2f})",
+                         w["kib_per_watcher"] <= 16))
+
     add("## Targets\n")
     add("| target | goal | measured | met |")
     add("|---|---|---|---|")
     for target, goal, measured, met in rows:
         add(f"| {target} | {goal} | {measured} | {'met' if met else ('**not met**' if met is False else '-')} |")
     add("")
+
+    # ---- WatchDeployments and etcd's watch, side by side ----
+    for run, w, e in etcd_pairs:
+        add(f"## WatchDeployments against etcd's watch ({int(run):,}-model run)\n")
+        add(f"{w.get('watchers', 0):,} streams over {w['connections']} connections, one watched "
+            "model / key, one change a round; the same client for both. Deliveries are timed "
+            "from the change's send: the live GetModel (which asks the hub) for the catalog, "
+            "the Put (which commits) for etcd.\n")
+        add("| | WatchDeployments | etcd watch |")
+        add("|---|---|---|")
+        for key, what, digits in [
+                ("delivery_p50_ms", "delivery p50 (ms)", 1),
+                ("delivery_p99_ms", "delivery p99 (ms)", 1),
+                ("delivery_max_ms", "delivery max (ms)", 1),
+                ("first_to_last_median_ms", "first-to-last spread, median round (ms)", 1),
+                ("first_to_last_max_ms", "first-to-last spread, worst round (ms)", 1),
+                ("first_delivery_median_ms", "first delivery after the send, median (ms)", 1),
+                ("kib_per_watcher", "server memory per stream (KiB)", 2),
+                ("open_all_seconds", "opening every stream (s)", 2),
+                ("event_bytes", "bytes of one change message", 0),
+                ("server_cpu_ms_per_round", "server CPU per round (ms)", 1),
+                ("server_cpu_us_per_delivery", "server CPU per delivery (µs)", 2),
+                ("client_cpu_ms_per_round", "client CPU per round (ms)", 1),
+                ("client_cpu_us_per_delivery", "client CPU per delivery (µs)", 2),
+                ("client_busy_until_last", "client core busy from send to last receipt", 2),
+                ("deliveries_missing", "deliveries missing", 0)]:
+            add(f"| {what} | {fmt(w.get(key), digits)} | {fmt(e.get(key), digits)} |")
+        calls = (f"{w['live_call_p50_ms']:.1f} ms" if "live_call_p50_ms" in w else "-",
+                 f"{e['put_p50_ms']:.1f} ms" if "put_p50_ms" in e else "-")
+        add(f"| the change's call, p50 | live GetModel {calls[0]} | Put {calls[1]} |")
+        add("")
+        for name, r in [("WatchDeployments", w), ("etcd", e)]:
+            for side in ["server", "client"]:
+                key = f"{side}_threads_mean_per_round"
+                if r.get(key):
+                    add(f"- {name}, {side} threads, mean of a round (CPU, voluntary/involuntary "
+                        f"switches): {r[key]}")
+        add("")
 
     # ---- every load scenario ----
     failed = []

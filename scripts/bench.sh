@@ -5,7 +5,8 @@
 # catalog and catalog-server pinned to one core, and runs catalog-bench pinned to the other:
 # memory, Health.Check, GetModel, ListModels (FULL, BASIC, filtered, ordered), BatchGetModels,
 # SearchModels, one-call-at-a-time GetModel,
-# 10,000 watchers. At the largest size it then restarts the server with a short
+# 10,000 watchers, and at the first size the same watchers on etcd's watch (when etcd is
+# installed: scripts/install-deps.sh --bench), pinned like the server. At the largest size it then restarts the server with a short
 # --sync_interval and measures GetModel latency while syncs run. Last, the Google Benchmark
 # micro-benchmarks. Raw outputs and summary.md land in <build_dir>/bench/.
 #
@@ -24,6 +25,8 @@
 #   BENCH_SERVER_BIN=<path>  measure this catalog-server instead of the build's (another
 #                          version, same harness); BENCH_COMMIT should then name it
 #   BENCH_MICRO=0          skip the micro-benchmarks (they measure the build's own code)
+#   BENCH_ETCD=0           skip the watch scenario against etcd (skipped anyway without etcd)
+#   BENCH_ETCD_BIN=<path>  the etcd to start (default: etcd on PATH)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -63,6 +66,7 @@ OUTSTANDING=${BENCH_OUTSTANDING:-16}
 SERVER_CPU=${BENCH_SERVER_CPU:-0}
 LOAD_CPU=${BENCH_LOAD_CPU:-1}
 LARGEST=$(echo $SIZES | tr ' ' '\n' | sort -n | tail -1)
+FIRST=$(echo $SIZES | awk '{print $1}')
 
 log() { echo "bench: $*" >&2; }
 
@@ -85,8 +89,19 @@ else
   log "warning: fewer than 2 cores, no taskset, or cpus $SERVER_CPU/$LOAD_CPU not allowed here: nothing is pinned, ratios are not comparable"
 fi
 
+# etcd's watch, measured with the same watchers as WatchDeployments (catalog-bench starts
+# and stops it, pinned to the server's core).
+ETCD_BIN=${BENCH_ETCD_BIN:-$(command -v etcd || true)}
+if [[ "${BENCH_ETCD:-1}" == 0 ]]; then
+  ETCD_BIN=""
+elif [[ -z "$ETCD_BIN" || ! -x "$ETCD_BIN" ]]; then
+  log "no etcd installed (scripts/install-deps.sh --bench): the watch scenario against etcd is skipped"
+  ETCD_BIN=""
+fi
+
 mkdir -p "$OUT"
-rm -f "$OUT"/results.jsonl "$OUT"/*.out "$OUT"/*.err "$OUT"/*.txt "$OUT"/micro.json "$OUT"/summary.md
+rm -f "$OUT"/results.jsonl "$OUT"/*.out "$OUT"/*.err "$OUT"/*.log "$OUT"/*.txt "$OUT"/micro.json \
+  "$OUT"/summary.md
 
 # --- the machine and the code ---
 {
@@ -108,6 +123,7 @@ rm -f "$OUT"/results.jsonl "$OUT"/*.out "$OUT"/*.err "$OUT"/*.txt "$OUT"/micro.j
   echo "pinning: server and then micro-benchmarks on cpu ${PIN_SERVER[2]:-none}, load generator and hub emulator on cpu ${PIN_LOAD[2]:-none}"
   echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "mode: $([[ "$QUICK" == 1 ]] && echo quick || echo full), sizes: $SIZES, $ROUNDS round(s) of $DURATION after $WARMUP warm-up, ${CONNECTIONS}x${OUTSTANDING} outstanding, $WATCHERS watchers"
+  echo "etcd: $([[ -n "$ETCD_BIN" ]] && "$ETCD_BIN" --version 2>/dev/null | head -1 || echo 'not measured')"
 } > "$OUT/machine.txt"
 cat "$OUT/machine.txt" >&2
 
@@ -167,13 +183,20 @@ for n in $SIZES; do
   log "--- $n models ---"
   start_hub "$n"
   start_server "$n" 1h
+  # etcd's watch once, right after WatchDeployments in the same catalog-bench run (the catalog
+  # server idle meanwhile, etcd stopped before and after): the two side by side.
+  etcd_args=()
+  if [[ -n "$ETCD_BIN" && "$n" == "$FIRST" ]]; then
+    etcd_args=(--etcd_binary="$ETCD_BIN" --etcd_cpu="${PIN_SERVER[2]:--1}" --etcd_log="$OUT/etcd.log")
+  fi
   if ! "${PIN_LOAD[@]}" "$BIN/catalog-bench" --server="$SERVER_ADDR" --server_pid="$SERVER_PID" \
       --hub_url="$HUB_URL" --label="$n" --expect_models="$n" --json_out="$OUT/results.jsonl" \
-      --scenarios=memory,health,get_model,list_models,list_models_basic,list_filtered,list_ordered,batch_get,search_models,search_typo,estimate_cost,estimate_filtered,validate_request,health_latency,get_model_latency,watch \
+      --scenarios=memory,health,get_model,list_models,list_models_basic,list_filtered,list_ordered,batch_get,search_models,search_typo,estimate_cost,estimate_filtered,validate_request,health_latency,get_model_latency,watch${etcd_args[0]:+,watch_etcd} \
       --connections="$CONNECTIONS" --outstanding="$OUTSTANDING" --duration="$DURATION" \
       --warmup="$WARMUP" --rounds="$ROUNDS" --latency_duration="$LATENCY_DURATION" \
       --watchers="$WATCHERS" \
       --watch_connections="$WATCH_CONNECTIONS" --watch_rounds="$WATCH_ROUNDS" \
+      "${etcd_args[@]+"${etcd_args[@]}"}" \
       | tee "$OUT/catalog-bench-$n.txt"; then
     log "catalog-bench failed at $n models"
     status=1

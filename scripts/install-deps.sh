@@ -15,7 +15,8 @@
 #   scripts/install-deps.sh --sanitizers  clang with ASan, UBSan, TSan and libFuzzer, and the
 #                                      symbolizer (scripts/ci/sanitizers.sh, scripts/ci/fuzz.sh)
 #   scripts/install-deps.sh --bench    the peers the benchmarks measure the project against
-#                                      (prometheus-cpp, beside the project's own metrics)
+#                                      (prometheus-cpp, beside the project's own metrics;
+#                                      etcd, whose watch WatchDeployments is measured against)
 set -euo pipefail
 
 build_packages=(
@@ -54,8 +55,9 @@ clients_packages=(
 # clang-14 is bookworm's default clang; its compiler-rt has the sanitizer runtimes, libfuzzer-14-dev
 # libFuzzer, llvm-14 the llvm-symbolizer that turns reports into file:line.
 sanitizers_packages=(clang-14 libclang-rt-14-dev libfuzzer-14-dev llvm-14)
-# What catalog-micro-bench compares the project's choices with (BENCHMARKS.md).
-bench_packages=(prometheus-cpp-dev)
+# What the benchmarks compare the project's choices with (BENCHMARKS.md): prometheus-cpp in
+# catalog-micro-bench, etcd's server in catalog-bench's watch_etcd scenario.
+bench_packages=(prometheus-cpp-dev etcd-server)
 
 mode=${1:-}
 case "$mode" in

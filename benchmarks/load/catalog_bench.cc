@@ -57,8 +57,8 @@ ABSL_FLAG(
     "(--list_order_by), batch_get (--batch_ids ids), search_models (2-6 characters), "
     "search_typo (two words, one with a typo), estimate_cost (one model), estimate_filtered "
     "(--estimate_filter, first page of 50), validate_request (ten parameters), health_latency, "
-    "get_model_latency, watch, sync, live_during_sync "
-    "(*_latency: one connection, one call at a time)");
+    "get_model_latency, watch, watch_etcd (the watch scenario against etcd's watch), sync, "
+    "live_during_sync (*_latency: one connection, one call at a time)");
 ABSL_FLAG(int, connections, 4, "connections of the closed-loop scenarios");
 ABSL_FLAG(int, outstanding, 16, "calls kept outstanding per connection (closed loop)");
 ABSL_FLAG(absl::Duration, warmup, absl::Seconds(2),
@@ -86,6 +86,20 @@ ABSL_FLAG(int, watch_connections, 16,
           "watch: connections the streams are spread over (the server allows "
           "--max_concurrent_streams, 1000 by default, per connection)");
 ABSL_FLAG(int, watch_rounds, 3, "watch: deployment status changes to deliver");
+ABSL_FLAG(int, watch_client_queues, 0,
+          "watch, watch_etcd: completion queues of catalog-bench the streams read on, each "
+          "drained by one thread; 0: one per connection");
+ABSL_FLAG(std::string, etcd, "",
+          "watch_etcd: a running etcd's client address, host:port; empty: catalog-bench starts "
+          "one (--etcd_binary) and stops it after the scenario");
+ABSL_FLAG(int, etcd_pid, 0, "watch_etcd: the process id of --etcd, to read its memory");
+ABSL_FLAG(std::string, etcd_binary, "etcd", "watch_etcd: the etcd to start");
+ABSL_FLAG(int, etcd_cpu, -1,
+          "watch_etcd: the CPU the started etcd is pinned to (the catalog server's); -1: none");
+ABSL_FLAG(std::string, etcd_log, "", "watch_etcd: file for the started etcd's log");
+ABSL_FLAG(int, etcd_value_bytes, 80,
+          "watch_etcd: size of the value each Put writes; 80 makes etcd's event message the size "
+          "of WatchDeployments' CHANGED event of the generated catalog (164 bytes)");
 ABSL_FLAG(double, sync_rate, 2000, "sync: GetModel calls per second (open loop)");
 ABSL_FLAG(int, sync_connections, 4, "sync: connections the open-loop calls are spread over");
 ABSL_FLAG(int, sync_count, 3, "sync: complete syncs to observe under load");
@@ -646,6 +660,42 @@ ScenarioResult MergeRounds(std::vector<ScenarioResult>& rounds,
   return merged;
 }
 
+EtcdWatchOptions EtcdWatchOptionsFromFlags() {
+  EtcdWatchOptions options;
+  options.watch.watchers = absl::GetFlag(FLAGS_watchers);
+  options.watch.connections = absl::GetFlag(FLAGS_watch_connections);
+  options.watch.rounds = absl::GetFlag(FLAGS_watch_rounds);
+  options.watch.client_queues = absl::GetFlag(FLAGS_watch_client_queues);
+  options.address = absl::GetFlag(FLAGS_etcd);
+  options.pid = absl::GetFlag(FLAGS_etcd_pid);
+  options.process.binary = absl::GetFlag(FLAGS_etcd_binary);
+  options.process.cpu = absl::GetFlag(FLAGS_etcd_cpu);
+  options.process.log_path = absl::GetFlag(FLAGS_etcd_log);
+  options.value_bytes = static_cast<size_t>(std::max(0, absl::GetFlag(FLAGS_etcd_value_bytes)));
+  return options;
+}
+
+// Prints and writes the results; the exit code.
+int Report(std::vector<ScenarioResult>& results, bool unknown) {
+  const std::string label = absl::GetFlag(FLAGS_label);
+  PrintTable(label, results);
+  PrintExtras(results);
+  const std::string json_out = absl::GetFlag(FLAGS_json_out);
+  if (!json_out.empty() && !AppendJsonLines(json_out, label, results)) {
+    std::fprintf(stderr, "catalog-bench: cannot write %s\n", json_out.c_str());
+    return 1;
+  }
+
+  int exit_code = unknown ? 2 : 0;
+  for (const ScenarioResult& r : results) {
+    if (!r.rpc.empty() && r.ok() == 0) {
+      std::fprintf(stderr, "catalog-bench: scenario %s had no successful call\n", r.name.c_str());
+      exit_code = 1;
+    }
+  }
+  return exit_code;
+}
+
 int Run() {
   BenchContext context;
   context.server = absl::GetFlag(FLAGS_server);
@@ -660,6 +710,12 @@ int Run() {
   if (connections < 1 || outstanding < 1) {
     std::fprintf(stderr, "catalog-bench: --connections and --outstanding must be at least 1\n");
     return 2;
+  }
+
+  // etcd's watch alone needs no catalog-server.
+  if (scenarios == std::vector<std::string>{"watch_etcd"}) {
+    std::vector<ScenarioResult> results = {RunEtcdWatchScenario(EtcdWatchOptionsFromFlags())};
+    return Report(results, false);
   }
 
   context.control = MakeConnection(context.server, 1 << 20);
@@ -816,7 +872,10 @@ int Run() {
       options.watchers = absl::GetFlag(FLAGS_watchers);
       options.connections = absl::GetFlag(FLAGS_watch_connections);
       options.rounds = absl::GetFlag(FLAGS_watch_rounds);
+      options.client_queues = absl::GetFlag(FLAGS_watch_client_queues);
       results.push_back(RunWatchScenario(context, options));
+    } else if (scenario == "watch_etcd") {
+      results.push_back(RunEtcdWatchScenario(EtcdWatchOptionsFromFlags()));
     } else if (scenario == "sync") {
       SyncOptions options;
       options.rate = absl::GetFlag(FLAGS_sync_rate);
@@ -842,23 +901,7 @@ int Run() {
     progress(results.back());
   }
 
-  const std::string label = absl::GetFlag(FLAGS_label);
-  PrintTable(label, results);
-  PrintExtras(results);
-  const std::string json_out = absl::GetFlag(FLAGS_json_out);
-  if (!json_out.empty() && !AppendJsonLines(json_out, label, results)) {
-    std::fprintf(stderr, "catalog-bench: cannot write %s\n", json_out.c_str());
-    return 1;
-  }
-
-  int exit_code = unknown ? 2 : 0;
-  for (const ScenarioResult& r : results) {
-    if (!r.rpc.empty() && r.ok() == 0) {
-      std::fprintf(stderr, "catalog-bench: scenario %s had no successful call\n", r.name.c_str());
-      exit_code = 1;
-    }
-  }
-  return exit_code;
+  return Report(results, unknown);
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "benchmarks/load/proc_stats.h"
 
+#include <dirent.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -57,6 +58,68 @@ double ReadCpuSeconds(int pid) {
     }
   }
   return -1;
+}
+
+namespace {
+
+std::string ReadSmallFile(const std::string& path) {
+  std::ifstream in(path);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+int64_t StatusField(const std::string& status, const char* field) {
+  const size_t at = status.find(field);
+  if (at == std::string::npos) return 0;
+  return std::stoll(status.substr(at + std::strlen(field)));
+}
+
+}  // namespace
+
+ThreadStats ReadThreadStats(int pid) {
+  ThreadStats stats;
+  if (pid <= 0) return stats;
+  const std::string tasks = "/proc/" + std::to_string(pid) + "/task";
+  DIR* dir = opendir(tasks.c_str());
+  if (dir == nullptr) return stats;
+  while (const dirent* entry = readdir(dir)) {
+    if (entry->d_name[0] == '.') continue;
+    const std::string task = tasks + "/" + entry->d_name;
+    std::string name = ReadSmallFile(task + "/comm");
+    while (!name.empty() && name.back() == '\n') name.pop_back();
+    const std::string schedstat = ReadSmallFile(task + "/schedstat");  // "run_ns wait_ns slices"
+    const std::string status = ReadSmallFile(task + "/status");
+    if (schedstat.empty() || status.empty()) continue;  // the thread just ended
+    ThreadGroupStats& group = stats[name];
+    ++group.threads;
+    group.cpu_nanos += std::stoll(schedstat);
+    group.voluntary_switches += StatusField(status, "\nvoluntary_ctxt_switches:");
+    group.involuntary_switches += StatusField(status, "\nnonvoluntary_ctxt_switches:");
+  }
+  closedir(dir);
+  return stats;
+}
+
+ThreadStats ThreadStatsDelta(const ThreadStats& before, const ThreadStats& after) {
+  ThreadStats delta;
+  for (const auto& [name, now] : after) {
+    ThreadGroupStats d = now;
+    const auto then = before.find(name);
+    if (then != before.end()) {
+      d.cpu_nanos -= then->second.cpu_nanos;
+      d.voluntary_switches -= then->second.voluntary_switches;
+      d.involuntary_switches -= then->second.involuntary_switches;
+    }
+    delta[name] = d;
+  }
+  return delta;
+}
+
+int64_t ReadCpuNanos(int pid) {
+  const ThreadStats stats = ReadThreadStats(pid);
+  if (stats.empty()) return -1;
+  int64_t total = 0;
+  for (const auto& [name, group] : stats) total += group.cpu_nanos;
+  return total;
 }
 
 double CoresBusy(double cpu0, double cpu1, double wall_seconds) {

@@ -10,6 +10,7 @@
 #include "absl/time/time.h"
 #include "benchmarks/load/bench_context.h"
 #include "benchmarks/load/closed_loop.h"
+#include "benchmarks/load/etcd_process.h"
 #include "benchmarks/load/results.h"
 
 namespace modelcatalog::bench {
@@ -17,7 +18,10 @@ namespace modelcatalog::bench {
 struct WatchOptions {
   int watchers = 10000;
   int connections = 16;
-  int rounds = 3;                                       // deployment status changes delivered
+  int rounds = 3;  // deployment status changes delivered
+  // Completion queues (one thread each) the streams read on, connections
+  // shared out in turn; 0: one per connection.
+  int client_queues = 0;
   absl::Duration open_timeout = absl::Seconds(120);     // for every INITIAL_STATE_COMPLETE
   absl::Duration delivery_timeout = absl::Seconds(30);  // for every watcher to see a change
 };
@@ -28,6 +32,22 @@ struct WatchOptions {
 // it at once) and measures, per watcher, the time from the live call to its
 // CHANGED event.
 ScenarioResult RunWatchScenario(BenchContext& context, const WatchOptions& options);
+
+struct EtcdWatchOptions {
+  WatchOptions watch;   // the same streams, connections and rounds as the catalog's
+  std::string address;  // a running etcd's client address, host:port; empty: start one
+  int pid = 0;          // that etcd's process id, for its memory; 0: not measured
+  EtcdOptions process;  // how to start one
+  std::string key = "/model-catalog/bench/deployment-status";
+  // Each change's value: a status, padded so that etcd's event message is
+  // about the size of the catalog's CHANGED event (164 bytes with 80).
+  size_t value_bytes = 80;
+};
+
+// The watch scenario against etcd's watch: `watchers` Watch streams of one key
+// (one watch per stream), etcd's RSS before and after, then `rounds` Puts of
+// the key, each stream's receipt timed from the Put's send.
+ScenarioResult RunEtcdWatchScenario(const EtcdWatchOptions& options);
 
 struct SyncOptions {
   // GetModel calls per second, sent open loop: on schedule whatever the
