@@ -209,25 +209,29 @@ def main():
                     lambda v: v <= 200, runs)
     rows.append((f"one event delivered to all {wlabel} watchers: p99 (ms)", "≤ 200", m, ok))
 
-    # WatchDeployments against etcd's watch, in the runs that measured both.
+    # WatchDeployments and WatchModels against etcd's watch, in the runs that measured both.
     etcd_pairs = [(run, find(results, run, "watch"), find(results, run, "watch_etcd")) for run in runs]
     etcd_pairs = [(run, w, e) for run, w, e in etcd_pairs if w and e]
 
     def complete(r):
         return r.get("watchers_with_marker") and r.get("deliveries_missing", 1) == 0
 
-    for run, w, e in etcd_pairs:
-        n = f"{w.get('watchers', 0):,}"
-        for key, what in [("delivery_p99_ms", "p99 (ms)"),
-                          ("first_to_last_median_ms", "first-to-last spread, median round (ms)")]:
-            ok = complete(w) and complete(e) and key in w and key in e
-            rows.append((f"{n} watchers, one change: {what}, WatchDeployments vs etcd's watch",
-                         "≤ etcd's", f"{w.get(key, 0):.1f} vs {e.get(key, 0):.1f}" if ok else "-",
-                         w[key] <= e[key] if ok else None))
-        if "kib_per_watcher" in w:
-            rows.append((f"{n} watchers: memory per watcher (KiB), WatchDeployments (etcd's watch)",
-                         "≤ 16", f"{w['kib_per_watcher']:.2f} ({e.get('kib_per_watcher', 0):.2f})",
-                         w["kib_per_watcher"] <= 16))
+    for run, _, e in etcd_pairs:
+        for scenario, method in [("watch", "WatchDeployments"), ("watch_models", "WatchModels")]:
+            w = find(results, run, scenario)
+            if not w:
+                continue
+            n = f"{w.get('watchers', 0):,}"
+            for key, what in [("delivery_p99_ms", "p99 (ms)"),
+                              ("first_to_last_median_ms", "first-to-last spread, median round (ms)")]:
+                ok = complete(w) and complete(e) and key in w and key in e
+                rows.append((f"{n} watchers, one change: {what}, {method} vs etcd's watch",
+                             "≤ etcd's", f"{w.get(key, 0):.1f} vs {e.get(key, 0):.1f}" if ok else "-",
+                             w[key] <= e[key] if ok else None))
+            if "kib_per_watcher" in w:
+                rows.append((f"{n} watchers: memory per watcher (KiB), {method} (etcd's watch)",
+                             "≤ 16", f"{w['kib_per_watcher']:.2f} ({e.get('kib_per_watcher', 0):.2f})",
+                             w["kib_per_watcher"] <= 16))
 
     add("## Targets\n")
     add("| target | goal | measured | met |")

@@ -191,7 +191,7 @@ for n in $SIZES; do
   fi
   if ! "${PIN_LOAD[@]}" "$BIN/catalog-bench" --server="$SERVER_ADDR" --server_pid="$SERVER_PID" \
       --hub_url="$HUB_URL" --label="$n" --expect_models="$n" --json_out="$OUT/results.jsonl" \
-      --scenarios=memory,health,get_model,list_models,list_models_basic,list_filtered,list_ordered,batch_get,search_models,search_typo,estimate_cost,estimate_filtered,validate_request,health_latency,get_model_latency,watch${etcd_args[0]:+,watch_etcd} \
+      --scenarios=memory,health,get_model,list_models,list_models_basic,list_filtered,list_ordered,batch_get,search_models,search_typo,estimate_cost,estimate_filtered,validate_request,health_latency,get_model_latency,watch,watch_models${etcd_args[0]:+,watch_etcd} \
       --connections="$CONNECTIONS" --outstanding="$OUTSTANDING" --duration="$DURATION" \
       --warmup="$WARMUP" --rounds="$ROUNDS" --latency_duration="$LATENCY_DURATION" \
       --watchers="$WATCHERS" \

@@ -57,7 +57,8 @@ ABSL_FLAG(
     "(--list_order_by), batch_get (--batch_ids ids), search_models (2-6 characters), "
     "search_typo (two words, one with a typo), estimate_cost (one model), estimate_filtered "
     "(--estimate_filter, first page of 50), validate_request (ten parameters), health_latency, "
-    "get_model_latency, watch, watch_etcd (the watch scenario against etcd's watch), sync, "
+    "get_model_latency, watch, watch_models (the same, as WatchModels streams), watch_etcd (the "
+    "watch scenario against etcd's watch), sync, "
     "live_during_sync (*_latency: one connection, one call at a time)");
 ABSL_FLAG(int, connections, 4, "connections of the closed-loop scenarios");
 ABSL_FLAG(int, outstanding, 16, "calls kept outstanding per connection (closed loop)");
@@ -867,13 +868,15 @@ int Run() {
       continue;
     } else if (raw.count(scenario)) {
       results.push_back(run_raw(scenario));
-    } else if (scenario == "watch") {
+    } else if (scenario == "watch" || scenario == "watch_models") {
       WatchOptions options;
       options.watchers = absl::GetFlag(FLAGS_watchers);
       options.connections = absl::GetFlag(FLAGS_watch_connections);
       options.rounds = absl::GetFlag(FLAGS_watch_rounds);
       options.client_queues = absl::GetFlag(FLAGS_watch_client_queues);
-      results.push_back(RunWatchScenario(context, options));
+      results.push_back(RunWatchScenario(
+          context, options,
+          scenario == "watch" ? WatchMethod::kWatchDeployments : WatchMethod::kWatchModels));
     } else if (scenario == "watch_etcd") {
       results.push_back(RunEtcdWatchScenario(EtcdWatchOptionsFromFlags()));
     } else if (scenario == "sync") {

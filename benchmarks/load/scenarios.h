@@ -31,7 +31,11 @@ struct WatchOptions {
 // `rounds` times (hub control API, then a live GetModel so the server observes
 // it at once) and measures, per watcher, the time from the live call to its
 // CHANGED event.
-ScenarioResult RunWatchScenario(BenchContext& context, const WatchOptions& options);
+// `method`: the streams are WatchDeployments of the model ("watch"), or
+// WatchModels with a filter naming it, in the BASIC view ("watch_models").
+enum class WatchMethod { kWatchDeployments, kWatchModels };
+ScenarioResult RunWatchScenario(BenchContext& context, const WatchOptions& options,
+                                WatchMethod method = WatchMethod::kWatchDeployments);
 
 struct EtcdWatchOptions {
   WatchOptions watch;   // the same streams, connections and rounds as the catalog's
