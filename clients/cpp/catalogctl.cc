@@ -276,8 +276,47 @@ std::string FieldValueText(const google::protobuf::Message& message, const std::
       parent = &reflection->GetMessage(*parent, field);
       continue;
     }
-    // The parent with this one field, through the JSON mapping and back as a Struct: the
-    // mapping's own text for any type of field.
+    if (!field->is_repeated() && !field->has_presence() &&
+        field->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE) {
+      // The JSON mapping leaves out a scalar at its default, which may be what it changed
+      // from or to: written here as the mapping writes the value.
+      google::protobuf::Value value;
+      switch (field->cpp_type()) {
+        case FieldDescriptor::CPPTYPE_STRING:
+          value.set_string_value(reflection->GetString(*parent, field));
+          break;
+        case FieldDescriptor::CPPTYPE_ENUM:
+          value.set_string_value(reflection->GetEnum(*parent, field)->name());
+          break;
+        case FieldDescriptor::CPPTYPE_BOOL:
+          value.set_bool_value(reflection->GetBool(*parent, field));
+          break;
+        case FieldDescriptor::CPPTYPE_INT64:  // as text, as the mapping writes 64-bit integers
+          value.set_string_value(absl::StrCat(reflection->GetInt64(*parent, field)));
+          break;
+        case FieldDescriptor::CPPTYPE_UINT64:
+          value.set_string_value(absl::StrCat(reflection->GetUInt64(*parent, field)));
+          break;
+        case FieldDescriptor::CPPTYPE_INT32:
+          value.set_number_value(reflection->GetInt32(*parent, field));
+          break;
+        case FieldDescriptor::CPPTYPE_UINT32:
+          value.set_number_value(reflection->GetUInt32(*parent, field));
+          break;
+        case FieldDescriptor::CPPTYPE_FLOAT:
+          value.set_number_value(reflection->GetFloat(*parent, field));
+          break;
+        default:
+          value.set_number_value(reflection->GetDouble(*parent, field));
+          break;
+      }
+      std::string text;
+      (void)google::protobuf::util::MessageToJsonString(value, &text);
+      return text;
+    }
+    if (field->is_repeated() && reflection->FieldSize(*parent, field) == 0) return "[]";
+    // The parent holding this one field, in the JSON mapping ({"name":VALUE}): VALUE is the
+    // mapping's text for any type of field, its messages' fields in the proto's order.
     std::unique_ptr<google::protobuf::Message> only(parent->New());
     only->CopyFrom(*parent);
     std::vector<const FieldDescriptor*> set;
@@ -287,18 +326,13 @@ std::string FieldValueText(const google::protobuf::Message& message, const std::
     }
     google::protobuf::util::JsonPrintOptions options;
     options.preserve_proto_field_names = true;
-    options.always_print_primitive_fields = true;  // a scalar changed to or from its default
     std::string json;
-    google::protobuf::Struct object;
+    const std::string prefix = absl::StrCat("{\"", field->name(), "\":");
     if (!google::protobuf::util::MessageToJsonString(*only, &json, options).ok() ||
-        !google::protobuf::util::JsonStringToMessage(json, &object).ok()) {
+        !absl::StartsWith(json, prefix) || !absl::EndsWith(json, "}")) {
       return "(unprintable)";
     }
-    auto value = object.fields().find(field->name());
-    if (value == object.fields().end()) return "(unset)";
-    std::string text;
-    (void)google::protobuf::util::MessageToJsonString(value->second, &text);
-    return text;
+    return json.substr(prefix.size(), json.size() - prefix.size() - 1);
   }
   return "(unset)";
 }
