@@ -7,6 +7,7 @@
 //   catalogctl get ID ID...       (one BatchGetModels call)
 //   catalogctl status
 //   catalogctl watch [ID...] [--resume_token=TOKEN]
+//   catalogctl watch-models [--filter=EXPR] [--view=basic|full] [--resume_token=TOKEN]
 //   catalogctl activate ID
 //   catalogctl deactivate ID
 //
@@ -30,7 +31,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/time.h"
+#include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/time_util.h"
 #include "grpcpp/grpcpp.h"
@@ -49,20 +52,21 @@ ABSL_FLAG(std::string, tls_cert, "", "PEM client certificate, for a server that 
 ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert.");
 ABSL_FLAG(absl::Duration, timeout, absl::Seconds(10), "Deadline of each call.");
 ABSL_FLAG(std::string, filter, "",
-          "list, search: only models the expression matches, e.g. "
+          "list, search, cost, watch-models: only models the expression matches, e.g. "
           "'capabilities.input:image AND pricing.cost_per_image < 0.03' (see the README).");
 ABSL_FLAG(std::string, order_by, "",
           "list: the order, e.g. 'pricing.input_cost_per_token' or 'created desc, id'.");
 ABSL_FLAG(std::string, view, "",
-          "list, search, get: basic (no description, no request_schema) or full; "
-          "default: basic for list and search, full for get.");
+          "list, search, get, watch-models: basic (no description, no request_schema) or full; "
+          "default: basic for list and search, full for get and watch-models.");
 ABSL_FLAG(std::string, developer_name, "", "list: only models of this developer.");
 ABSL_FLAG(std::string, action, "", "list: only models with this fine-tuning action.");
 ABSL_FLAG(int32_t, page_size, 0, "list, search: models per page (0: the server's default).");
 ABSL_FLAG(std::string, page_token, "", "list, search: continue from this page token.");
 ABSL_FLAG(bool, all, false, "list, search: follow next_page_token to the last page.");
 ABSL_FLAG(bool, live, false, "get: ask the hub for the live deployment status.");
-ABSL_FLAG(std::string, resume_token, "", "watch: continue after the event with this token.");
+ABSL_FLAG(std::string, resume_token, "",
+          "watch, watch-models: continue after the event with this token.");
 ABSL_FLAG(int64_t, input_tokens, 0, "cost: input tokens of the call.");
 ABSL_FLAG(int64_t, output_tokens, 0, "cost: output tokens of the call.");
 ABSL_FLAG(double, seconds, 0, "cost: seconds of compute (time-priced models).");
@@ -86,6 +90,8 @@ Usage:
   catalogctl [flags] get ID ID...   (several: one BatchGetModels call)
   catalogctl [flags] status
   catalogctl [flags] watch [ID...] [--resume_token=TOKEN]   (Ctrl-C stops)
+  catalogctl [flags] watch-models [--filter=EXPR] [--view=basic|full] [--resume_token=TOKEN]
+                          (each change field by field: ID PATH OLD → NEW; Ctrl-C stops)
   catalogctl [flags] activate ID
   catalogctl [flags] deactivate ID
   catalogctl [flags] cost ID... --input_tokens=N --output_tokens=N   (or --seconds, --images,
@@ -246,6 +252,128 @@ std::string WatchLine(const modelcatalog::v1::WatchDeploymentsResponse& e) {
   }
   if (e.resync()) absl::StrAppend(&line, "  (resync)");
   return line;
+}
+
+// The value at `path` (field names joined by dots, as WatchModels' changed_fields) of
+// `message` as compact JSON, as the proto's JSON mapping writes it: numbers bare, strings
+// and enum names quoted, lists and messages whole. "(unset)" when the field, or a message on
+// its path, is absent.
+std::string FieldValueText(const google::protobuf::Message& message, const std::string& path) {
+  using google::protobuf::FieldDescriptor;
+  const google::protobuf::Message* parent = &message;
+  const std::vector<std::string> names = absl::StrSplit(path, '.');
+  for (size_t i = 0; i < names.size(); ++i) {
+    const FieldDescriptor* field = parent->GetDescriptor()->FindFieldByName(names[i]);
+    if (field == nullptr) return absl::StrCat("(no field ", path, ")");
+    const google::protobuf::Reflection* reflection = parent->GetReflection();
+    const bool present =
+        field->is_repeated() || !field->has_presence() || reflection->HasField(*parent, field);
+    if (!present) return "(unset)";
+    if (i + 1 < names.size()) {
+      if (field->is_repeated() || field->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE) {
+        return absl::StrCat("(no field ", path, ")");
+      }
+      parent = &reflection->GetMessage(*parent, field);
+      continue;
+    }
+    if (!field->is_repeated() && !field->has_presence() &&
+        field->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE) {
+      // The JSON mapping leaves out a scalar at its default, which may be what it changed
+      // from or to: written here as the mapping writes the value.
+      google::protobuf::Value value;
+      switch (field->cpp_type()) {
+        case FieldDescriptor::CPPTYPE_STRING:
+          value.set_string_value(reflection->GetString(*parent, field));
+          break;
+        case FieldDescriptor::CPPTYPE_ENUM:
+          value.set_string_value(reflection->GetEnum(*parent, field)->name());
+          break;
+        case FieldDescriptor::CPPTYPE_BOOL:
+          value.set_bool_value(reflection->GetBool(*parent, field));
+          break;
+        case FieldDescriptor::CPPTYPE_INT64:  // as text, as the mapping writes 64-bit integers
+          value.set_string_value(absl::StrCat(reflection->GetInt64(*parent, field)));
+          break;
+        case FieldDescriptor::CPPTYPE_UINT64:
+          value.set_string_value(absl::StrCat(reflection->GetUInt64(*parent, field)));
+          break;
+        case FieldDescriptor::CPPTYPE_INT32:
+          value.set_number_value(reflection->GetInt32(*parent, field));
+          break;
+        case FieldDescriptor::CPPTYPE_UINT32:
+          value.set_number_value(reflection->GetUInt32(*parent, field));
+          break;
+        case FieldDescriptor::CPPTYPE_FLOAT:
+          value.set_number_value(reflection->GetFloat(*parent, field));
+          break;
+        default:
+          value.set_number_value(reflection->GetDouble(*parent, field));
+          break;
+      }
+      std::string text;
+      (void)google::protobuf::util::MessageToJsonString(value, &text);
+      return text;
+    }
+    if (field->is_repeated() && reflection->FieldSize(*parent, field) == 0) return "[]";
+    // The parent holding this one field, in the JSON mapping ({"name":VALUE}): VALUE is the
+    // mapping's text for any type of field, its messages' fields in the proto's order.
+    std::unique_ptr<google::protobuf::Message> only(parent->New());
+    only->CopyFrom(*parent);
+    std::vector<const FieldDescriptor*> set;
+    only->GetReflection()->ListFields(*only, &set);
+    for (const FieldDescriptor* other : set) {
+      if (other != field) only->GetReflection()->ClearField(only.get(), other);
+    }
+    google::protobuf::util::JsonPrintOptions options;
+    options.preserve_proto_field_names = true;
+    std::string json;
+    const std::string prefix = absl::StrCat("{\"", field->name(), "\":");
+    if (!google::protobuf::util::MessageToJsonString(*only, &json, options).ok() ||
+        !absl::StartsWith(json, prefix) || !absl::EndsWith(json, "}")) {
+      return "(unprintable)";
+    }
+    return json.substr(prefix.size(), json.size() - prefix.size() - 1);
+  }
+  return "(unset)";
+}
+
+// The lines of one WatchModels event for people: a CHANGED event one line per changed field
+// ("flux-2-dev pricing.cost_per_image 0.025 → 0.02"); ADDED and REMOVED one line each; the
+// initial state counted on its marker's line (INITIAL events add to *initial_models).
+std::vector<std::string> ModelWatchLines(const modelcatalog::v1::WatchModelsResponse& e,
+                                         int* initial_models) {
+  using modelcatalog::v1::WatchEventType;
+  switch (e.type()) {
+    case WatchEventType::WATCH_EVENT_TYPE_INITIAL:
+      ++*initial_models;
+      return {};
+    case WatchEventType::WATCH_EVENT_TYPE_INITIAL_STATE_COMPLETE: {
+      std::string line = absl::StrCat("initial state: ", *initial_models,
+                                      *initial_models == 1 ? " model" : " models");
+      if (e.resync()) absl::StrAppend(&line, " (resync: replaces everything before)");
+      *initial_models = 0;
+      return {absl::StrCat(line, "; watching for changes")};
+    }
+    case WatchEventType::WATCH_EVENT_TYPE_ADDED:
+      return {absl::StrCat(e.model_id(), " added")};
+    case WatchEventType::WATCH_EVENT_TYPE_REMOVED:
+      return {absl::StrCat(e.model_id(), " removed")};
+    case WatchEventType::WATCH_EVENT_TYPE_CHANGED: {
+      if (e.changed_fields().paths().empty()) {
+        // Resumed with versions this server never held: what changed is not known here.
+        return {absl::StrCat(e.model_id(), " changed (now version ", e.model_version(), ")")};
+      }
+      std::vector<std::string> lines;
+      for (const std::string& path : e.changed_fields().paths()) {
+        lines.push_back(absl::StrCat(e.model_id(), " ", path, " ",
+                                     FieldValueText(e.previous(), path), " → ",
+                                     FieldValueText(e.model(), path)));
+      }
+      return lines;
+    }
+    default:  // PROGRESS: nothing changed
+      return {};
+  }
 }
 
 // "error: NOT_FOUND: Model not found: x": the code by its name, as grpcurl and
@@ -538,6 +666,38 @@ int Run(int argc, char** argv) {
       } else {
         std::cout << WatchLine(event) << std::endl;
       }
+    }
+    grpc::Status status = reader->Finish();
+    return status.ok() ? 0 : Fail(status);
+  }
+  if (command == "watch-models") {
+    if (args.size() != 2) {
+      ExitWithUsageError(
+          "usage: catalogctl watch-models [--filter=EXPR] [--view=basic|full] "
+          "[--resume_token=TOKEN]");
+    }
+    modelcatalog::v1::WatchModelsRequest request;
+    request.set_filter(absl::GetFlag(FLAGS_filter));
+    request.set_view(ViewFlag());
+    request.set_resume_token(absl::GetFlag(FLAGS_resume_token));
+    grpc::ClientContext context;  // no deadline: a watch runs until stopped
+    Authorize(&context);
+    auto reader = stub->WatchModels(&context, request);
+    modelcatalog::v1::WatchModelsResponse event;
+    int initial_models = 0;
+    while (reader->Read(&event)) {
+      if (json) {
+        google::protobuf::util::JsonPrintOptions options;
+        options.preserve_proto_field_names = true;
+        std::string line;
+        (void)google::protobuf::util::MessageToJsonString(event, &line, options);
+        std::cout << line << std::endl;  // one event per line, flushed
+        continue;
+      }
+      for (const std::string& line : ModelWatchLines(event, &initial_models)) {
+        std::cout << line << "\n";
+      }
+      std::cout.flush();  // each event as it comes, also into a pipe
     }
     grpc::Status status = reader->Finish();
     return status.ok() ? 0 : Fail(status);

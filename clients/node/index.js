@@ -9,6 +9,8 @@
 //   const cheapest = mc.iterModels(catalog, { filter: 'capabilities.output:image',
 //     order_by: 'pricing.cost_per_image', view: 'MODEL_VIEW_FULL' });
 //   const models = await mc.batchGetModels(catalog, ['flux-2-dev', 'qwen-image-max']);
+//   const watch = mc.watchModels(catalog, { filter: 'capabilities.output:image' });
+//   for await (const event of watch) console.log(event.type, event.model_id, watch.knownVersions);
 //   close();
 //
 // The .proto files are loaded at run time with @grpc/proto-loader: nothing is generated.
@@ -186,6 +188,134 @@ async function* watch(catalog, modelIds = [], { resumeToken = '', initialBackoff
   }
 }
 
+// The events that carry a model's state (and, outside a start, a resume token).
+const STATE_EVENTS = new Set(['WATCH_EVENT_TYPE_INITIAL', 'WATCH_EVENT_TYPE_ADDED',
+  'WATCH_EVENT_TYPE_CHANGED', 'WATCH_EVENT_TYPE_REMOVED']);
+
+/**
+ * A WatchModels stream that survives reconnects (see watchModels): an async iterable of the
+ * events, with `knownVersions` ({ id: model_version } of the models the events so far hold,
+ * a copy) and `resumeToken` (what a reconnect sends; '' when there is none).
+ */
+class ModelWatch {
+  constructor(catalog, { filter = '', view = 'MODEL_VIEW_UNSPECIFIED', resumeToken = '', knownVersions = {},
+    initialBackoffMs = 200, maxBackoffMs = 5000 } = {}) {
+    if (typeof filter !== 'string') throw new TypeError(`filter must be a string, not ${typeof filter}`);
+    if (typeof resumeToken !== 'string') throw new TypeError(`resumeToken must be a string, not ${typeof resumeToken}`);
+    if (knownVersions === null || typeof knownVersions !== 'object' || Array.isArray(knownVersions)) {
+      throw new TypeError(`knownVersions must map model ids to model_version strings (an object or a Map), not ${
+        Array.isArray(knownVersions) ? 'an array' : JSON.stringify(knownVersions)}`);
+    }
+    const entries = knownVersions instanceof Map ? [...knownVersions] : Object.entries(knownVersions);
+    for (const [id, version] of entries) {
+      if (typeof id !== 'string' || typeof version !== 'string') {
+        throw new TypeError(`knownVersions must map model ids to model_version strings, not ${id}: ${typeof version}`);
+      }
+    }
+    this.catalog = catalog;
+    this.request = { filter, view };
+    this.versions = new Map(entries);
+    this.token = resumeToken;
+    this.initialBackoffMs = initialBackoffMs;
+    this.maxBackoffMs = maxBackoffMs;
+    this.stream = null;
+    this.closed = false;
+    this.events = this.run();
+  }
+
+  get knownVersions() { return Object.fromEntries(this.versions); }
+
+  get resumeToken() { return this.token; }
+
+  [Symbol.asyncIterator]() { return this; }
+
+  next() { return this.events.next(); }
+
+  return(value) { return this.events.return(value); }
+
+  throw(err) { return this.events.throw(err); }
+
+  /** Cancels the stream; iterating ends, also where a loop is waiting for the next event. */
+  close() {
+    this.closed = true;
+    if (this.stream) this.stream.cancel();
+    return this.events.return();
+  }
+
+  // Updates the versions and the token from one event; returns whether the stream's state
+  // is (still) replacing everything held.
+  apply(event, replacing) {
+    if (!replacing && (event.type === 'WATCH_EVENT_TYPE_INITIAL' || event.resync)) {
+      // INITIAL events are the whole state, as are the events of a resync (a resync of no
+      // models is its marker alone): the first of them replaces what was held.
+      this.versions.clear();
+      replacing = true;
+    }
+    if (event.type === 'WATCH_EVENT_TYPE_REMOVED') {
+      this.versions.delete(event.model_id);
+    } else if (STATE_EVENTS.has(event.type) && event.model_version) {
+      this.versions.set(event.model_id, event.model_version);
+    }
+    if (event.resume_token) {
+      this.token = event.resume_token;
+    } else if (STATE_EVENTS.has(event.type)) {
+      // A state the token does not lead to (a start, or what differs from the versions held):
+      // replaying from the token could repeat or undo it, while the versions say exactly
+      // where the caller stands.
+      this.token = '';
+    }
+    return replacing;
+  }
+
+  async* run() {
+    let backoff = this.initialBackoffMs;
+    while (!this.closed) {
+      const stream = this.catalog.WatchModels({
+        ...this.request, resume_token: this.token, known_versions: Object.fromEntries(this.versions),
+      });
+      this.stream = stream;
+      let replacing = false;
+      try {
+        for await (const event of stream) {
+          backoff = this.initialBackoffMs;
+          replacing = this.apply(event, replacing);
+          yield event;
+        }
+        return; // ended by the server without an error: the watch is over
+      } catch (err) {
+        if (this.closed) return;
+        if (err.code !== grpc.status.UNAVAILABLE) throw err;
+      } finally {
+        stream.cancel();
+      }
+      await new Promise((r) => setTimeout(r, backoff));
+      backoff = Math.min(backoff * 2, this.maxBackoffMs);
+    }
+  }
+}
+
+/**
+ * Watches the models matching `filter` (AIP-160; '' : every model) in `view`
+ * ('MODEL_VIEW_BASIC', or FULL, the default): returns a ModelWatch, an async iterable of
+ * WatchModels events that reconnects when the stream ends with UNAVAILABLE (a server
+ * restarting or killed, a lost connection, a replica shutting down).
+ *
+ * It keeps the model_version of every model the events hold and the last resume token, and a
+ * reconnect sends both. The replica that sent the token replays exactly what was missed; any
+ * other replica (or one that no longer retains the changes) sends only what differs from the
+ * versions held: ADDED, CHANGED and REMOVED events, then the marker, with no repeated INITIAL
+ * events and no resync. A stream without either starts with INITIAL events; one whose events
+ * have `resync` set replaces everything the caller held.
+ *
+ * `knownVersions` ({ id: model_version } or a Map, e.g. saved from an earlier watch's
+ * `knownVersions`) and `resumeToken` start from what the caller already holds. Errors other
+ * than UNAVAILABLE are thrown (INVALID_ARGUMENT for a filter that does not parse or a version
+ * that is not 16 hexadecimal digits). Leaving the loop (or close()) cancels the stream.
+ */
+function watchModels(catalog, options = {}) {
+  return new ModelWatch(catalog, options);
+}
+
 /**
  * Resolves with the CostEstimate of each model (in the order asked) for one call with `usage`
  * ({ input_tokens, output_tokens, seconds, images, video_output_seconds, high_res, with_audio }),
@@ -240,4 +370,6 @@ module.exports = {
   iterCheapest,
   validateRequest,
   watch,
+  watchModels,
+  ModelWatch,
 };

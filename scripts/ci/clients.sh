@@ -3,17 +3,21 @@
 # repository (a temporary folder) and run against a real catalog-server.
 #   1. generates the stubs from proto/ (clients/generate.sh);
 #   2. Python: the unittest suite of clients/python; then the wheel, built offline, installed
-#      into a fresh virtual environment, runs the example;
+#      into a fresh virtual environment, runs the examples;
 #   3. Node.js: npm ci and the node --test suite of clients/node; then the `npm pack` tarball,
-#      installed into a scratch project, runs the example;
+#      installed into a scratch project, runs the examples;
 #   4. Go, in modules mode without network (clients/go/debian-modules.sh): go vet and go test
 #      of the module; then a program of its own module that requires it builds the examples:
 #      list-models lists and searches the catalog (and is refused without a token),
-#      cheapest-image-models prints the three cheapest image models;
+#      cheapest-image-models prints the three cheapest image models, watch-models watches
+#      the image models (below);
 #   5. C++: `cmake --install` into a prefix; the installed binaries print the version; a program
 #      built against the installed package (find_package(ModelCatalogApi)) runs the example.
 # Every example's "three cheapest image models" is checked against those computed here from
-# the hub emulator's catalog, and every package's version against VERSION.
+# the hub emulator's catalog, and every package's version against VERSION. Every language's
+# watch-models example (Python and Node.js installed, Go built in the program above) watches
+# the image models until current twice, keeping its versions in a file: the first run gets
+# one INITIAL event per image model, the second, from the versions saved, the marker alone.
 #
 # Usage: scripts/ci/clients.sh
 #   MODEL_CATALOG_BIN_DIR    the built binaries (default build/bin: `make build` first)
@@ -113,6 +117,32 @@ cheapest() {
     { echo "$name printed:"; echo "$actual"; echo "expected:"; echo "$expected_cheapest"; return 1; } >&2
 }
 
+# The image models' ids, sorted, as computed here from the hub's catalog.
+expected_images=$(/usr/bin/python3 -c 'import json, sys, urllib.request
+data = json.load(urllib.request.urlopen(sys.argv[1] + "/_control/models"))["data"]
+print("\n".join(sorted(m["id"] for m in data
+                       if "image" in ((m.get("capabilities") or {}).get("output") or []))))' "$hub")
+
+# watch_example NAME COMMAND...: COMMAND, a watch-models example given --server,
+# --filter=capabilities.output:image, --versions=FILE and --until_current, prints an INITIAL
+# line per image model; run again from the versions it saved, nothing but its marker.
+watch_example() {
+  local name=$1 versions="$work/$1.versions" first second held
+  shift
+  held="$(wc -l <<<"$expected_images") models held"
+  set -- "$@" --server="$server" --filter=capabilities.output:image --versions="$versions" \
+    --until_current
+  rm -f "$versions"
+  first=$("$@" 2>"$work/watch.err" | awk '$1 == "INITIAL" {print $2}' | sort) &&
+    [[ "$first" == "$expected_images" && "$(cat "$work/watch.err")" == "$held" ]] ||
+    { echo "$name printed:"; echo "$first"; cat "$work/watch.err"; echo "expected:";
+      echo "$expected_images"; echo "$held"; return 1; } >&2
+  second=$("$@" 2>"$work/watch.err") &&
+    [[ -z "$second" && "$(cat "$work/watch.err")" == "$held" ]] ||
+    { echo "$name, from its saved versions, printed:"; echo "$second"; cat "$work/watch.err";
+      return 1; } >&2
+}
+
 # --- Python ---
 python_tests() {
   /usr/bin/python3 -m unittest discover -s "$repo/clients/python/tests" -v
@@ -128,14 +158,16 @@ python_package() {
   /usr/bin/python3 -m venv --system-site-packages "$venv" &&
     "$venv/bin/pip" install --quiet --no-index "$work/python/dist/modelcatalog_client-$version-py3-none-any.whl" ||
     return 1
-  cp "$repo/clients/python/examples/cheapest_image_models.py" "$work/python/app/"
+  cp "$repo/clients/python/examples/cheapest_image_models.py" \
+    "$repo/clients/python/examples/watch_models.py" "$work/python/app/"
   installed=$(cd "$work/python/app" && "$venv/bin/python" -c 'import importlib.metadata as md
 import modelcatalog_client
 print(modelcatalog_client.__file__, md.version("modelcatalog-client"))')
   [[ "$installed" == "$venv/"*" $version" ]] ||
     { echo "Python package: imported $installed, not version $version from $venv" >&2; return 1; }
   cheapest "Python example (installed wheel)" \
-    "$venv/bin/python" "$work/python/app/cheapest_image_models.py" --server="$server"
+    "$venv/bin/python" "$work/python/app/cheapest_image_models.py" --server="$server" &&
+    watch_example python-watch-models "$venv/bin/python" "$work/python/app/watch_models.py"
 }
 
 # --- Node.js ---
@@ -158,7 +190,8 @@ console.log(mc.PROTO_DIR, require('@model-catalog/client/package.json').version)
   [[ "$found" == "$app/node_modules/@model-catalog/client/proto $version" ]] ||
     { echo "Node.js package: loaded $found" >&2; return 1; }
   cheapest "Node.js example (installed package)" \
-    node "$app/node_modules/@model-catalog/client/examples/cheapest-image-models.js" --server="$server"
+    node "$app/node_modules/@model-catalog/client/examples/cheapest-image-models.js" --server="$server" &&
+    watch_example node-watch-models node "$app/node_modules/@model-catalog/client/examples/watch-models.js"
 }
 
 # --- Go, modules mode, no network ---
@@ -180,7 +213,7 @@ go_module_checks() {
 
 go_program() {
   local app="$work/go/app" example
-  for example in list-models cheapest-image-models; do
+  for example in list-models cheapest-image-models watch-models; do
     mkdir -p "$app/$example"
     cp "$go_module/examples/$example/main.go" "$app/$example/"
   done
@@ -219,7 +252,8 @@ print("\n".join(sorted(m["id"] for m in data)))' "$hub")
   fi
   grep -q Unauthenticated "$work/anonymous.err" || { cat "$work/anonymous.err" >&2; return 1; }
   cheapest "Go cheapest-image-models" \
-    "$work/go/bin/cheapest-image-models" -server="$token_server" -token_file="$work/token"
+    "$work/go/bin/cheapest-image-models" -server="$token_server" -token_file="$work/token" &&
+    watch_example go-watch-models "$work/go/bin/watch-models"
 }
 
 # --- C++ ---
@@ -249,7 +283,8 @@ check "Node.js client tests" node_tests
 check "Node.js package: npm pack, scratch project, example" node_package
 check "Go module: vet, test (modules mode, offline)" go_module_checks
 check "Go program requiring the module: build (modules mode, offline)" go_program
-if [[ -x "$work/go/bin/list-models" && -x "$work/go/bin/cheapest-image-models" ]]; then
+if [[ -x "$work/go/bin/list-models" && -x "$work/go/bin/cheapest-image-models" &&
+  -x "$work/go/bin/watch-models" ]]; then
   check "Go examples against catalog-server" go_examples
 else
   failed=$((failed + 1))

@@ -12,6 +12,10 @@
     models = mc.batch_get_models(stub, ["flux-2-dev", "qwen-image-max"])  # in this order
     for event in mc.watch(stub, ["acme-support-bot"]):
         print(mc.pb.WatchEventType.Name(event.type), event.model_id, event.status_raw)
+    models = mc.watch_models(stub, filter="capabilities.output:image")
+    for event in models:  # reconnects with its resume token and the versions it holds
+        print(mc.pb.WatchEventType.Name(event.type), event.model_id, event.model_version)
+    print(models.known_versions)  # {model id: model_version}: persist it to start from it
     [estimate] = mc.estimate_cost(stub, ["claude-sonnet-4-6"], input_tokens=1_000_000)
     print(mc.total(estimate))  # Decimal('3'): exact
     cheapest = next(mc.iter_cheapest(stub, "capabilities.output:image", images=4))
@@ -26,6 +30,7 @@ Needs grpcio and protobuf (Debian: python3-grpcio, python3-protobuf).
 """
 
 import collections
+import collections.abc
 import decimal
 import json
 import os
@@ -42,7 +47,7 @@ from modelcatalog_client._gen.modelcatalog.v1 import model_pb2 as model_pb
 __all__ = [
     "SERVICE_CONFIG", "batch_get_models", "catalog_stub", "connect", "estimate_cost", "health_pb",
     "health_pb_grpc", "iter_cheapest", "iter_models", "iter_search", "model_pb", "pb", "pb_grpc",
-    "total", "validate_request", "wait_for_serving", "watch",
+    "total", "validate_request", "wait_for_serving", "watch", "watch_models", "ModelWatch",
 ]
 
 
@@ -268,3 +273,149 @@ def watch(stub, model_ids=(), resume_token=None, max_backoff=5.0, initial_backof
             call.cancel()
         sleep(backoff)
         backoff = min(backoff * 2, max_backoff)
+
+
+# The events that carry a model's state (and, outside a start, a resume token).
+_STATE_EVENTS = frozenset((pb.WATCH_EVENT_TYPE_INITIAL, pb.WATCH_EVENT_TYPE_ADDED,
+                           pb.WATCH_EVENT_TYPE_CHANGED, pb.WATCH_EVENT_TYPE_REMOVED))
+
+
+class ModelWatch:
+    """A WatchModels stream that survives reconnects: iterate it for the events; see
+    watch_models().
+
+    `known_versions` is a copy of {model id: model_version} of the models the events so far
+    hold (INITIAL, ADDED and CHANGED set an id's version, REMOVED drops it, a resync replaces
+    them all); `resume_token` is the token a reconnect sends ("" when there is none).
+    """
+
+    def __init__(self, stub, filter="", view=pb.MODEL_VIEW_UNSPECIFIED, resume_token="",
+                 known_versions=None, max_backoff=5.0, initial_backoff=0.2, sleep=time.sleep):
+        if not isinstance(filter, str):
+            raise TypeError(f"filter must be a str, not {type(filter).__name__}")
+        if not isinstance(resume_token, str):
+            raise TypeError(f"resume_token must be a str, not {type(resume_token).__name__}")
+        if known_versions is not None and not isinstance(known_versions,
+                                                         collections.abc.Mapping):
+            raise TypeError("known_versions must map model ids to model_version strings, "
+                            f"not be a {type(known_versions).__name__}")
+        versions = dict(known_versions or {})
+        for model_id, version in versions.items():
+            if not isinstance(model_id, str) or not isinstance(version, str):
+                raise TypeError("known_versions must map model ids to model_version strings, "
+                                f"not {model_id!r}: {version!r}")
+        self._stub = stub
+        self._filter = filter
+        self._view = view
+        self._token = resume_token
+        self._versions = versions
+        self._max_backoff = max_backoff
+        self._initial_backoff = initial_backoff
+        self._sleep = sleep
+        self._call = None
+        self._closed = False
+        self._events = self._run()
+
+    @property
+    def known_versions(self):
+        return dict(self._versions)
+
+    @property
+    def resume_token(self):
+        return self._token
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        return next(self._events)
+
+    def close(self):
+        """Cancels the stream; iterating ends, also on another thread that is waiting for an
+        event."""
+        self._closed = True
+        call = self._call
+        if call is not None:
+            call.cancel()
+        try:
+            self._events.close()
+        except ValueError:
+            pass  # iterating on another thread: the cancelled call ends it there
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def _request(self):
+        return pb.WatchModelsRequest(filter=self._filter, view=self._view,
+                                     resume_token=self._token, known_versions=self._versions)
+
+    def _apply(self, event, replacing):
+        """Updates the versions and the token from one event; returns whether the stream's
+        state is (still) replacing everything held."""
+        if not replacing and (event.type == pb.WATCH_EVENT_TYPE_INITIAL or event.resync):
+            # INITIAL events are the whole state, as are the events of a resync (a resync of
+            # no models is its marker alone): the first of them replaces what was held.
+            self._versions.clear()
+            replacing = True
+        if event.type == pb.WATCH_EVENT_TYPE_REMOVED:
+            self._versions.pop(event.model_id, None)
+        elif event.type in _STATE_EVENTS and event.model_version:
+            self._versions[event.model_id] = event.model_version
+        if event.resume_token:
+            self._token = event.resume_token
+        elif event.type in _STATE_EVENTS:
+            # A state the token does not lead to (a start, or what differs from the versions
+            # held): replaying from the token could repeat or undo it, while the versions say
+            # exactly where the caller stands.
+            self._token = ""
+        return replacing
+
+    def _run(self):
+        backoff = self._initial_backoff
+        while not self._closed:
+            call = self._call = self._stub.WatchModels(self._request())
+            replacing = False
+            try:
+                for event in call:
+                    backoff = self._initial_backoff
+                    replacing = self._apply(event, replacing)
+                    yield event
+                # A stream the server ends without an error is over: so is the watch.
+                return
+            except grpc.RpcError as e:
+                if self._closed:
+                    return
+                if e.code() != grpc.StatusCode.UNAVAILABLE:
+                    raise
+            finally:
+                call.cancel()
+            self._sleep(backoff)
+            backoff = min(backoff * 2, self._max_backoff)
+
+
+def watch_models(stub, filter="", view=pb.MODEL_VIEW_UNSPECIFIED, resume_token="",
+                 known_versions=None, max_backoff=5.0, initial_backoff=0.2, sleep=time.sleep):
+    """Watches the models matching `filter` (AIP-160; empty: every model) in `view`
+    (pb.MODEL_VIEW_BASIC, or FULL, the default): returns a ModelWatch, an iterator of
+    WatchModelsResponse events that reconnects when the stream ends with UNAVAILABLE (a
+    server restarting or killed, a lost connection, a replica shutting down).
+
+    It keeps the model_version of every model the events hold and the last resume token, and
+    a reconnect sends both. The replica that sent the token replays exactly what was missed;
+    any other replica (or one that no longer retains the changes) sends only what differs from
+    the versions held: ADDED, CHANGED and REMOVED events, then the marker, with no repeated
+    INITIAL events and no resync. A stream without either starts with INITIAL events; one
+    whose events have `resync` set replaces everything the caller held.
+
+    `known_versions` ({model id: model_version}, e.g. saved from an earlier watch's
+    `known_versions`) and `resume_token` start from what the caller already holds. Any error
+    but UNAVAILABLE is raised (INVALID_ARGUMENT for a filter that does not parse or a version
+    that is not 16 hexadecimal digits). Stop by leaving the loop and calling close() (or with
+    `with`); the stream is cancelled then.
+    """
+    return ModelWatch(stub, filter=filter, view=view, resume_token=resume_token,
+                      known_versions=known_versions, max_backoff=max_backoff,
+                      initial_backoff=initial_backoff, sleep=sleep)
