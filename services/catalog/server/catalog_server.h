@@ -97,8 +97,8 @@ struct CatalogServerOptions {
   // Limits that keep one caller from hurting the others.
   size_t max_watchers = 20000;
   int max_concurrent_streams = 1000;        // per connection
-  // Requests are small but for WatchModels' known_versions, about 55 bytes per
-  // model held: 8 MiB holds those of a catalog of well over 100,000 models.
+  // Requests are small but for WatchModels' known_versions, about 42 bytes per
+  // model held: 8 MiB holds those of a catalog of some 200,000 models.
   int max_receive_message_bytes = 8 << 20;
   int max_send_message_bytes = 64 << 20;    // a full page of large models fits
   // Connections are closed (gracefully) after this age, so load balancers can
