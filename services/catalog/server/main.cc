@@ -74,7 +74,7 @@ ABSL_FLAG(int32_t, call_threads, 0,
 ABSL_FLAG(int32_t, stream_threads, 0,
           "Threads that own WatchModels, WatchDeployments and Health.Watch streams and write their "
           "events; 0: "
-          "one per CPU this process may run on, at least 2.");
+          "one per CPU this process may run on, at least 8.");
 ABSL_FLAG(std::string, sync_priority, "idle",
           "CPU priority of syncing and of writing --snapshot_path: 'idle' (only CPU time the "
           "serving threads leave unused, so a sync never delays a call) or 'normal'.");
