@@ -120,6 +120,10 @@ class CatalogGrpcService::WatchCall final : public StreamCall<grpc::ByteBuffer, 
       resume_token = method_->open(request(), &stream_);
       status = resume_token.status();
     }
+    if (status.ok() && service_->sockets_ != nullptr) {
+      connection_ = service_->sockets_->Find(context()->peer());
+      stream_.SetConnection(connection_.get());
+    }
     if (status.ok()) status = service_->feed_->Subscribe(&stream_, *resume_token);
     // Through the stream, which finishes once, whatever else (a cancellation
     // coming in meanwhile) tries to.
@@ -150,6 +154,10 @@ class CatalogGrpcService::WatchCall final : public StreamCall<grpc::ByteBuffer, 
     StartFinish(ToGrpcStatus(status));
   }
 
+  // Shared with the connection's other streams; held until the call is
+  // deleted, after the stream left the feed (OnDone), and gRPC keeps the
+  // socket open until then.
+  std::shared_ptr<ConnectionSocket> connection_;
   WatchStream stream_;
   CatalogGrpcService* const service_;
   const WatchMethod* const method_;
@@ -187,8 +195,8 @@ void CatalogGrpcService::Bind(Method* method, Request request, Rpc rpc, Handle h
 
 CatalogGrpcService::CatalogGrpcService(const CatalogServiceImpl* impl, LiveOperations* live,
                                        ChangeFeed* feed, const CallerAuth* auth,
-                                       CatalogMetrics* metrics)
-    : impl_(impl), live_(live), feed_(feed), auth_(auth), metrics_(metrics) {
+                                       CatalogMetrics* metrics, ConnectionSockets* sockets)
+    : impl_(impl), live_(live), feed_(feed), auth_(auth), metrics_(metrics), sockets_(sockets) {
   Bind(&list_models_, &AsyncService::RequestListModels, Rpc::kListModels,
        [this](RawCall* call) { ListModels(call); });
   Bind(&search_models_, &AsyncService::RequestSearchModels, Rpc::kSearchModels,

@@ -20,6 +20,7 @@
 #include "services/catalog/api/caller_auth.h"
 #include "services/catalog/api/catalog_metrics.h"
 #include "services/catalog/api/catalog_service_impl.h"
+#include "services/catalog/grpc/connection_sockets.h"
 #include "services/catalog/grpc/serving_queues.h"
 #include "services/catalog/grpc/stream_call.h"
 #include "services/catalog/grpc/unary_call.h"
@@ -34,8 +35,11 @@ class CatalogGrpcService {
  public:
   // `auth` may be null: every caller is let in. `metrics` may be null. The
   // feed's shards are the stream queues of the ServingQueues given to Serve.
+  // `sockets`, when not null, finds each watch stream's connection, whose
+  // writes of a fan-out then leave together (connection_sockets.h).
   CatalogGrpcService(const CatalogServiceImpl* impl, LiveOperations* live, ChangeFeed* feed,
-                     const CallerAuth* auth, CatalogMetrics* metrics);
+                     const CallerAuth* auth, CatalogMetrics* metrics,
+                     ConnectionSockets* sockets = nullptr);
 
   // What to register with the grpc::ServerBuilder.
   grpc::Service* service() { return &service_; }
@@ -89,6 +93,7 @@ class CatalogGrpcService {
   ChangeFeed* const feed_;
   const CallerAuth* const auth_;
   CatalogMetrics* const metrics_;
+  ConnectionSockets* const sockets_;
   AsyncService service_;
 
   RawMethod list_models_;

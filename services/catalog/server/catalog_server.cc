@@ -148,7 +148,8 @@ CatalogServer::CatalogServer(CatalogServerOptions options,
       impl_(&store_, &sync_status_),
       poller_(&source_, &store_, &updater_, PollerOptions(options_)),
       live_(&source_, &store_, &updater_, &poller_),
-      grpc_service_(&impl_, &live_, &feed_, auth_.get(), &metrics_),
+      grpc_service_(&impl_, &live_, &feed_, auth_.get(), &metrics_,
+                    options_.coalesce_watch_writes ? &connection_sockets_ : nullptr),
       syncer_(&source_, &updater_, &sync_status_, SyncerOptions(options_, &metrics_)),
       ops_endpoints_(&store_, &metrics_.registry()),
       json_view_(&impl_, auth_.get()) {
@@ -212,6 +213,7 @@ absl::Status CatalogServer::Serve() {
   if (server_ == nullptr || port_ == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", options_.listen));
   }
+  connection_sockets_.SetServerPort(port_);
   serving_.Start();
   grpc_service_.Serve(&serving_, kRequestBacklog);
   health_.Serve(&serving_, kRequestBacklog);

@@ -86,21 +86,25 @@ struct CatalogServerOptions {
 
   // Serving threads (see serving_queues.h): call threads poll the sockets and
   // answer unary calls; stream threads own the watch streams and write their
-  // events. 0: one of each per CPU this process may run on, and at least two
+  // events. 0: one of each per CPU this process may run on, and at least 8
   // stream threads.
   size_t call_threads = 0;
   size_t stream_threads = 0;
+  // Writes a watch fan-out's events to each client connection together, so
+  // they leave in a few TCP segments instead of one each
+  // (connection_sockets.h).
+  bool coalesce_watch_writes = true;
   // Syncing and writing the catalog file run at idle CPU priority, so they
   // never delay a call (see CatalogSyncerOptions::idle_priority).
   bool background_at_idle_priority = true;
 
   // Limits that keep one caller from hurting the others.
   size_t max_watchers = 20000;
-  int max_concurrent_streams = 1000;        // per connection
+  int max_concurrent_streams = 1000;  // per connection
   // Requests are small but for WatchModels' known_versions, about 42 bytes per
   // model held: 8 MiB holds those of a catalog of some 200,000 models.
   int max_receive_message_bytes = 8 << 20;
-  int max_send_message_bytes = 64 << 20;    // a full page of large models fits
+  int max_send_message_bytes = 64 << 20;  // a full page of large models fits
   // Connections are closed (gracefully) after this age, so load balancers can
   // spread long-lived streams again; streams then get `grace` to finish, and
   // clients resume them elsewhere with their token.
@@ -185,6 +189,7 @@ class CatalogServer {
   CatalogServiceImpl impl_;
   DeploymentPoller poller_;
   LiveOperations live_;
+  ConnectionSockets connection_sockets_;
   CatalogGrpcService grpc_service_;
   CatalogSyncer syncer_;
   OpsEndpoints ops_endpoints_;

@@ -75,6 +75,9 @@ ABSL_FLAG(int32_t, stream_threads, 0,
           "Threads that own WatchModels, WatchDeployments and Health.Watch streams and write their "
           "events; 0: "
           "one per CPU this process may run on, at least 8.");
+ABSL_FLAG(bool, coalesce_watch_writes, true,
+          "Write a watch fan-out's events to each client connection together, in a few TCP "
+          "segments (TCP_CORK while they are written); false: one segment per event.");
 ABSL_FLAG(std::string, sync_priority, "idle",
           "CPU priority of syncing and of writing --snapshot_path: 'idle' (only CPU time the "
           "serving threads leave unused, so a sync never delays a call) or 'normal'.");
@@ -147,6 +150,7 @@ int Run(int argc, char** argv) {
                                              "http_listen",
                                              "call_threads",
                                              "stream_threads",
+                                             "coalesce_watch_writes",
                                              "sync_priority"});
   absl::ParseCommandLine(argc, argv);
 
@@ -192,6 +196,7 @@ int Run(int argc, char** argv) {
   }
   options.call_threads = static_cast<size_t>(absl::GetFlag(FLAGS_call_threads));
   options.stream_threads = static_cast<size_t>(absl::GetFlag(FLAGS_stream_threads));
+  options.coalesce_watch_writes = absl::GetFlag(FLAGS_coalesce_watch_writes);
   const std::string sync_priority = absl::GetFlag(FLAGS_sync_priority);
   if (sync_priority != "idle" && sync_priority != "normal") {
     ExitWithUsageError("--sync_priority must be idle or normal");

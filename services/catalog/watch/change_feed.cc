@@ -16,6 +16,20 @@ uint64_t RandomInstance() {
   return instance;
 }
 
+// Calls `visit` on each of `streams` in turn, having the streams a few places
+// ahead loaded into the cache first (WatchStream::PrefetchSelf, PrefetchParts).
+template <typename Visit>
+void ForEachPrefetched(const std::vector<WatchStream*>& streams, Visit visit) {
+  constexpr size_t kSelfAhead = 8;
+  constexpr size_t kPartsAhead = 4;
+  const size_t n = streams.size();
+  for (size_t i = 0; i < n; ++i) {
+    if (i + kSelfAhead < n) streams[i + kSelfAhead]->PrefetchSelf();
+    if (i + kPartsAhead < n) streams[i + kPartsAhead]->PrefetchParts();
+    visit(streams[i]);
+  }
+}
+
 }  // namespace
 
 ChangeFeed::ChangeFeed(ChangeFeedOptions options)
@@ -68,10 +82,20 @@ void ChangeFeed::DeliverShard(size_t index) {
     progress_due = progress_due_[index];
     progress_due_[index] = false;
   }
-  for (const auto& change : changes) {
-    // Each event of the change is serialized once, by the first stream that sends it.
-    SharedEvents shared;
-    for (WatchStream* stream : shard.streams) stream->Offer(change, &shared);
+  if (!changes.empty()) {
+    // Each event of a change is serialized once, by the first stream that sends it.
+    std::vector<SharedEvents> shared(changes.size());
+    // Connection by connection, so each one's writes of the pass go together;
+    // every stream still sees the changes in revision order.
+    std::vector<WatchStream*> group;
+    for (const auto& [connection, streams] : shard.by_connection) {
+      WriteBurst burst(connection);
+      group.assign(streams.begin(), streams.end());
+      for (size_t i = 0; i < changes.size(); ++i) {
+        ForEachPrefetched(
+            group, [&](WatchStream* stream) { stream->Offer(changes[i], &shared[i], &burst); });
+      }
+    }
   }
   if (progress_due) SendProgressLocked(shard);
 }
@@ -121,7 +145,7 @@ absl::Status ChangeFeed::Subscribe(WatchStream* stream, absl::string_view resume
     stream->BeginInitial(current_, instance_, revision_,
                          /*resync=*/resume.has_value() && !holds_state, options_.clock, &stats_);
   }
-  shard.streams.insert(stream);
+  shard.by_connection[stream->connection()].insert(stream);
   ++stream_count_;
   return absl::OkStatus();
 }
@@ -130,15 +154,20 @@ void ChangeFeed::Unsubscribe(WatchStream* stream) {
   if (stream->shard() >= shards_.size()) return;
   Shard& shard = *shards_[stream->shard()];
   absl::MutexLock streams_lock(&shard.streams_mu);
-  if (shard.streams.erase(stream) == 0) return;
+  auto group = shard.by_connection.find(stream->connection());
+  if (group == shard.by_connection.end() || group->second.erase(stream) == 0) return;
+  if (group->second.empty()) shard.by_connection.erase(group);
   absl::MutexLock lock(&mu_);
   --stream_count_;
 }
 
 void ChangeFeed::SendProgressLocked(Shard& shard) {
   const absl::Time now = options_.clock();
-  for (WatchStream* stream : shard.streams) {
-    stream->MaybeSendProgress(now, options_.progress_interval);
+  for (const auto& [connection, streams] : shard.by_connection) {
+    WriteBurst burst(connection);
+    for (WatchStream* stream : streams) {
+      stream->MaybeSendProgress(now, options_.progress_interval, &burst);
+    }
   }
 }
 
@@ -179,8 +208,10 @@ void ChangeFeed::Shutdown() {
   }
   for (const auto& shard : shards_) {
     absl::MutexLock lock(&shard->streams_mu);
-    for (WatchStream* stream : shard->streams) {
-      stream->End(absl::UnavailableError("the server is shutting down"));
+    for (const auto& [connection, streams] : shard->by_connection) {
+      for (WatchStream* stream : streams) {
+        stream->End(absl::UnavailableError("the server is shutting down"));
+      }
     }
   }
 }

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
@@ -119,12 +120,15 @@ class ChangeFeed final : public CatalogListener {
  private:
   using Changes = std::vector<std::shared_ptr<const ModelChange>>;
 
-  // The streams of one shard. Lock order: a shard's streams_mu, then mu_.
-  // Offering changes to a shard holds its streams_mu only, so Publish (mu_)
-  // never waits for a fan-out in progress.
+  // The streams of one shard, by the connection they write to (null: not
+  // known), so a pass writes a connection's events together (SinkConnection).
+  // Lock order: a shard's streams_mu, then mu_. Offering changes to a shard
+  // holds its streams_mu only, so Publish (mu_) never waits for a fan-out in
+  // progress.
   struct Shard {
     mutable absl::Mutex streams_mu;
-    absl::flat_hash_set<WatchStream*> streams ABSL_GUARDED_BY(streams_mu);
+    absl::flat_hash_map<SinkConnection*, absl::flat_hash_set<WatchStream*>> by_connection
+        ABSL_GUARDED_BY(streams_mu);
   };
 
   // Sends PROGRESS to the idle streams of `shard`; its streams_mu is held.

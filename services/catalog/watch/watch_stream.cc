@@ -61,7 +61,8 @@ void WatchStream::BeginReplay(const std::vector<std::shared_ptr<const ModelChang
   Send(std::move(out));
 }
 
-void WatchStream::Offer(const std::shared_ptr<const ModelChange>& change, SharedEvents* shared) {
+void WatchStream::Offer(const std::shared_ptr<const ModelChange>& change, SharedEvents* shared,
+                        WriteBurst* burst) {
   Outgoing out;
   {
     absl::MutexLock lock(&mu_);
@@ -75,13 +76,29 @@ void WatchStream::Offer(const std::shared_ptr<const ModelChange>& change, Shared
     // Built by the first stream of the shard that tells the change with this
     // key; the others write the same bytes.
     const uint64_t instance = instance_;
-    AddPendingLocked(change, shared->Get(key, [&] {
+    const EncodedEvent& encoded = shared->Get(key, [&] {
       return projection_->EncodeChange(change->before_entry.get(), *change, instance);
-    }));
-    PumpLocked();
+    });
+    if (IdleLocked()) {
+      // The common case of a fan-out: a stream with nothing queued writes the
+      // shared event at once, without a trip through its pending set.
+      if (encoded == nullptr) {
+        stats_->changes_dropped.fetch_add(1, std::memory_order_relaxed);
+        return;
+      }
+      WriteEncodedLocked(encoded, clock_());
+    } else {
+      AddPendingLocked(change, encoded);
+      PumpLocked();
+    }
     out = TakeOutgoingLocked();
   }
-  Send(std::move(out));
+  Send(std::move(out), burst);
+}
+
+bool WatchStream::IdleLocked() const {
+  return marker_sent_ && !write_in_flight_ && !finish_after_write_ && initial_ == nullptr &&
+         pending_order_.empty();
 }
 
 void WatchStream::AddPendingLocked(const std::shared_ptr<const ModelChange>& change,
@@ -158,7 +175,7 @@ bool WatchStream::NextPendingLocked() {
   return false;
 }
 
-void WatchStream::MaybeSendProgress(absl::Time now, absl::Duration interval) {
+void WatchStream::MaybeSendProgress(absl::Time now, absl::Duration interval, WriteBurst* burst) {
   Outgoing out;
   {
     absl::MutexLock lock(&mu_);
@@ -170,7 +187,7 @@ void WatchStream::MaybeSendProgress(absl::Time now, absl::Duration interval) {
     WriteEncodedLocked(EncodeProgress(seen_revision_, TokenLocked(seen_revision_), now), now);
     out = TakeOutgoingLocked();
   }
-  Send(std::move(out));
+  Send(std::move(out), burst);
 }
 
 void WatchStream::WriteEncodedLocked(EncodedEvent event, absl::Time now) {
@@ -186,9 +203,12 @@ std::string WatchStream::TokenLocked(int64_t revision) const {
 
 WatchStream::Outgoing WatchStream::TakeOutgoingLocked() { return std::exchange(outgoing_, {}); }
 
-void WatchStream::Send(Outgoing out) {
+void WatchStream::Send(Outgoing out, WriteBurst* burst) {
   // After FinishStream the transport may free the stream: nothing follows it.
-  if (out.write != nullptr) sink_->StartEventWrite(std::move(out.write));
+  if (out.write != nullptr) {
+    if (burst != nullptr) burst->BeforeWrite();
+    sink_->StartEventWrite(std::move(out.write));
+  }
   if (out.finish) sink_->FinishStream(*out.finish);
 }
 

@@ -61,9 +61,11 @@ class RecordingStream : public WatchSink {
 
   std::vector<WatchEvent> events;
   std::vector<EncodedEvent> written;  // the bytes of each event, as handed to the transport
+  std::function<void()> on_write;     // called as each write starts
 
  private:
   void StartEventWrite(EncodedEvent event) override {
+    if (on_write) on_write();
     absl::MutexLock lock(&mu_);
     in_flight_ = std::move(event);
   }
@@ -249,6 +251,86 @@ TEST_F(ChangeFeedTest, ASlowReaderGetsItsOwnMergedEventAndSharedBytesOtherwise) 
   EXPECT_NE(*slow.written[4], *fast.written[3]);
   feed_->Unsubscribe(slow.watch());
   feed_->Unsubscribe(fast.watch());
+}
+
+// A client connection that logs when the feed begins and ends its writes.
+class RecordingConnection final : public SinkConnection {
+ public:
+  RecordingConnection(std::string name, std::vector<std::string>* log)
+      : name_(std::move(name)), log_(log) {}
+  void BeginWrites() override {
+    log_->push_back("begin " + name_);
+    ++open_;
+  }
+  void EndWrites() override {
+    log_->push_back("end " + name_);
+    --open_;
+  }
+  // Logs a write of one of its streams, and whether the connection was begun.
+  void LogWrite() { log_->push_back((open_ == 1 ? "write " : "UNBURST write ") + name_); }
+
+ private:
+  const std::string name_;
+  std::vector<std::string>* const log_;
+  int open_ = 0;
+};
+
+// The streams of one connection are written together within a pass, between
+// one BeginWrites and its EndWrites; a connection nothing is written to is not
+// begun; a stream of no known connection writes as before.
+TEST_F(ChangeFeedTest, APassWritesEachConnectionsStreamsTogether) {
+  std::vector<std::string> log;
+  RecordingConnection first("first", &log);
+  RecordingConnection second("second", &log);
+  std::vector<std::unique_ptr<RecordingStream>> streams;
+  auto add = [&](RecordingConnection* connection, std::initializer_list<std::string> ids) {
+    streams.push_back(std::make_unique<RecordingStream>(ids));
+    RecordingStream* stream = streams.back().get();
+    stream->watch()->SetConnection(connection);
+    stream->on_write = [&log, connection] {
+      if (connection != nullptr) {
+        connection->LogWrite();
+      } else {
+        log.push_back("write none");
+      }
+    };
+    ASSERT_TRUE(feed_->Subscribe(stream->watch(), "").ok());
+  };
+  add(&first, {"a"});
+  add(&second, {"b"});
+  add(&first, {});
+  add(nullptr, {});
+  add(&second, {"b"});
+  add(&first, {"a", "b"});
+  for (auto& stream : streams) stream->ReadAll();
+  log.clear();
+
+  // One change each stream tells: every write inside its connection's burst.
+  feed_->Publish(Snapshot(), {Change("b", "inactive", "deploying")});
+  std::vector<std::string> sorted = log;
+  std::sort(sorted.begin(), sorted.end());
+  EXPECT_THAT(sorted,
+              ElementsAre("begin first", "begin second", "end first", "end second", "write first",
+                          "write first", "write none", "write second", "write second"));
+  // ...and each burst contiguous: begin, its writes, end.
+  for (const std::string name : {"first", "second"}) {
+    const auto begin = std::find(log.begin(), log.end(), "begin " + name);
+    const auto end = std::find(log.begin(), log.end(), "end " + name);
+    ASSERT_LT(begin, end);
+    EXPECT_TRUE(std::all_of(begin + 1, end, [&](const std::string& entry) {
+      return entry == "write " + name;
+    })) << name;
+  }
+  for (auto& stream : streams) stream->ReadAll();
+
+  // A change only streams of `first` (and the unknown one) tell: `second` is
+  // never begun.
+  log.clear();
+  feed_->Publish(Snapshot(), {Change("a", "active", "error")});
+  std::sort(log.begin(), log.end());
+  EXPECT_THAT(log, ElementsAre("begin first", "end first", "write first", "write first",
+                               "write first", "write none"));
+  for (auto& stream : streams) feed_->Unsubscribe(stream->watch());
 }
 
 // Delivered by its owner, a change can reach a stream that subscribed after it

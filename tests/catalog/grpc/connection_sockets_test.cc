@@ -1,0 +1,161 @@
+// ConnectionSockets on real TCP connections: a listener of the test's own
+// stands in for the gRPC server's, whose accepted sockets it must find.
+#include "services/catalog/grpc/connection_sockets.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+
+namespace modelcatalog::catalog {
+namespace {
+
+int LocalPort(int fd) {
+  sockaddr_in address = {};
+  socklen_t length = sizeof(address);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+  return ntohs(address.sin_port);
+}
+
+bool KernelCorked(int fd) {
+  int value = 0;
+  socklen_t length = sizeof(value);
+  getsockopt(fd, IPPROTO_TCP, TCP_CORK, &value, &length);
+  return value != 0;
+}
+
+// A listener on 127.0.0.1 and connections to it: the client end and the
+// accepted (server) end of each.
+class Loopback {
+ public:
+  Loopback() {
+    listener_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address = {};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bind(listener_, reinterpret_cast<sockaddr*>(&address), sizeof(address));
+    listen(listener_, 8);
+  }
+  ~Loopback() {
+    for (int fd : fds_) close(fd);
+    close(listener_);
+  }
+  int port() const { return LocalPort(listener_); }
+
+  // Connects; returns {client fd, accepted fd}.
+  std::pair<int, int> Connect() {
+    const int client = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address = {};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    address.sin_port = htons(static_cast<uint16_t>(port()));
+    EXPECT_EQ(connect(client, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
+    const int accepted = accept(listener_, nullptr, nullptr);
+    fds_.push_back(client);
+    fds_.push_back(accepted);
+    return {client, accepted};
+  }
+
+ private:
+  int listener_ = -1;
+  std::vector<int> fds_;
+};
+
+std::string PeerOf(int client_fd) { return absl::StrCat("ipv4:127.0.0.1:", LocalPort(client_fd)); }
+
+TEST(ConnectionSocketsTest, FindsTheAcceptedSocketOfAPeerAndSharesIt) {
+  Loopback loopback;
+  const auto [client, accepted] = loopback.Connect();
+  const auto [other_client, other_accepted] = loopback.Connect();
+  ConnectionSockets sockets;
+  sockets.SetServerPort(loopback.port());
+
+  std::shared_ptr<ConnectionSocket> socket = sockets.Find(PeerOf(client));
+  ASSERT_NE(socket, nullptr);
+  EXPECT_EQ(socket->fd(), accepted);                // the server's end, not the client's
+  EXPECT_EQ(sockets.Find(PeerOf(client)), socket);  // one per connection
+  std::shared_ptr<ConnectionSocket> other = sockets.Find(PeerOf(other_client));
+  ASSERT_NE(other, nullptr);
+  EXPECT_EQ(other->fd(), other_accepted);
+}
+
+TEST(ConnectionSocketsTest, FindsNothingItCannotCork) {
+  Loopback loopback;
+  const auto [client, accepted] = loopback.Connect();
+  ConnectionSockets sockets;
+  EXPECT_EQ(sockets.Find(PeerOf(client)), nullptr);  // the server's port not known yet
+  sockets.SetServerPort(loopback.port());
+  EXPECT_EQ(sockets.Find("ipv4:127.0.0.1:1"), nullptr);  // no such connection
+  EXPECT_EQ(sockets.Find("unix:/tmp/catalog.sock"), nullptr);
+  EXPECT_EQ(sockets.Find("garbage"), nullptr);
+  // The client's own end has the server's port as its peer, not as its local port.
+  EXPECT_EQ(sockets.Find(absl::StrCat("ipv4:127.0.0.1:", loopback.port())), nullptr);
+  (void)accepted;
+}
+
+TEST(ConnectionSocketsTest, CorksFromTheFirstBeginToTheLastEnd) {
+  Loopback loopback;
+  const auto [client, accepted] = loopback.Connect();
+  ConnectionSockets sockets;
+  sockets.SetServerPort(loopback.port());
+  std::shared_ptr<ConnectionSocket> socket = sockets.Find(PeerOf(client));
+  ASSERT_NE(socket, nullptr);
+  EXPECT_FALSE(KernelCorked(accepted));
+  socket->BeginWrites();  // one shard's pass
+  EXPECT_TRUE(KernelCorked(accepted));
+  socket->BeginWrites();  // another's, overlapping
+  socket->EndWrites();
+  EXPECT_TRUE(KernelCorked(accepted)) << "uncorked while a pass still writes";
+  EXPECT_TRUE(socket->corked());
+  socket->EndWrites();
+  EXPECT_FALSE(KernelCorked(accepted));
+  EXPECT_FALSE(socket->corked());
+}
+
+TEST(ConnectionSocketsTest, AHeldBurstLeavesWhenUncorked) {
+  Loopback loopback;
+  const auto [client, accepted] = loopback.Connect();
+  ConnectionSockets sockets;
+  sockets.SetServerPort(loopback.port());
+  std::shared_ptr<ConnectionSocket> socket = sockets.Find(PeerOf(client));
+  ASSERT_NE(socket, nullptr);
+  socket->BeginWrites();
+  ASSERT_EQ(write(accepted, "event", 5), 5);
+  char buffer[16];
+  // Corked: the 5 bytes wait (up to the kernel's 200 ms) for more.
+  EXPECT_EQ(recv(client, buffer, sizeof(buffer), MSG_DONTWAIT), -1);
+  socket->EndWrites();
+  timeval timeout = {5, 0};
+  setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+  EXPECT_EQ(recv(client, buffer, sizeof(buffer), 0), 5);
+}
+
+TEST(ConnectionSocketsTest, NamesPeersAsGrpcDoes) {
+  sockaddr_storage storage = {};
+  auto* v4 = reinterpret_cast<sockaddr_in*>(&storage);
+  v4->sin_family = AF_INET;
+  v4->sin_port = htons(53122);
+  inet_pton(AF_INET, "10.0.0.7", &v4->sin_addr);
+  EXPECT_EQ(ConnectionSockets::PeerName(&storage), "ipv4:10.0.0.7:53122");
+
+  storage = {};
+  auto* v6 = reinterpret_cast<sockaddr_in6*>(&storage);
+  v6->sin6_family = AF_INET6;
+  v6->sin6_port = htons(443);
+  inet_pton(AF_INET6, "2001:db8::1", &v6->sin6_addr);
+  EXPECT_EQ(ConnectionSockets::PeerName(&storage), "ipv6:[2001:db8::1]:443");
+  // An IPv4 client of a dual-stack listener.
+  inet_pton(AF_INET6, "::ffff:192.168.1.2", &v6->sin6_addr);
+  EXPECT_EQ(ConnectionSockets::PeerName(&storage), "ipv4:192.168.1.2:443");
+
+  storage = {};
+  storage.ss_family = AF_UNIX;
+  EXPECT_EQ(ConnectionSockets::PeerName(&storage), absl::nullopt);
+}
+
+}  // namespace
+}  // namespace modelcatalog::catalog
