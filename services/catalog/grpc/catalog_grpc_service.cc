@@ -86,9 +86,10 @@ void WriteModel(const ModelRef& model, grpc::ByteBuffer* response) {
 // feed, whose events this call writes to the wire one at a time, as the bytes
 // the feed serialized (shared with every stream that sends the same event).
 // The call is the stream's sink; the feed knows only the stream. It lives on a
-// stream queue, which is also its feed shard, so the feed's fan-out to it runs
-// on the thread that drains its write completions. Its method says how the
-// request becomes the stream's projection.
+// stream queue, where its write completions arrive. Its feed shard is its
+// connection's (all of a connection's streams are written by one thread, in
+// one burst per change), or its stream queue's when the connection is not
+// known. Its method says how the request becomes the stream's projection.
 class CatalogGrpcService::WatchCall final : public StreamCall<grpc::ByteBuffer, grpc::ByteBuffer>,
                                             public WatchSink {
  public:
@@ -123,6 +124,13 @@ class CatalogGrpcService::WatchCall final : public StreamCall<grpc::ByteBuffer, 
     if (status.ok() && service_->sockets_ != nullptr) {
       connection_ = service_->sockets_->Find(context()->peer());
       stream_.SetConnection(connection_.get());
+      // Every stream of a connection in one feed shard: one thread writes all
+      // of the connection's events of a change, in one burst, and the client
+      // gets them in a few segments (a burst per shard would be eight times
+      // as many). Its write completions still come to its own stream queue.
+      if (connection_ != nullptr) {
+        stream_.SetShard(connection_->index() % service_->feed_->shard_count());
+      }
     }
     if (status.ok()) status = service_->feed_->Subscribe(&stream_, *resume_token);
     // Through the stream, which finishes once, whatever else (a cancellation

@@ -93,7 +93,7 @@ std::shared_ptr<ConnectionSocket> ConnectionSockets::Find(absl::string_view peer
   absl::erase_if(by_peer_, [](const auto& entry) { return entry.second.expired(); });
   const int fd = Scan(name);
   if (fd < 0) return nullptr;
-  auto socket = std::make_shared<ConnectionSocket>(fd);
+  auto socket = std::make_shared<ConnectionSocket>(fd, found_++);
   by_peer_[name] = socket;
   return socket;
 }

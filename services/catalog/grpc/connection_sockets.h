@@ -39,17 +39,20 @@ namespace modelcatalog::catalog {
 // last matching EndWrites (passes of several feed shards may overlap).
 class ConnectionSocket final : public SinkConnection {
  public:
-  explicit ConnectionSocket(int fd) : fd_(fd) {}
+  ConnectionSocket(int fd, size_t index) : fd_(fd), index_(index) {}
 
   void BeginWrites() override ABSL_LOCKS_EXCLUDED(mu_);
   void EndWrites() override ABSL_LOCKS_EXCLUDED(mu_);
 
   int fd() const { return fd_; }
+  // The connection's number, in the order connections were found.
+  size_t index() const { return index_; }
   // For tests: whether the socket is corked now.
   bool corked() const ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   const int fd_;
+  const size_t index_;
   mutable absl::Mutex mu_;
   int writers_ ABSL_GUARDED_BY(mu_) = 0;
   bool corked_ ABSL_GUARDED_BY(mu_) = false;
@@ -81,6 +84,7 @@ class ConnectionSockets {
   std::atomic<int> server_port_{0};
   absl::Mutex mu_;
   absl::flat_hash_map<std::string, std::weak_ptr<ConnectionSocket>> by_peer_ ABSL_GUARDED_BY(mu_);
+  size_t found_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace modelcatalog::catalog

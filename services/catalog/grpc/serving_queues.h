@@ -12,13 +12,16 @@
 //    poll the sockets. A unary call is read, answered and written by the same thread,
 //    with no hand-off, unless its answer comes from elsewhere (a hub call).
 //  - Stream queues do not poll; each owns the long-lived streams bound to it
-//    (WatchDeployments, Health.Watch) and is the feed shard of its watch streams. Every
-//    event of a shard's watch streams (changes and PROGRESS alike) is written by the
-//    shard's own thread, woken by its stream task (see the constructor), which then finds
-//    the write completions on its own queue without waking anyone. Keeping long-lived streams off
-//    the call queues also keeps unary calls cheap: each open call holds one tag on its
-//    queue for its whole life, and gRPC's debug bookkeeping (which Debian's build keeps)
-//    scans a queue's outstanding tags on every completion.
+//    (WatchModels, WatchDeployments, Health.Watch), whose completions arrive there, and
+//    each thread is one feed shard. Every event of a shard's watch streams (changes and
+//    PROGRESS alike) is written by the shard's own thread, woken by its stream task (see
+//    the constructor). A watch stream's shard is its client connection's, so one thread
+//    writes all of a connection's events of a change together (connection_sockets.h);
+//    its write completions come to the stream's own queue, drained by that queue's
+//    thread once its own pass is done. Keeping long-lived streams off the call queues
+//    also keeps unary calls cheap: each open call holds one tag on its queue for its
+//    whole life, and gRPC's debug bookkeeping (which Debian's build keeps) scans a
+//    queue's outstanding tags on every completion.
 #ifndef MODEL_CATALOG_SERVICES_CATALOG_GRPC_SERVING_QUEUES_H_
 #define MODEL_CATALOG_SERVICES_CATALOG_GRPC_SERVING_QUEUES_H_
 

@@ -49,9 +49,9 @@ struct ChangeFeedOptions {
   size_t max_streams = 0;
   // Streams are split into this many shards (a stream says which it belongs
   // to); each shard is offered every change, in revision order, by one thread
-  // at a time. The gRPC layer has a shard per stream queue, so a change is
-  // written to a stream by the thread that also drains that stream's
-  // completions.
+  // at a time. The gRPC layer has a shard per stream queue and puts all the
+  // streams of a client connection in one, so a change is written to a
+  // connection by one thread, in one burst.
   size_t shards = 1;
   // Who offers published changes (and PROGRESS) to the streams. By default
   // Publish (and the ticker) does, before it returns. With

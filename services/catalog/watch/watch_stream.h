@@ -87,6 +87,8 @@ class WatchStream final {
   size_t pending_count() const ABSL_LOCKS_EXCLUDED(mu_);
 
   size_t shard() const { return shard_; }
+  // Moves the stream to another feed shard; only before Subscribe.
+  void SetShard(size_t shard) { shard_ = shard; }
 
   // Start loading what Offer reads, for a fan-out that reaches this stream a
   // few streams later: the stream itself, then (once that is in the cache)
@@ -173,7 +175,7 @@ class WatchStream final {
   void Send(Outgoing out, WriteBurst* burst = nullptr) ABSL_LOCKS_EXCLUDED(mu_);
 
   WatchSink* const sink_;
-  const size_t shard_;
+  size_t shard_;  // set before the stream is subscribed
   // Set before the stream is subscribed. Classify and EncodeChange read it
   // without mu_ (they read what never changes after); the start's events are
   // made under mu_.
