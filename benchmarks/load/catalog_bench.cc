@@ -90,6 +90,11 @@ ABSL_FLAG(int, watch_rounds, 3, "watch: deployment status changes to deliver");
 ABSL_FLAG(int, watch_client_queues, 0,
           "watch, watch_etcd: completion queues of catalog-bench the streams read on, each "
           "drained by one thread; 0: one per connection");
+ABSL_FLAG(std::string, watch_decode, "message",
+          "watch, watch_models, watch_etcd: how the client reads each event: 'message' (parsed "
+          "into its generated message, as a service would) or 'fields' (only the type and the "
+          "watched id or key decoded from the bytes, for every target alike, so the client's "
+          "parsing does not stand in for the server's fan-out)");
 ABSL_FLAG(std::string, etcd, "",
           "watch_etcd: a running etcd's client address, host:port; empty: catalog-bench starts "
           "one (--etcd_binary) and stops it after the scenario");
@@ -667,6 +672,7 @@ EtcdWatchOptions EtcdWatchOptionsFromFlags() {
   options.watch.connections = absl::GetFlag(FLAGS_watch_connections);
   options.watch.rounds = absl::GetFlag(FLAGS_watch_rounds);
   options.watch.client_queues = absl::GetFlag(FLAGS_watch_client_queues);
+  options.watch.decode_fields = absl::GetFlag(FLAGS_watch_decode) == "fields";
   options.address = absl::GetFlag(FLAGS_etcd);
   options.pid = absl::GetFlag(FLAGS_etcd_pid);
   options.process.binary = absl::GetFlag(FLAGS_etcd_binary);
@@ -874,6 +880,7 @@ int Run() {
       options.connections = absl::GetFlag(FLAGS_watch_connections);
       options.rounds = absl::GetFlag(FLAGS_watch_rounds);
       options.client_queues = absl::GetFlag(FLAGS_watch_client_queues);
+      options.decode_fields = absl::GetFlag(FLAGS_watch_decode) == "fields";
       results.push_back(RunWatchScenario(
           context, options,
           scenario == "watch" ? WatchMethod::kWatchDeployments : WatchMethod::kWatchModels));
@@ -915,5 +922,11 @@ int main(int argc, char** argv) {
       "Measures a running catalog-server: throughput and latency per RPC, as ratios to "
       "Health.Check; memory; watch fan-out; latency during a sync. See BENCHMARKS.md.");
   absl::ParseCommandLine(argc, argv);
+  const std::string decode = absl::GetFlag(FLAGS_watch_decode);
+  if (decode != "message" && decode != "fields") {
+    std::fprintf(stderr, "catalog-bench: --watch_decode must be message or fields, not '%s'\n",
+                 decode.c_str());
+    return 2;
+  }
   return modelcatalog::bench::Run();
 }

@@ -22,6 +22,13 @@ struct WatchOptions {
   // Completion queues (one thread each) the streams read on, connections
   // shared out in turn; 0: one per connection.
   int client_queues = 0;
+  // How the client reads an event: parsed into its generated message (what a
+  // service would do), or as bytes, decoding only the fields it times (the
+  // type and the watched id or key) for every target alike, so that the
+  // client's own parsing (a WatchModels event carries a whole model, a
+  // WatchDeployments event Structs) does not stand in for the server's
+  // fan-out.
+  bool decode_fields = false;
   absl::Duration open_timeout = absl::Seconds(120);     // for every INITIAL_STATE_COMPLETE
   absl::Duration delivery_timeout = absl::Seconds(30);  // for every watcher to see a change
 };

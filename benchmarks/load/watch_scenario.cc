@@ -23,6 +23,9 @@
 #include "benchmarks/load/proc_stats.h"
 #include "benchmarks/load/scenarios.h"
 #include "etcdserverpb/rpc.grpc.pb.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/wire_format_lite.h"
+#include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/support/async_stream.h"
 #include "modelcatalog/v1/catalog_service.grpc.pb.h"
 
@@ -273,6 +276,159 @@ class EtcdWatcher final : public WatchStream {
   Step<EtcdWatcher> finished_{this, &EtcdWatcher::Finished};
 };
 
+// What a message of a watch stream is to the client timing it.
+enum class Seen { kOther, kMarker, kChange };
+
+// The bytes of `buffer`, in one piece.
+std::string Flatten(const grpc::ByteBuffer& buffer) {
+  std::vector<grpc::Slice> slices;
+  buffer.Dump(&slices).IgnoreError();
+  if (slices.size() == 1) return std::string(slices[0].begin(), slices[0].end());
+  std::string bytes;
+  for (const grpc::Slice& slice : slices) bytes.append(slice.begin(), slice.end());
+  return bytes;
+}
+
+// Reads fields of a serialized message: calls `field(number, varint, bytes)`
+// for each, with `bytes` set for a length-delimited field; false if malformed.
+template <typename Field>
+bool ForEachField(absl::string_view message, Field field) {
+  google::protobuf::io::CodedInputStream in(reinterpret_cast<const uint8_t*>(message.data()),
+                                            static_cast<int>(message.size()));
+  while (uint32_t tag = in.ReadTag()) {
+    const int number = static_cast<int>(tag >> 3);
+    switch (tag & 7) {
+      case 0: {
+        uint64_t value = 0;
+        if (!in.ReadVarint64(&value)) return false;
+        field(number, value, absl::string_view());
+        break;
+      }
+      case 2: {
+        uint32_t length = 0;
+        const void* data = nullptr;
+        int size = 0;
+        if (!in.ReadVarint32(&length) || !in.GetDirectBufferPointer(&data, &size) ||
+            static_cast<uint32_t>(size) < length) {
+          return false;
+        }
+        field(number, 0, absl::string_view(static_cast<const char*>(data), length));
+        in.Skip(static_cast<int>(length));
+        break;
+      }
+      default:
+        if (!google::protobuf::internal::WireFormatLite::SkipField(&in, tag)) return false;
+    }
+  }
+  return true;
+}
+
+// A WatchDeploymentsResponse or WatchModelsResponse (type = 1, model_id = 2).
+Seen SeenInCatalogEvent(absl::string_view message, const std::string& model_id) {
+  uint64_t type = 0;
+  bool ours = false;
+  ForEachField(message, [&](int number, uint64_t varint, absl::string_view bytes) {
+    if (number == 1) type = varint;
+    if (number == 2) ours = bytes == model_id;
+  });
+  if (type == WatchEventType::WATCH_EVENT_TYPE_INITIAL_STATE_COMPLETE) return Seen::kMarker;
+  if (type == WatchEventType::WATCH_EVENT_TYPE_CHANGED && ours) return Seen::kChange;
+  return Seen::kOther;
+}
+
+// An etcd WatchResponse: created = 3, events = 11; an Event's type = 1 (PUT is
+// 0, so absent), kv = 2; a KeyValue's key = 1.
+Seen SeenInEtcdResponse(absl::string_view message, const std::string& key) {
+  bool created = false;
+  bool put = false;
+  ForEachField(message, [&](int number, uint64_t varint, absl::string_view bytes) {
+    if (number == 3) created = varint != 0;
+    if (number != 11) return;
+    uint64_t type = 0;
+    bool ours = false;
+    ForEachField(bytes, [&](int event_field, uint64_t event_varint, absl::string_view kv) {
+      if (event_field == 1) type = event_varint;
+      if (event_field != 2) return;
+      ForEachField(kv, [&](int kv_field, uint64_t, absl::string_view value) {
+        if (kv_field == 1) ours = value == key;
+      });
+    });
+    put = put || (type == mvccpb::Event::PUT && ours);
+  });
+  if (put) return Seen::kChange;
+  return created ? Seen::kMarker : Seen::kOther;
+}
+
+// Any watch read as bytes (--watch_decode=fields): its request is written as
+// bytes on a generic call; `classify` says what each message is. A catalog
+// method is server-streaming, so the client half-closes after its request;
+// etcd's Watch is not (it ends the watches of a stream half-closed).
+class RawWatcher final : public WatchStream {
+ public:
+  using Classify = std::function<Seen(absl::string_view message)>;
+  RawWatcher(WatchShared* shared, int rounds, Classify classify)
+      : WatchStream(shared, rounds), classify_(std::move(classify)) {}
+
+  void Begin(grpc::GenericStub* stub, const std::string& method,
+             const google::protobuf::Message& request, bool half_close,
+             grpc::CompletionQueue* queue) {
+    std::string bytes = request.SerializeAsString();
+    grpc::Slice slice(bytes);
+    request_ = grpc::ByteBuffer(&slice, 1);
+    half_close_ = half_close;
+    stream_ = stub->PrepareCall(&context_, method, queue);
+    stream_->StartCall(&started_);
+  }
+
+ private:
+  void Started(bool ok) {
+    if (!ok) {
+      stream_->Finish(&status_, &finished_);
+      return;
+    }
+    stream_->Write(request_, &written_);
+    stream_->Read(&event_, &read_);
+  }
+
+  void Written(bool ok) {
+    if (ok && half_close_) stream_->WritesDone(&closed_);
+  }
+  void Closed(bool) {}
+
+  void Read(bool ok) {
+    if (!ok) {
+      stream_->Finish(&status_, &finished_);
+      return;
+    }
+    const int64_t now = NowNanos();
+    const std::string message = Flatten(event_);
+    switch (classify_(message)) {
+      case Seen::kMarker:
+        MarkOpen();
+        break;
+      case Seen::kChange:
+        MarkChange(now, message.size());
+        break;
+      case Seen::kOther:
+        break;
+    }
+    stream_->Read(&event_, &read_);
+  }
+
+  void Finished(bool) { MarkEnded(); }
+
+  const Classify classify_;
+  grpc::ByteBuffer request_;
+  bool half_close_ = false;
+  grpc::ByteBuffer event_;
+  std::unique_ptr<grpc::GenericClientAsyncReaderWriter> stream_;
+  Step<RawWatcher> started_{this, &RawWatcher::Started};
+  Step<RawWatcher> written_{this, &RawWatcher::Written};
+  Step<RawWatcher> closed_{this, &RawWatcher::Closed};
+  Step<RawWatcher> read_{this, &RawWatcher::Read};
+  Step<RawWatcher> finished_{this, &RawWatcher::Finished};
+};
+
 // What is watched and how it is changed.
 class WatchTarget {
  public:
@@ -289,19 +445,42 @@ class WatchTarget {
 
 class CatalogTarget final : public WatchTarget {
  public:
-  CatalogTarget(BenchContext& context, WatchMethod method, std::string model_id, std::string status)
+  CatalogTarget(BenchContext& context, WatchMethod method, bool decode_fields,
+                std::string model_id, std::string status)
       : context_(context),
         method_(method),
+        decode_fields_(decode_fields),
         model_id_(std::move(model_id)),
         status_(std::move(status)),
         control_(ModelCatalogService::NewStub(context.control)) {}
 
   void AddConnection(const std::shared_ptr<grpc::Channel>& channel) override {
     stubs_.push_back(ModelCatalogService::NewStub(channel));
+    generic_stubs_.push_back(std::make_unique<grpc::GenericStub>(channel));
   }
 
   std::unique_ptr<WatchStream> Open(WatchShared* shared, int rounds, int connection,
                                     grpc::CompletionQueue* queue) override {
+    if (decode_fields_) {
+      auto watcher = std::make_unique<RawWatcher>(
+          shared, rounds,
+          [id = &model_id_](absl::string_view message) { return SeenInCatalogEvent(message, *id); });
+      if (method_ == WatchMethod::kWatchModels) {
+        WatchModelsRequest request;
+        request.set_filter("id = \"" + model_id_ + "\"");
+        request.set_view(modelcatalog::v1::MODEL_VIEW_BASIC);
+        watcher->Begin(generic_stubs_[connection].get(),
+                       "/modelcatalog.v1.ModelCatalogService/WatchModels", request,
+                       /*half_close=*/true, queue);
+      } else {
+        WatchDeploymentsRequest request;
+        request.add_model_ids(model_id_);
+        watcher->Begin(generic_stubs_[connection].get(),
+                       "/modelcatalog.v1.ModelCatalogService/WatchDeployments", request,
+                       /*half_close=*/true, queue);
+      }
+      return watcher;
+    }
     if (method_ == WatchMethod::kWatchModels) {
       auto watcher = std::make_unique<ModelsWatcher>(shared, rounds, model_id_);
       watcher->Begin(stubs_[connection].get(), queue);
@@ -343,23 +522,40 @@ class CatalogTarget final : public WatchTarget {
  private:
   BenchContext& context_;
   const WatchMethod method_;
+  const bool decode_fields_;
   const std::string model_id_;
   std::string status_;
   std::unique_ptr<ModelCatalogService::Stub> control_;
   std::vector<std::unique_ptr<ModelCatalogService::Stub>> stubs_;
+  std::vector<std::unique_ptr<grpc::GenericStub>> generic_stubs_;
 };
 
 class EtcdTarget final : public WatchTarget {
  public:
-  EtcdTarget(const std::shared_ptr<grpc::Channel>& control, std::string key, size_t value_bytes)
-      : kv_(etcdserverpb::KV::NewStub(control)), key_(std::move(key)), value_bytes_(value_bytes) {}
+  EtcdTarget(const std::shared_ptr<grpc::Channel>& control, std::string key, size_t value_bytes,
+             bool decode_fields)
+      : kv_(etcdserverpb::KV::NewStub(control)),
+        key_(std::move(key)),
+        value_bytes_(value_bytes),
+        decode_fields_(decode_fields) {}
 
   void AddConnection(const std::shared_ptr<grpc::Channel>& channel) override {
     stubs_.push_back(etcdserverpb::Watch::NewStub(channel));
+    generic_stubs_.push_back(std::make_unique<grpc::GenericStub>(channel));
   }
 
   std::unique_ptr<WatchStream> Open(WatchShared* shared, int rounds, int connection,
                                     grpc::CompletionQueue* queue) override {
+    if (decode_fields_) {
+      auto watcher = std::make_unique<RawWatcher>(
+          shared, rounds,
+          [key = &key_](absl::string_view message) { return SeenInEtcdResponse(message, *key); });
+      etcdserverpb::WatchRequest create;
+      create.mutable_create_request()->set_key(key_);
+      watcher->Begin(generic_stubs_[connection].get(), "/etcdserverpb.Watch/Watch", create,
+                     /*half_close=*/false, queue);
+      return watcher;
+    }
     auto watcher = std::make_unique<EtcdWatcher>(shared, rounds, key_);
     watcher->Begin(stubs_[connection].get(), queue);
     return watcher;
@@ -394,7 +590,9 @@ class EtcdTarget final : public WatchTarget {
   std::unique_ptr<etcdserverpb::KV::Stub> kv_;
   const std::string key_;
   const size_t value_bytes_;
+  const bool decode_fields_;
   std::vector<std::unique_ptr<etcdserverpb::Watch::Stub>> stubs_;
+  std::vector<std::unique_ptr<grpc::GenericStub>> generic_stubs_;
 };
 
 bool WaitFor(const std::function<bool()>& done, absl::Duration timeout) {
@@ -479,6 +677,7 @@ void MeasureWatch(const std::string& address, int server_pid, const char* change
   const int64_t rss_after = ReadStatusKib(server_pid, "VmRSS");
   result.AddExtra("watchers", static_cast<int64_t>(options.watchers));
   result.AddExtra("client_queues", static_cast<int64_t>(queue_count));
+  result.AddExtraString("client_decodes", options.decode_fields ? "fields" : "message");
   result.AddExtra("watchers_with_marker", static_cast<int64_t>(markers));
   result.AddExtra("open_all_seconds", open_ns / 1e9);
   result.AddExtra("server_rss_before_kib", rss_before);
@@ -662,7 +861,7 @@ ScenarioResult RunWatchScenario(BenchContext& context, const WatchOptions& optio
       status = response.model().deployments(0).status_raw();
     }
   }
-  CatalogTarget target(context, method, model_id, status);
+  CatalogTarget target(context, method, options.decode_fields, model_id, status);
   MeasureWatch(context.server, context.server_pid, "live_call", target, options, result);
   return result;
 }
@@ -686,7 +885,7 @@ ScenarioResult RunEtcdWatchScenario(const EtcdWatchOptions& options) {
   }
   result.AddExtraString("etcd", address);
   const std::shared_ptr<grpc::Channel> control = MakeConnection(address, 1 << 20);
-  EtcdTarget target(control, options.key, options.value_bytes);
+  EtcdTarget target(control, options.key, options.value_bytes, options.watch.decode_fields);
   // The first Put also waits for the member to elect itself leader; the
   // watches, created after it, start at the next revision.
   int64_t sent = 0, returned = 0;
