@@ -246,7 +246,10 @@ def main():
         add(f"{w.get('watchers', 0):,} streams over {w['connections']} connections, one watched "
             "model / key, one change a round; the same client for both. Deliveries are timed "
             "from the change's send: the live GetModel (which asks the hub) for the catalog, "
-            "the Put (which commits) for etcd.\n")
+            "the Put (which commits) for etcd. The client "
+            + ("decodes only each event's type and id or key (`--watch_decode=fields`), so the "
+               "servers' fan-out is what is compared.\n" if w.get("client_decodes") == "fields"
+               else "parses each event into its generated message.\n"))
         add("| | WatchDeployments | etcd watch |")
         add("|---|---|---|")
         for key, what, digits in [

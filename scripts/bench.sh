@@ -18,6 +18,9 @@
 #                          throughput scenario, and how many interleaved rounds of them run
 #   BENCH_CONNECTIONS=4 BENCH_OUTSTANDING=16   closed-loop shape
 #   BENCH_WATCHERS=10000   streams of the watch scenario
+#   BENCH_WATCH_DECODE=fields   how the watch scenarios' client reads an event: 'fields' (the
+#                          type and id or key only, for the catalog and etcd alike: the
+#                          servers' fan-out compared) or 'message' (each parsed whole)
 #   BENCH_SYNC_INTERVAL=5s --sync_interval of the server during the sync scenario
 #   BENCH_SERVER_CPU=0 BENCH_LOAD_CPU=1   cores for the server and for everything else
 #   BENCH_OUT=<dir>        where results go (default <build_dir>/bench)
@@ -62,6 +65,7 @@ else
   MICRO_ARGS=(--models="$(echo $SIZES | tr ' ' ',')" --watchers="$WATCHERS" --benchmark_min_time=0.5)
 fi
 CONNECTIONS=${BENCH_CONNECTIONS:-4}
+WATCH_DECODE=${BENCH_WATCH_DECODE:-fields}
 OUTSTANDING=${BENCH_OUTSTANDING:-16}
 SERVER_CPU=${BENCH_SERVER_CPU:-0}
 LOAD_CPU=${BENCH_LOAD_CPU:-1}
@@ -196,6 +200,7 @@ for n in $SIZES; do
       --warmup="$WARMUP" --rounds="$ROUNDS" --latency_duration="$LATENCY_DURATION" \
       --watchers="$WATCHERS" \
       --watch_connections="$WATCH_CONNECTIONS" --watch_rounds="$WATCH_ROUNDS" \
+      --watch_decode="$WATCH_DECODE" \
       "${etcd_args[@]+"${etcd_args[@]}"}" \
       | tee "$OUT/catalog-bench-$n.txt"; then
     log "catalog-bench failed at $n models"
