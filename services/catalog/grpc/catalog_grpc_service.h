@@ -35,8 +35,9 @@ class CatalogGrpcService {
  public:
   // `auth` may be null: every caller is let in. `metrics` may be null. The
   // feed's shards are the stream queues of the ServingQueues given to Serve.
-  // `sockets`, when not null, finds each watch stream's connection, whose
-  // writes of a fan-out then leave together (connection_sockets.h).
+  // `sockets`, when not null, finds each watch stream's connection: the
+  // connection's streams then share a feed shard, and its writes of a fan-out
+  // leave together (connection_sockets.h).
   CatalogGrpcService(const CatalogServiceImpl* impl, LiveOperations* live, ChangeFeed* feed,
                      const CallerAuth* auth, CatalogMetrics* metrics,
                      ConnectionSockets* sockets = nullptr);

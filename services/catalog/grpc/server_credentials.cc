@@ -8,12 +8,11 @@
 
 namespace modelcatalog::catalog {
 
-absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
-    const TlsFiles& tls) {
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(const TlsFiles& tls) {
   if (absl::Status usable = CheckTlsFiles(tls); !usable.ok()) return usable;
   if (!tls.enabled()) return grpc::InsecureServerCredentials();
-  const unsigned int refresh_seconds =
-      static_cast<unsigned int>(std::max<int64_t>(1, absl::ToInt64Seconds(tls.reload_interval)));
+  const unsigned int refresh_seconds = static_cast<unsigned int>(
+      std::max<int64_t>(1, absl::ToInt64Seconds(tls.reload_interval)));
   // The provider re-reads the files every refresh interval and hands new
   // certificates to new handshakes; connections already open keep theirs.
   auto provider = std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
