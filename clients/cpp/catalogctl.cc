@@ -33,9 +33,12 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/time_util.h"
+#include "google/protobuf/util/type_resolver_util.h"
 #include "grpcpp/grpcpp.h"
 #include "modelcatalog/v1/catalog_service.grpc.pb.h"
 #include "services/common/env_flags.h"
@@ -104,12 +107,38 @@ Flags: --server=HOST:PORT (default localhost:50051, env CATALOGCTL_SERVER),
        --token=TOKEN (env CATALOGCTL_TOKEN), --tls_ca=PEM [--tls_cert=PEM --tls_key=PEM],
        --version)";
 
+// `message` in the proto's JSON mapping, its maps (a Struct's keys) in key
+// order. MessageToJsonString prints a map in the order of the message's binary
+// form, which is the map's hash order: the same Struct would print its keys
+// differently on each side of a change's "→" and from one run to the next.
+// So the message is serialized deterministically (maps sorted) and the binary
+// converted. False when it cannot be printed.
+bool JsonText(const google::protobuf::Message& message,
+              const google::protobuf::util::JsonPrintOptions& options, std::string* out) {
+  static constexpr char kUrlPrefix[] = "type.googleapis.com";
+  static google::protobuf::util::TypeResolver* const resolver =
+      google::protobuf::util::NewTypeResolverForDescriptorPool(
+          kUrlPrefix, google::protobuf::DescriptorPool::generated_pool());
+  std::string binary;
+  {
+    google::protobuf::io::StringOutputStream stream(&binary);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    if (!message.SerializeToCodedStream(&coded)) return false;
+  }
+  out->clear();
+  return google::protobuf::util::BinaryToJsonString(
+             resolver, absl::StrCat(kUrlPrefix, "/", message.GetDescriptor()->full_name()), binary,
+             out, options)
+      .ok();
+}
+
 std::string ToJson(const google::protobuf::Message& message) {
   google::protobuf::util::JsonPrintOptions options;
   options.preserve_proto_field_names = true;
   options.add_whitespace = true;
   std::string out;
-  (void)google::protobuf::util::MessageToJsonString(message, &out, options);
+  (void)JsonText(message, options, &out);
   return out;
 }
 
@@ -311,7 +340,7 @@ std::string FieldValueText(const google::protobuf::Message& message, const std::
           break;
       }
       std::string text;
-      (void)google::protobuf::util::MessageToJsonString(value, &text);
+      (void)JsonText(value, {}, &text);
       return text;
     }
     if (field->is_repeated() && reflection->FieldSize(*parent, field) == 0) return "[]";
@@ -328,8 +357,8 @@ std::string FieldValueText(const google::protobuf::Message& message, const std::
     options.preserve_proto_field_names = true;
     std::string json;
     const std::string prefix = absl::StrCat("{\"", field->name(), "\":");
-    if (!google::protobuf::util::MessageToJsonString(*only, &json, options).ok() ||
-        !absl::StartsWith(json, prefix) || !absl::EndsWith(json, "}")) {
+    if (!JsonText(*only, options, &json) || !absl::StartsWith(json, prefix) ||
+        !absl::EndsWith(json, "}")) {
       return "(unprintable)";
     }
     return json.substr(prefix.size(), json.size() - prefix.size() - 1);
@@ -661,7 +690,7 @@ int Run(int argc, char** argv) {
         google::protobuf::util::JsonPrintOptions options;
         options.preserve_proto_field_names = true;
         std::string line;
-        (void)google::protobuf::util::MessageToJsonString(event, &line, options);
+        (void)JsonText(event, options, &line);
         std::cout << line << std::endl;  // one event per line, flushed
       } else {
         std::cout << WatchLine(event) << std::endl;
@@ -690,7 +719,7 @@ int Run(int argc, char** argv) {
         google::protobuf::util::JsonPrintOptions options;
         options.preserve_proto_field_names = true;
         std::string line;
-        (void)google::protobuf::util::MessageToJsonString(event, &line, options);
+        (void)JsonText(event, options, &line);
         std::cout << line << std::endl;  // one event per line, flushed
         continue;
       }

@@ -313,6 +313,41 @@ class CatalogctlWatchModelsTest(unittest.TestCase):
             watch.stdout.close()
             watch.stderr.close()
 
+    def test_prints_the_hubs_other_fields_with_their_keys_in_order(self):
+        # Fields the hub adds that the API does not know land in the model's extra_fields, a
+        # Struct: a map, whose keys protobuf's JSON printer writes in hash order unless told
+        # otherwise, so both sides of the arrow would list the same keys differently.
+        hub = Process([os.path.join(BIN_DIR, "hub-emulator"), "--listen=127.0.0.1:0"])
+        self.addCleanup(hub.stop)
+        server = Process([os.path.join(BIN_DIR, "catalog-server"), "--listen=127.0.0.1:0",
+                          f"--hub_url={hub.address}/api/ai", "--sync_interval=1s",
+                          "--metrics_listen=", "--http_listen="])
+        self.addCleanup(server.stop)
+        with mc.connect(f"127.0.0.1:{server.port}") as channel:
+            mc.wait_for_serving(channel, timeout=30)
+        watch = subprocess.Popen(
+            [os.path.join(BIN_DIR, "catalogctl"), f"--server=127.0.0.1:{server.port}",
+             "watch-models", f'--filter=id:"{PRICED}"', "--view=full"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            self.assertEqual(watch.stdout.readline(),
+                             "initial state: 1 model; watching for changes\n")
+            keys = ["zeta", "alpha", "mike", "bravo", "kilo", "echo", "golf", "delta"]
+            hub_request(hub, "PATCH", f"/_control/models/{PRICED}",
+                        {key: i for i, key in enumerate(keys)})
+            before = ",".join(f'"{key}":{keys.index(key)}' for key in sorted(keys))
+            self.assertEqual(watch.stdout.readline(),
+                             f"{PRICED} extra_fields (unset) → {{{before}}}\n")
+            hub_request(hub, "PATCH", f"/_control/models/{PRICED}", {"zeta": 100})
+            after = before.replace('"zeta":0', '"zeta":100')
+            self.assertEqual(watch.stdout.readline(),
+                             f"{PRICED} extra_fields {{{before}}} → {{{after}}}\n")
+        finally:
+            watch.terminate()
+            watch.wait(timeout=10)
+            watch.stdout.close()
+            watch.stderr.close()
+
     def test_a_filter_that_does_not_parse_is_an_error(self):
         result = subprocess.run(
             [os.path.join(BIN_DIR, "catalogctl"), "--server=127.0.0.1:1", "watch-models", "extra"],
