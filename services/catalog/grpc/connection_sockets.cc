@@ -11,6 +11,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "services/common/log.h"
 
 namespace modelcatalog::catalog {
 namespace {
@@ -92,7 +93,18 @@ std::shared_ptr<ConnectionSocket> ConnectionSockets::Find(absl::string_view peer
   // the moment to forget the connections whose streams have all gone.
   absl::erase_if(by_peer_, [](const auto& entry) { return entry.second.expired(); });
   const int fd = Scan(name);
-  if (fd < 0) return nullptr;
+  if (fd < 0) {
+    // The streams still work, written one by one: worth saying once, not per stream. A
+    // client gone before its stream started is missed too, so the first miss is only a
+    // hint; a steady count (misses()) is the sign.
+    if (misses_++ == 0) {
+      Log(LogLevel::kWarning, "watch_socket_not_found",
+          {{"peer", name},
+           {"effect", "this connection's watch events are written one by one, not coalesced"},
+           {"needs", "/proc/self/fd readable, listing the server's TCP connections"}});
+    }
+    return nullptr;
+  }
   auto socket = std::make_shared<ConnectionSocket>(fd, found_++);
   by_peer_[name] = socket;
   return socket;

@@ -73,6 +73,12 @@ class ConnectionSockets {
   // no port set, or no such socket open.
   std::shared_ptr<ConnectionSocket> Find(absl::string_view peer) ABSL_LOCKS_EXCLUDED(mu_);
 
+  // How many TCP peers Find looked for and did not find (the first is logged).
+  size_t misses() const ABSL_LOCKS_EXCLUDED(mu_) {
+    absl::MutexLock lock(&mu_);
+    return misses_;
+  }
+
   // "ipv4:127.0.0.1:5000" for a socket's address; nullopt for other families.
   // Public for tests.
   static absl::optional<std::string> PeerName(const void* sockaddr);
@@ -82,9 +88,10 @@ class ConnectionSockets {
   int Scan(absl::string_view peer) const;
 
   std::atomic<int> server_port_{0};
-  absl::Mutex mu_;
+  mutable absl::Mutex mu_;
   absl::flat_hash_map<std::string, std::weak_ptr<ConnectionSocket>> by_peer_ ABSL_GUARDED_BY(mu_);
   size_t found_ ABSL_GUARDED_BY(mu_) = 0;
+  size_t misses_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace modelcatalog::catalog

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
 namespace modelcatalog::catalog {
@@ -78,6 +79,7 @@ TEST(ConnectionSocketsTest, FindsTheAcceptedSocketOfAPeerAndSharesIt) {
   ASSERT_NE(socket, nullptr);
   EXPECT_EQ(socket->fd(), accepted);                // the server's end, not the client's
   EXPECT_EQ(sockets.Find(PeerOf(client)), socket);  // one per connection
+  EXPECT_EQ(sockets.misses(), 0u);
   std::shared_ptr<ConnectionSocket> other = sockets.Find(PeerOf(other_client));
   ASSERT_NE(other, nullptr);
   EXPECT_EQ(other->fd(), other_accepted);
@@ -89,11 +91,18 @@ TEST(ConnectionSocketsTest, FindsNothingItCannotCork) {
   ConnectionSockets sockets;
   EXPECT_EQ(sockets.Find(PeerOf(client)), nullptr);  // the server's port not known yet
   sockets.SetServerPort(loopback.port());
+  testing::internal::CaptureStderr();
   EXPECT_EQ(sockets.Find("ipv4:127.0.0.1:1"), nullptr);  // no such connection
   EXPECT_EQ(sockets.Find("unix:/tmp/catalog.sock"), nullptr);
   EXPECT_EQ(sockets.Find("garbage"), nullptr);
   // The client's own end has the server's port as its peer, not as its local port.
   EXPECT_EQ(sockets.Find(absl::StrCat("ipv4:127.0.0.1:", loopback.port())), nullptr);
+  const std::string log = testing::internal::GetCapturedStderr();
+  // Only TCP peers are looked for, so only they count as missed; the first is logged, once.
+  EXPECT_EQ(sockets.misses(), 2u);
+  EXPECT_THAT(log, testing::HasSubstr("level=warning event=watch_socket_not_found "
+                                      "peer=ipv4:127.0.0.1:1 effect="));
+  EXPECT_EQ(log.find("watch_socket_not_found"), log.rfind("watch_socket_not_found")) << log;
   (void)accepted;
 }
 
