@@ -441,6 +441,9 @@ class WatchTarget {
   // Makes the change of round `round`: `sent` is when the call that makes it
   // went out (deliveries are timed from it), `returned` when it came back.
   virtual bool Change(int round, int64_t* sent, int64_t* returned) = 0;
+  // A unary call on connection `connection`, made while a change fans out on
+  // it: how long it took (nanoseconds), or -1 if the target has none to make.
+  virtual int64_t CallOnConnection(int connection) { return -1; }
 };
 
 class CatalogTarget final : public WatchTarget {
@@ -517,6 +520,18 @@ class CatalogTarget final : public WatchTarget {
       return false;
     }
     return true;
+  }
+
+  int64_t CallOnConnection(int connection) override {
+    grpc::ClientContext call;
+    call.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+    modelcatalog::v1::GetModelRequest request;
+    request.set_id(model_id_);
+    modelcatalog::v1::GetModelResponse response;
+    const int64_t start = NowNanos();
+    const grpc::Status status =
+        stubs_[connection % stubs_.size()]->GetModel(&call, request, &response);
+    return status.ok() ? NowNanos() - start : -1;
   }
 
  private:
@@ -702,7 +717,7 @@ void MeasureWatch(const std::string& address, int server_pid, const char* change
   const int64_t measure_start = NowNanos();
   int64_t expected = 0;
   int64_t missing = 0;
-  LatencySamples change_calls;
+  LatencySamples change_calls, connection_calls;
   std::vector<double> spreads_ms, first_ms, server_cpu_ms, client_cpu_ms, client_busy;
   ThreadStats server_threads, client_threads;
   for (int round = 0; round < options.rounds; ++round) {
@@ -711,6 +726,11 @@ void MeasureWatch(const std::string& address, int server_pid, const char* change
     int64_t sent = 0, returned = 0;
     if (!target.Change(round, &sent, &returned)) break;
     change_calls.Add(returned - sent);
+    // While the change fans out: does a call on a connection that carries
+    // streams wait for their events?
+    if (const int64_t took = target.CallOnConnection(round); took >= 0) {
+      connection_calls.Add(took);
+    }
     expected += markers;
     WaitFor([&] { return shared.deliveries.load(std::memory_order_acquire) >= expected; },
             options.delivery_timeout);
@@ -772,6 +792,11 @@ void MeasureWatch(const std::string& address, int server_pid, const char* change
   result.AddExtra("delivery_p99_ms", result.latencies.PercentileMicros(0.99) / 1000);
   result.AddExtra("delivery_max_ms", result.latencies.MaxMicros() / 1000);
   result.AddExtra(absl::StrCat(change_name, "_p50_ms"), change_calls.PercentileMicros(0.5) / 1000);
+  if (connection_calls.size() > 0) {
+    result.AddExtra("call_on_watch_connection_p50_ms",
+                    connection_calls.PercentileMicros(0.5) / 1000);
+    result.AddExtra("call_on_watch_connection_max_ms", connection_calls.MaxMicros() / 1000);
+  }
   result.AddExtra("first_delivery_median_ms", Median(first_ms));
   result.AddExtra("first_to_last_median_ms", Median(spreads_ms));
   result.AddExtra("first_to_last_max_ms",
