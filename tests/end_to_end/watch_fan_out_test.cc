@@ -1,7 +1,8 @@
 // A change fanned out to many watch streams of one client connection, over a
 // real socket: every stream gets it, and the server sends the events of the
 // pass in a few TCP segments rather than one per event (connection_sockets.h),
-// which the server socket's own count of segments sent shows.
+// which the server socket's own count of segments sent shows, and in a few
+// system calls (send_hold.h), which the holds' own counts show.
 #include <dirent.h>
 #include <linux/tcp.h>
 #include <netinet/in.h>
@@ -18,6 +19,7 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "modelcatalog/v1/catalog_service.grpc.pb.h"
+#include "services/catalog/grpc/send_hold.h"
 #include "services/catalog/server/catalog_server.h"
 #include "tests/support/hub_emulator_process.h"
 
@@ -159,21 +161,33 @@ class WatchFanOutTest : public ::testing::TestWithParam<bool> {
         absl::StrCat("127.0.0.1:", server_->port()), grpc::InsecureChannelCredentials()));
   }
 
-  // Segments the server sent while a status change reached every stream, and
-  // the most a segment can carry on that connection.
-  std::pair<uint32_t, uint32_t> SegmentsOfOneFanOut() {
+  struct FanOut {
+    uint32_t segments = 0;        // TCP segments the server's socket sent
+    uint32_t segment_size = 0;    // the most a segment carries on the connection
+    uint64_t sends_held = 0;      // gRPC's sends the server held (send_hold.h)
+    uint64_t send_calls = 0;      // system calls that sent what was held
+    uint64_t passed_through = 0;  // sends during the burst the hold let through
+  };
+
+  // What the server sent while a status change reached every stream.
+  FanOut OneFanOut() {
     Watchers watchers(stub_.get());
     EXPECT_TRUE(watchers.AwaitEach(v1::WATCH_EVENT_TYPE_INITIAL_STATE_COMPLETE, 1));
     const int fd = ServerSideSocket(server_->port());
     EXPECT_GE(fd, 0);
     const uint32_t before = TcpInfo(fd).tcpi_segs_out;
+    const catalog::SendHold::Counts held_before = catalog::SendHold::ProcessCounts();
     EXPECT_TRUE(hub_->SetDeploymentStatus(kModel, "active").ok());
     EXPECT_TRUE(server_->SyncNow().ok());
     EXPECT_TRUE(watchers.AwaitEach(v1::WATCH_EVENT_TYPE_CHANGED, 1))
         << "not every stream got the change";
     EXPECT_EQ(watchers.last_status(), "active");
     const tcp_info after = TcpInfo(fd);
-    return {after.tcpi_segs_out - before, after.tcpi_snd_mss};
+    const catalog::SendHold::Counts held_after = catalog::SendHold::ProcessCounts();
+    return {after.tcpi_segs_out - before, after.tcpi_snd_mss,
+            held_after.sends_held - held_before.sends_held,
+            held_after.flushes - held_before.flushes,
+            held_after.passed_through - held_before.passed_through};
   }
 
   std::unique_ptr<HubEmulatorProcess> hub_;
@@ -185,16 +199,26 @@ class WatchFanOutTest : public ::testing::TestWithParam<bool> {
 // it takes then varies from run to run (gRPC merges the writes that find the
 // connection busy writing, which depends on preemption), so only the count
 // with it on is checked.
-TEST_P(WatchFanOutTest, EveryStreamGetsTheChangeInAFewSegments) {
-  const auto [segments, segment_size] = SegmentsOfOneFanOut();
-  ASSERT_GT(segment_size, 0u);
+TEST_P(WatchFanOutTest, EveryStreamGetsTheChangeInAFewSegmentsAndSystemCalls) {
+  const FanOut fan_out = OneFanOut();
+  ASSERT_GT(fan_out.segment_size, 0u);
   if (GetParam()) {
     // All of the connection's streams are in one feed shard: one burst of 400
     // events of some 180 bytes, in as many full segments as that takes (two
     // on loopback) and a few more for what gRPC writes meanwhile. Written one
     // by one, they take about 400.
-    const uint32_t full = (kStreams * 180 + segment_size - 1) / segment_size;
-    EXPECT_LE(segments, full + 4) << "the events were not sent together";
+    const uint32_t full = (kStreams * 180 + fan_out.segment_size - 1) / fan_out.segment_size;
+    EXPECT_LE(fan_out.segments, full + 4) << "the events were not sent together";
+    // gRPC's sends of the burst (one per event, fewer when it merges events
+    // that find the connection busy) were held and left in a system call per
+    // 64 KiB; none went to the kernel on its own.
+    EXPECT_GE(fan_out.sends_held, 1u);
+    EXPECT_EQ(fan_out.passed_through, 0u);
+    const uint64_t calls =
+        (kStreams * 180 + catalog::SendHold::kFlushBytes - 1) / catalog::SendHold::kFlushBytes;
+    EXPECT_LE(fan_out.send_calls, calls + 2) << fan_out.sends_held << " sends held";
+  } else {
+    EXPECT_EQ(fan_out.sends_held, 0u) << "held without coalescing";
   }
 }
 

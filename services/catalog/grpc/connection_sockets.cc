@@ -39,6 +39,7 @@ void ConnectionSocket::BeginWrites() {
   absl::MutexLock lock(&mu_);
   if (writers_++ == 0) {
     SetCork(fd_, true);
+    if (hold_ != nullptr) hold_->Open();
     corked_ = true;
   }
 }
@@ -46,7 +47,8 @@ void ConnectionSocket::BeginWrites() {
 void ConnectionSocket::EndWrites() {
   absl::MutexLock lock(&mu_);
   if (--writers_ == 0 && corked_) {
-    SetCork(fd_, false);  // sends what the burst left in the socket
+    if (hold_ != nullptr) hold_->Close();  // the burst's last held sends, in one call
+    SetCork(fd_, false);                   // sends what the burst left in the socket
     corked_ = false;
   }
 }

@@ -19,6 +19,10 @@
 // first watch stream starts, and shared by the connection's later streams.
 // The descriptor stays gRPC's: it is never closed here, and it stays open as
 // long as a call of the connection exists, so while a stream holds it.
+//
+// The cork merges the burst's segments; gRPC still makes one system call per
+// event. A SendHold (send_hold.h) on the same socket for the same span takes
+// those calls into memory and makes one per 64 KiB.
 #ifndef MODEL_CATALOG_SERVICES_CATALOG_GRPC_CONNECTION_SOCKETS_H_
 #define MODEL_CATALOG_SERVICES_CATALOG_GRPC_CONNECTION_SOCKETS_H_
 
@@ -31,15 +35,18 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/types/optional.h"
+#include "services/catalog/grpc/send_hold.h"
 #include "services/catalog/watch/watch_sink.h"
 
 namespace modelcatalog::catalog {
 
-// One client connection's socket. Corked from the first BeginWrites to the
-// last matching EndWrites (passes of several feed shards may overlap).
+// One client connection's socket. Corked, and its sends held, from the first
+// BeginWrites to the last matching EndWrites (passes of several feed shards
+// may overlap).
 class ConnectionSocket final : public SinkConnection {
  public:
-  ConnectionSocket(int fd, size_t index) : fd_(fd), index_(index) {}
+  ConnectionSocket(int fd, size_t index)
+      : fd_(fd), index_(index), hold_(SendHold::ForDescriptor(fd)) {}
 
   void BeginWrites() override ABSL_LOCKS_EXCLUDED(mu_);
   void EndWrites() override ABSL_LOCKS_EXCLUDED(mu_);
@@ -53,6 +60,7 @@ class ConnectionSocket final : public SinkConnection {
  private:
   const int fd_;
   const size_t index_;
+  SendHold* const hold_;  // null for a descriptor number too large to hold
   mutable absl::Mutex mu_;
   int writers_ ABSL_GUARDED_BY(mu_) = 0;
   bool corked_ ABSL_GUARDED_BY(mu_) = false;

@@ -11,16 +11,10 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/support/tcp_loopback.h"
 
 namespace modelcatalog::catalog {
 namespace {
-
-int LocalPort(int fd) {
-  sockaddr_in address = {};
-  socklen_t length = sizeof(address);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-  return ntohs(address.sin_port);
-}
 
 bool KernelCorked(int fd) {
   int value = 0;
@@ -29,42 +23,8 @@ bool KernelCorked(int fd) {
   return value != 0;
 }
 
-// A listener on 127.0.0.1 and connections to it: the client end and the
-// accepted (server) end of each.
-class Loopback {
- public:
-  Loopback() {
-    listener_ = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in address = {};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(listener_, reinterpret_cast<sockaddr*>(&address), sizeof(address));
-    listen(listener_, 8);
-  }
-  ~Loopback() {
-    for (int fd : fds_) close(fd);
-    close(listener_);
-  }
-  int port() const { return LocalPort(listener_); }
-
-  // Connects; returns {client fd, accepted fd}.
-  std::pair<int, int> Connect() {
-    const int client = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in address = {};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    address.sin_port = htons(static_cast<uint16_t>(port()));
-    EXPECT_EQ(connect(client, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
-    const int accepted = accept(listener_, nullptr, nullptr);
-    fds_.push_back(client);
-    fds_.push_back(accepted);
-    return {client, accepted};
-  }
-
- private:
-  int listener_ = -1;
-  std::vector<int> fds_;
-};
+using Loopback = ::modelcatalog::testing::TcpLoopback;
+using ::modelcatalog::testing::LocalPort;
 
 std::string PeerOf(int client_fd) { return absl::StrCat("ipv4:127.0.0.1:", LocalPort(client_fd)); }
 
@@ -91,17 +51,17 @@ TEST(ConnectionSocketsTest, FindsNothingItCannotCork) {
   ConnectionSockets sockets;
   EXPECT_EQ(sockets.Find(PeerOf(client)), nullptr);  // the server's port not known yet
   sockets.SetServerPort(loopback.port());
-  testing::internal::CaptureStderr();
+  ::testing::internal::CaptureStderr();
   EXPECT_EQ(sockets.Find("ipv4:127.0.0.1:1"), nullptr);  // no such connection
   EXPECT_EQ(sockets.Find("unix:/tmp/catalog.sock"), nullptr);
   EXPECT_EQ(sockets.Find("garbage"), nullptr);
   // The client's own end has the server's port as its peer, not as its local port.
   EXPECT_EQ(sockets.Find(absl::StrCat("ipv4:127.0.0.1:", loopback.port())), nullptr);
-  const std::string log = testing::internal::GetCapturedStderr();
+  const std::string log = ::testing::internal::GetCapturedStderr();
   // Only TCP peers are looked for, so only they count as missed; the first is logged, once.
   EXPECT_EQ(sockets.misses(), 2u);
-  EXPECT_THAT(log, testing::HasSubstr("level=warning event=watch_socket_not_found "
-                                      "peer=ipv4:127.0.0.1:1 effect="));
+  EXPECT_THAT(log, ::testing::HasSubstr("level=warning event=watch_socket_not_found "
+                                        "peer=ipv4:127.0.0.1:1 effect="));
   EXPECT_EQ(log.find("watch_socket_not_found"), log.rfind("watch_socket_not_found")) << log;
   (void)accepted;
 }
