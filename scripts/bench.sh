@@ -21,6 +21,9 @@
 #   BENCH_WATCH_DECODE=fields   how the watch scenarios' client reads an event: 'fields' (the
 #                          type and id or key only, for the catalog and etcd alike: the
 #                          servers' fan-out compared) or 'message' (each parsed whole)
+#   BENCH_WATCH_CLIENT=http2   what reads the watch streams: 'http2' (catalog-bench's own
+#                          HTTP/2 reader, under 1 us a message: the servers' figures) or
+#                          'grpc' (gRPC's C++ client, about 6 us a message: the client's)
 #   BENCH_SYNC_INTERVAL=5s --sync_interval of the server during the sync scenario
 #   BENCH_SERVER_CPU=0 BENCH_LOAD_CPU=1   cores for the server and for everything else
 #   BENCH_OUT=<dir>        where results go (default <build_dir>/bench)
@@ -66,6 +69,7 @@ else
 fi
 CONNECTIONS=${BENCH_CONNECTIONS:-4}
 WATCH_DECODE=${BENCH_WATCH_DECODE:-fields}
+WATCH_CLIENT=${BENCH_WATCH_CLIENT:-http2}
 OUTSTANDING=${BENCH_OUTSTANDING:-16}
 SERVER_CPU=${BENCH_SERVER_CPU:-0}
 LOAD_CPU=${BENCH_LOAD_CPU:-1}
@@ -200,7 +204,7 @@ for n in $SIZES; do
       --warmup="$WARMUP" --rounds="$ROUNDS" --latency_duration="$LATENCY_DURATION" \
       --watchers="$WATCHERS" \
       --watch_connections="$WATCH_CONNECTIONS" --watch_rounds="$WATCH_ROUNDS" \
-      --watch_decode="$WATCH_DECODE" \
+      --watch_decode="$WATCH_DECODE" --watch_client="$WATCH_CLIENT" \
       "${etcd_args[@]+"${etcd_args[@]}"}" \
       | tee "$OUT/catalog-bench-$n.txt"; then
     log "catalog-bench failed at $n models"

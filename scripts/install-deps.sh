@@ -23,7 +23,7 @@ build_packages=(
   build-essential cmake ninja-build pkg-config ca-certificates
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler grpc-proto
   libabsl-dev libcurl4-openssl-dev rapidjson-dev libcpp-httplib-dev libssl-dev
-  libutf8proc-dev
+  libutf8proc-dev libnghttp2-dev
 )
 # python3-prometheus-client: an independent parser of the /metrics exposition in the tests.
 # json-schema-test-suite: the official JSON Schema tests, run against ValidateRequest's validator.

@@ -20,6 +20,7 @@
 #include "benchmarks/load/client_queue.h"
 #include "benchmarks/load/closed_loop.h"
 #include "benchmarks/load/etcd_process.h"
+#include "benchmarks/load/http2_stream_client.h"
 #include "benchmarks/load/proc_stats.h"
 #include "benchmarks/load/scenarios.h"
 #include "etcdserverpb/rpc.grpc.pb.h"
@@ -63,7 +64,7 @@ class WatchStream {
 
   void Cancel() {
     cancelled_by_us_.store(true, std::memory_order_release);
-    context_.TryCancel();
+    CancelCall();
   }
 
   // When this stream received the change of round `round`; 0 if it did not.
@@ -84,6 +85,9 @@ class WatchStream {
     T* const stream_;
     void (T::*const step_)(bool);
   };
+
+  // Ends the call; how it ended follows (MarkEnded).
+  virtual void CancelCall() { context_.TryCancel(); }
 
   void MarkOpen() {
     if (marker_) return;
@@ -369,11 +373,9 @@ class RawWatcher final : public WatchStream {
   RawWatcher(WatchShared* shared, int rounds, Classify classify)
       : WatchStream(shared, rounds), classify_(std::move(classify)) {}
 
-  void Begin(grpc::GenericStub* stub, const std::string& method,
-             const google::protobuf::Message& request, bool half_close,
-             grpc::CompletionQueue* queue) {
-    std::string bytes = request.SerializeAsString();
-    grpc::Slice slice(bytes);
+  void Begin(grpc::GenericStub* stub, const std::string& method, const std::string& request,
+             bool half_close, grpc::CompletionQueue* queue) {
+    grpc::Slice slice(request);
     request_ = grpc::ByteBuffer(&slice, 1);
     half_close_ = half_close;
     stream_ = stub->PrepareCall(&context_, method, queue);
@@ -401,7 +403,17 @@ class RawWatcher final : public WatchStream {
       return;
     }
     const int64_t now = NowNanos();
-    const std::string message = Flatten(event_);
+    // Read in place when the message is in one slice, as it nearly always is;
+    // copied into one piece otherwise.
+    grpc::Slice single;
+    std::string joined;
+    absl::string_view message;
+    if (event_.TrySingleSlice(&single).ok()) {
+      message = absl::string_view(reinterpret_cast<const char*>(single.begin()), single.size());
+    } else {
+      joined = Flatten(event_);
+      message = joined;
+    }
     switch (classify_(message)) {
       case Seen::kMarker:
         MarkOpen();
@@ -429,6 +441,48 @@ class RawWatcher final : public WatchStream {
   Step<RawWatcher> finished_{this, &RawWatcher::Finished};
 };
 
+// Any watch read by catalog-bench's own HTTP/2 reader (--watch_client=http2),
+// its messages decoded as RawWatcher decodes them.
+class Http2Watcher final : public WatchStream, public Http2StreamHandler {
+ public:
+  Http2Watcher(WatchShared* shared, int rounds, RawWatcher::Classify classify,
+               Http2StreamClient* client)
+      : WatchStream(shared, rounds), classify_(std::move(classify)), client_(client) {}
+
+  void OnMessage(absl::string_view message, int64_t now) override {
+    switch (classify_(message)) {
+      case Seen::kMarker:
+        MarkOpen();
+        break;
+      case Seen::kChange:
+        MarkChange(now, message.size());
+        break;
+      case Seen::kOther:
+        break;
+    }
+  }
+
+  void OnClose(int code, absl::string_view message) override {
+    status_ = grpc::Status(static_cast<grpc::StatusCode>(code), std::string(message));
+    MarkEnded();
+  }
+
+ private:
+  void CancelCall() override { client_->Cancel(this); }
+
+  const RawWatcher::Classify classify_;
+  Http2StreamClient* const client_;
+};
+
+// The call a watch is, as bytes: what RawWatcher and Http2Watcher send and how
+// they read what comes back.
+struct RawWatchCall {
+  std::string method;   // "/package.Service/Method"
+  std::string request;  // the one request message, serialized
+  bool half_close = true;
+  RawWatcher::Classify classify;
+};
+
 // What is watched and how it is changed.
 class WatchTarget {
  public:
@@ -444,6 +498,8 @@ class WatchTarget {
   // A unary call on connection `connection`, made while a change fans out on
   // it: how long it took (nanoseconds), or -1 if the target has none to make.
   virtual int64_t CallOnConnection(int connection) { return -1; }
+  // The watch as bytes, for the readers that decode fields.
+  virtual RawWatchCall RawCall() const = 0;
 };
 
 class CatalogTarget final : public WatchTarget {
@@ -465,23 +521,10 @@ class CatalogTarget final : public WatchTarget {
   std::unique_ptr<WatchStream> Open(WatchShared* shared, int rounds, int connection,
                                     grpc::CompletionQueue* queue) override {
     if (decode_fields_) {
-      auto watcher = std::make_unique<RawWatcher>(
-          shared, rounds,
-          [id = &model_id_](absl::string_view message) { return SeenInCatalogEvent(message, *id); });
-      if (method_ == WatchMethod::kWatchModels) {
-        WatchModelsRequest request;
-        request.set_filter("id = \"" + model_id_ + "\"");
-        request.set_view(modelcatalog::v1::MODEL_VIEW_BASIC);
-        watcher->Begin(generic_stubs_[connection].get(),
-                       "/modelcatalog.v1.ModelCatalogService/WatchModels", request,
-                       /*half_close=*/true, queue);
-      } else {
-        WatchDeploymentsRequest request;
-        request.add_model_ids(model_id_);
-        watcher->Begin(generic_stubs_[connection].get(),
-                       "/modelcatalog.v1.ModelCatalogService/WatchDeployments", request,
-                       /*half_close=*/true, queue);
-      }
+      RawWatchCall call = RawCall();
+      auto watcher = std::make_unique<RawWatcher>(shared, rounds, std::move(call.classify));
+      watcher->Begin(generic_stubs_[connection].get(), call.method, call.request,
+                     call.half_close, queue);
       return watcher;
     }
     if (method_ == WatchMethod::kWatchModels) {
@@ -492,6 +535,26 @@ class CatalogTarget final : public WatchTarget {
     auto watcher = std::make_unique<CatalogWatcher>(shared, rounds, model_id_);
     watcher->Begin(stubs_[connection].get(), queue);
     return watcher;
+  }
+
+  RawWatchCall RawCall() const override {
+    RawWatchCall call;
+    if (method_ == WatchMethod::kWatchModels) {
+      WatchModelsRequest request;
+      request.set_filter("id = \"" + model_id_ + "\"");
+      request.set_view(modelcatalog::v1::MODEL_VIEW_BASIC);
+      call.method = "/modelcatalog.v1.ModelCatalogService/WatchModels";
+      call.request = request.SerializeAsString();
+    } else {
+      WatchDeploymentsRequest request;
+      request.add_model_ids(model_id_);
+      call.method = "/modelcatalog.v1.ModelCatalogService/WatchDeployments";
+      call.request = request.SerializeAsString();
+    }
+    call.classify = [id = &model_id_](absl::string_view message) {
+      return SeenInCatalogEvent(message, *id);
+    };
+    return call;
   }
 
   // The model's status changes on the hub, then a live GetModel makes the
@@ -529,6 +592,7 @@ class CatalogTarget final : public WatchTarget {
     request.set_id(model_id_);
     modelcatalog::v1::GetModelResponse response;
     const int64_t start = NowNanos();
+    if (stubs_.empty()) return -1;  // the streams are not on gRPC channels of this process
     const grpc::Status status =
         stubs_[connection % stubs_.size()]->GetModel(&call, request, &response);
     return status.ok() ? NowNanos() - start : -1;
@@ -562,18 +626,28 @@ class EtcdTarget final : public WatchTarget {
   std::unique_ptr<WatchStream> Open(WatchShared* shared, int rounds, int connection,
                                     grpc::CompletionQueue* queue) override {
     if (decode_fields_) {
-      auto watcher = std::make_unique<RawWatcher>(
-          shared, rounds,
-          [key = &key_](absl::string_view message) { return SeenInEtcdResponse(message, *key); });
-      etcdserverpb::WatchRequest create;
-      create.mutable_create_request()->set_key(key_);
-      watcher->Begin(generic_stubs_[connection].get(), "/etcdserverpb.Watch/Watch", create,
-                     /*half_close=*/false, queue);
+      RawWatchCall call = RawCall();
+      auto watcher = std::make_unique<RawWatcher>(shared, rounds, std::move(call.classify));
+      watcher->Begin(generic_stubs_[connection].get(), call.method, call.request,
+                     call.half_close, queue);
       return watcher;
     }
     auto watcher = std::make_unique<EtcdWatcher>(shared, rounds, key_);
     watcher->Begin(stubs_[connection].get(), queue);
     return watcher;
+  }
+
+  RawWatchCall RawCall() const override {
+    RawWatchCall call;
+    etcdserverpb::WatchRequest create;
+    create.mutable_create_request()->set_key(key_);
+    call.method = "/etcdserverpb.Watch/Watch";
+    call.request = create.SerializeAsString();
+    call.half_close = false;
+    call.classify = [key = &key_](absl::string_view message) {
+      return SeenInEtcdResponse(message, *key);
+    };
+    return call;
   }
 
   // One Put of the key, its value a status padded to the size asked for.
@@ -651,21 +725,35 @@ void MeasureWatch(const std::string& address, int server_pid, const char* change
                   WatchTarget& target, const WatchOptions& options, ScenarioResult& result) {
   WatchShared shared;
   std::vector<std::shared_ptr<grpc::Channel>> channels;
-  // Declared before the watchers: the queues outlive them (destroyed after).
+  // Declared before the watchers: the queues and the HTTP/2 reader outlive
+  // them (destroyed after).
   std::vector<std::unique_ptr<ClientQueue>> queues;
-  for (int i = 0; i < options.connections; ++i) {
-    channels.push_back(MakeConnection(address, 1000 + i));
-    if (!Connect(channels.back(), absl::Seconds(30))) {
-      std::fprintf(stderr, "catalog-bench: %s connection %d did not connect\n", result.name.c_str(),
-                   i);
+  std::unique_ptr<Http2StreamClient> http2;
+  const bool on_http2 = options.client == WatchClient::kHttp2;
+  int queue_count = 0;
+  if (on_http2) {
+    absl::StatusOr<std::unique_ptr<Http2StreamClient>> connected =
+        Http2StreamClient::Connect(address, options.connections);
+    if (!connected.ok()) {
+      std::fprintf(stderr, "catalog-bench: %s: %s\n", result.name.c_str(),
+                   connected.status().ToString().c_str());
       return;
     }
-    target.AddConnection(channels.back());
+    http2 = *std::move(connected);
+  } else {
+    for (int i = 0; i < options.connections; ++i) {
+      channels.push_back(MakeConnection(address, 1000 + i));
+      if (!Connect(channels.back(), absl::Seconds(30))) {
+        std::fprintf(stderr, "catalog-bench: %s connection %d did not connect\n",
+                     result.name.c_str(), i);
+        return;
+      }
+      target.AddConnection(channels.back());
+    }
+    queue_count = options.client_queues > 0 ? std::min(options.client_queues, options.connections)
+                                            : options.connections;
+    for (int i = 0; i < queue_count; ++i) queues.push_back(std::make_unique<ClientQueue>());
   }
-  const int queue_count = options.client_queues > 0
-                              ? std::min(options.client_queues, options.connections)
-                              : options.connections;
-  for (int i = 0; i < queue_count; ++i) queues.push_back(std::make_unique<ClientQueue>());
 
   absl::SleepFor(absl::Milliseconds(500));
   const int64_t rss_before = ReadStatusKib(server_pid, "VmRSS");
@@ -676,6 +764,15 @@ void MeasureWatch(const std::string& address, int server_pid, const char* change
   const int64_t open_start = NowNanos();
   for (int i = 0; i < options.watchers; ++i) {
     const int connection = i % options.connections;
+    if (on_http2) {
+      RawWatchCall call = target.RawCall();
+      auto watcher = std::make_unique<Http2Watcher>(&shared, options.rounds,
+                                                    std::move(call.classify), http2.get());
+      http2->Open(connection, std::move(call.method), std::move(call.request), call.half_close,
+                  watcher.get());
+      watchers.push_back(std::move(watcher));
+      continue;
+    }
     watchers.push_back(target.Open(&shared, options.rounds, connection,
                                    queues[connection % queue_count]->queue()));
   }
@@ -691,8 +788,10 @@ void MeasureWatch(const std::string& address, int server_pid, const char* change
   absl::SleepFor(absl::Seconds(1));
   const int64_t rss_after = ReadStatusKib(server_pid, "VmRSS");
   result.AddExtra("watchers", static_cast<int64_t>(options.watchers));
-  result.AddExtra("client_queues", static_cast<int64_t>(queue_count));
-  result.AddExtraString("client_decodes", options.decode_fields ? "fields" : "message");
+  result.AddExtraString("client", on_http2 ? "http2" : "grpc");
+  if (!on_http2) result.AddExtra("client_queues", static_cast<int64_t>(queue_count));
+  result.AddExtraString("client_decodes",
+                        on_http2 || options.decode_fields ? "fields" : "message");
   result.AddExtra("watchers_with_marker", static_cast<int64_t>(markers));
   result.AddExtra("open_all_seconds", open_ns / 1e9);
   result.AddExtra("server_rss_before_kib", rss_before);
@@ -831,6 +930,7 @@ void MeasureWatch(const std::string& address, int server_pid, const char* change
     // pending never drains: leak both rather than crash or hang.
     for (auto& watcher : watchers) watcher.release();
     for (auto& queue : queues) queue.release();
+    http2.release();
     return;
   }
   int64_t incomplete = 0;

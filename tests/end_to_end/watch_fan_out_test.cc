@@ -210,8 +210,8 @@ TEST_P(WatchFanOutTest, EveryStreamGetsTheChangeInAFewSegmentsAndSystemCalls) {
     const uint32_t full = (kStreams * 180 + fan_out.segment_size - 1) / fan_out.segment_size;
     EXPECT_LE(fan_out.segments, full + 4) << "the events were not sent together";
     // gRPC's sends of the burst (one per event, fewer when it merges events
-    // that find the connection busy) were held and left in a system call per
-    // 64 KiB; none went to the kernel on its own.
+    // that find the connection busy) were held and left in one system call per
+    // burst (up to kFlushBytes); none went to the kernel on its own.
     EXPECT_GE(fan_out.sends_held, 1u);
     EXPECT_EQ(fan_out.passed_through, 0u);
     const uint64_t calls =

@@ -22,7 +22,7 @@
 //
 // The cork merges the burst's segments; gRPC still makes one system call per
 // event. A SendHold (send_hold.h) on the same socket for the same span takes
-// those calls into memory and makes one per 64 KiB.
+// those calls into memory and makes one per burst.
 #ifndef MODEL_CATALOG_SERVICES_CATALOG_GRPC_CONNECTION_SOCKETS_H_
 #define MODEL_CATALOG_SERVICES_CATALOG_GRPC_CONNECTION_SOCKETS_H_
 

@@ -1,5 +1,5 @@
 // Holding a socket's sends in memory for the length of a burst, so that
-// gRPC's one system call per message becomes one per 64 KiB.
+// gRPC's one system call per message becomes one per burst (up to 1 MiB).
 //
 // gRPC 1.51 hands every message it writes to the kernel at once, in its own
 // sendmsg. A change fanned out to 10,000 watch streams is 10,000 system calls;
@@ -48,8 +48,9 @@ namespace modelcatalog::catalog {
 
 class SendHold {
  public:
-  // One system call's worth: a full segment on loopback, many elsewhere.
-  static constexpr size_t kFlushBytes = 64 * 1024;
+  // The most a hold takes before it sends: a pass's writes to one connection,
+  // in one system call, up to this (and the socket's free space).
+  static constexpr size_t kFlushBytes = 1024 * 1024;
   // Descriptors at or above this number are never held.
   static constexpr int kMaxDescriptors = 1 << 16;
 

@@ -43,6 +43,7 @@ ChangeFeedOptions FeedOptions(const CatalogServerOptions& options, ServingQueues
   feed.history_size = options.watch_history;
   feed.progress_interval = options.watch_progress_interval;
   feed.max_streams = options.max_watchers;
+  feed.max_burst_hold = options.watch_burst_hold;
   // A shard per stream queue, whose thread fans a change out to the shard's
   // streams; a live look-up answers its caller without waiting for that.
   feed.shards = StreamThreads(options);

@@ -94,6 +94,9 @@ struct CatalogServerOptions {
   // they leave in a few TCP segments instead of one each
   // (connection_sockets.h).
   bool coalesce_watch_writes = true;
+  // How long a fan-out may hold its written events so that they leave for
+  // every connection together (ChangeFeedOptions::max_burst_hold).
+  absl::Duration watch_burst_hold = absl::Milliseconds(100);
   // Syncing and writing the catalog file run at idle CPU priority, so they
   // never delay a call (see CatalogSyncerOptions::idle_priority).
   bool background_at_idle_priority = true;

@@ -78,6 +78,10 @@ ABSL_FLAG(int32_t, stream_threads, 0,
 ABSL_FLAG(bool, coalesce_watch_writes, true,
           "Write a watch fan-out's events to each client connection together, in a few TCP "
           "segments (TCP_CORK while they are written); false: one segment per event.");
+ABSL_FLAG(absl::Duration, watch_burst_hold, absl::Milliseconds(100),
+          "How long a watch fan-out may hold a connection's written events so that a change "
+          "leaves for every connection together, once every stream thread has written it; 0: "
+          "each stream thread's connections are sent as soon as it has written them.");
 ABSL_FLAG(std::string, sync_priority, "idle",
           "CPU priority of syncing and of writing --snapshot_path: 'idle' (only CPU time the "
           "serving threads leave unused, so a sync never delays a call) or 'normal'.");
@@ -151,6 +155,7 @@ int Run(int argc, char** argv) {
                                              "call_threads",
                                              "stream_threads",
                                              "coalesce_watch_writes",
+                                             "watch_burst_hold",
                                              "sync_priority"});
   absl::ParseCommandLine(argc, argv);
 
@@ -197,6 +202,10 @@ int Run(int argc, char** argv) {
   options.call_threads = static_cast<size_t>(absl::GetFlag(FLAGS_call_threads));
   options.stream_threads = static_cast<size_t>(absl::GetFlag(FLAGS_stream_threads));
   options.coalesce_watch_writes = absl::GetFlag(FLAGS_coalesce_watch_writes);
+  options.watch_burst_hold = absl::GetFlag(FLAGS_watch_burst_hold);
+  if (options.watch_burst_hold < absl::ZeroDuration()) {
+    ExitWithUsageError("--watch_burst_hold must not be negative");
+  }
   const std::string sync_priority = absl::GetFlag(FLAGS_sync_priority);
   if (sync_priority != "idle" && sync_priority != "normal") {
     ExitWithUsageError("--sync_priority must be idle or normal");

@@ -40,6 +40,7 @@ ChangeFeed::ChangeFeed(ChangeFeedOptions options)
   absl::MutexLock lock(&mu_);
   undelivered_.resize(shards);
   progress_due_.resize(shards, false);
+  shard_busy_.resize(shards, false);
 }
 
 ChangeFeed::~ChangeFeed() {
@@ -59,6 +60,12 @@ void ChangeFeed::Publish(std::shared_ptr<const CatalogSnapshot> snapshot,
       if (history_.size() > options_.history_size) history_.pop_front();
       for (Changes& undelivered : undelivered_) undelivered.push_back(shared);
     }
+    if (!changes.empty()) {
+      for (size_t shard = 0; shard < shard_busy_.size(); ++shard) {
+        if (!shard_busy_[shard]) ++busy_shards_;
+        shard_busy_[shard] = true;
+      }
+    }
   }
   for (size_t shard = 0; shard < shards_.size(); ++shard) {
     if (options_.schedule_delivery) {
@@ -71,33 +78,63 @@ void ChangeFeed::Publish(std::shared_ptr<const CatalogSnapshot> snapshot,
 
 void ChangeFeed::DeliverShard(size_t index) {
   Shard& shard = *shards_[index];
-  // Held while offering, so two deliveries of one shard (two publishers
-  // delivering their own changes) offer in revision order.
-  absl::MutexLock streams_lock(&shard.streams_mu);
-  Changes changes;
-  bool progress_due = false;
+  bool end_held_bursts = false;
   {
-    absl::MutexLock lock(&mu_);
-    changes.swap(undelivered_[index]);
-    progress_due = progress_due_[index];
-    progress_due_[index] = false;
-  }
-  if (!changes.empty()) {
-    // Each event of a change is serialized once, by the first stream that sends it.
-    std::vector<SharedEvents> shared(changes.size());
-    // Connection by connection, so each one's writes of the pass go together;
-    // every stream still sees the changes in revision order.
-    std::vector<WatchStream*> group;
-    for (const auto& [connection, streams] : shard.by_connection) {
-      WriteBurst burst(connection);
-      group.assign(streams.begin(), streams.end());
-      for (size_t i = 0; i < changes.size(); ++i) {
-        ForEachPrefetched(
-            group, [&](WatchStream* stream) { stream->Offer(changes[i], &shared[i], &burst); });
+    // Held while offering, so two deliveries of one shard (two publishers
+    // delivering their own changes) offer in revision order.
+    absl::MutexLock streams_lock(&shard.streams_mu);
+    Changes changes;
+    bool progress_due = false;
+    {
+      absl::MutexLock lock(&mu_);
+      changes.swap(undelivered_[index]);
+      progress_due = progress_due_[index];
+      progress_due_[index] = false;
+    }
+    if (!changes.empty()) {
+      // Each event of a change is serialized once, by the first stream that sends it.
+      std::vector<SharedEvents> shared(changes.size());
+      // Connection by connection, so each one's writes of the pass go together;
+      // every stream still sees the changes in revision order.
+      std::vector<WatchStream*> group;
+      for (const auto& [connection, streams] : shard.by_connection) {
+        auto burst = std::make_unique<WriteBurst>(connection);
+        group.assign(streams.begin(), streams.end());
+        for (size_t i = 0; i < changes.size(); ++i) {
+          ForEachPrefetched(group, [&](WatchStream* stream) {
+            stream->Offer(changes[i], &shared[i], burst.get());
+          });
+        }
+        // Kept open past the pass (a connection already held keeps the older
+        // one; this one ends at once, nested in it).
+        if (burst->begun()) shard.held_bursts.try_emplace(connection, std::move(burst));
       }
     }
+    if (progress_due) SendProgressLocked(shard);
+    // The last shard to finish the changes published so far ends every
+    // shard's held bursts: the change leaves for all connections together.
+    absl::MutexLock lock(&mu_);
+    if (shard_busy_[index] && undelivered_[index].empty()) {
+      shard_busy_[index] = false;
+      --busy_shards_;
+    }
+    if (!shard.held_bursts.empty() && bursts_held_since_ == absl::InfiniteFuture()) {
+      bursts_held_since_ = options_.clock();
+    }
+    if (bursts_held_since_ != absl::InfiniteFuture() &&
+        (busy_shards_ == 0 || options_.clock() - bursts_held_since_ >= options_.max_burst_hold)) {
+      bursts_held_since_ = absl::InfiniteFuture();
+      end_held_bursts = true;
+    }
   }
-  if (progress_due) SendProgressLocked(shard);
+  if (end_held_bursts) EndHeldBursts();
+}
+
+void ChangeFeed::EndHeldBursts() {
+  for (const auto& shard : shards_) {
+    absl::MutexLock lock(&shard->streams_mu);
+    shard->held_bursts.clear();
+  }
 }
 
 absl::Status ChangeFeed::Subscribe(WatchStream* stream, absl::string_view resume_token) {
@@ -156,7 +193,11 @@ void ChangeFeed::Unsubscribe(WatchStream* stream) {
   absl::MutexLock streams_lock(&shard.streams_mu);
   auto group = shard.by_connection.find(stream->connection());
   if (group == shard.by_connection.end() || group->second.erase(stream) == 0) return;
-  if (group->second.empty()) shard.by_connection.erase(group);
+  if (group->second.empty()) {
+    // The connection may go with its last stream: its held burst ends now.
+    shard.held_bursts.erase(stream->connection());
+    shard.by_connection.erase(group);
+  }
   absl::MutexLock lock(&mu_);
   --stream_count_;
 }
@@ -206,6 +247,7 @@ void ChangeFeed::Shutdown() {
     if (shut_down_) return;
     shut_down_ = true;  // from here Subscribe refuses, so no stream joins a shard ended below
   }
+  EndHeldBursts();
   for (const auto& shard : shards_) {
     absl::MutexLock lock(&shard->streams_mu);
     for (const auto& [connection, streams] : shard->by_connection) {

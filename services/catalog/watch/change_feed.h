@@ -62,6 +62,12 @@ struct ChangeFeedOptions {
   // live look-up answering its caller) does not wait for the fan-out to
   // thousands of streams.
   std::function<void(size_t shard)> schedule_delivery;
+  // A pass ends its connections' bursts (SinkConnection::EndWrites) only once
+  // every shard has offered the changes published so far, so the writes of
+  // one change to all its streams leave together rather than shard by shard
+  // over the length of the fan-out; but never later than this after the first
+  // burst was kept open.
+  absl::Duration max_burst_hold = absl::Milliseconds(100);
 };
 
 class ChangeFeed final : public CatalogListener {
@@ -132,10 +138,16 @@ class ChangeFeed final : public CatalogListener {
     mutable absl::Mutex streams_mu;
     absl::flat_hash_map<SinkConnection*, absl::btree_set<WatchStream*>> by_connection
         ABSL_GUARDED_BY(streams_mu);
+    // Bursts of this shard's connections that a finished pass left open until
+    // every shard's pass is written (see DeliverShard); one per connection.
+    absl::flat_hash_map<SinkConnection*, std::unique_ptr<WriteBurst>> held_bursts
+        ABSL_GUARDED_BY(streams_mu);
   };
 
   // Sends PROGRESS to the idle streams of `shard`; its streams_mu is held.
   void SendProgressLocked(Shard& shard) ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.streams_mu);
+  // Ends every shard's held bursts, shard by shard. Called with no lock held.
+  void EndHeldBursts() ABSL_LOCKS_EXCLUDED(mu_);
 
   const ChangeFeedOptions options_;
   const uint64_t instance_;
@@ -151,6 +163,12 @@ class ChangeFeed final : public CatalogListener {
   std::vector<Changes> undelivered_ ABSL_GUARDED_BY(mu_);
   // Per shard: the ticker asked for PROGRESS to idle streams.
   std::vector<bool> progress_due_ ABSL_GUARDED_BY(mu_);
+  // Per shard: changes published and not yet written by a pass of its own
+  // (undelivered, or in a pass now); how many shards are so.
+  std::vector<bool> shard_busy_ ABSL_GUARDED_BY(mu_);
+  size_t busy_shards_ ABSL_GUARDED_BY(mu_) = 0;
+  // When the oldest burst now held was kept open; InfiniteFuture: none is.
+  absl::Time bursts_held_since_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
 
   FeedStats stats_;
   absl::Notification stop_ticker_;

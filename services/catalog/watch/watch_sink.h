@@ -42,6 +42,7 @@ class WriteBurst {
     connection_->BeginWrites();
     begun_ = true;
   }
+  bool begun() const { return begun_; }
 
  private:
   SinkConnection* const connection_;

@@ -275,9 +275,10 @@ class RecordingConnection final : public SinkConnection {
   int open_ = 0;
 };
 
-// The streams of one connection are written together within a pass, between
-// one BeginWrites and its EndWrites; a connection nothing is written to is not
-// begun; a stream of no known connection writes as before.
+// The streams of one connection are written together within a pass, after
+// one BeginWrites; every burst ends once the pass has written everything (a
+// feed of one shard: at the end of its pass); a connection nothing is written
+// to is not begun; a stream of no known connection writes as before.
 TEST_F(ChangeFeedTest, APassWritesEachConnectionsStreamsTogether) {
   std::vector<std::string> log;
   RecordingConnection first("first", &log);
@@ -312,14 +313,18 @@ TEST_F(ChangeFeedTest, APassWritesEachConnectionsStreamsTogether) {
   EXPECT_THAT(sorted,
               ElementsAre("begin first", "begin second", "end first", "end second", "write first",
                           "write first", "write none", "write second", "write second"));
-  // ...and each burst contiguous: begin, its writes, end.
+  // ...each connection's writes together, after its begin; every end after
+  // the pass's last write.
+  const auto last_write = std::find_if(log.rbegin(), log.rend(), [](const std::string& entry) {
+    return entry.find("write") != std::string::npos;
+  });
   for (const std::string name : {"first", "second"}) {
     const auto begin = std::find(log.begin(), log.end(), "begin " + name);
+    const auto first_write = std::find(log.begin(), log.end(), "write " + name);
     const auto end = std::find(log.begin(), log.end(), "end " + name);
-    ASSERT_LT(begin, end);
-    EXPECT_TRUE(std::all_of(begin + 1, end, [&](const std::string& entry) {
-      return entry == "write " + name;
-    })) << name;
+    ASSERT_LT(begin, first_write) << name;
+    EXPECT_EQ(std::count(first_write, first_write + 3, "write " + name), 2) << name;
+    EXPECT_GT(end, last_write.base() - 1) << name << " ended before the pass was written";
   }
   for (auto& stream : streams) stream->ReadAll();
 
@@ -428,6 +433,67 @@ TEST(ChangeFeedScheduledTest, EachShardIsOfferedChangesWhenItsOwnerDelivers) {
     EXPECT_EQ(Describe({stream.events.back()})[0], "CHANGED a active->error @1");
     feed.Unsubscribe(stream.watch());
   }
+}
+
+// A shard's pass keeps its connections' bursts open until every shard has
+// written the change, so it leaves for all connections together; never longer
+// than max_burst_hold, and never past the last stream of a connection.
+TEST(ChangeFeedScheduledTest, BurstsEndTogetherOnceEveryShardHasWritten) {
+  std::vector<std::string> log;
+  absl::Time now = absl::Now();
+  ChangeFeedOptions options;
+  options.shards = 2;
+  options.schedule_delivery = [](size_t) {};  // the test delivers
+  options.clock = [&now] { return now; };
+  ChangeFeed feed(options);
+  feed.Publish(CatalogSnapshot::Build({Custom("a", "active")}, 1, now), {});
+  RecordingConnection first("first", &log);
+  RecordingConnection second("second", &log);
+  std::deque<RecordingStream> streams;
+  for (size_t shard = 0; shard < 2; ++shard) {
+    RecordingConnection* connection = shard == 0 ? &first : &second;
+    RecordingStream& stream = streams.emplace_back(std::initializer_list<std::string>{"a"}, shard);
+    stream.watch()->SetConnection(connection);
+    stream.on_write = [connection] { connection->LogWrite(); };
+    ASSERT_TRUE(feed.Subscribe(stream.watch(), "").ok());
+    stream.ReadAll();
+  }
+  log.clear();
+  auto change = [&](const std::string& from, const std::string& to) {
+    for (RecordingStream& stream : streams) stream.ReadAll();
+    log.clear();
+    feed.Publish(CatalogSnapshot::Build({Custom("a", to)}, 2, now), {Change("a", from, to)});
+  };
+
+  change("active", "error");
+  feed.DeliverShard(0);
+  EXPECT_THAT(log, ElementsAre("begin first", "write first")) << "ended before shard 1 wrote";
+  feed.DeliverShard(1);
+  EXPECT_THAT(log, ElementsAre("begin first", "write first", "begin second", "write second",
+                               "end first", "end second"));
+
+  // Shard 1 does not deliver: shard 0's burst ends once held max_burst_hold.
+  change("error", "active");
+  feed.DeliverShard(0);
+  now += options.max_burst_hold - absl::Milliseconds(1);
+  feed.DeliverShard(0);  // nothing new to write; its end looks at the held bursts
+  EXPECT_THAT(log, ElementsAre("begin first", "write first"));
+  now += absl::Milliseconds(1);
+  feed.DeliverShard(0);
+  EXPECT_THAT(log, ElementsAre("begin first", "write first", "end first"));
+  feed.DeliverShard(1);
+  EXPECT_THAT(log, ElementsAre("begin first", "write first", "end first", "begin second",
+                               "write second", "end second"));
+
+  // The last stream of a connection leaving ends its held burst with it.
+  change("active", "error");
+  feed.DeliverShard(0);
+  feed.Unsubscribe(streams[0].watch());
+  EXPECT_THAT(log, ElementsAre("begin first", "write first", "end first"));
+  feed.DeliverShard(1);
+  EXPECT_THAT(log, ElementsAre("begin first", "write first", "end first", "begin second",
+                               "write second", "end second"));
+  feed.Unsubscribe(streams[1].watch());
 }
 
 TEST(ChangeFeedScheduledTest, TheWatcherCapCountsEveryShardAndAStreamOfNoShardIsRefused) {
