@@ -4,6 +4,7 @@
 // (e.g. MODEL_CATALOG_SYNC_INTERVAL=1m); the command line wins. The hub key is
 // read from OXEN_API_KEY or from the file named by --hub_api_key_file, never
 // from a flag value, so it shows up in neither `ps` nor logs.
+#include <malloc.h>
 #include <signal.h>
 
 #include <cstdio>
@@ -112,11 +113,32 @@ std::string ReadApiKey() {
   return env == nullptr ? "" : std::string(absl::StripAsciiWhitespace(env));
 }
 
+// glibc hands freed memory back to the kernel once 128 KiB of it lies at the
+// top of a heap (and maps each block from 128 KiB up on its own), so a fan-out
+// to thousands of watchers, which allocates and frees a few MB per change, had
+// its pages unmapped after each change and faulted back in by the next: on a
+// virtual machine a fault costs about 10 µs, and at 10,000 streams that was a
+// fifth of the server's CPU per change (BENCHMARKS.md). Up to 64 MiB free at
+// the top of each heap now stay with the process, and blocks up to 4 MiB come
+// from the heaps; GLIBC_TUNABLES set by the operator for either takes
+// precedence.
+void KeepFreedMemory() {
+  const char* tunables = std::getenv("GLIBC_TUNABLES");
+  const std::string set = tunables == nullptr ? "" : tunables;
+  if (set.find("malloc.trim_threshold") == std::string::npos) {
+    mallopt(M_TRIM_THRESHOLD, 64 << 20);
+  }
+  if (set.find("malloc.mmap_threshold") == std::string::npos) {
+    mallopt(M_MMAP_THRESHOLD, 4 << 20);
+  }
+}
+
 int Run(int argc, char** argv) {
   // Debian's abseil is built with deadlock detection on, which costs every
   // mutex acquisition a graph update (6% of the server's CPU fanning an event
   // out to 10,000 watchers). Lock order is kept by design and by TSan in CI.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+  KeepFreedMemory();
   {
     // --help lists the program's flags: by default abseil shows only those of
     // a source file named after the program, and this one's are elsewhere.
