@@ -10,12 +10,6 @@
 
 namespace modelcatalog::bench {
 
-int64_t NowNanos() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
 namespace {
 
 void SleepUntilNanos(int64_t when) {

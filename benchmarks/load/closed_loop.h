@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "benchmarks/load/now_nanos.h"
 #include "benchmarks/load/results.h"
 #include "grpcpp/channel.h"
 #include "grpcpp/client_context.h"
@@ -51,9 +52,6 @@ struct ClosedLoopOptions {
 
 // Runs the load and returns what it measured (name and rpc left to the caller).
 ScenarioResult RunClosedLoop(const ClosedLoopOptions& options, const SlotCallFactory& factory);
-
-// Nanoseconds of a monotonic clock shared by every measurement of the run.
-int64_t NowNanos();
 
 }  // namespace modelcatalog::bench
 

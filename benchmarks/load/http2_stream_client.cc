@@ -19,7 +19,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "benchmarks/load/closed_loop.h"
+#include "benchmarks/load/now_nanos.h"
 
 namespace modelcatalog::bench {
 namespace {
